@@ -1,0 +1,1 @@
+"""Command-line entry points. ``bin/*.py`` and the console scripts both call ``main`` here."""
