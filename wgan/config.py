@@ -1,0 +1,302 @@
+"""The hyperparameter schema: typed dataclasses, strict JSON loading, overrides, paper defaults.
+
+A run is fully described by one ``HParams`` object; its JSON form (``to_dict``) is written
+into the run folder as ``hyperparameters.json`` and is enough to rebuild the models.
+
+JSON files are nested one level: top-level fields plus the groups ``data``,
+``architecture``, ``g_optimizer`` and ``c_optimizer``. Overrides use dotted keys
+(``--set c_optimizer.learning_rate=5e-5``). Every check runs before TensorFlow builds
+anything and raises ``ConfigError`` naming the file, the key and the problem.
+"""
+
+import copy
+import dataclasses
+import difflib
+import json
+import os
+import typing
+from dataclasses import dataclass, field
+from typing import Optional
+
+from wgan.errors import ConfigError
+
+MODELS = ("dcgan", "wgan", "wgan-gp")
+
+
+def _field(default, help_text, choices=None, minimum=None, maximum=None, **kwargs):
+    """A dataclass field with a one-line description and optional value constraints."""
+    meta = {"help": help_text, "choices": choices, "min": minimum, "max": maximum}
+    if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta, **kwargs)
+    return field(default=default, metadata=meta, **kwargs)
+
+
+@dataclass
+class DataConfig:
+    """Which data trains the model and how its images are shaped."""
+
+    name: str = _field("celeba", "Named source (celeba, digits, mnist, 8gaussians, ...) or an image folder path.")
+    crop: Optional[int] = _field(108, "Center-crop side applied before resizing; null for none.", minimum=1)
+    resize: Optional[int] = _field(64, "Output image side in pixels; null for toy 2-D data.", minimum=1)
+    channels: int = _field(3, "Image channels: 1 (grey) or 3 (RGB); 2-D points use 0.", choices=(0, 1, 3))
+    shuffle_buffer: int = _field(10000, "Records held in the shuffle buffer (compact uint8).", minimum=1)
+
+    @property
+    def is_toy(self):
+        return self.resize is None
+
+    @property
+    def sample_shape(self):
+        """Shape of one real sample: (resize, resize, channels) for images, (2,) for toy points."""
+        return (2,) if self.is_toy else (self.resize, self.resize, self.channels)
+
+
+@dataclass
+class OptimizerConfig:
+    """One network's optimizer and learning-rate schedule."""
+
+    name: str = _field("adam", "Optimizer.", choices=("adam", "rmsprop", "sgd"))
+    learning_rate: float = _field(1e-4, "Initial learning rate.", minimum=0.0)
+    beta_1: float = _field(0.5, "Adam: first-moment decay.", minimum=0.0, maximum=1.0)
+    beta_2: float = _field(0.999, "Adam: second-moment decay.", minimum=0.0, maximum=1.0)
+    rho: float = _field(0.9, "RMSProp: decay of the squared-gradient average.", minimum=0.0, maximum=1.0)
+    momentum: float = _field(0.0, "RMSProp and SGD: momentum.", minimum=0.0, maximum=1.0)
+    epsilon: float = _field(1e-7, "Adam and RMSProp: numerical epsilon.", minimum=0.0)
+    decay: str = _field("constant", "Learning-rate schedule over generator iterations.", choices=("constant", "linear"))
+    decay_steps: int = _field(100000, "Linear decay: generator iterations until the rate reaches zero.", minimum=1)
+
+
+@dataclass
+class ArchitectureConfig:
+    """Network architecture, looked up by name in ``wgan.models``."""
+
+    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions) or mlp.")
+    base_width: int = _field(64, "dcgan: channels of the critic's first layer (doubled per stage); mlp: hidden units.", minimum=1)
+    depth: int = _field(3, "mlp: hidden layers per network.", minimum=1)
+    upsampling: str = _field("transpose", "dcgan generator: transposed convolutions or nearest-neighbour resize + conv.",
+                             choices=("transpose", "nearest"))
+    use_bias: bool = _field(True, "Biases in convolution and dense layers (a bias before batch norm is redundant).")
+    g_norm: str = _field("batch", "Normalization in the generator.", choices=("none", "batch"))
+    c_norm: str = _field("none", "Normalization in the critic (no batch norm with a gradient penalty).",
+                         choices=("none", "batch", "layer"))
+    bn_momentum: float = _field(0.9, "Batch-norm moving-average momentum.", minimum=0.0, maximum=1.0)
+    bn_epsilon: float = _field(1e-5, "Batch-norm epsilon.", minimum=0.0)
+    initializer: str = _field("dcgan_normal", "Weight initializer.",
+                              choices=("dcgan_normal", "glorot_uniform", "he_normal"))
+
+
+@dataclass
+class HParams:
+    """Everything that defines a training run."""
+
+    model: str = _field("wgan-gp", "Objective: dcgan, wgan (weight clipping) or wgan-gp (gradient penalty).", choices=MODELS)
+    data: DataConfig = _field(DataConfig(), "The training data.")
+    architecture: ArchitectureConfig = _field(ArchitectureConfig(), "The networks.")
+    g_optimizer: OptimizerConfig = _field(OptimizerConfig(), "Generator optimizer.")
+    c_optimizer: OptimizerConfig = _field(OptimizerConfig(), "Critic optimizer.")
+    batch_size: int = _field(64, "Examples per batch (global batch under a distribution strategy).", minimum=1)
+    z_dim: int = _field(100, "Latent dimension.", minimum=1)
+    z_distribution: str = _field("normal", "Latent prior: standard normal or uniform on [-1, 1].", choices=("normal", "uniform"))
+    n_critic: int = _field(5, "Critic updates per generator iteration.", minimum=1)
+    g_steps: int = _field(1, "Generator updates per iteration (DCGAN trick of 2 to keep D from winning).", minimum=1)
+    warmup: bool = _field(False, "WGAN paper schedule: warmup_critic_steps critic updates early on and periodically.")
+    warmup_critic_steps: int = _field(100, "Critic updates per iteration during warm-up.", minimum=1)
+    warmup_iterations: int = _field(25, "Generator iterations at the start that use warm-up.", minimum=0)
+    warmup_every: int = _field(500, "Also warm up on every this-many-th generator iteration.", minimum=1)
+    clip_value: float = _field(0.01, "wgan: critic weights are clipped to [-clip_value, clip_value].", minimum=0.0)
+    gp_lambda: float = _field(10.0, "wgan-gp: gradient-penalty weight.", minimum=0.0)
+    ema_decay: float = _field(0.0, "Exponential moving average of generator weights; 0 turns it off.", minimum=0.0, maximum=1.0)
+    precision: str = _field("float32", "Compute precision.", choices=("float32", "mixed_bfloat16", "mixed_float16"))
+    jit_compile: bool = _field(False, "Compile the training iteration with XLA.")
+    seed: int = _field(0, "Seed for weights, noise and data order.", minimum=0)
+    log_every: int = _field(10, "Write scalars every this many generator iterations.", minimum=1)
+    sample_every: int = _field(500, "Write a fixed-noise sample grid every this many iterations.", minimum=1)
+    histogram_every: int = _field(1000, "Write critic weight histograms every this many iterations.", minimum=1)
+    checkpoint_every: int = _field(500, "Save a checkpoint every this many iterations.", minimum=1)
+    snapshot_every: int = _field(2000, "Keep a permanent snapshot every this many iterations.", minimum=1)
+    keep_checkpoints: int = _field(3, "Newest checkpoints kept besides the snapshots.", minimum=1)
+    eval_every: int = _field(0, "Compute quality metrics every this many iterations; 0 turns it off.", minimum=0)
+
+    # ----- derived views --------------------------------------------------------------
+    @property
+    def run_name(self):
+        """``<model>-<data>[-c<crop>]-r<resize>``; toy data has neither crop nor resize."""
+        data = os.path.basename(os.path.normpath(self.data.name)) if os.sep in self.data.name else self.data.name
+        parts = [self.model, data]
+        if self.data.crop:
+            parts.append(f"c{self.data.crop}")
+        if self.data.resize:
+            parts.append(f"r{self.data.resize}")
+        return "-".join(parts)
+
+    def critic_steps(self, iteration):
+        """Critic updates for generator iteration ``iteration`` (0-based), with the WGAN warm-up."""
+        if self.warmup and (iteration < self.warmup_iterations or iteration % self.warmup_every == 0):
+            return self.warmup_critic_steps
+        return self.n_critic
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def flat(self):
+        """``{"dotted.key": value}`` for TensorBoard's hparams plugin and for comparisons."""
+        out = {}
+        for key, value in self.to_dict().items():
+            if isinstance(value, dict):
+                out.update({f"{key}.{k}": v for k, v in value.items()})
+            else:
+                out[key] = value
+        return out
+
+
+# ----- validation ---------------------------------------------------------------------
+def _where(source, key):
+    return f"{source}: key '{key}'" if source else f"key '{key}'"
+
+
+def _check_value(source, key, hint, meta, value):
+    """Coerce JSON ``value`` to type ``hint`` and check the constraints in ``meta``; return it."""
+    optional = typing.get_origin(hint) is typing.Union and type(None) in typing.get_args(hint)
+    base = [a for a in typing.get_args(hint) if a is not type(None)][0] if optional else hint
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{_where(source, key)} must not be null")
+    if base is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{_where(source, key)} must be true or false, got {value!r}")
+    elif base is int:
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            raise ConfigError(f"{_where(source, key)} must be an integer, got {value!r}")
+        value = int(value)
+    elif base is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{_where(source, key)} must be a number, got {value!r}")
+        value = float(value)
+    elif base is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{_where(source, key)} must be a string, got {value!r}")
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        options = ", ".join(str(c) for c in meta["choices"])
+        raise ConfigError(f"{_where(source, key)} is {value!r}; valid values: {options}")
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ConfigError(f"{_where(source, key)} is {value!r}; it must be >= {meta['min']}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ConfigError(f"{_where(source, key)} is {value!r}; it must be <= {meta['max']}")
+    return value
+
+
+def _unknown_key(source, prefix, key, valid):
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(valid))}"
+    return ConfigError(f"{source + ': ' if source else ''}unknown key '{prefix}{key}'{hint}")
+
+
+def _build(cls, values, source, prefix=""):
+    """Instantiate dataclass ``cls`` from a JSON object, strictly."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source + ': ' if source else ''}'{prefix.rstrip('.') or 'top level'}' must be a JSON object")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise _unknown_key(source, prefix, key, list(fields))
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            kwargs[key] = _build(hint, value, source, f"{prefix}{key}.")
+        else:
+            kwargs[key] = _check_value(source, prefix + key, hint, fields[key].metadata, value)
+    return cls(**kwargs)
+
+
+def _check_consistency(hp, source):
+    """Rules that span several fields."""
+    where = f"{source}: " if source else ""
+    if hp.model == "wgan-gp" and hp.architecture.c_norm == "batch":
+        raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
+                          "gradient penalty of wgan-gp; use 'none' or 'layer'")
+    if hp.data.is_toy and hp.architecture.name != "mlp":
+        raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}, but toy 2-D data "
+                          f"({hp.data.name}) needs the 'mlp' architecture")
+    if hp.data.is_toy != (hp.data.channels == 0):
+        raise ConfigError(f"{where}key 'data.channels' must be 0 exactly when 'data.resize' is null (toy 2-D data)")
+
+
+def from_dict(values, source=""):
+    """Build and validate ``HParams`` from a parsed JSON object; ``source`` names it in errors."""
+    hp = _build(HParams, values, source)
+    _check_consistency(hp, source)
+    return hp
+
+
+def read_json(path):
+    """Parse a JSON file; a syntax error names the file, line and column."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"hyperparameter file not found: {path}") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+
+
+def load(path):
+    """Load and validate a hyperparameter JSON file."""
+    return from_dict(read_json(path), source=path)
+
+
+def parse_override(text):
+    """``"a.b=value"`` -> ``("a.b", value)``; the value is JSON when it parses, else a string."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_overrides(hp, overrides, source="--set"):
+    """Return a new ``HParams`` with dotted-key overrides applied and everything re-validated."""
+    values = hp.to_dict()
+    for key, value in overrides:
+        node = values
+        parts = key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            if not isinstance(node.get(part), dict):
+                valid = [k for k, v in node.items() if isinstance(v, dict)]
+                raise _unknown_key(source, ".".join(parts[:depth]) + ("." if depth else ""), part, valid)
+            node = node[part]
+        if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+            prefix = ".".join(parts[:-1]) + "." if len(parts) > 1 else ""
+            raise _unknown_key(source, prefix, parts[-1], [k for k, v in node.items() if not isinstance(v, dict)])
+        node[parts[-1]] = value
+    return from_dict(values, source)
+
+
+def default_path(model, data, root="hyperparameter"):
+    """``hyperparameter/<model>-<data>.json`` (a folder path uses its base name)."""
+    name = os.path.basename(os.path.normpath(data))
+    return os.path.join(root, f"{model}-{name}.json")
+
+
+def describe():
+    """Every field with its default and description, for ``--help`` style listings and the README."""
+    lines = []
+
+    def walk(cls, prefix):
+        for f in dataclasses.fields(cls):
+            hint = typing.get_type_hints(cls)[f.name]
+            if dataclasses.is_dataclass(hint):
+                walk(hint, f"{prefix}{f.name}.")
+                continue
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            lines.append(f"{prefix}{f.name} = {json.dumps(default)}: {f.metadata['help']}")
+
+    walk(HParams, "")
+    return "\n".join(lines)
