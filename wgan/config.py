@@ -116,6 +116,8 @@ class HParams:
     snapshot_every: int = _field(2000, "Keep a permanent snapshot every this many iterations.", minimum=1)
     keep_checkpoints: int = _field(3, "Newest checkpoints kept besides the snapshots.", minimum=1)
     eval_every: int = _field(0, "Compute quality metrics every this many iterations; 0 turns it off.", minimum=0)
+    train_steps: int = _field(10000, "Generator iterations a training command adds without --steps or --epoch.",
+                              minimum=1)
 
     # ----- derived views --------------------------------------------------------------
     @property
@@ -216,6 +218,10 @@ def _build(cls, values, source, prefix=""):
 def _check_consistency(hp, source):
     """Rules that span several fields."""
     where = f"{source}: " if source else ""
+    from wgan.models import ARCHITECTURES  # lazy: the registry module does not import TensorFlow
+    if hp.architecture.name not in ARCHITECTURES:
+        raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}; "
+                          f"valid values: {', '.join(ARCHITECTURES)}")
     if hp.model == "wgan-gp" and hp.architecture.c_norm == "batch":
         raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
                           "gradient penalty of wgan-gp; use 'none' or 'layer'")
@@ -300,3 +306,32 @@ def describe():
 
     walk(HParams, "")
     return "\n".join(lines)
+
+
+def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root="hyperparameter"):
+    """The hyperparameters a command line asks for.
+
+    Starts from ``path`` or ``hyperparameter/<model>-<data>.json``; an image folder without a
+    file of its own starts from the celeba file with the folder as data. Then the flags
+    (``crop`` 0 means no crop; None keeps the file's value) and ``--set`` overrides apply.
+    """
+    data = data or "celeba"
+    if path is None:
+        path = default_path(model, data, root)
+        if not os.path.exists(path) and os.path.isdir(data):
+            path = default_path(model, "celeba", root)
+            crop = 0 if crop is None else crop
+    if not os.path.exists(path):
+        shipped = sorted(f[:-5] for f in os.listdir(root) if f.endswith(".json")) if os.path.isdir(root) else []
+        raise ConfigError(f"hyperparameter file not found: {path}; shipped: {', '.join(shipped) or 'none'} "
+                          "(or pass --hparams FILE)")
+    hp = load(path)
+    flags = [("model", model), ("data.name", data)]
+    if crop is not None:
+        flags.append(("data.crop", crop or None))
+    if resize is not None:
+        flags.append(("data.resize", resize))
+    if seed is not None:
+        flags.append(("seed", seed))
+    hp = apply_overrides(hp, flags, source=f"{path} with the command-line flags")
+    return apply_overrides(hp, list(overrides), source="--set") if overrides else hp

@@ -1,0 +1,125 @@
+"""The hyperparameter schema: shipped files, strict validation, overrides, flag resolution."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from wgan import config
+from wgan.errors import ConfigError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED = sorted(glob.glob(os.path.join(REPO, "hyperparameter", "*.json")))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
+def test_every_shipped_file_is_valid(path):
+    hp = config.load(path)
+    assert os.path.basename(path) == f"{hp.model}-{hp.data.name}.json"
+
+
+def test_all_models_shipped_for_every_dataset():
+    names = {os.path.basename(p)[:-5] for p in SHIPPED}
+    for data in ["celeba", "digits", "mnist", "cifar10", "8gaussians", "25gaussians", "swissroll"]:
+        for model in config.MODELS:
+            assert f"{model}-{data}" in names
+
+
+def test_paper_defaults():
+    wgan = config.load(os.path.join(REPO, "hyperparameter", "wgan-celeba.json"))
+    assert (wgan.c_optimizer.name, wgan.c_optimizer.learning_rate, wgan.clip_value) == ("rmsprop", 5e-5, 0.01)
+    assert wgan.n_critic == 5 and wgan.warmup
+    gp = config.load(os.path.join(REPO, "hyperparameter", "wgan-gp-celeba.json"))
+    assert (gp.c_optimizer.name, gp.c_optimizer.learning_rate, gp.c_optimizer.beta_1, gp.c_optimizer.beta_2) == \
+        ("adam", 1e-4, 0.0, 0.9)
+    assert gp.gp_lambda == 10 and gp.n_critic == 5 and gp.architecture.c_norm != "batch"
+    dc = config.load(os.path.join(REPO, "hyperparameter", "dcgan-celeba.json"))
+    assert (dc.g_optimizer.learning_rate, dc.g_optimizer.beta_1) == (2e-4, 0.5)
+
+
+def test_warmup_schedule_follows_the_wgan_paper():
+    hp = config.from_dict({"model": "wgan", "warmup": True})
+    counts = [hp.critic_steps(i) for i in range(1001)]
+    assert counts[:25] == [100] * 25
+    assert counts[25] == 5 and counts[499] == 5 and counts[500] == 100 and counts[1000] == 100
+    assert config.from_dict({"model": "wgan"}).critic_steps(0) == 5
+
+
+def write(tmp_path, text):
+    path = tmp_path / "hp.json"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"batchsize": 64}, "unknown key 'batchsize'; did you mean 'batch_size'?"),
+    ({"g_optimizer": {"learning_rat": 1}}, "unknown key 'g_optimizer.learning_rat'; did you mean 'g_optimizer.learning_rate'?"),
+    ({"batch_size": "64"}, "key 'batch_size' must be an integer"),
+    ({"batch_size": 1.5}, "key 'batch_size' must be an integer"),
+    ({"batch_size": 0}, "key 'batch_size' is 0; it must be >= 1"),
+    ({"warmup": 1}, "key 'warmup' must be true or false"),
+    ({"gp_lambda": None}, "key 'gp_lambda' must not be null"),
+    ({"model": "gan"}, "valid values: dcgan, wgan, wgan-gp"),
+    ({"c_optimizer": {"name": "adagrad"}}, "valid values: adam, rmsprop, sgd"),
+    ({"c_optimizer": {"beta_1": 1.5}}, "key 'c_optimizer.beta_1' is 1.5; it must be <= 1.0"),
+    ({"architecture": {"name": "resnet"}}, "key 'architecture.name' is 'resnet'; valid values: dcgan, mlp"),
+    ({"architecture": {"c_norm": "batch"}}, "batch norm breaks the per-example gradient penalty"),
+    ({"data": [1]}, "'data' must be a JSON object"),
+])
+def test_bad_values_name_file_and_key(tmp_path, values, message):
+    path = write(tmp_path, json.dumps({"model": "wgan-gp", **values}))
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert str(err.value).startswith(path) and message in str(err.value)
+
+
+def test_syntax_error_names_line_and_column(tmp_path):
+    path = write(tmp_path, '{\n  "model": "wgan",\n  "batch_size": 64,,\n}')
+    with pytest.raises(ConfigError, match=r"hp.json: invalid JSON at line 3, column 20"):
+        config.load(path)
+
+
+def test_overrides_are_typed_and_validated():
+    hp = config.from_dict({"model": "wgan"})
+    hp = config.apply_overrides(hp, [config.parse_override("c_optimizer.learning_rate=1e-3"),
+                                     config.parse_override("data.crop=null"), config.parse_override("warmup=true")])
+    assert hp.c_optimizer.learning_rate == 1e-3 and hp.data.crop is None and hp.warmup is True
+    with pytest.raises(ConfigError, match="--set: unknown key 'c_optimizer.lr'"):
+        config.apply_overrides(hp, [config.parse_override("c_optimizer.lr=1")])
+    with pytest.raises(ConfigError, match="expected key=value"):
+        config.parse_override("n_critic")
+
+
+def test_resolve_applies_flags_then_overrides():
+    root = os.path.join(REPO, "hyperparameter")
+    hp = config.resolve("wgan", "celeba", crop=0, resize=32, overrides=[("n_critic", 3)], seed=7, root=root)
+    assert (hp.data.crop, hp.data.resize, hp.n_critic, hp.seed) == (None, 32, 3, 7)
+    assert hp.run_name == "wgan-celeba-r32"
+    with pytest.raises(ConfigError, match="hyperparameter file not found: .*wgan-nosuch.json; shipped: "):
+        config.resolve("wgan", "nosuch", root=root)
+
+
+def test_resolve_for_an_image_folder_starts_from_celeba(tmp_path):
+    hp = config.resolve("wgan-gp", str(tmp_path), root=os.path.join(REPO, "hyperparameter"))
+    assert hp.data.name == str(tmp_path) and hp.data.crop is None
+    assert hp.run_name == f"wgan-gp-{tmp_path.name}-r64"
+
+
+def test_json_round_trip_rebuilds_identical_hparams():
+    hp = config.load(os.path.join(REPO, "hyperparameter", "wgan-gp-digits.json"))
+    assert config.from_dict(json.loads(hp.to_json())) == hp
+
+
+def test_bad_file_through_the_command_gives_one_line_and_no_traceback(tmp_path):
+    path = write(tmp_path, json.dumps({"model": "wgan", "n_critc": 5}))
+    env = dict(os.environ, PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bin", "train.py"), "-m", "wgan", "--hparams", path,
+                           "--checkpoint_dir", str(tmp_path / "ck")], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"error: {path}: unknown key 'n_critc'; did you mean 'n_critic'?" in proc.stderr
+    assert not (tmp_path / "ck").exists()  # rejected before any run folder was made

@@ -1,0 +1,200 @@
+"""Run folders: versions, locking and snapshots, shared by train, generate and evaluate.
+
+Layout of one run version::
+
+    checkpoint/<model>-<data>[-c<crop>]-r<resize>/v<N>/
+        hyperparameters.json   resolved HParams; alone enough to rebuild the models
+        ckpt/                  newest few checkpoints (tf.train.CheckpointManager)
+        snapshots/             permanent snapshots, one every ``snapshot_every`` iterations
+        snapshots.jsonl        one line per snapshot: index, step, epoch, time, path, metrics
+        metrics.jsonl          scalars as JSON lines, readable without TensorBoard
+        events.out.tfevents.*  TensorBoard
+        .lock                  held (flock) by the process training this version
+
+Versions are created with ``os.mkdir``, which is atomic, so two trainings started at the
+same moment never get the same version.
+"""
+
+import fcntl
+import json
+import os
+import re
+import time
+
+from wgan import config
+from wgan.errors import RunError
+
+HPARAMS_FILE = "hyperparameters.json"
+SNAPSHOTS_FILE = "snapshots.jsonl"
+METRICS_FILE = "metrics.jsonl"
+_VERSION_DIR = re.compile(r"^v(\d+)$")
+
+
+def run_root(checkpoint_dir, hp):
+    """``<checkpoint_dir>/<model>-<data>[-c<crop>]-r<resize>``."""
+    return os.path.join(checkpoint_dir, hp.run_name)
+
+
+def version_dir(root, version):
+    return os.path.join(root, f"v{version}")
+
+
+def list_versions(root, complete_only=True):
+    """Sorted version numbers under ``root``.
+
+    ``complete_only`` skips folders without a hyperparameters file: ones another process
+    has created this instant and not yet filled.
+    """
+    if not os.path.isdir(root):
+        return []
+    found = []
+    for name in os.listdir(root):
+        match = _VERSION_DIR.match(name)
+        if match and (not complete_only or os.path.isfile(os.path.join(root, name, HPARAMS_FILE))):
+            found.append(int(match.group(1)))
+    return sorted(found)
+
+
+def load_hparams(vdir):
+    """The run's stored hyperparameters."""
+    return config.load(os.path.join(vdir, HPARAMS_FILE))
+
+
+def write_atomic(path, text):
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class RunLock:
+    """An exclusive, non-blocking ``flock`` on ``<version>/.lock``; released when the process dies."""
+
+    def __init__(self, vdir):
+        self.path = os.path.join(vdir, ".lock")
+        self._fd = None
+
+    def acquire(self):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return True
+
+    def release(self):
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _create_version(root, hp):
+    os.makedirs(root, exist_ok=True)
+    number = max(list_versions(root, complete_only=False), default=0) + 1
+    while True:
+        vdir = version_dir(root, number)
+        try:
+            os.mkdir(vdir)  # atomic: exactly one process wins each number
+        except FileExistsError:
+            number += 1
+            continue
+        # Lock before the hyperparameters appear, so no other process can match and take it.
+        lock = RunLock(vdir)
+        lock.acquire()
+        write_atomic(os.path.join(vdir, HPARAMS_FILE), hp.to_json())
+        return number, vdir, lock
+
+
+def open_run(checkpoint_dir, hp, version=None):
+    """Pick the version folder a training writes to, and lock it.
+
+    Without ``version``: the newest version whose stored hyperparameters equal ``hp`` is
+    resumed; when none matches (or every match is being trained by another process) the next
+    ``v<N>`` is created. With ``version``: that version resumes with its stored
+    hyperparameters and ``hp`` is ignored.
+
+    Returns ``(number, folder, hparams, lock, resumed)``; the caller releases ``lock``.
+    """
+    root = run_root(checkpoint_dir, hp)
+    if version is not None:
+        vdir = version_dir(root, version)
+        if version not in list_versions(root):
+            raise RunError(f"no run v{version} in {root}; {describe_versions(root)}")
+        lock = RunLock(vdir)
+        if not lock.acquire():
+            raise RunError(f"{vdir} is being trained by another process (see {lock.path})")
+        return version, vdir, load_hparams(vdir), lock, True
+
+    wanted = hp.to_dict()
+    for number in reversed(list_versions(root)):
+        vdir = version_dir(root, number)
+        try:
+            stored = config.read_json(os.path.join(vdir, HPARAMS_FILE))
+        except Exception:  # an unreadable old run is not ours to resume
+            continue
+        if stored == wanted:
+            lock = RunLock(vdir)
+            if lock.acquire():
+                return number, vdir, hp, lock, True
+    number, vdir, lock = _create_version(root, hp)
+    return number, vdir, hp, lock, False
+
+
+def describe_versions(root):
+    versions = list_versions(root)
+    if not versions:
+        return f"there are no runs under {root} yet"
+    return "existing: " + ", ".join(f"v{v}" for v in versions)
+
+
+# ----- snapshots -------------------------------------------------------------------------
+def read_jsonl(path):
+    """Records of a JSON-lines file; a torn last line (crash mid-write) is ignored."""
+    if not os.path.exists(path):
+        return []
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+def append_jsonl(path, record):
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+        f.flush()
+
+
+def list_snapshots(vdir):
+    """Snapshots of a version in the order saved: dicts with index, step, epoch, time, path, metrics."""
+    snapshots = []
+    for record in read_jsonl(os.path.join(vdir, SNAPSHOTS_FILE)):
+        if os.path.exists(os.path.join(vdir, record["path"]) + ".index"):
+            record["index"] = len(snapshots)
+            snapshots.append(record)
+    return snapshots
+
+
+def record_snapshot(vdir, prefix, step, epoch, metrics=None):
+    """Register a saved snapshot checkpoint (``prefix`` is its path) in snapshots.jsonl."""
+    append_jsonl(os.path.join(vdir, SNAPSHOTS_FILE), {
+        "path": os.path.relpath(prefix, vdir), "step": int(step), "epoch": float(epoch),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"), "metrics": metrics or {},
+    })
