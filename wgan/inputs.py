@@ -1,0 +1,71 @@
+"""The real data a run trains on: toy 2-D points or a records folder, built on demand.
+
+Built-in sources (digits, mnist, fashion_mnist, cifar10) are built into records the first
+time a run needs them; a folder source must be built by the user, and the error says how.
+"""
+
+import dataclasses
+import os
+from typing import Callable, Optional
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from wgan import data
+from wgan.errors import ConfigError, DataError
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """``dataset`` yields float32 batches [B, H, W, C] in [-1, 1] (or [B, 2]) forever.
+
+    ``size`` is the number of images (None for toy data, which has no epochs);
+    ``sample_points(n)`` draws real toy points [n, 2] for plots.
+    """
+
+    dataset: tf.data.Dataset
+    size: Optional[int]
+    sample_points: Optional[Callable[[int], np.ndarray]] = None
+
+
+def build_command(hp):
+    crop = f" -c {hp.data.crop}" if hp.data.crop else ""
+    return f"python bin/build_tfrecord.py --data {hp.data.name}{crop} -r {hp.data.resize}"
+
+
+def records_folder(hp, records_root, build_missing=True):
+    """The records folder of ``hp.data``; builds built-in sources when missing."""
+    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize)
+    if not os.path.exists(os.path.join(folder, "dataset_info.json")):
+        if not (build_missing and data.is_builtin(hp.data.name)):
+            raise DataError(f"no records at {folder}; build them first with: {build_command(hp)}")
+        logging.info("building the %s records first: %s", hp.data.name, folder)
+        data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root)
+    return folder
+
+
+def check_manifest(hp, manifest, folder):
+    """The records must have the image shape the hyperparameters promise the networks."""
+    shape = (manifest["height"], manifest["width"], manifest["channels"])
+    if shape != hp.data.sample_shape:
+        raise ConfigError(f"records in {folder} hold images of shape {shape}, but the hyperparameters say "
+                          f"{hp.data.sample_shape} (keys data.resize, data.channels)")
+
+
+def dataset_size(hp, records_root):
+    """Images in the records of ``hp.data`` (built first for built-in sources)."""
+    return data.read_manifest(records_folder(hp, records_root))["count"]
+
+
+def training_data(hp, records_root, seed):
+    """The ``TrainingData`` for ``hp``, its shuffling seeded with ``seed``."""
+    if hp.data.is_toy:
+        rng = np.random.default_rng(seed + 1_000_003)
+        return TrainingData(data.toy_dataset(hp.data.name, hp.batch_size, seed), None,
+                            lambda n: data.toy_sample(hp.data.name, n, rng))
+    folder = records_folder(hp, records_root)
+    manifest = data.read_manifest(folder)
+    check_manifest(hp, manifest, folder)
+    dataset = data.make_dataset(folder, hp.batch_size, seed=seed, shuffle_buffer=hp.data.shuffle_buffer)
+    return TrainingData(dataset, manifest["count"])

@@ -1,0 +1,145 @@
+"""The outer training loop: resume, iterate, log, checkpoint, snapshot, stop cleanly.
+
+``train(hp, vdir, iterations)`` continues the run in ``vdir`` (a folder from
+``runs.open_run``) for ``iterations`` more generator iterations. It saves a checkpoint
+every ``checkpoint_every`` iterations and at the end, a permanent snapshot every
+``snapshot_every``, and on SIGINT/SIGTERM. A NaN or Inf stops training before anything is
+saved, so the last good checkpoint stays intact.
+"""
+
+import math
+import os
+import signal
+import threading
+import time
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from wgan import inputs, runs, summaries
+from wgan.errors import TrainingError
+from wgan.gan import GAN
+from wgan.progress import Progress
+
+CKPT_DIR = "ckpt"
+SNAPSHOT_DIR = "snapshots"
+
+
+def seed_everything(seed, deterministic=False):
+    """Seed Python, NumPy and TensorFlow; ``deterministic`` also forces deterministic kernels."""
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def checkpoint_managers(checkpoint, vdir, keep):
+    """(rolling manager keeping the newest ``keep``, snapshot manager keeping everything)."""
+    rolling = tf.train.CheckpointManager(checkpoint, os.path.join(vdir, CKPT_DIR), max_to_keep=keep)
+    snapshots = tf.train.CheckpointManager(checkpoint, os.path.join(vdir, SNAPSHOT_DIR), max_to_keep=None,
+                                           checkpoint_name="snapshot")
+    return rolling, snapshots
+
+
+class _StopRequest:
+    """Turns SIGINT/SIGTERM into a flag the loop checks between iterations."""
+
+    def __init__(self):
+        self.signal = None
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.signal = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def iterations_for_epochs(hp, epochs, dataset_size):
+    """Generator iterations that show the critic ``epochs`` passes over ``dataset_size`` images."""
+    per_iteration = hp.batch_size * hp.n_critic
+    return max(1, math.ceil(epochs * dataset_size / per_iteration))
+
+
+def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True, stop_at_step=None):
+    """Train the run in ``vdir`` for ``iterations`` more generator iterations.
+
+    ``stop_at_step`` (tests) simulates an interruption after that global step.
+    Returns a dict with the final ``step``, ``epoch``, the last ``metrics`` and the ``checkpoint`` path.
+    """
+    gan = GAN(hp)
+    checkpoint = gan.checkpoint()
+    rolling, snapshots = checkpoint_managers(checkpoint, vdir, hp.keep_checkpoints)
+    if rolling.latest_checkpoint:
+        checkpoint.restore(rolling.latest_checkpoint).assert_existing_objects_matched()
+        logging.info("resumed %s at step %d", rolling.latest_checkpoint, int(gan.step))
+    start = int(gan.step)
+    # A resumed run reads the data in a new order rather than replaying the first batches.
+    source = inputs.training_data(hp, records_root, seed=hp.seed + start)
+    iterator = iter(source.dataset)
+    real_points = source.sample_points(2048) if hp.data.is_toy else None
+
+    writer = tf.summary.create_file_writer(vdir)
+    if start == 0:
+        summaries.write_hparams(writer, hp)
+    metrics_path = os.path.join(vdir, runs.METRICS_FILE)
+    bar = Progress(iterations, desc=os.path.basename(os.path.dirname(vdir)) + "/" + os.path.basename(vdir),
+                   enabled=progress)
+
+    def epoch():
+        return int(gan.images_seen) / source.size if source.size else 0.0
+
+    def save(step):
+        path = rolling.save(checkpoint_number=step)
+        if step % hp.snapshot_every == 0 and not any(s["step"] == step for s in runs.list_snapshots(vdir)):
+            runs.record_snapshot(vdir, snapshots.save(checkpoint_number=step), step, epoch())
+        return path
+
+    last_saved = rolling.latest_checkpoint
+    metrics = {}
+    step = start
+    window_start, window_images = time.perf_counter(), 0
+    with _StopRequest() as stop:
+        for _ in range(iterations):
+            n_critic = hp.critic_steps(step)
+            values = gan.train_iteration(iterator, n_critic)
+            metrics = {k: float(v) for k, v in values.items()}
+            step = int(gan.step)
+            bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+            if bad:
+                kept = f"the last good checkpoint {last_saved} is untouched" if last_saved else "nothing was saved"
+                raise TrainingError(f"{', '.join(bad)} became {metrics[bad[0]]} at step {step} "
+                                    f"({os.path.basename(vdir)}); {kept}. Lower the learning rate or check the data.")
+            window_images += n_critic * hp.batch_size
+            bar.update(1, step=step, c_loss=metrics["critic_loss"], g_loss=metrics["generator_loss"],
+                       W=metrics["wasserstein"])
+            if step % hp.log_every == 0:
+                now = time.perf_counter()
+                metrics["images_per_sec"] = window_images / max(now - window_start, 1e-9)
+                window_start, window_images = now, 0
+                summaries.write_scalars(writer, metrics, step)
+                runs.append_jsonl(metrics_path, {"step": step, "epoch": round(epoch(), 4), **metrics})
+            if step % hp.sample_every == 0:
+                summaries.write_samples(writer, gan, step, real_points)
+            if step % hp.histogram_every == 0:
+                summaries.write_histograms(writer, gan.critic, step)
+            if step % hp.checkpoint_every == 0 or step % hp.snapshot_every == 0:
+                last_saved = save(step)
+            if stop.signal or (stop_at_step is not None and step >= stop_at_step):
+                logging.warning("stopping at step %d on %s", step, stop.signal or "request")
+                break
+    bar.close()
+    if step != start and (last_saved is None or not last_saved.endswith(f"-{step}")):
+        last_saved = save(step)
+    summaries.write_samples(writer, gan, step, real_points)
+    writer.flush()
+    return {"step": step, "epoch": epoch(), "metrics": metrics, "checkpoint": last_saved,
+            "interrupted": bool(stop.signal)}
+

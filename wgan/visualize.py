@@ -1,0 +1,40 @@
+"""Turn networks into pictures: sample grids for images, scatter + contour frames for toy data.
+
+Shared by TensorBoard summaries during training and by ``generate_img``, so both show the
+same thing.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from wgan import images
+from wgan.data import float_to_uint8
+
+TOY_EXTENT = 2.0  # the toy sets lie within [-1.5, 1.5] after the reference code's scaling
+
+
+def generate(generator, z, batch_size=256):
+    """Run ``generator`` in inference mode over latent ``z`` [N, z_dim] in chunks; numpy output."""
+    outputs = [generator(tf.convert_to_tensor(z[i:i + batch_size]), training=False).numpy()
+               for i in range(0, len(z), batch_size)]
+    return np.concatenate(outputs, axis=0)
+
+
+def sample_grid(generator, z, rows, margin=2):
+    """uint8 grid [H', W', C] of the generator's images for ``z`` [N, z_dim], ``rows`` rows."""
+    return images.make_grid(float_to_uint8(generate(generator, z)), rows=rows, margin=margin)
+
+
+def critic_grid(critic, extent=TOY_EXTENT, steps=64):
+    """The critic's score over a ``steps`` x ``steps`` grid of [-extent, extent]^2: (xs, ys, values)."""
+    xs = np.linspace(-extent, extent, steps, dtype=np.float32)
+    points = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    values = critic(tf.convert_to_tensor(points), training=False).numpy().reshape(steps, steps)
+    return xs, xs, values
+
+
+def toy_frame(generator, critic, z, real, title=None):
+    """uint8 [S, S, 3] plot of real points [N, 2], generated points for ``z`` and critic contours."""
+    fake = generate(generator, z)
+    grid = critic_grid(critic) if critic is not None else None
+    return images.plot_points(real, fake, grid, extent=TOY_EXTENT, title=title)
