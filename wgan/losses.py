@@ -1,0 +1,162 @@
+"""GAN objectives as pure functions: DCGAN, WGAN and the WGAN-GP gradient penalty.
+
+* WGAN: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN", https://arxiv.org/abs/1701.07875
+* WGAN-GP: Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
+  https://arxiv.org/abs/1704.00028
+* DCGAN: Radford, Metz & Chintala 2015, https://arxiv.org/abs/1511.06434, trained with the
+  non-saturating generator loss of Goodfellow et al. 2014.
+
+Every loss returns PER-EXAMPLE float32 values of shape [B]; the trainer averages them
+over the global batch (``tf.nn.compute_average_loss``) so the same code is correct under a
+``tf.distribute`` strategy. Critic outputs may be [B, 1] or [B] and any float dtype; they
+are cast to float32 first, so mixed-precision critics give float32 losses.
+"""
+
+import collections
+
+import tensorflow as tf
+
+# Inside the square root of the gradient norm: keeps sqrt differentiable at a zero
+# gradient (d sqrt(s)/ds is infinite at s = 0, which makes the penalty's gradient NaN).
+GRAD_NORM_EPSILON = 1e-12
+
+
+def _per_example(scores):
+    """Critic outputs [B, 1] or [B] -> float32 [B]."""
+    scores = tf.cast(scores, tf.float32)
+    rank, last = scores.shape.rank, scores.shape[-1] if scores.shape.rank else None
+    if not (rank == 1 or (rank == 2 and last in (1, None))):
+        # Reshaping [B, k] to [-1] would silently mix examples, so refuse it.
+        raise ValueError(f"critic outputs must have shape [B, 1] or [B], got {scores.shape}")
+    return tf.squeeze(scores, axis=-1) if rank == 2 else scores
+
+
+# ----- WGAN ---------------------------------------------------------------------------
+def wgan_critic_loss(real_scores, fake_scores):
+    """f(fake) - f(real) per example, float32 [B], unbounded.
+
+    Minimizing its mean maximizes E[f(real)] - E[f(fake)], the critic's estimate of the
+    Wasserstein-1 distance (valid while f is kept near 1-Lipschitz by clipping or a penalty).
+    """
+    return _per_example(fake_scores) - _per_example(real_scores)
+
+
+def wgan_generator_loss(fake_scores):
+    """-f(fake) per example, float32 [B], unbounded."""
+    return -_per_example(fake_scores)
+
+
+def wasserstein_estimate(real_scores, fake_scores):
+    """mean f(real) - mean f(fake): scalar float32, the critic's Wasserstein-1 estimate, for logging.
+
+    Averages over the examples given (one replica's batch under a distribution strategy).
+    """
+    return tf.reduce_mean(_per_example(real_scores)) - tf.reduce_mean(_per_example(fake_scores))
+
+
+# ----- DCGAN --------------------------------------------------------------------------
+def dcgan_critic_loss(real_logits, fake_logits):
+    """Discriminator cross-entropy per example, float32 [B], >= 0.
+
+    -log sigmoid(real) - log(1 - sigmoid(fake)): real labelled 1, fake labelled 0.
+    ``sigmoid_cross_entropy_with_logits`` works on logits and stays finite for any logit;
+    a sigmoid followed by a log would not: in float32 sigmoid(x) rounds to 1 for x above
+    about 17, and log(1 - 1) = -inf.
+    """
+    real = _per_example(real_logits)
+    fake = _per_example(fake_logits)
+    return (tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(real), logits=real)
+            + tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(fake), logits=fake))
+
+
+def dcgan_generator_loss(fake_logits):
+    """Non-saturating generator loss -log sigmoid(fake) = softplus(-fake) per example, float32 [B], >= 0.
+
+    The minimax form log(1 - sigmoid(fake)) has a vanishing gradient exactly when the
+    discriminator rejects the samples confidently, early in training; this form does not.
+    """
+    return tf.nn.softplus(-_per_example(fake_logits))
+
+
+# ----- WGAN-GP ------------------------------------------------------------------------
+def interpolate(real, fake, alpha):
+    """x_hat = real + alpha * (fake - real), one alpha per example.
+
+    real, fake: float32 [B, ...]; alpha: [B] (or [B, 1, ..., 1]) in [0, 1], reshaped to
+    [B, 1, ..., 1] so it broadcasts over all non-batch axes ([B, 1, 1, 1] for images,
+    [B, 1] for 2-D points). Returns float32 with the shape of ``real``.
+    """
+    alpha = tf.reshape(tf.cast(alpha, real.dtype), [-1] + [1] * (real.shape.rank - 1))
+    return real + alpha * (fake - real)
+
+
+def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True):
+    """WGAN-GP penalty (||grad_x f(x_hat)||_2 - 1)^2 at random interpolates x_hat.
+
+    Args:
+      critic: callable ``critic(x, training=...)`` -> scores [B, 1] or [B] (a Keras model).
+      real, fake: [B, H, W, C] images or [B, 2] points (cast to float32).
+      alpha: optional [B] interpolation weights in [0, 1]; by default drawn from U[0, 1]
+        per example with ``tf.random.uniform``, or with ``tf.random.stateless_uniform``
+        when ``seed`` (a shape-[2] integer tensor) is given, for reproducible tests.
+      training: passed to the critic.
+
+    Returns:
+      ``(penalty, grad_norm)``, both float32 [B]. The caller multiplies the penalty by
+      lambda (``hp.gp_lambda``, 10 in the paper) and adds it to the critic loss.
+
+    Call it inside the tape that computes the critic's gradients: the inner tape below
+    is then recorded by that outer tape, which can differentiate the penalty with
+    respect to the critic's variables (a second-order gradient).
+
+    The norm runs over ALL non-batch axes (the gradient is one vector per example) with
+    ``GRAD_NORM_EPSILON`` inside the square root, so the penalty at a zero gradient is 1,
+    not NaN. Under mixed precision the critic computes the inner gradient in its own
+    compute dtype (its first layer casts the float32 x_hat); the gradient is then cast to
+    float32 for the norm and the penalty. No loss scaling is applied: with float16 a tiny
+    gradient may underflow to zero, which this epsilon keeps finite.
+    """
+    real = tf.cast(real, tf.float32)
+    fake = tf.cast(fake, tf.float32)
+    if alpha is None:
+        shape = tf.shape(real)[:1]
+        if seed is None:
+            alpha = tf.random.uniform(shape, 0.0, 1.0, dtype=tf.float32)
+        else:
+            alpha = tf.random.stateless_uniform(shape, seed=seed, minval=0.0, maxval=1.0, dtype=tf.float32)
+    x_hat = interpolate(real, fake, alpha)
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        # Examples are independent (no batch norm in a WGAN-GP critic), so the gradient of
+        # the sum holds each example's own gradient in its row.
+        total = tf.reduce_sum(tf.cast(critic(x_hat, training=training), tf.float32))
+    grad = tf.cast(tape.gradient(total, x_hat), tf.float32)
+    axes = list(range(1, grad.shape.rank))
+    grad_norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=axes) + GRAD_NORM_EPSILON)
+    return tf.square(grad_norm - 1.0), grad_norm
+
+
+# ----- WGAN weight clipping -----------------------------------------------------------
+def clip_weights(variables, clip_value):
+    """Clip every variable in place to [-clip_value, clip_value]; returns None.
+
+    WGAN's crude way of keeping the critic Lipschitz: call it after every critic update
+    with ``critic.trainable_variables`` (all trainable parameters, as the reference code
+    clamps every parameter; batch-norm moving statistics are not trained and are left
+    alone). Works eagerly and inside ``tf.function``.
+    """
+    for variable in variables:
+        limit = tf.cast(clip_value, variable.dtype)
+        # tf.clip_by_value(t, clip_value_min, clip_value_max): the minimum comes first.
+        variable.assign(tf.clip_by_value(variable, -limit, limit))
+
+
+# ----- lookup ------------------------------------------------------------------------
+Objective = collections.namedtuple("Objective", ["critic_loss", "generator_loss"])
+
+LOSSES = {
+    "dcgan": Objective(dcgan_critic_loss, dcgan_generator_loss),
+    "wgan": Objective(wgan_critic_loss, wgan_generator_loss),
+    # The same losses; the trainer adds gp_lambda * gradient_penalty(...) to the critic loss.
+    "wgan-gp": Objective(wgan_critic_loss, wgan_generator_loss),
+}
