@@ -8,6 +8,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 
 from wgan import visualize
 
+HPARAMS_METRICS = ("wasserstein", "critic_loss", "generator_loss")
 GRID_ROWS = 4  # 4 x 16 grids of the run's 64 fixed latent vectors (gan.NUM_FIXED_IMAGES)
 
 
@@ -16,7 +17,11 @@ def write_hparams(writer, hp):
     with writer.as_default():
         tf.summary.text("hyperparameters", "```\n" + hp.to_json() + "```", step=0)
         flat = {k: (v if isinstance(v, (bool, int, float, str)) else str(v)) for k, v in hp.flat().items()}
-        hparams_api.hparams(flat, trial_id=None)
+        # The experiment config tells the HPARAMS dashboard which scalars to tabulate per run.
+        hparams_api.hparams_config(
+            hparams=[hparams_api.HParam(k) for k in flat],
+            metrics=[hparams_api.Metric(f"train/{m}") for m in HPARAMS_METRICS])
+        hparams_api.hparams(flat)
 
 
 def write_scalars(writer, metrics, step):

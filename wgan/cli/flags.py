@@ -20,6 +20,15 @@ def define_run_flags(model_required=True):
         flags.mark_flag_as_required("model")
 
 
+def define_version_flag(help_text, as_string=False):
+    """``-v/--version``. absl's logging owns ``-v`` (for ``--verbosity``); the toolkit's commands
+    give it to the run version instead, as users type it (``--verbosity`` keeps working)."""
+    if "v" in flags.FLAGS and flags.FLAGS["v"].name == "verbosity":
+        delattr(flags.FLAGS, "v")
+    define = flags.DEFINE_string if as_string else flags.DEFINE_integer
+    define("version", None, help_text, short_name="v")
+
+
 def resolve_hparams(overrides=(), seed=None):
     """HParams from the shared flags (and any --set overrides / --seed)."""
     f = flags.FLAGS

@@ -4,13 +4,13 @@ from absl import flags, logging
 
 from wgan import config, inputs, runs, training
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, resolve_hparams
+from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
 from wgan.errors import ConfigError
 
 define_run_flags()
 flags.DEFINE_float("epoch", None, "Epochs to add (passes of the critic over the data).", short_name="e")
 flags.DEFINE_integer("steps", None, "Generator iterations to add (default: the file's train_steps).")
-flags.DEFINE_integer("version", None, "Resume this version with its stored hyperparameters.", short_name="v")
+define_version_flag("Resume this version with its stored hyperparameters.")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimizer.learning_rate=5e-5.")
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
 flags.DEFINE_bool("deterministic", False, "Deterministic kernels: two runs with one seed give identical losses.")
