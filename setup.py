@@ -26,6 +26,7 @@ setup(
         "console_scripts": [
             "wgan-build-tfrecord = wgan.cli.build_tfrecord:run_cli",
             "wgan-train = wgan.cli.train:run_cli",
+            "wgan-generate = wgan.cli.generate_img:run_cli",
         ]
     },
 )

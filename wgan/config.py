@@ -285,10 +285,21 @@ def apply_overrides(hp, overrides, source="--set"):
     return from_dict(values, source)
 
 
-def default_path(model, data, root="hyperparameter"):
-    """``hyperparameter/<model>-<data>.json`` (a folder path uses its base name)."""
-    name = os.path.basename(os.path.normpath(data))
-    return os.path.join(root, f"{model}-{name}.json")
+# The files shipped with the toolkit, found wherever the command runs from.
+SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hyperparameter")
+
+
+def default_path(model, data, root=None):
+    """``<root>/<model>-<data>.json`` (a folder path uses its base name).
+
+    Without ``root``: ``./hyperparameter/`` when it holds that file (a user's own copy),
+    else the shipped ``hyperparameter/`` folder of the toolkit.
+    """
+    name = f"{model}-{os.path.basename(os.path.normpath(data))}.json"
+    if root is None:
+        local = os.path.join("hyperparameter", name)
+        return local if os.path.exists(local) else os.path.join(SHIPPED_ROOT, name)
+    return os.path.join(root, name)
 
 
 def describe():
@@ -308,7 +319,7 @@ def describe():
     return "\n".join(lines)
 
 
-def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root="hyperparameter"):
+def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root=None):
     """The hyperparameters a command line asks for.
 
     Starts from ``path`` or ``hyperparameter/<model>-<data>.json``; an image folder without a
@@ -322,7 +333,8 @@ def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), s
             path = default_path(model, "celeba", root)
             crop = 0 if crop is None else crop
     if not os.path.exists(path):
-        shipped = sorted(f[:-5] for f in os.listdir(root) if f.endswith(".json")) if os.path.isdir(root) else []
+        folder = os.path.dirname(path)
+        shipped = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json")) if os.path.isdir(folder) else []
         raise ConfigError(f"hyperparameter file not found: {path}; shipped: {', '.join(shipped) or 'none'} "
                           "(or pass --hparams FILE)")
     hp = load(path)

@@ -1,0 +1,150 @@
+"""generate_img: version parsing, snapshot lookup, same seed same bytes, GIF frames, export reload."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from wgan import config, generate, runs, training
+from wgan.errors import RunError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+@pytest.mark.parametrize("text, expected", [("2", (2, None)), ("2.0", (2, 0)), ("2.1", (2, 1)), ("2.10", (2, 10)),
+                                            (" 3 ", (3, None))])
+def test_parse_version(text, expected):
+    assert generate.parse_version(text) == expected
+
+
+@pytest.mark.parametrize("text", ["x", "-1", "0", "", "2.", ".1", "2.1.1", "2.-1", "1e3"])
+def test_parse_version_rejects(text):
+    with pytest.raises(RunError, match="is not RUN or RUN.SNAPSHOT"):
+        generate.parse_version(text)
+
+
+def tiny_hp(toy=False, **values):
+    data = ({"name": "8gaussians", "crop": None, "resize": None, "channels": 0} if toy
+            else {"name": "digits", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64})
+    return config.from_dict({"model": "wgan-gp", "batch_size": 8, "z_dim": 8, "n_critic": 1, "data": data,
+                             "architecture": {"name": "mlp" if toy else "dcgan", "base_width": 4 if not toy else 16,
+                                              "depth": 2},
+                             "log_every": 1, "sample_every": 100, "checkpoint_every": 2, "snapshot_every": 2,
+                             **values})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A digits run with three snapshots (steps 2, 4, 6); records built from the bundled digits."""
+    base = tmp_path_factory.mktemp("gen")
+    hp = tiny_hp(ema_decay=0.9)
+    _, vdir, hp, lock, _ = runs.open_run(str(base / "checkpoint"), hp)
+    with lock:
+        training.train(hp, vdir, 6, records_root=str(base / "records"), progress=False)
+    return base, hp
+
+
+def generate_cmd(base, *args):
+    return subprocess.run([sys.executable, os.path.join(REPO, "bin", "generate_img.py"), "-m", "wgan-gp",
+                           "--data", "digits", "-r", "16", "--checkpoint_dir", str(base / "checkpoint"), *args],
+                          capture_output=True, text=True, env=ENV, cwd=str(base), timeout=300)
+
+
+def test_snapshot_lookup_and_errors(trained):
+    base, hp = trained
+    root = runs.run_root(str(base / "checkpoint"), hp)
+    assert [generate.find_checkpoint(root, f"1.{i}").step for i in range(3)] == [2, 4, 6]
+    assert generate.find_checkpoint(root, "1").step == 6
+    with pytest.raises(RunError, match=r"no run v2 in .*; existing: v1"):
+        generate.find_checkpoint(root, "2")
+    with pytest.raises(RunError, match=r"run v1 has no snapshot 10; its snapshots are 0..2"):
+        generate.find_checkpoint(root, "1.10")
+
+
+def test_ema_weights_are_restored(trained):
+    base, hp = trained
+    import tensorflow as tf
+    restored = generate.find_checkpoint(runs.run_root(str(base / "checkpoint"), hp), "1")
+    generator = generate.load_generator(restored)
+    reader = tf.train.load_checkpoint(restored.path)
+    names = [n for n in reader.get_variable_to_shape_map() if n.startswith("ema_generator/") and "kernel" in n]
+    kernels = sorted((reader.get_tensor(n) for n in names), key=lambda a: a.size)
+    ours = sorted((v.numpy() for v in generator.variables if "kernel" in v.path), key=lambda a: a.size)
+    assert any(np.array_equal(kernels[0], o) for o in ours)
+
+
+def test_same_seed_same_bytes_and_all_outputs(trained, tmp_path):
+    base, hp = trained
+    outs = []
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        proc = generate_cmd(base, "-v", "1.1", "--seed", str(seed), "--output", str(tmp_path / name), "--num", "8",
+                            "--rows", "2", "--individual", "--interpolate", "--steps", "5", "--gif")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append((tmp_path / name / "wgan-gp-digits-r16-v1.1-samples.png").read_bytes())
+    assert outs[0] == outs[1] and outs[0] != outs[2]
+    grid = Image.open(tmp_path / "a" / "wgan-gp-digits-r16-v1.1-samples.png")
+    assert grid.size == (4 * 16 + 5 * 2, 2 * 16 + 3 * 2)  # 2 rows x 4 columns with a 2-pixel margin
+    assert len(os.listdir(tmp_path / "a" / "wgan-gp-digits-r16-v1.1-samples")) == 8
+    assert Image.open(tmp_path / "a" / "wgan-gp-digits-r16-v1.1-interpolation.png").size == (5 * 16 + 6 * 2, 2 * 16 + 3 * 2)
+    gif = Image.open(tmp_path / "a" / "wgan-gp-digits-r16-v1-progress.gif")
+    assert gif.n_frames == 3  # one per snapshot
+
+
+def test_list_and_missing_version_messages(trained):
+    base, _ = trained
+    listing = generate_cmd(base, "--list")
+    assert listing.returncode == 0
+    assert "v1  (newest checkpoint at step 6" in listing.stdout
+    assert "1.2" in listing.stdout and "step       6" in listing.stdout
+    missing = generate_cmd(base, "-v", "1.7")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "run v1 has no snapshot 7; its snapshots are 0..2" in missing.stderr
+    bad = generate_cmd(base, "-v", "x")
+    assert bad.returncode == 1 and "version 'x' is not RUN or RUN.SNAPSHOT" in bad.stderr
+
+
+def test_export_reloads_without_wgan(trained, tmp_path):
+    base, _ = trained
+    proc = generate_cmd(base, "-v", "1", "--export", str(tmp_path / "export"), "--output", str(tmp_path / "fig"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    script = f"""
+import sys, numpy as np, tensorflow as tf, keras
+sys.modules["wgan"] = None  # any import of the toolkit would fail
+loaded = tf.saved_model.load({str(tmp_path / 'export' / 'saved_model')!r})
+z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+a = loaded.generate(z).numpy()
+b = loaded.signatures["serving_default"](z=tf.constant(z))
+b = list(b.values())[0].numpy()
+u = loaded.generate_uint8(z).numpy()
+k = keras.saving.load_model({str(tmp_path / 'export' / 'generator.keras')!r})(z).numpy()
+assert a.shape == (3, 16, 16, 1) and u.dtype == np.uint8 and -1 <= a.min() and a.max() <= 1
+np.testing.assert_allclose(a, b, atol=1e-6); np.testing.assert_allclose(a, k, atol=1e-5)
+print("ok")
+"""
+    env = {k: v for k, v in ENV.items() if k != "PYTHONPATH"}
+    check = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                           cwd=str(tmp_path), timeout=300)
+    assert check.stdout.strip().endswith("ok"), check.stderr[-2000:]
+
+
+def test_toy_run_plots_points_and_contours(tmp_path):
+    hp = tiny_hp(toy=True)
+    _, vdir, hp, lock, _ = runs.open_run(str(tmp_path), hp)
+    with lock:
+        training.train(hp, vdir, 4, progress=False)
+    root = runs.run_root(str(tmp_path), hp)
+    frame = generate.toy_frame(generate.find_checkpoint(root, "1.0"), 256, seed=0)
+    assert frame.dtype == np.uint8 and frame.shape[2] == 3 and frame.std() > 0
+    assert len(generate.progress_frames(root, 1, 256, 4, 0)) == 2
+
+
+def test_slerp_keeps_ends_and_norm():
+    a, b = np.array([3.0, 0.0]), np.array([0.0, 3.0])
+    path = generate.slerp(a, b, np.linspace(0, 1, 5))
+    np.testing.assert_allclose(path[0], a, atol=1e-6)
+    np.testing.assert_allclose(path[-1], b, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 3.0, rtol=1e-6)

@@ -1,0 +1,75 @@
+"""``python bin/generate_img.py -m wgan -v 2.1``: sample grids, interpolations, progress GIFs, exports."""
+
+import os
+
+from absl import flags
+
+from wgan import generate, images, runs
+from wgan.cli import common
+from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
+from wgan.errors import RunError
+
+define_run_flags()
+define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
+flags.DEFINE_bool("list", False, "List every run of this model and data with its snapshots, then exit.")
+flags.DEFINE_string("output", "figures", "Folder for the pictures.")
+flags.DEFINE_integer("num", 64, "Samples in the grid (points for toy data).", lower_bound=1)
+flags.DEFINE_integer("rows", 4, "Rows of the grid.", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "Seed of the latent vectors: the same seed writes the same bytes.")
+flags.DEFINE_integer("margin", 2, "Pixels between grid cells.", lower_bound=0)
+flags.DEFINE_bool("individual", False, "Also write every sample as its own PNG.")
+flags.DEFINE_bool("interpolate", False, "Also write spherical interpolations between random latent pairs.")
+flags.DEFINE_integer("steps", 10, "Images per interpolation row.", lower_bound=2)
+flags.DEFINE_bool("gif", False, "Also write a GIF of the same samples across every snapshot of the run.")
+flags.DEFINE_string("export", None, "Also save the generator here as a SavedModel and a .keras file.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    root = runs.run_root(FLAGS.checkpoint_dir, resolve_hparams())
+    if FLAGS.list:
+        print(generate.describe_runs(root))
+        return
+    if FLAGS.version is None:
+        raise RunError(f"give -v RUN[.SNAPSHOT]; {runs.describe_versions(root)} (see --list)")
+    restored = generate.find_checkpoint(root, FLAGS.version)
+    hp = restored.hp
+    os.makedirs(FLAGS.output, exist_ok=True)
+    stem = os.path.join(FLAGS.output, f"{hp.run_name}-{restored.label}")
+    written = []
+
+    if hp.data.is_toy:
+        written.append(_png(generate.toy_frame(restored, FLAGS.num, FLAGS.seed), f"{stem}-samples.png"))
+    else:
+        generator = generate.load_generator(restored)
+        pictures = generate.samples(generator, hp, FLAGS.num, FLAGS.seed)
+        written.append(_png(images.make_grid(pictures, FLAGS.rows, FLAGS.margin), f"{stem}-samples.png"))
+        if FLAGS.individual:
+            folder = f"{stem}-samples"
+            os.makedirs(folder, exist_ok=True)
+            for i, picture in enumerate(pictures):
+                images.save_png(picture, os.path.join(folder, f"{i:04d}.png"))
+            written.append(folder + os.sep)
+        if FLAGS.interpolate:
+            z = generate.interpolation_latents(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed)
+            grid = images.make_grid(generate.samples_from(generator, z), FLAGS.rows, FLAGS.margin)
+            written.append(_png(grid, f"{stem}-interpolation.png"))
+    if FLAGS.gif:
+        run = generate.parse_version(FLAGS.version)[0]
+        frames = generate.progress_frames(root, run, FLAGS.num, FLAGS.rows, FLAGS.seed)
+        path = os.path.join(FLAGS.output, f"{hp.run_name}-v{run}-progress.gif")
+        images.save_gif(frames, path)
+        written.append(path)
+    if FLAGS.export:
+        written.append(generate.export(generate.load_generator(restored), hp, FLAGS.export))
+    print(f"{restored.label} (step {restored.step}) -> " + ", ".join(written))
+
+
+def _png(array, path):
+    images.save_png(array, path)
+    return path
+
+
+def run_cli():
+    common.run(main)

@@ -1,0 +1,217 @@
+"""Restore a generator from a run folder and make pictures or an export from it.
+
+A version string ``RUN[.SNAPSHOT]`` names what to restore: ``2`` is the newest checkpoint
+of run v2, ``2.1`` is snapshot 1 of run v2 (snapshots numbered from 0 in the order saved;
+``2.10`` is snapshot 10, not 1). The generator is rebuilt from the run's
+``hyperparameters.json`` alone and only its weights (the moving average when the run kept
+one) are read from the checkpoint.
+"""
+
+import dataclasses
+import os
+import re
+import time
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from wgan import images, models, runs, training, visualize
+from wgan.data import float_to_uint8
+from wgan.errors import RunError
+
+_VERSION = re.compile(r"^(\d+)(?:\.(\d+))?$")
+
+
+def parse_version(text):
+    """``"2"`` -> (2, None); ``"2.1"`` -> (2, 1); ``"2.10"`` -> (2, 10). Anything else: RunError."""
+    match = _VERSION.match(str(text).strip())
+    if not match or int(match.group(1)) < 1:
+        raise RunError(f"version {text!r} is not RUN or RUN.SNAPSHOT with RUN >= 1 and SNAPSHOT >= 0 "
+                       "(for example 2 or 2.1)")
+    return int(match.group(1)), None if match.group(2) is None else int(match.group(2))
+
+
+@dataclasses.dataclass
+class Restored:
+    """A checkpoint picked from a run: its folder, hyperparameters, path, step and snapshot index."""
+
+    vdir: str
+    hp: object
+    path: str
+    step: int
+    snapshot: Optional[int]
+
+    @property
+    def label(self):
+        version = os.path.basename(self.vdir)
+        return f"{version}.{self.snapshot}" if self.snapshot is not None else version
+
+
+def _step_of(path):
+    return int(path.rsplit("-", 1)[1])
+
+
+def find_checkpoint(root, version_text):
+    """The checkpoint ``version_text`` names under run root ``root``."""
+    run, snapshot = parse_version(version_text)
+    if run not in runs.list_versions(root):
+        raise RunError(f"no run v{run} in {root}; {runs.describe_versions(root)}")
+    vdir = runs.version_dir(root, run)
+    hp = runs.load_hparams(vdir)
+    if snapshot is None:
+        path = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
+        if path is None:
+            raise RunError(f"run v{run} in {root} has no checkpoint yet")
+        return Restored(vdir, hp, path, _step_of(path), None)
+    snapshots = runs.list_snapshots(vdir)
+    if snapshot >= len(snapshots):
+        have = (f"its snapshots are 0..{len(snapshots) - 1}" if snapshots else "it has no snapshots yet")
+        raise RunError(f"run v{run} has no snapshot {snapshot}; {have} (see --list)")
+    record = snapshots[snapshot]
+    return Restored(vdir, hp, os.path.join(vdir, record["path"]), record["step"], snapshot)
+
+
+def load_generator(restored):
+    """The generator of ``restored`` in inference mode (moving-average weights when kept)."""
+    generator = models.make_generator(restored.hp)
+    name = "ema_generator" if restored.hp.ema_decay > 0 else "generator"
+    tf.train.Checkpoint(**{name: generator}).restore(restored.path).expect_partial().assert_existing_objects_matched()
+    generator.trainable = False
+    return generator
+
+
+def load_critic(restored):
+    """The critic of ``restored`` (for toy contour plots)."""
+    critic = models.make_critic(restored.hp)
+    tf.train.Checkpoint(critic=critic).restore(restored.path).expect_partial().assert_existing_objects_matched()
+    return critic
+
+
+def latent(hp, n, seed):
+    """Latent vectors [n, z_dim] float32 from the run's prior, fixed by ``seed``."""
+    rng = np.random.default_rng(seed)
+    if hp.z_distribution == "uniform":
+        return rng.uniform(-1.0, 1.0, (n, hp.z_dim)).astype(np.float32)
+    return rng.standard_normal((n, hp.z_dim)).astype(np.float32)
+
+
+def slerp(a, b, t):
+    """Spherical interpolation between latent vectors a, b [z_dim] at fractions t [T] -> [T, z_dim].
+
+    Follows the great circle between the two directions (White, 2016), which keeps
+    intermediate points at a typical norm for a Gaussian prior; falls back to a straight
+    line when the vectors are (anti)parallel.
+    """
+    t = np.asarray(t, np.float64)[:, None]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    cos = np.clip(np.dot(a / na, b / nb), -1.0, 1.0)
+    omega = np.arccos(cos)
+    if np.sin(omega) < 1e-6:
+        return ((1 - t) * a + t * b).astype(np.float32)
+    return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)).astype(np.float32)
+
+
+def interpolation_latents(hp, rows, steps, seed):
+    """[rows * steps, z_dim]: each row interpolates between one random pair of latent vectors."""
+    ends = latent(hp, 2 * rows, seed)
+    t = np.linspace(0.0, 1.0, steps)
+    return np.concatenate([slerp(ends[2 * r], ends[2 * r + 1], t) for r in range(rows)], axis=0)
+
+
+def samples_from(generator, z):
+    """Generated images uint8 [N, H, W, C] for latent ``z`` [N, z_dim]."""
+    return float_to_uint8(visualize.generate(generator, z))
+
+
+def samples(generator, hp, num, seed):
+    """Generated images uint8 [num, H, W, C] from ``num`` latent vectors fixed by ``seed``."""
+    return samples_from(generator, latent(hp, num, seed))
+
+
+def toy_frame(restored, num, seed, real_seed=0):
+    """Scatter + critic-contour frame of a toy run's checkpoint: uint8 [S, S, 3]."""
+    from wgan import data
+
+    real = data.toy_sample(restored.hp.data.name, num, np.random.default_rng(real_seed))
+    return visualize.toy_frame(load_generator(restored), load_critic(restored), latent(restored.hp, num, seed),
+                               real, title=f"{restored.label} step {restored.step}")
+
+
+def progress_frames(root, run, num, rows, seed):
+    """One frame per snapshot of run v``run``: sample grids (images) or toy plots, same noise."""
+    vdir = runs.version_dir(root, run)
+    if run not in runs.list_versions(root):
+        raise RunError(f"no run v{run} in {root}; {runs.describe_versions(root)}")
+    snapshots = runs.list_snapshots(vdir)
+    if not snapshots:
+        raise RunError(f"run v{run} has no snapshots yet; a GIF needs at least one")
+    frames = []
+    for record in snapshots:
+        restored = find_checkpoint(root, f"{run}.{record['index']}")
+        if restored.hp.data.is_toy:
+            frames.append(toy_frame(restored, num, seed))
+        else:
+            grid = images.make_grid(samples(load_generator(restored), restored.hp, num, seed), rows=rows)
+            frames.append(_caption(grid, f"step {restored.step}"))
+    return frames
+
+
+def _caption(grid, text):
+    """The grid with a white strip and ``text`` above it (PIL's built-in font)."""
+    from PIL import ImageDraw
+
+    strip = 12
+    out = np.full((grid.shape[0] + strip, grid.shape[1], grid.shape[2]), 255, np.uint8)
+    out[strip:] = grid
+    picture = images.to_pil(out)
+    ImageDraw.Draw(picture).text((2, 0), text, fill=0)
+    array = np.asarray(picture)
+    return array[..., None] if array.ndim == 2 else array
+
+
+def describe_runs(root):
+    """Text listing of every version under ``root`` and its snapshots (index, step, epoch, time, metrics)."""
+    versions = runs.list_versions(root)
+    if not versions:
+        return f"no runs under {root}"
+    lines = []
+    for number in versions:
+        vdir = runs.version_dir(root, number)
+        latest = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
+        newest = f"newest checkpoint at step {_step_of(latest)}" if latest else "no checkpoint yet"
+        modified = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(vdir)))
+        lines.append(f"v{number}  ({newest}; last written {modified})")
+        for s in runs.list_snapshots(vdir):
+            metrics = " ".join(f"{k}={v:.4g}" for k, v in sorted(s.get("metrics", {}).items()))
+            lines.append(f"  {number}.{s['index']:<4} step {s['step']:>7}  epoch {s['epoch']:8.2f}  {s['time']}  {metrics}")
+    return "\n".join(lines)
+
+
+class ExportedGenerator(tf.Module):
+    """What ``--export`` saves: plain TensorFlow, loadable without the ``wgan`` package.
+
+    ``generate(z)``: z float32 [N, z_dim] -> images float32 [N, H, W, C] in [-1, 1] (or [N, 2]).
+    ``generate_uint8(z)``: the same as uint8 in [0, 255] (images only).
+    """
+
+    def __init__(self, generator, hp):
+        super().__init__(name="exported_generator")
+        self.generator = generator
+        self.z_dim = tf.constant(hp.z_dim)
+        self.is_toy = hp.data.is_toy
+        spec = tf.TensorSpec([None, hp.z_dim], tf.float32, name="z")
+        self.generate = tf.function(lambda z: self.generator(z, training=False), input_signature=[spec])
+        if not self.is_toy:
+            self.generate_uint8 = tf.function(
+                lambda z: float_to_uint8(self.generator(z, training=False)), input_signature=[spec])
+
+
+def export(generator, hp, directory):
+    """Write ``<directory>/saved_model`` (tf.saved_model) and ``<directory>/generator.keras``."""
+    os.makedirs(directory, exist_ok=True)
+    module = ExportedGenerator(generator, hp)
+    signatures = {"serving_default": module.generate}
+    tf.saved_model.save(module, os.path.join(directory, "saved_model"), signatures=signatures)
+    generator.save(os.path.join(directory, "generator.keras"))
+    return directory
