@@ -28,6 +28,11 @@ def make_grid(images, rows, margin=2, background=255):
     return grid
 
 
+def zoom(array, factor):
+    """Enlarge uint8 [H, W, C] by an integer ``factor``, nearest neighbour (pixels stay crisp)."""
+    return array if factor == 1 else np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)
+
+
 def to_pil(array):
     """uint8 [H, W, 1|3] -> a PIL image (mode L or RGB)."""
     array = np.asarray(array, np.uint8)

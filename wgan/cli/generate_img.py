@@ -17,6 +17,8 @@ flags.DEFINE_integer("num", 64, "Samples in the grid (points for toy data).", lo
 flags.DEFINE_integer("rows", 4, "Rows of the grid.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors: the same seed writes the same bytes.")
 flags.DEFINE_integer("margin", 2, "Pixels between grid cells.", lower_bound=0)
+flags.DEFINE_integer("zoom", 1, "Enlarge grids by this factor (nearest neighbour), for small images.",
+                     lower_bound=1)
 flags.DEFINE_bool("individual", False, "Also write every sample as its own PNG.")
 flags.DEFINE_bool("interpolate", False, "Also write spherical interpolations between random latent pairs.")
 flags.DEFINE_integer("steps", 10, "Images per interpolation row.", lower_bound=2)
@@ -67,7 +69,7 @@ def main(argv):
 
 
 def _png(array, path):
-    images.save_png(array, path)
+    images.save_png(images.zoom(array, FLAGS.zoom), path)
     return path
 
 
