@@ -1,0 +1,356 @@
+"""Build a records folder: raw images -> crop/resize in worker processes -> shards + manifest.
+
+Crash safety: shards are written under temporary names and renamed when
+complete; the manifest is written last and atomically. A folder without a
+manifest is an unfinished build: the reader refuses it and the next build
+clears it. Output bytes do not depend on the number of workers: results are
+consumed in input order and nothing machine- or time-dependent is recorded.
+"""
+
+import contextlib
+import functools
+import math
+import multiprocessing
+import os
+import signal
+import sys
+
+from wgan.data import imageops, manifest as manifest_io, raw as raw_io, sources
+from wgan.data.progress import Progress
+from wgan.errors import DataError
+
+# Chosen with benchmarks/bench_data.py: see docs/data.md for the figures.
+DEFAULT_COMPRESSION = "none"
+COMPRESSIONS = ("none", "gzip")
+
+# Shard size target when no shard count is given: large enough that per-file
+# overhead is negligible, small enough that a dataset of a few GB has tens of
+# shards for the reader to interleave.
+DEFAULT_SHARD_MB = 64.0
+
+# Per-record bytes beyond the pixels (Example framing, shape, label, TFRecord header).
+_RECORD_OVERHEAD = 64
+
+EXAMPLES_SHOWN = 5
+
+
+def _silent(message: str) -> None:
+    """``say`` when progress output is off."""
+
+
+def available_cpus() -> int:
+    """Cores this process may run on (respects CPU affinity, unlike ``os.cpu_count``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not available on macOS and Windows
+        return os.cpu_count() or 1
+
+
+def _check_arguments(resize, crop, shards, workers, compression, shard_mb) -> None:
+    def positive(name, value):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise DataError(f"{name} must be a positive integer, got {value!r}")
+
+    positive("resize", resize)
+    if crop is not None:
+        if not isinstance(crop, int) or isinstance(crop, bool) or crop < 0:
+            raise DataError(f"crop must be a positive integer (0 or None: no crop), got {crop!r}")
+    if shards is not None:
+        positive("shards", shards)
+    if workers is not None:
+        positive("workers", workers)
+    if compression not in COMPRESSIONS:
+        raise DataError(f"compression must be one of {', '.join(COMPRESSIONS)}, got {compression!r}")
+    if not shard_mb > 0:
+        raise DataError(f"shard_mb must be positive, got {shard_mb!r}")
+
+
+def build_settings(data, crop, resize, compression, shards, shard_mb) -> dict:
+    """Everything that determines a build's output bytes; stored as the manifest's ``build``.
+
+    A rerun with equal settings over a complete folder has nothing to do; a rerun
+    with different settings must not silently mix or replace records.
+    """
+    return {
+        "format_version": manifest_io.FORMAT_VERSION,
+        # A folder path is identified by its absolute path: two folders with the same
+        # base name share a records folder name but not their records.
+        "data": os.path.abspath(data) if sources.is_folder_path(data) else data,
+        "crop": crop,
+        "resize": resize,
+        "channels": sources.channels(data),
+        "filter": imageops.RESAMPLE_NAME,
+        "compression": compression,
+        "shards": shards,
+        "shard_mb": None if shards else shard_mb,
+    }
+
+
+def _differences(old: dict, new: dict) -> str:
+    keys = sorted(set(old) | set(new))
+    return ", ".join(f"{key} {new.get(key)!r} (built with {old.get(key)!r})"
+                     for key in keys if old.get(key) != new.get(key))
+
+
+def _is_complete(folder: str, settings: dict, overwrite: bool, say) -> bool:
+    """True when ``folder`` already holds a verified build with ``settings``.
+
+    Raises:
+        DataError: when it holds records from other settings, or records that do not
+            match their manifest, and ``overwrite`` is False.
+    """
+    if overwrite or not os.path.isfile(os.path.join(folder, manifest_io.MANIFEST_NAME)):
+        return False
+    try:
+        existing = manifest_io.verify_records(folder)
+    except DataError as err:
+        raise DataError(f"{folder} holds unusable records ({err}); pass --overwrite to rebuild") from None
+    if existing.get("build") != settings:
+        changed = _differences(existing.get("build") or {}, settings)
+        raise DataError(f"{folder} was built with other arguments: {changed}; "
+                        "pass --overwrite to replace it")
+    say(f"{folder} is already complete ({existing['count']} images, "
+        f"{_plural(len(existing['shards']), 'shard')}); pass --overwrite to rebuild")
+    return True
+
+
+def _is_build_file(name: str) -> bool:
+    # Shards, temporary shards and temporary manifests of this or an earlier build.
+    return name.startswith(("shard-", ".shard-", f".{manifest_io.MANIFEST_NAME}.tmp-"))
+
+
+def _clear(folder: str) -> int:
+    """Remove the manifest (first, so the folder stops being readable) and all build files."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(folder, manifest_io.MANIFEST_NAME))
+    stale = [name for name in os.listdir(folder) if _is_build_file(name)]
+    for name in stale:
+        os.remove(os.path.join(folder, name))
+    return len(stale)
+
+
+def _prepared(raw: raw_io.RawData, crop: int | None, resize: int, workers: int):
+    """``imageops.prepare`` results for ``raw.items``, in input order."""
+    prepare = functools.partial(imageops.prepare, crop=crop, resize=resize, channels=raw.channels)
+    if workers == 1:
+        yield from map(prepare, raw.items)
+        return
+    # spawn, not fork: the parent may have TensorFlow's threads running, and forking
+    # a multi-threaded process can deadlock the child.
+    context = multiprocessing.get_context("spawn")
+    # Chunks big enough to amortise inter-process overhead, small enough to balance load.
+    chunksize = max(1, min(64, len(raw.items) // (workers * 8)))
+    # Workers ignore Ctrl-C: the parent handles it and terminates them.
+    with context.Pool(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+        yield from pool.imap(prepare, raw.items, chunksize)
+
+
+class ShardWriter:
+    """Writes records into shards of ``per_shard`` records, each renamed into place when complete."""
+
+    def __init__(self, folder: str, compression: str, per_shard: int):
+        # Imported here, not at the top: TensorFlow takes seconds to import, and
+        # argument and missing-data errors should be reported before that.
+        from wgan.data import records
+
+        self.records = records
+        self.folder = folder
+        self.compression = compression
+        self.per_shard = per_shard
+        self.shards = []  # manifest entries of completed shards
+        self.writer = None
+        self.temp = None
+        self.count = 0
+
+    def write(self, record: bytes) -> None:
+        """Append one serialized record, starting and completing shards as needed."""
+        if self.writer is None:
+            name = self.records.shard_name(len(self.shards), self.compression)
+            self.temp = os.path.join(self.folder, f".{name}.tmp-{os.getpid()}")
+            self.writer = self.records.open_writer(self.temp, self.compression)
+            self.count = 0
+        self.writer.write(record)
+        self.count += 1
+        if self.count == self.per_shard:
+            self.finish_shard()
+
+    def finish_shard(self) -> None:
+        """Complete the open shard (if any): close, sync, checksum, rename into place."""
+        if self.writer is None:
+            return
+        self.writer.close()
+        self.writer = None
+        manifest_io.fsync_file(self.temp)
+        size, sha256 = manifest_io.file_digest(self.temp)
+        name = self.records.shard_name(len(self.shards), self.compression)
+        os.replace(self.temp, os.path.join(self.folder, name))
+        self.shards.append({"file": name, "records": self.count, "bytes": size, "sha256": sha256})
+
+    def abort(self) -> None:
+        """Remove everything written: without a manifest these files are of no use."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+            os.remove(self.temp)
+        for shard in self.shards:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(self.folder, shard["file"]))
+        self.shards = []
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _skip_summary(skipped: dict) -> str:
+    return ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
+
+
+def _write_shards(data, raw, folder, settings, workers, progress):
+    """Prepare every image and write the shards.
+
+    Returns:
+        (shard manifest entries, records written, skip counts by reason,
+        the first ``EXAMPLES_SHOWN`` skipped items, images/s).
+    """
+    shape = (settings["resize"], settings["resize"], raw.channels)
+    if settings["shards"]:
+        per_shard = math.ceil(len(raw.items) / settings["shards"])
+    else:
+        record_bytes = shape[0] * shape[1] * shape[2] + _RECORD_OVERHEAD
+        per_shard = max(1, int(settings["shard_mb"] * 2**20 // record_bytes))
+    writer = ShardWriter(folder, settings["compression"], per_shard)
+    count, skipped, examples = 0, {}, []
+    progress = Progress(len(raw.items), progress)
+    try:
+        with contextlib.closing(_prepared(raw, settings["crop"], settings["resize"], workers)) as results:
+            for index, (pixels, reason, detail) in enumerate(results):
+                progress.update()
+                if pixels is None:
+                    skipped[reason] = skipped.get(reason, 0) + 1
+                    if len(examples) < EXAMPLES_SHOWN:
+                        examples.append({"item": raw.name_of(index, data), "reason": reason, "detail": detail})
+                    continue
+                label = None if raw.labels is None else raw.labels[index]
+                writer.write(writer.records.serialize(pixels, shape, label))
+                count += 1
+        writer.finish_shard()
+    except BaseException:
+        writer.abort()
+        progress.close()  # end the status line before the error is printed
+        raise
+    progress.close()
+    return writer.shards, count, dict(sorted(skipped.items())), examples, progress.rate()
+
+
+def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
+    """The manifest of a finished build (see docs/data.md for the keys)."""
+    crop, resize = settings["crop"], settings["resize"]
+    return {
+        "format_version": manifest_io.FORMAT_VERSION,
+        "count": count,
+        "height": resize,
+        "width": resize,
+        "channels": raw.channels,
+        "crop": crop,
+        "resize": resize,
+        "filter": imageops.RESAMPLE_NAME,
+        "no_crop_policy": None if crop else imageops.NO_CROP_POLICY,
+        "alpha": imageops.ALPHA_POLICY,
+        "compression": settings["compression"],
+        "labels": raw.labels is not None,
+        "num_classes": int(raw.labels.max()) + 1 if raw.labels is not None else None,
+        "source": {"data": data, **raw.origin, "candidates": len(raw.items),
+                   "ignored_files": raw.ignored_files},
+        "skipped": skipped,
+        "skipped_examples": examples,
+        "shards": shards,
+        "build": settings,
+    }
+
+
+def build_records(
+    data: str,
+    resize: int,
+    crop: int | None,
+    output_dir: str,
+    shards: int | None = None,
+    workers: int | None = None,
+    overwrite: bool = False,
+    arrays=None,
+    progress: bool = True,
+    *,
+    compression: str = DEFAULT_COMPRESSION,
+    shard_mb: float = DEFAULT_SHARD_MB,
+    raw_root: str = raw_io.RAW_ROOT,
+) -> str:
+    """Build the records folder of ``data`` and return its path.
+
+    Every image is center-cropped to ``crop`` (None or 0: the centered short-side
+    square), resized to ``resize`` x ``resize`` with Lanczos and stored as raw uint8
+    HWC pixels (3 channels, or 1 for digits, mnist and fashion_mnist) with its label
+    where the source has one. Images that cannot be used are skipped and counted by
+    reason.
+
+    Args:
+        data: a named source (see ``sources.SOURCES``) or a folder path.
+        resize: output side in pixels.
+        crop: center-crop side applied before the resize, None or 0 for none. No
+            per-source default is applied here; callers use ``default_crop``.
+        output_dir: parent of the records folder (see ``records_dir``).
+        shards: number of shards; None: shards of about ``shard_mb`` MB.
+        workers: decoding processes for image files; None: all available cores.
+            In-memory array sources are always prepared in this process, which
+            measures faster than shipping tiny images to workers.
+        overwrite: rebuild even when the folder holds a complete build.
+        arrays: ``(images, labels)`` replacing what an array source would load
+            (images uint8 [N, H, W] or [N, H, W, C], labels [N] or None).
+        progress: print a progress bar and a summary on stderr.
+        compression: ``none`` or ``gzip`` (see docs/data.md for the measurements).
+        shard_mb: shard size target in MB when ``shards`` is None.
+        raw_root: folder the named sources' raw data lives under.
+
+    Raises:
+        DataError: bad arguments, missing raw data, no usable image, or an existing
+            folder built with other arguments (without ``overwrite``).
+    """
+    crop = crop or None
+    _check_arguments(resize, crop, shards, workers, compression, shard_mb)
+    folder = sources.records_dir(output_dir, data, crop, resize)
+    settings = build_settings(data, crop, resize, compression, shards, shard_mb)
+    say = functools.partial(print, file=sys.stderr, flush=True) if progress else _silent
+    if _is_complete(folder, settings, overwrite, say):
+        return folder
+
+    raw = raw_io.load_raw(data, raw_root, arrays)
+    # Worker processes pay off only where decoding dominates. In-memory arrays
+    # (digits, keras.datasets, svhn) are prepared faster in this process: pickling
+    # each tiny image to a worker and back costs more than cropping it (measured:
+    # 60,000 28x28 images at 29,000/s in-process, 22,000/s with 2 workers).
+    workers = min(workers or available_cpus(), len(raw.items)) if raw.from_files else 1
+    created = not os.path.isdir(folder)
+    os.makedirs(folder, exist_ok=True)
+    stale = _clear(folder)
+    if stale:
+        say(f"removed {stale} files of an earlier build from {folder}")
+    ignored = f" ({raw.ignored_files} non-image files ignored)" if raw.ignored_files else ""
+    say(f"building {folder} from {len(raw.items)} images{ignored} with {_plural(workers, 'worker')}")
+
+    shard_list, count, skipped, examples, rate = _write_shards(data, raw, folder, settings, workers, progress)
+    if count == 0:
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise DataError(f"no usable image in {data}: all {len(raw.items)} skipped "
+                        f"({_skip_summary(skipped)}); first: {examples[0]['item']}: "
+                        f"{examples[0]['reason']} ({examples[0]['detail']})")
+
+    manifest_io.write_manifest(folder, _manifest(data, raw, settings, count, skipped, examples, shard_list))
+    say(f"wrote {count} images in {_plural(len(shard_list), 'shard')} to {folder} ({rate:,.0f} img/s)")
+    if skipped:
+        say(f"skipped {sum(skipped.values())} images: {_skip_summary(skipped)}; first ones:")
+        for example in examples:
+            say(f"  skipped {example['item']}: {example['reason']} ({example['detail']})")
+    return folder
+
+

@@ -1,0 +1,140 @@
+"""The manifest ``dataset_info.json`` of a records folder: writing, reading, checking shards.
+
+The manifest is written last, atomically, by a build that finished; a folder
+without one is an unfinished build and is never read. It lists every shard with
+its record count, byte size and sha256, so a reader can reject a missing or
+truncated shard by its size before training starts.
+"""
+
+import hashlib
+import json
+import os
+
+from wgan.errors import DataError
+
+MANIFEST_NAME = "dataset_info.json"
+
+# Version of the records layout (features, manifest keys). A reader refuses other versions.
+FORMAT_VERSION = 1
+
+_REQUIRED_KEYS = ("format_version", "count", "height", "width", "channels", "compression",
+                  "labels", "shards")
+_REBUILD = "rebuild it with bin/build_tfrecord.py --overwrite"
+
+
+def file_digest(path: str) -> tuple[int, str]:
+    """Size in bytes and hex sha256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def fsync_file(path: str) -> None:
+    """Flush a closed file's data to disk, so a rename after it cannot expose an empty file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_manifest(folder: str, manifest: dict) -> str:
+    """Write ``manifest`` as ``folder/dataset_info.json`` atomically; return its path.
+
+    The JSON goes to a temporary name first and is moved into place with
+    ``os.replace``, so a reader sees either no manifest or the complete one.
+    """
+    path = os.path.join(folder, MANIFEST_NAME)
+    temp = os.path.join(folder, f".{MANIFEST_NAME}.tmp-{os.getpid()}")
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    return path
+
+
+def read_manifest(folder: str) -> dict:
+    """The manifest of the records folder ``folder``.
+
+    Raises:
+        DataError: when the folder or its manifest is missing (an unfinished build
+            leaves no manifest), the JSON is corrupt, keys are missing or the
+            format version is not ``FORMAT_VERSION``.
+    """
+    if not os.path.isdir(folder):
+        raise DataError(f"records folder {folder} does not exist; build it with bin/build_tfrecord.py")
+    path = os.path.join(folder, MANIFEST_NAME)
+    if not os.path.isfile(path):
+        raise DataError(
+            f"{path} is missing: {folder} is not a finished records folder "
+            "(was its build interrupted?); run bin/build_tfrecord.py again"
+        )
+    try:
+        with open(path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataError(f"cannot read {path}: {err}; {_REBUILD}") from None
+    if not isinstance(manifest, dict):
+        raise DataError(f"{path} is not a JSON object; {_REBUILD}")
+    missing = [key for key in _REQUIRED_KEYS if key not in manifest]
+    if missing:
+        raise DataError(f"{path} lacks {', '.join(missing)}; {_REBUILD}")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise DataError(
+            f"{path} has records format version {manifest['format_version']}, this code reads "
+            f"version {FORMAT_VERSION}; {_REBUILD}"
+        )
+    shards = manifest["shards"]
+    well_formed = isinstance(shards, list) and all(
+        isinstance(shard, dict)
+        and isinstance(shard.get("file"), str)
+        and isinstance(shard.get("records"), int)
+        and isinstance(shard.get("bytes"), int)
+        for shard in shards
+    )
+    if not well_formed or sum(shard["records"] for shard in shards) != manifest["count"]:
+        raise DataError(f"{path} has a malformed shard list; {_REBUILD}")
+    return manifest
+
+
+def check_shards(folder: str, manifest: dict, checksums: bool = False) -> list[str]:
+    """Paths of the manifest's shards after checking each exists with the recorded size.
+
+    Sizes are checked always (cheap: one ``stat`` per shard, catches truncation);
+    with ``checksums`` the sha256 of every shard is compared too (reads every byte).
+
+    Raises:
+        DataError: naming the first missing or mismatching shard.
+    """
+    paths = []
+    for shard in manifest["shards"]:
+        path = os.path.join(folder, shard["file"])
+        if not os.path.isfile(path):
+            raise DataError(f"shard {path} listed in {MANIFEST_NAME} is missing; {_REBUILD}")
+        size = os.path.getsize(path)
+        if size != shard["bytes"]:
+            raise DataError(
+                f"shard {path} has {size} bytes but {MANIFEST_NAME} records {shard['bytes']} "
+                f"(truncated or changed); {_REBUILD}"
+            )
+        if checksums and file_digest(path)[1] != shard["sha256"]:
+            raise DataError(f"shard {path} does not match the sha256 in {MANIFEST_NAME}; {_REBUILD}")
+        paths.append(path)
+    return paths
+
+
+def verify_records(folder: str) -> dict:
+    """Read the manifest of ``folder`` and check every shard's size and sha256; return the manifest.
+
+    Raises:
+        DataError: as ``read_manifest`` and ``check_shards``.
+    """
+    manifest = read_manifest(folder)
+    check_shards(folder, manifest, checksums=True)
+    return manifest
