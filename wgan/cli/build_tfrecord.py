@@ -1,0 +1,62 @@
+"""``build_tfrecord``: turn a raw image source into TFRecord shards for training.
+
+    python bin/build_tfrecord.py -r 64 -c 108            # CelebA, 108 center crop, 64x64
+    python bin/build_tfrecord.py --data digits           # offline, scikit-learn's digits, 32x32
+    python bin/build_tfrecord.py --data ~/pics/faces -r 128 --workers 4
+
+Records go to ``<output_dir>/<data>-c<crop>-r<resize>/`` (see ``wgan.data.records_dir``).
+"""
+
+import sys
+
+from absl import app, flags
+
+from wgan.cli import common
+
+flags.DEFINE_string("data", "celeba", "A named source (celeba, lsun, anime, digits, mnist, "
+                    "fashion_mnist, cifar10, svhn) or a folder of images, read recursively.")
+flags.DEFINE_integer("resize", None, "Side of the square output images; default per source "
+                     "(64 for celeba, lsun, anime and folders, 32 digits/cifar10/svhn, 28 mnist).",
+                     short_name="r", lower_bound=1)
+flags.DEFINE_integer("crop", None, "Side of the center crop applied before the resize; "
+                     "default 108 for celeba, none otherwise; 0 = no crop (center square of the "
+                     "short side).", short_name="c", lower_bound=0)
+flags.DEFINE_string("output_dir", "datasets/tfrecords", "Parent folder of the records folder.")
+flags.DEFINE_string("raw_root", "datasets", "Folder holding the named sources' raw data.")
+flags.DEFINE_integer("shards", None, "Number of shards; default: shards of about --shard_mb.",
+                     lower_bound=1)
+flags.DEFINE_float("shard_mb", 64.0, "Target shard size in MB when --shards is not given.",
+                   lower_bound=0.001)
+flags.DEFINE_integer("workers", None, "Decoding processes; default: all available cores.",
+                     lower_bound=1)
+flags.DEFINE_bool("overwrite", False, "Rebuild even if the records folder is complete or was "
+                  "built with other arguments.")
+flags.DEFINE_enum("compression", "none", ["none", "gzip"], "Shard compression (none reads "
+                  "fastest; see docs/data.md).")
+
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # Imported here so that a process spawned by the build's worker pool, which
+    # re-imports the main script, does not pull in the data package with it.
+    from wgan import data
+    from wgan.errors import DataError
+
+    if data.is_toy(FLAGS.data):
+        raise DataError(f"toy set {FLAGS.data!r} is sampled during training; there is nothing to build")
+    resize = FLAGS.resize or data.default_resize(FLAGS.data)
+    crop = data.default_crop(FLAGS.data) if FLAGS.crop is None else FLAGS.crop
+    folder = data.build_records(
+        FLAGS.data, resize, crop or None, FLAGS.output_dir,
+        shards=FLAGS.shards, workers=FLAGS.workers, overwrite=FLAGS.overwrite,
+        compression=FLAGS.compression, shard_mb=FLAGS.shard_mb, raw_root=FLAGS.raw_root,
+    )
+    print(folder, file=sys.stdout)
+
+
+def run_cli():
+    """Console-script entry point (``wgan-build-tfrecord``)."""
+    common.run(main)
