@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan.data import (build_records, float_to_uint8, make_dataset, read_manifest, training_dataset,
+from wgan.data import (build_records, float_to_uint8, make_dataset, read_manifest,
                        uint8_to_float, verify_records)
 from wgan.data.manifest import MANIFEST_NAME
 from wgan.errors import DataError
@@ -120,15 +120,6 @@ def test_labels_required_for_with_labels(tmp_path):
                            arrays=(np.zeros((3, 4, 4, 3), np.uint8), None))
     with pytest.raises(DataError, match="no labels"):
         make_dataset(folder, 2, with_labels=True)
-
-
-def test_training_dataset_picks_toy_or_records(digits_folder):
-    toy = training_dataset("8gaussians", None, 16, seed=0)
-    assert toy.element_spec == tf.TensorSpec([16, 2], tf.float32)
-    images = training_dataset("digits", digits_folder, 16, seed=0)
-    assert images.element_spec.shape == (16, 8, 8, 1)
-    with pytest.raises(DataError, match="needs a records folder"):
-        training_dataset("digits", None, 16)
 
 
 def test_pixel_scaling_numpy_round_trip():

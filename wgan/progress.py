@@ -1,53 +1,74 @@
-"""A dependency-free progress line for the console: count, rate, ETA and a few values."""
+"""A dependency-free progress line on stderr: bar, count, rate, ETA and a few live values.
+
+Used by the records build (images) and by training (generator iterations).
+"""
 
 import sys
 import time
 
 
-class Progress:
-    """Redraws one line on ``stream`` (stderr) at most every ``min_interval`` seconds.
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
-    ``unit`` names what is counted (``it`` for generator iterations, ``img`` for images).
+
+class Progress:
+    """Counts work done and redraws one status line.
+
+    On a terminal the line is redrawn in place at most 5 times a second; when stderr is
+    a file or a pipe (CI logs) a new line is printed at most every 10 s, so logs stay
+    short. ``enabled=False`` makes every method silent. ``unit`` names what is counted.
     """
 
-    def __init__(self, total, desc="", unit="it", stream=None, min_interval=0.5, enabled=True):
-        self.total, self.desc, self.unit = total, desc, unit
-        self.stream = stream or sys.stderr
-        self.min_interval = min_interval
+    def __init__(self, total: int, enabled: bool = True, stream=None, desc: str = "", unit: str = "images"):
+        self.total = total
+        self.done = 0
         self.enabled = enabled
-        self.count = 0
-        self.start = time.perf_counter()
-        self._last_draw = 0.0
+        self.desc = desc
+        self.unit = unit
+        self.values = {}
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
+        self.interval = 0.2 if self.interactive else 10.0
+        self.start = time.monotonic()
+        self.last_draw = self.start
+        self.width = 0  # of the last drawn line, to blank leftovers of a longer one
 
-    def update(self, n=1, **values):
-        self.count += n
-        now = time.perf_counter()
-        if self.enabled and (now - self._last_draw >= self.min_interval or self.count >= self.total):
-            self._last_draw = now
-            self._draw(now, values)
+    def rate(self) -> float:
+        """Units per second so far."""
+        return self.done / max(time.monotonic() - self.start, 1e-9)
 
-    def rate(self):
-        elapsed = time.perf_counter() - self.start
-        return self.count / elapsed if elapsed > 0 else 0.0
-
-    def _draw(self, now, values):
+    def line(self) -> str:
+        """The status line: description, bar, count, rate, ETA and the latest values."""
+        fraction = self.done / self.total if self.total else 1.0
+        filled = int(30 * fraction)
         rate = self.rate()
-        eta = (self.total - self.count) / rate if rate > 0 else float("inf")
-        shown = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-        line = (f"\r{self.desc} {self.count}/{self.total} {rate:.2f} {self.unit}/s "
-                f"ETA {_format_seconds(eta)} {shown}")
-        self.stream.write(line[:200].ljust(80))
-        self.stream.flush()
+        eta = _clock((self.total - self.done) / rate) if rate > 0 else "?"
+        values = "".join(f" {k}={v:.4g}" if isinstance(v, float) else f" {k}={v}" for k, v in self.values.items())
+        desc = f"{self.desc} " if self.desc else ""
+        short = "img" if self.unit == "images" else self.unit
+        return (f"{desc}[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {self.unit} "
+                f"{rate:,.{0 if rate >= 100 else 2}f} {short}/s ETA {eta}{values}")
 
-    def close(self):
+    def update(self, count: int = 1, **values) -> None:
+        """Record ``count`` more units (and the latest ``values``) and redraw if it is time."""
+        self.done += count
+        self.values.update(values)
+        now = time.monotonic()
+        if self.enabled and now - self.last_draw >= self.interval:
+            self.last_draw = now
+            self._draw()
+
+    def _draw(self) -> None:
+        line = self.line()
+        if self.interactive:
+            print(line.ljust(self.width), end="\r", file=self.stream, flush=True)
+            self.width = len(line)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        """Draw the final line and end it."""
         if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _format_seconds(seconds):
-    if seconds == float("inf"):
-        return "?"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+            print(self.line().ljust(self.width), file=self.stream, flush=True)

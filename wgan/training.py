@@ -90,8 +90,8 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     if start == 0:
         summaries.write_hparams(writer, hp)
     metrics_path = os.path.join(vdir, runs.METRICS_FILE)
-    bar = Progress(iterations, desc=os.path.basename(os.path.dirname(vdir)) + "/" + os.path.basename(vdir),
-                   enabled=progress)
+    bar = Progress(iterations, enabled=progress, unit="it",
+                   desc=os.path.basename(os.path.dirname(vdir)) + "/" + os.path.basename(vdir))
 
     def epoch():
         return int(gan.images_seen) / source.size if source.size else 0.0

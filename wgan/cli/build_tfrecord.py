@@ -1,7 +1,7 @@
 """``build_tfrecord``: turn a raw image source into TFRecord shards for training.
 
     python bin/build_tfrecord.py -r 64 -c 108            # CelebA, 108 center crop, 64x64
-    python bin/build_tfrecord.py --data digits           # offline, scikit-learn's digits, 32x32
+    python bin/build_tfrecord.py --data digits           # offline, scikit-learn's digits, 16x16
     python bin/build_tfrecord.py --data ~/pics/faces -r 128 --workers 4
 
 Records go to ``<output_dir>/<data>-c<crop>-r<resize>/`` (see ``wgan.data.records_dir``).
@@ -16,7 +16,7 @@ from wgan.cli import common
 flags.DEFINE_string("data", "celeba", "A named source (celeba, lsun, anime, digits, mnist, "
                     "fashion_mnist, cifar10, svhn) or a folder of images, read recursively.")
 flags.DEFINE_integer("resize", None, "Side of the square output images; default per source "
-                     "(64 for celeba, lsun, anime and folders, 32 digits/cifar10/svhn, 28 mnist).",
+                     "(64 for celeba, lsun, anime and folders, 32 cifar10/svhn, 28 mnist, 16 digits).",
                      short_name="r", lower_bound=1)
 flags.DEFINE_integer("crop", None, "Side of the center crop applied before the resize; "
                      "default 108 for celeba, none otherwise; 0 = no crop (center square of the "

@@ -5,7 +5,8 @@ Public API (all importable from ``wgan.data``):
 * naming and defaults: ``SOURCES``, ``TOY_SETS``, ``records_dir``, ``default_crop``,
   ``default_resize``, ``is_builtin``, ``is_toy``;
 * building: ``build_records``;
-* reading: ``read_manifest``, ``verify_records``, ``make_dataset``, ``training_dataset``;
+* reading: ``read_manifest``, ``verify_records``, ``make_dataset`` (the trainer picks toy
+  or records input in ``wgan.inputs``);
 * pixels: ``uint8_to_float``, ``float_to_uint8``;
 * toy sets: ``toy_dataset``, ``toy_modes``, ``toy_sample``.
 
@@ -28,7 +29,6 @@ _EXPORTS = {
     "read_manifest": "manifest",
     "verify_records": "manifest",
     "make_dataset": "pipeline",
-    "training_dataset": "pipeline",
     "uint8_to_float": "pixels",
     "float_to_uint8": "pixels",
     "toy_dataset": "toy",
@@ -39,13 +39,13 @@ _EXPORTS = {
 __all__ = [
     "SOURCES", "TOY_SETS", "build_records", "default_crop", "default_resize", "float_to_uint8",
     "is_builtin", "is_toy", "make_dataset", "read_manifest", "records_dir", "toy_dataset", "toy_modes",
-    "toy_sample", "training_dataset", "uint8_to_float", "verify_records",
+    "toy_sample", "uint8_to_float", "verify_records",
 ]
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real definitions
     from wgan.data.build import build_records
     from wgan.data.manifest import read_manifest, verify_records
-    from wgan.data.pipeline import make_dataset, training_dataset
+    from wgan.data.pipeline import make_dataset
     from wgan.data.pixels import float_to_uint8, uint8_to_float
     from wgan.data.sources import (SOURCES, TOY_SETS, default_crop, default_resize, is_builtin,
                                    is_toy, records_dir)

@@ -16,7 +16,7 @@ import signal
 import sys
 
 from wgan.data import imageops, manifest as manifest_io, raw as raw_io, sources
-from wgan.data.progress import Progress
+from wgan.progress import Progress
 from wgan.errors import DataError
 
 # Chosen with benchmarks/bench_data.py: see docs/data.md for the figures.

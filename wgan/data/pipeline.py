@@ -1,8 +1,8 @@
-"""Training input: batches of images from a records folder, or of toy 2-D points."""
+"""Training input: batches of images from a records folder."""
 
 import tensorflow as tf
 
-from wgan.data import manifest as manifest_io, records, sources, toy
+from wgan.data import manifest as manifest_io, records
 from wgan.data.pixels import uint8_to_float
 from wgan.errors import DataError
 
@@ -80,21 +80,3 @@ def make_dataset(
 
     return batches.map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
-
-def training_dataset(
-    data: str, records_folder: str | None, batch_size: int, seed: int | None = None
-) -> tf.data.Dataset:
-    """The training input of ``data``: toy points, or images from ``records_folder``.
-
-    Returns:
-        For a toy set, float32 [batch_size, 2] batches (``records_folder`` is
-        ignored); otherwise ``make_dataset(records_folder, batch_size, seed)``.
-
-    Raises:
-        DataError: an image source without a records folder, or as ``make_dataset``.
-    """
-    if sources.is_toy(data):
-        return toy.toy_dataset(data, batch_size, seed)
-    if records_folder is None:
-        raise DataError(f"{data} needs a records folder; build one with bin/build_tfrecord.py --data {data}")
-    return make_dataset(records_folder, batch_size, seed=seed)

@@ -79,7 +79,7 @@ SOURCES = {
             hint="place the anime face images (any of jpg, jpeg, png, bmp, webp, gif, "
             "in any sub-folders) below {path}",
         ),
-        Source("digits", "digits", 1, 32, builtin=True),
+        Source("digits", "digits", 1, 16, builtin=True),
         Source("mnist", "keras", 1, 28, builtin=True),
         Source("fashion_mnist", "keras", 1, 28, builtin=True),
         Source("cifar10", "keras", 3, 32, builtin=True),
