@@ -7,6 +7,7 @@ Layout of one run version::
         ckpt/                  newest few checkpoints (tf.train.CheckpointManager)
         snapshots/             permanent snapshots, one every ``snapshot_every`` iterations
         snapshots.jsonl        one line per snapshot: index, step, epoch, time, path, metrics
+        evaluations.jsonl      metrics computed later for a checkpoint step (bin/evaluate.py)
         metrics.jsonl          scalars as JSON lines, readable without TensorBoard
         events.out.tfevents.*  TensorBoard
         .lock                  held (flock) by the process training this version
@@ -27,6 +28,7 @@ from wgan.errors import RunError
 HPARAMS_FILE = "hyperparameters.json"
 SNAPSHOTS_FILE = "snapshots.jsonl"
 METRICS_FILE = "metrics.jsonl"
+EVALUATIONS_FILE = "evaluations.jsonl"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 
 
@@ -183,13 +185,39 @@ def append_jsonl(path, record):
 
 
 def list_snapshots(vdir):
-    """Snapshots of a version in the order saved: dicts with index, step, epoch, time, path, metrics."""
+    """Snapshots of a version in the order saved: dicts with index, step, epoch, time, path, metrics.
+
+    ``metrics`` merges those stored at training time with later evaluations of the same step
+    (``record_evaluation``); a later value of one metric replaces an earlier one.
+    """
+    evaluated = evaluations(vdir)
     snapshots = []
     for record in read_jsonl(os.path.join(vdir, SNAPSHOTS_FILE)):
         if os.path.exists(os.path.join(vdir, record["path"]) + ".index"):
             record["index"] = len(snapshots)
+            record["metrics"] = {**record.get("metrics", {}), **evaluated.get(record["step"], {})}
             snapshots.append(record)
     return snapshots
+
+
+def record_evaluation(vdir, step, metrics, checkpoint):
+    """Store scalar ``metrics`` ({name: number}) computed for the checkpoint of ``step`` (path ``checkpoint``).
+
+    Appended to evaluations.jsonl rather than rewriting snapshots.jsonl, which a training
+    may be appending to at the same time.
+    """
+    append_jsonl(os.path.join(vdir, EVALUATIONS_FILE), {
+        "step": int(step), "checkpoint": os.path.relpath(checkpoint, vdir),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"), "metrics": metrics,
+    })
+
+
+def evaluations(vdir):
+    """{step: metrics} of every stored evaluation, later ones overriding earlier ones per metric."""
+    merged = {}
+    for record in read_jsonl(os.path.join(vdir, EVALUATIONS_FILE)):
+        merged.setdefault(record["step"], {}).update(record.get("metrics", {}))
+    return merged
 
 
 def record_snapshot(vdir, prefix, step, epoch, metrics=None):
