@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from wgan import inputs, runs, summaries
+from wgan import evaluation, inputs, runs, summaries
 from wgan.errors import TrainingError
 from wgan.gan import GAN
 from wgan.progress import Progress
@@ -99,11 +99,13 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     def save(step):
         path = rolling.save(checkpoint_number=step)
         if step % hp.snapshot_every == 0 and not any(s["step"] == step for s in runs.list_snapshots(vdir)):
-            runs.record_snapshot(vdir, snapshots.save(checkpoint_number=step), step, epoch())
+            runs.record_snapshot(vdir, snapshots.save(checkpoint_number=step), step, epoch(), evaluated.get(step))
         return path
 
     last_saved = rolling.latest_checkpoint
     metrics = {}
+    evaluator = evaluation.for_training(hp, records_root)  # None unless eval_every > 0 and a metric applies
+    evaluated = {}  # {step: scalars} of the newest evaluation, stored with a snapshot of that step
     step = start
     window_start, window_images = time.perf_counter(), 0
     with _StopRequest() as stop:
@@ -130,6 +132,9 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                 summaries.write_samples(writer, gan, step, real_points)
             if step % hp.histogram_every == 0:
                 summaries.write_histograms(writer, gan.critic, step)
+            if evaluator is not None and step % hp.eval_every == 0:
+                evaluated = {step: evaluation.evaluate_in_training(evaluator, gan.sampling_generator, writer, vdir,
+                                                                   step, epoch())}
             if step % hp.checkpoint_every == 0 or step % hp.snapshot_every == 0:
                 last_saved = save(step)
             if stop.signal or (stop_at_step is not None and step >= stop_at_step):

@@ -1,0 +1,19 @@
+"""Quality metrics for generated samples.
+
+* ``frechet``: FID math (Fréchet distance of Gaussians, careful matrix square root);
+* ``kid``: Kernel Inception Distance (unbiased MMD^2, cubic kernel, over subsets);
+* ``extractors``: InceptionV3 pool features, or a small random network for tests;
+* ``reference``: real images of a records folder and their cached feature statistics;
+* ``classifier``: a small digit classifier for digits/mnist (classifier FID, class
+  histogram, confident share);
+* ``toy``: toy 2-D sets (modes covered, high-quality share, Wasserstein-1).
+
+``wgan.evaluation`` picks the metrics that fit a run's data and computes them.
+"""
+
+from wgan.metrics.frechet import fid_from_features, frechet_distance, gaussian_stats
+from wgan.metrics.kid import kernel_distance, mmd2_unbiased
+from wgan.metrics.toy import mode_metrics, sliced_wasserstein1, wasserstein1, wasserstein1_exact
+
+__all__ = ["fid_from_features", "frechet_distance", "gaussian_stats", "kernel_distance", "mmd2_unbiased",
+           "mode_metrics", "sliced_wasserstein1", "wasserstein1", "wasserstein1_exact"]
