@@ -81,6 +81,8 @@ class ArchitectureConfig:
                          choices=("none", "batch", "layer"))
     bn_momentum: float = _field(0.9, "Batch-norm moving-average momentum.", minimum=0.0, maximum=1.0)
     bn_epsilon: float = _field(1e-5, "Batch-norm epsilon.", minimum=0.0)
+    sync_batch_norm: bool = _field(False, "Batch-norm statistics over the global batch of all replicas "
+                                   "(one all-reduce per layer); only matters under a distribution strategy.")
     initializer: str = _field("dcgan_normal", "Weight initializer.",
                               choices=("dcgan_normal", "glorot_uniform", "he_normal"))
 

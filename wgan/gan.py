@@ -8,15 +8,32 @@ the count without retracing.
 Objectives: DCGAN (https://arxiv.org/abs/1511.06434, non-saturating loss), WGAN with weight
 clipping (https://arxiv.org/abs/1701.07875) and WGAN-GP (https://arxiv.org/abs/1704.00028).
 
-The per-replica step functions run through ``strategy.run`` and average losses over the
-global batch, so a ``tf.distribute`` strategy can wrap the same code.
+Distribution: every update runs through ``strategy.run``, so a ``tf.distribute`` strategy
+wraps the same code (``wgan.distribute``). With R replicas:
+
+* ``hp.batch_size`` is the global batch B; each replica gets B / R real examples and the
+  losses average per-example values over B, so the all-reduced (summed) gradient is the
+  gradient of the global-batch loss;
+* noise is drawn statelessly for the whole global batch from seeds the iteration takes
+  from ``self.rng`` (cross-replica, so every replica and worker gets the same seeds) and
+  each replica keeps its own B / R rows: replicas never share z or alpha, and R replicas
+  see exactly the z and alpha one device would see on the same global batch;
+* gradients are summed over replicas once, here (``optimizers.all_reduce_gradients``),
+  so that the logged gradient norms and the float16 overflow check see the global gradient;
+* metrics are per-replica shares that sum to the global value.
+
+With ``hp.jit_compile`` the forward and backward passes of each update are compiled with
+XLA; the all-reduce and the optimizer update stay outside the XLA cluster, because a
+cross-replica synchronization inside a nested compiled function is not supported by
+``MirroredStrategy`` on CPUs.
 """
 
 import keras
 import tensorflow as tf
 
 from wgan import losses, models
-from wgan.optimizers import make_optimizer, scheduled_learning_rate
+from wgan.errors import ConfigError
+from wgan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
 # Fixed latent vectors per run: a 4 x 16 image grid, or enough points for a toy scatter plot.
 NUM_FIXED_IMAGES = 64
@@ -30,13 +47,18 @@ GENERATOR_METRICS = ("generator_loss", "g_grad_norm")
 class GAN(tf.Module):
     """Generator, critic, their optimizers and training state for one run.
 
-    Build it under the strategy scope that will run it (the default strategy otherwise).
+    Build it under the strategy that will run it (``strategy``; the current one otherwise).
     """
 
     def __init__(self, hp, strategy=None):
         super().__init__(name="gan")
         self.hp = hp
         self.strategy = strategy or tf.distribute.get_strategy()
+        replicas = self.strategy.num_replicas_in_sync
+        if hp.batch_size % replicas:
+            raise ConfigError(f"key 'batch_size' is {hp.batch_size}, which does not split evenly over "
+                              f"{replicas} replicas; use a multiple of {replicas}")
+        self._check_jit_sync_batch_norm()
         self.critic_loss_fn, self.generator_loss_fn = losses.LOSSES[hp.model]
         with self.strategy.scope():
             self.generator = models.make_generator(hp)
@@ -53,14 +75,38 @@ class GAN(tf.Module):
             # Generator iterations done, and real images the critic has seen (for epochs).
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.images_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="images_seen")
+            # Only ever advanced in cross-replica context, so every replica gets the same seeds.
             self.rng = tf.random.Generator.from_seed(hp.seed)
             # Drawn from a separate stream so the grids compare the same z across the whole run.
             num_fixed = NUM_FIXED_POINTS if hp.data.is_toy else NUM_FIXED_IMAGES
             self.fixed_z = tf.Variable(
                 self.latent(tf.random.Generator.from_seed(hp.seed + 1), num_fixed),
                 trainable=False, name="fixed_z")
+        # Batch-norm moving statistics (trainable=False floats). Without synchronized batch
+        # norm each replica updates its copy from its own slice of the batch, so the copies
+        # drift apart; they are averaged after every update to stay one mirrored value.
+        self._replica_statistics = []
+        if replicas > 1 and not hp.architecture.sync_batch_norm:
+            self._replica_statistics = [v for m in (self.generator, self.critic) for v in m.non_trainable_variables
+                                        if "float" in v.dtype]
         self.trace_count = 0  # incremented in Python, i.e. once per trace
-        self._compiled_iteration = tf.function(self._iteration, jit_compile=hp.jit_compile or None)
+        compile_update = (lambda fn: tf.function(fn, jit_compile=True)) if hp.jit_compile else (lambda fn: fn)
+        self._critic_gradients_fn = compile_update(self._critic_gradients)
+        self._generator_gradients_fn = compile_update(self._generator_gradients)
+        self._compiled_iteration = tf.function(self._iteration)
+
+    def _check_jit_sync_batch_norm(self):
+        """Synchronized batch norm all-reduces inside the forward pass. Inside an XLA-compiled
+        update that needs a merge-free all-reduce, which tf.distribute has only when every
+        replica is a GPU; elsewhere it would fail deep inside tracing, so refuse it here."""
+        arch = self.hp.architecture
+        uses_bn = "batch" in (arch.g_norm, arch.c_norm)
+        if not (self.hp.jit_compile and arch.sync_batch_norm and uses_bn and self.strategy.num_replicas_in_sync > 1):
+            return
+        devices = self.strategy.extended.worker_devices
+        if not all("GPU" in d.upper() for d in devices):
+            raise ConfigError("jit_compile with architecture.sync_batch_norm needs GPU replicas under a "
+                              f"distribution strategy (replicas: {', '.join(devices)}); turn one of them off")
 
     # ----- state -----------------------------------------------------------------------
     def checkpoint(self):
@@ -77,24 +123,73 @@ class GAN(tf.Module):
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     def latent(self, rng, n):
-        """Latent batch [n, z_dim]: N(0, 1) or U[-1, 1] per ``z_distribution``."""
+        """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: N(0, 1) or U[-1, 1]."""
         shape = [n, self.hp.z_dim]
         if self.hp.z_distribution == "uniform":
             return rng.uniform(shape, -1.0, 1.0)
         return rng.normal(shape)
 
+    def stateless_latent(self, n, seed):
+        """Latent batch float32 [n, z_dim] from the int seed [2]: N(0, 1) or U[-1, 1]."""
+        shape = [n, self.hp.z_dim]
+        if self.hp.z_distribution == "uniform":
+            return tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
+        return tf.random.stateless_normal(shape, seed)
+
     @property
     def replica_batch(self):
+        """Examples per replica: the global ``batch_size`` over the replicas in sync."""
         return self.hp.batch_size // self.strategy.num_replicas_in_sync
 
+    def _replica_rows(self, global_draw, offset):
+        """This replica's ``replica_batch`` rows, from ``offset``, of a [batch_size, ...] draw."""
+        return global_draw[offset:offset + self.replica_batch]
+
+    def _replica_offset(self):
+        """First global-batch row of the current replica (replica id x replica batch)."""
+        return tf.distribute.get_replica_context().replica_id_in_sync_group * self.replica_batch
+
     def _average(self, per_example):
+        """Sum of this replica's per-example float32 values [b] over the GLOBAL batch size."""
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.hp.batch_size)
 
-    # ----- one update of each network (per replica) --------------------------------------
-    def _critic_step(self, real):
-        """One critic update on ``real`` [B, H, W, C] in [-1, 1] (or [B, 2]); returns metrics."""
+    def _replica_share(self, value):
+        """A value every replica holds identically, as a share that sums to it over replicas."""
+        return value / self.strategy.num_replicas_in_sync
+
+    @staticmethod
+    def _loss_scale(optimizer):
+        """The dynamic loss scale (float32 scalar) under float16, else None."""
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            return tf.convert_to_tensor(optimizer.dynamic_scale)
+        return None
+
+    def _gradient_norm(self, optimizer, grads):
+        """Global norm of the summed, UNscaled gradient (float16 gradients carry the loss scale)."""
+        norm = tf.linalg.global_norm(grads)
+        scale = self._loss_scale(optimizer)
+        return norm if scale is None else norm / scale
+
+    def _average_statistics(self):
+        """Replace every replica's batch-norm moving statistics with their mean over replicas."""
+        if not self._replica_statistics:
+            return
+        ctx = tf.distribute.get_replica_context()
+        means = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [tf.convert_to_tensor(v) for v in self._replica_statistics])
+        for variable, mean in zip(self._replica_statistics, means):
+            variable.assign(mean)
+
+    # ----- forward and backward passes (per replica; XLA-compiled with jit_compile) ------
+    def _critic_gradients(self, real, seeds, offset):
+        """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
+
+        ``seeds``: int64 [2, 2], column 0 for z and column 1 for the penalty's alpha;
+        ``offset``: this replica's first row in the global batch. The gradients are this
+        replica's part of the global-batch loss gradient (times the float16 loss scale).
+        """
         hp = self.hp
-        fake = self.generator(self.latent(self.rng, tf.shape(real)[0]), training=True)
+        z = self._replica_rows(self.stateless_latent(hp.batch_size, seeds[:, 0]), offset)
+        fake = self.generator(z, training=True)
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
             real_scores = self.critic(real, training=True)
@@ -103,48 +198,72 @@ class GAN(tf.Module):
             penalty = tf.zeros([])
             gp_norm = tf.zeros([])
             if hp.model == "wgan-gp":
-                alpha = self.rng.uniform([tf.shape(real)[0]])
-                per_example_penalty, norms = losses.gradient_penalty(self.critic, real, fake, alpha=alpha)
+                alpha = self._replica_rows(tf.random.stateless_uniform([hp.batch_size], seeds[:, 1]), offset)
+                per_example_penalty, norms = losses.gradient_penalty(
+                    self.critic, real, fake, alpha=alpha, loss_scale=self._loss_scale(self.c_opt))
                 penalty = self._average(per_example_penalty)
-                gp_norm = tf.reduce_mean(norms)
+                gp_norm = self._average(norms)
                 loss += hp.gp_lambda * penalty
             # Identity except under float16 loss scaling, where apply_gradients unscales.
             scaled = self.c_opt.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
-        self.c_opt.apply_gradients(zip(grads, variables))
-        if hp.model == "wgan":
-            losses.clip_weights(variables, hp.clip_value)
-        real_scores = tf.cast(real_scores, tf.float32)
-        fake_scores = tf.cast(fake_scores, tf.float32)
-        return {
+        real_scores = tf.reshape(tf.cast(real_scores, tf.float32), [-1])
+        fake_scores = tf.reshape(tf.cast(fake_scores, tf.float32), [-1])
+        return grads, {
             "critic_loss": loss,
-            "wasserstein": losses.wasserstein_estimate(real_scores, fake_scores),
+            "wasserstein": self._average(real_scores) - self._average(fake_scores),
             "gradient_penalty": penalty,
-            "d_real": tf.reduce_mean(real_scores),
-            "d_fake": tf.reduce_mean(fake_scores),
-            "c_grad_norm": tf.linalg.global_norm(grads),
+            "d_real": self._average(real_scores),
+            "d_fake": self._average(fake_scores),
             "gp_grad_norm": gp_norm,
         }
 
-    def _generator_step(self, batch_size):
-        """One generator update on a fresh latent batch of ``batch_size``; returns metrics."""
+    def _generator_gradients(self, seed, offset):
+        """Generator gradients on this replica's rows of a global latent batch, and the loss share."""
+        z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed), offset)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake = self.generator(self.latent(self.rng, batch_size), training=True)
+            fake = self.generator(z, training=True)
             loss = self._average(self.generator_loss_fn(self.critic(fake, training=True)))
             scaled = self.g_opt.scale_loss(loss)
-        grads = tape.gradient(scaled, variables)
+        return tape.gradient(scaled, variables), {"generator_loss": loss}
+
+    # ----- one update of each network (per replica) --------------------------------------
+    def _critic_step(self, real, seeds):
+        """One critic update on this replica's ``real`` batch; returns metric shares."""
+        variables = self.critic.trainable_variables
+        grads, metrics = self._critic_gradients_fn(real, seeds, self._replica_offset())
+        grads = all_reduce_gradients(grads)
+        metrics["c_grad_norm"] = self._replica_share(self._gradient_norm(self.c_opt, grads))
+        self.c_opt.apply_gradients(zip(grads, variables))
+        if self.hp.model == "wgan":
+            # Clipped per replica: every replica applied the same summed gradient to the
+            # same weights, so the copies are equal and clipping keeps them equal, with no
+            # cross-replica synchronization.
+            losses.clip_weights(variables, self.hp.clip_value)
+        self._average_statistics()
+        return metrics
+
+    def _generator_step(self, seed):
+        """One generator update on a fresh latent batch; returns metric shares."""
+        variables = self.generator.trainable_variables
+        grads, metrics = self._generator_gradients_fn(seed, self._replica_offset())
+        grads = all_reduce_gradients(grads)
+        metrics["g_grad_norm"] = self._replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))
+        self._average_statistics()
         if self.ema_generator is not None:
             decay = self.hp.ema_decay
+            # Per replica, like clipping: equal weights in, equal averages out.
             for ema_var, var in zip(self.ema_generator.variables, self.generator.variables):
                 # Trainable weights are averaged; batch-norm statistics are copied as they are.
                 ema_var.assign(decay * ema_var + (1.0 - decay) * var if var.trainable else var)
-        return {"generator_loss": loss, "g_grad_norm": tf.linalg.global_norm(grads)}
+        return metrics
 
     # ----- the compiled iteration --------------------------------------------------------
     def _reduce(self, per_replica):
-        return {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
+        """Per-replica metric shares -> global float32 scalars (their sum)."""
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
 
     def _iteration(self, iterator, n_critic):
         """``n_critic`` critic updates then ``g_steps`` generator updates; returns float32 scalars."""
@@ -157,17 +276,20 @@ class GAN(tf.Module):
 
         c_metrics = {k: tf.zeros([]) for k in CRITIC_METRICS}
         for _ in tf.range(n_critic):
-            c_metrics = self._reduce(self.strategy.run(self._critic_step, args=(next(iterator),)))
+            seeds = self.rng.make_seeds(2)  # int64 [2, 2]: z and alpha
+            c_metrics = self._reduce(self.strategy.run(self._critic_step, args=(next(iterator), seeds)))
         self.images_seen.assign_add(tf.cast(n_critic, tf.int64) * hp.batch_size)
 
         g_metrics = {k: tf.zeros([]) for k in GENERATOR_METRICS}
         for _ in tf.range(hp.g_steps):
-            g_metrics = self._reduce(self.strategy.run(self._generator_step, args=(self.replica_batch,)))
+            seed = self.rng.make_seeds(1)[:, 0]
+            g_metrics = self._reduce(self.strategy.run(self._generator_step, args=(seed,)))
         self.step.assign_add(1)
         return {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
 
     def train_iteration(self, iterator, n_critic):
-        """Run one generator iteration; ``iterator`` yields real batches. Returns a dict of scalars."""
+        """Run one generator iteration; ``iterator`` yields real batches (distributed under a
+        strategy, see ``inputs.distribute``). Returns a dict of float32 scalars."""
         return self._compiled_iteration(iterator, tf.constant(n_critic, tf.int32))
 
     def sample(self, z, training=False):

@@ -90,7 +90,7 @@ def interpolate(real, fake, alpha):
     return real + alpha * (fake - real)
 
 
-def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True):
+def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, loss_scale=None):
     """WGAN-GP penalty (||grad_x f(x_hat)||_2 - 1)^2 at random interpolates x_hat.
 
     Args:
@@ -100,6 +100,8 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True):
         per example with ``tf.random.uniform``, or with ``tf.random.stateless_uniform``
         when ``seed`` (a shape-[2] integer tensor) is given, for reproducible tests.
       training: passed to the critic.
+      loss_scale: optional float32 scalar, the dynamic loss scale of float16 training
+        (``LossScaleOptimizer.dynamic_scale``); None for float32 and bfloat16.
 
     Returns:
       ``(penalty, grad_norm)``, both float32 [B]. The caller multiplies the penalty by
@@ -113,8 +115,15 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True):
     ``GRAD_NORM_EPSILON`` inside the square root, so the penalty at a zero gradient is 1,
     not NaN. Under mixed precision the critic computes the inner gradient in its own
     compute dtype (its first layer casts the float32 x_hat); the gradient is then cast to
-    float32 for the norm and the penalty. No loss scaling is applied: with float16 a tiny
-    gradient may underflow to zero, which this epsilon keeps finite.
+    float32 for the norm and the penalty.
+
+    float16 loss scaling (``loss_scale``): the inner gradient is taken of
+    ``loss_scale / B * sum(scores)``, so each example's backward pass carries the same
+    factor as the outer, scaled loss (which averages over the batch), and is divided by
+    that factor in float32. Without it, input gradients below float16's smallest normal
+    number (6e-5) would lose precision or flush to zero. An example whose scaled inner
+    gradient overflows reports a penalty of 0 and a norm of 1; its NaN gradient then makes
+    the ``LossScaleOptimizer`` skip the update and halve the scale, as for any overflow.
     """
     real = tf.cast(real, tf.float32)
     fake = tf.cast(fake, tf.float32)
@@ -130,9 +139,18 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True):
         # Examples are independent (no batch norm in a WGAN-GP critic), so the gradient of
         # the sum holds each example's own gradient in its row.
         total = tf.reduce_sum(tf.cast(critic(x_hat, training=training), tf.float32))
+        if loss_scale is not None:
+            factor = tf.cast(loss_scale, tf.float32) / tf.cast(tf.shape(x_hat)[0], tf.float32)
+            total = total * factor
     grad = tf.cast(tape.gradient(total, x_hat), tf.float32)
+    if loss_scale is not None:
+        grad = grad / factor
     axes = list(range(1, grad.shape.rank))
     grad_norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=axes) + GRAD_NORM_EPSILON)
+    if loss_scale is not None:
+        # Keep the reported value finite; the gradient through an overflowed row stays
+        # non-finite (0 * inf), which is what tells the optimizer to skip the step.
+        grad_norm = tf.where(tf.math.is_finite(grad_norm), grad_norm, tf.ones_like(grad_norm))
     return tf.square(grad_norm - 1.0), grad_norm
 
 

@@ -45,7 +45,8 @@ def normalize(x, kind, arch, dtype, name):
 
     * ``"none"``: ``x`` unchanged;
     * ``"batch"``: batch norm over the batch (and spatial) axes, one scale/offset per
-      channel, with ``arch.bn_momentum`` / ``arch.bn_epsilon``;
+      channel, with ``arch.bn_momentum`` / ``arch.bn_epsilon``, over the global batch of all
+      replicas with ``arch.sync_batch_norm``;
     * ``"layer"``: layer norm of each example over all its non-batch axes (H, W, C for
       feature maps, as the WGAN-GP code does for its critic); unlike batch norm it keeps
       examples independent, which the per-example gradient penalty needs. Keras gives it a
@@ -54,8 +55,9 @@ def normalize(x, kind, arch, dtype, name):
     if kind == "none":
         return x
     if kind == "batch":
+        # synchronized: statistics over the global batch under tf.distribute (Keras 3's sync BN).
         return keras.layers.BatchNormalization(
-            momentum=arch.bn_momentum, epsilon=arch.bn_epsilon,
+            momentum=arch.bn_momentum, epsilon=arch.bn_epsilon, synchronized=arch.sync_batch_norm,
             gamma_initializer=gamma_initializer(arch.initializer), dtype=dtype, name=name)(x)
     if kind == "layer":
         axes = list(range(1, len(x.shape)))

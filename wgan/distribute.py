@@ -1,0 +1,159 @@
+"""tf.distribute strategies for training: creation, worker roles and where each worker writes.
+
+``make_strategy(name)`` builds one of
+
+* ``default``: no distribution; one device (the GPU when there is one, else the CPU);
+* ``mirrored``: ``tf.distribute.MirroredStrategy``, synchronous data parallelism over the
+  GPUs of one machine (or over logical CPU devices, see ``split_cpu``);
+* ``multi_worker``: ``tf.distribute.MultiWorkerMirroredStrategy`` over several machines
+  (or processes), each described by the ``TF_CONFIG`` environment variable;
+* ``tpu``: ``tf.distribute.TPUStrategy`` on a Cloud TPU found by ``TPUClusterResolver``.
+
+Under every strategy the whole batch of ``hp.batch_size`` is the GLOBAL batch: each of the
+R replicas gets ``batch_size / R`` examples and losses are averaged over the global batch.
+
+Multi-worker checkpointing follows the TensorFlow guide: every worker runs the same save
+calls (they may read variables through collectives), but only the chief writes into the
+run folder; the others write into a private temporary folder that is deleted afterwards.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from wgan.errors import ConfigError
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+# All-reduce implementations of MultiWorkerMirroredStrategy: NCCL needs GPUs, RING works anywhere.
+COMMUNICATIONS = {
+    "auto": tf.distribute.experimental.CommunicationImplementation.AUTO,
+    "ring": tf.distribute.experimental.CommunicationImplementation.RING,
+    "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL,
+}
+
+
+def split_cpu(count):
+    """Expose the CPU as ``count`` logical devices (``/cpu:0`` ... ``/cpu:<count-1>``).
+
+    Lets ``MirroredStrategy`` run several replicas on a machine without GPUs, which is how
+    the distribution code is tested. It must run before TensorFlow initializes its devices
+    (before any op executes); afterwards a ``ConfigError`` says so.
+    """
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError as err:
+        raise ConfigError(f"cannot split the CPU into {count} devices once TensorFlow has started ({err}); "
+                          "split it before building any model or tensor") from None
+
+
+def make_strategy(name="default", devices=None, tpu=None, communication="auto"):
+    """A ``tf.distribute.Strategy`` by name (see the module docstring).
+
+    Args:
+      name: one of ``STRATEGIES``.
+      devices: ``mirrored`` only: device names (``["/gpu:0", "/gpu:1"]``); None takes every
+        GPU, or every logical CPU device when there is no GPU.
+      tpu: ``tpu`` only: the TPU name or ``grpc://`` address; None or "" finds the TPU of a
+        Cloud TPU VM or a Colab runtime.
+      communication: ``multi_worker`` only: all-reduce implementation, ``auto``, ``ring`` or ``nccl``.
+    """
+    if name not in STRATEGIES:
+        raise ConfigError(f"--strategy is {name!r}; valid values: {', '.join(STRATEGIES)}")
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        if devices is None and not tf.config.list_logical_devices("GPU"):
+            devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":
+        if communication not in COMMUNICATIONS:
+            raise ConfigError(f"communication is {communication!r}; valid values: {', '.join(COMMUNICATIONS)}")
+        if "TF_CONFIG" not in os.environ:
+            raise ConfigError("--strategy multi_worker needs the TF_CONFIG environment variable (cluster and task); "
+                              "see docs/scale.md")
+        options = tf.distribute.experimental.CommunicationOptions(implementation=COMMUNICATIONS[communication])
+        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def task(strategy):
+    """``(task_type, task_id)`` of this process: ``(None, None)`` outside a multi-worker cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return None, None
+    return resolver.task_type, resolver.task_id
+
+
+def is_chief(strategy):
+    """Whether this process writes the run folder: the ``chief`` task, else worker 0 of a
+    cluster without a chief (the TF_CONFIG convention), and any single-process strategy."""
+    task_type, task_id = task(strategy)
+    if task_type is None:
+        return True
+    if task_type == "chief":
+        return True
+    cluster = strategy.cluster_resolver.cluster_spec().as_dict()
+    return task_type == "worker" and task_id == 0 and "chief" not in cluster
+
+
+def write_dir(strategy, vdir):
+    """Where this process writes what it would write into the run folder ``vdir``.
+
+    The chief writes into ``vdir`` itself. Every other worker gets a new private folder
+    (``remove_write_dir`` deletes it): its checkpoints, events and metrics repeat the
+    chief's, and two processes writing one checkpoint file would corrupt it.
+    """
+    if is_chief(strategy):
+        return vdir
+    task_type, task_id = task(strategy)
+    return tempfile.mkdtemp(prefix=f"wgan-{task_type}{task_id}-")
+
+
+def remove_write_dir(write_path, vdir):
+    """Delete a non-chief worker's private folder (nothing happens for the run folder itself)."""
+    if os.path.abspath(write_path) != os.path.abspath(vdir):
+        shutil.rmtree(write_path, ignore_errors=True)
+
+
+def chief_value(strategy, value):
+    """The chief's non-negative integer ``value``, returned on every worker (a collective gather).
+
+    Every worker must call it at the same point. The run version the chief picked reaches
+    the other workers this way, without a shared file or any race on one.
+    """
+    if task(strategy)[0] is None:
+        return value
+    mine = value if is_chief(strategy) else 0
+    # Every replica contributes its process's number; ReduceOp has no MAX, so gather them
+    # all and take the largest (the chief's: version numbers are positive, the rest send 0).
+    values = strategy.experimental_distribute_values_from_function(lambda ctx: tf.constant([mine], tf.int64))
+    return int(tf.reduce_max(strategy.gather(values, axis=0)))
+
+
+def describe(strategy):
+    """One line for the log: strategy class, replicas, and this process's task."""
+    task_type, task_id = task(strategy)
+    where = f", task {task_type}:{task_id}" if task_type is not None else ""
+    return f"{type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s){where}"
+
+
+def tf_config(workers, index, chief=False):
+    """A ``TF_CONFIG`` JSON string for task ``index`` of the ``workers`` addresses ("host:port").
+
+    With ``chief`` the first address is the ``chief`` task and the rest are workers
+    0, 1, ...; without it every address is a worker and worker 0 acts as chief.
+    """
+    if chief:
+        cluster = {"chief": workers[:1], "worker": workers[1:]}
+        role = {"type": "chief", "index": 0} if index == 0 else {"type": "worker", "index": index - 1}
+    else:
+        cluster = {"worker": list(workers)}
+        role = {"type": "worker", "index": index}
+    return json.dumps({"cluster": cluster, "task": role})
