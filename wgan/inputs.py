@@ -69,3 +69,23 @@ def training_data(hp, records_root, seed):
     check_manifest(hp, manifest, folder)
     dataset = data.make_dataset(folder, hp.batch_size, seed=seed, shuffle_buffer=hp.data.shuffle_buffer)
     return TrainingData(dataset, manifest["count"])
+
+
+def distribute(strategy, training_data):
+    """``training_data.dataset`` split for ``strategy``: each replica gets its rows of every global batch.
+
+    With one replica the dataset is returned as it is. Otherwise
+    ``strategy.experimental_distribute_dataset`` splits each global batch of
+    ``hp.batch_size`` into per-replica batches, in order (replica r takes rows
+    r * B/R ... (r + 1) * B/R - 1), and under ``multi_worker`` shards the input across
+    workers: records by FILE, so each worker opens only its own shards (build at least
+    one shard per worker; with fewer, tf.data falls back to reading everything and keeping
+    every worker-th batch), toy points by DATA (every worker draws the same seeded stream
+    and keeps every worker-th batch, so workers never train on the same batch).
+    """
+    if strategy.num_replicas_in_sync == 1:
+        return training_data.dataset
+    options = tf.data.Options()
+    policy = tf.data.experimental.AutoShardPolicy
+    options.experimental_distribute.auto_shard_policy = policy.DATA if training_data.size is None else policy.AUTO
+    return strategy.experimental_distribute_dataset(training_data.dataset.with_options(options))

@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from wgan import evaluation, inputs, runs, summaries
+from wgan import distribute, evaluation, inputs, runs, summaries
 from wgan.errors import TrainingError
 from wgan.gan import GAN
 from wgan.progress import Progress
@@ -68,22 +68,31 @@ def iterations_for_epochs(hp, epochs, dataset_size):
     return max(1, math.ceil(epochs * dataset_size / per_iteration))
 
 
-def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True, stop_at_step=None):
+def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True, stop_at_step=None,
+          strategy=None):
     """Train the run in ``vdir`` for ``iterations`` more generator iterations.
 
     ``stop_at_step`` (tests) simulates an interruption after that global step.
+    ``strategy``: the ``tf.distribute`` strategy to train under (``wgan.distribute``);
+    None is the current one. Under multi-worker training every worker resumes from the
+    run's checkpoint, but only the chief writes into ``vdir``.
     Returns a dict with the final ``step``, ``epoch``, the last ``metrics`` and the ``checkpoint`` path.
     """
-    gan = GAN(hp)
+    strategy = strategy or tf.distribute.get_strategy()
+    gan = GAN(hp, strategy)
     checkpoint = gan.checkpoint()
+    resume_from = tf.train.latest_checkpoint(os.path.join(vdir, CKPT_DIR))
+    # From here on ``vdir`` is where THIS process writes: the run folder for the chief, a
+    # private temporary folder for other workers (removed at the end; see wgan.distribute).
+    run_dir, vdir = vdir, distribute.write_dir(strategy, vdir)
     rolling, snapshots = checkpoint_managers(checkpoint, vdir, hp.keep_checkpoints)
-    if rolling.latest_checkpoint:
-        checkpoint.restore(rolling.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("resumed %s at step %d", rolling.latest_checkpoint, int(gan.step))
+    if resume_from:
+        checkpoint.restore(resume_from).assert_existing_objects_matched()
+        logging.info("resumed %s at step %d", resume_from, int(gan.step))
     start = int(gan.step)
     # A resumed run reads the data in a new order rather than replaying the first batches.
     source = inputs.training_data(hp, records_root, seed=hp.seed + start)
-    iterator = iter(source.dataset)
+    iterator = iter(inputs.distribute(strategy, source))
     real_points = source.sample_points(2048) if hp.data.is_toy else None
 
     writer = tf.summary.create_file_writer(vdir)
@@ -145,6 +154,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
         last_saved = save(step)
     summaries.write_samples(writer, gan, step, real_points)
     writer.flush()
+    distribute.remove_write_dir(vdir, run_dir)
     return {"step": step, "epoch": epoch(), "metrics": metrics, "checkpoint": last_saved,
             "interrupted": bool(stop.signal)}
 
