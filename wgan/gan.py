@@ -60,6 +60,11 @@ class GAN(tf.Module):
                               f"{replicas} replicas; use a multiple of {replicas}")
         self._check_jit_sync_batch_norm()
         self.critic_loss_fn, self.generator_loss_fn = losses.LOSSES[hp.model]
+        # Generator iterations done, and real images the critic has seen (for epochs). Plain
+        # variables outside the strategy: only cross-replica code updates them, identically
+        # on every worker, and the training loop reads them with int().
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.images_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="images_seen")
         with self.strategy.scope():
             self.generator = models.make_generator(hp)
             self.critic = models.make_critic(hp)
@@ -72,9 +77,6 @@ class GAN(tf.Module):
             self.c_opt = make_optimizer(hp.c_optimizer, hp.precision)
             self.g_opt.build(self.generator.trainable_variables)
             self.c_opt.build(self.critic.trainable_variables)
-            # Generator iterations done, and real images the critic has seen (for epochs).
-            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.images_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="images_seen")
             # Only ever advanced in cross-replica context, so every replica gets the same seeds.
             self.rng = tf.random.Generator.from_seed(hp.seed)
             # Drawn from a separate stream so the grids compare the same z across the whole run.

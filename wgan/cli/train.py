@@ -1,8 +1,11 @@
 """``python bin/train.py -m wgan``: train DCGAN, WGAN or WGAN-GP and save versioned checkpoints."""
 
+import contextlib
+import os
+
 from absl import flags, logging
 
-from wgan import config, inputs, runs, training
+from wgan import config, distribute, inputs, runs, training
 from wgan.cli import common
 from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
 from wgan.errors import ConfigError
@@ -15,6 +18,15 @@ flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimiz
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
 flags.DEFINE_bool("deterministic", False, "Deterministic kernels: two runs with one seed give identical losses.")
 flags.DEFINE_bool("progress", True, "Show a progress line.")
+flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
+                  "tf.distribute strategy: default (one device), mirrored (the GPUs of this machine), multi_worker "
+                  "(machines listed in TF_CONFIG), tpu. batch_size is the global batch.")
+flags.DEFINE_list("devices", None, "mirrored: devices to use (default: every GPU), e.g. /gpu:0,/gpu:1.")
+flags.DEFINE_integer("cpu_replicas", None, "mirrored on a machine without GPUs: split the CPU into this many "
+                     "logical devices (for trying distribution out; no faster).")
+flags.DEFINE_string("tpu", None, "tpu: TPU name or grpc:// address (default: the TPU of this VM).")
+flags.DEFINE_enum("communication", "auto", list(distribute.COMMUNICATIONS),
+                  "multi_worker: all-reduce implementation (nccl needs GPUs).")
 FLAGS = flags.FLAGS
 
 
@@ -32,18 +44,49 @@ def iterations_to_add(hp, records_root):
     return hp.train_steps
 
 
+def make_strategy():
+    """The strategy the flags ask for; --cpu_replicas splits the CPU first (before TF starts)."""
+    if FLAGS.cpu_replicas is not None:
+        if FLAGS.strategy != "mirrored" or FLAGS.cpu_replicas < 1:
+            raise ConfigError("--cpu_replicas needs --strategy mirrored and a count >= 1")
+        distribute.split_cpu(FLAGS.cpu_replicas)
+    return distribute.make_strategy(FLAGS.strategy, devices=FLAGS.devices, tpu=FLAGS.tpu,
+                                    communication=FLAGS.communication)
+
+
+def open_run(strategy, hp):
+    """``runs.open_run`` on the chief; other workers take the chief's version without locking it.
+
+    Returns ``(vdir, hp, lock, resumed)``. Every multi-worker task runs the same command,
+    so all of them resolve the same hyperparameters; the chief alone picks (and locks) the
+    version, and the others learn its number by a collective broadcast.
+    """
+    if distribute.is_chief(strategy):
+        number, vdir, hp, lock, resumed = runs.open_run(FLAGS.checkpoint_dir, hp, FLAGS.version)
+        distribute.chief_value(strategy, number)
+        return vdir, hp, lock, resumed
+    number = distribute.chief_value(strategy, 0)
+    vdir = runs.version_dir(runs.run_root(FLAGS.checkpoint_dir, hp), number)
+    # On a shared file system the stored hyperparameters win, as they do on the chief.
+    if FLAGS.version is not None and os.path.exists(os.path.join(vdir, runs.HPARAMS_FILE)):
+        hp = runs.load_hparams(vdir)
+    return vdir, hp, contextlib.nullcontext(), os.path.isdir(os.path.join(vdir, training.CKPT_DIR))
+
+
 def main(argv):
     del argv
+    strategy = make_strategy()
     hp = resolve_hparams([config.parse_override(s) for s in FLAGS.set], FLAGS.seed)
     if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None):
         logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams and --seed are ignored",
                         FLAGS.version)
-    number, vdir, hp, lock, resumed = runs.open_run(FLAGS.checkpoint_dir, hp, FLAGS.version)
+    vdir, hp, lock, resumed = open_run(strategy, hp)
     with lock:
-        logging.info("%s %s", "resuming" if resumed else "starting", vdir)
+        logging.info("%s %s on %s", "resuming" if resumed else "starting", vdir, distribute.describe(strategy))
         iterations = iterations_to_add(hp, FLAGS.records_dir)
         training.seed_everything(hp.seed, FLAGS.deterministic)
-        result = training.train(hp, vdir, iterations, records_root=FLAGS.records_dir, progress=FLAGS.progress)
+        result = training.train(hp, vdir, iterations, records_root=FLAGS.records_dir, progress=FLAGS.progress,
+                                strategy=strategy)
     m = result["metrics"]
     print(f"{vdir}: step {result['step']}, epoch {result['epoch']:.2f}, critic loss {m.get('critic_loss', 0):.4g}, "
           f"generator loss {m.get('generator_loss', 0):.4g}, Wasserstein estimate {m.get('wasserstein', 0):.4g}")
