@@ -27,6 +27,8 @@ setup(
             "wgan-build-tfrecord = wgan.cli.build_tfrecord:run_cli",
             "wgan-train = wgan.cli.train:run_cli",
             "wgan-generate = wgan.cli.generate_img:run_cli",
+            "wgan-evaluate = wgan.cli.evaluate:run_cli",
+            "wgan-study = wgan.cli.study:run_cli",
         ]
     },
 )

@@ -1,0 +1,65 @@
+"""``python bin/evaluate.py -m wgan-gp --data digits -v 1.3``: quality metrics of one checkpoint, stored in the run.
+
+The metrics fit the data (toy: modes, hq, w1; digits/mnist: cfid, classes, confident; any
+images with --metrics: fid, kid); see wgan/evaluation.py and docs/quality.md. Results are
+printed and appended to the run's evaluations.jsonl under the checkpoint's step, so
+``bin/generate_img.py --list`` shows them next to that snapshot.
+"""
+
+import json
+
+from absl import flags
+
+from wgan import evaluation, generate, runs
+from wgan.cli import common
+from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
+from wgan.errors import RunError
+
+define_run_flags()
+define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
+flags.DEFINE_integer("num", None, "Generated samples (default: 2000 toy points, 1000 images).", lower_bound=2)
+flags.DEFINE_integer("seed", 0, "Seed of the latent vectors (and of the real toy sample).")
+flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data): "
+                    "modes, hq, w1, cfid, classes, confident, fid, kid.")
+flags.DEFINE_enum("extractor", "inception", ["inception", "random"], "Features for fid/kid: InceptionV3 "
+                  "(ImageNet weights, downloaded once by Keras, or --inception_weights) or a small random "
+                  "network (offline smoke checks only; not comparable with published FIDs).")
+flags.DEFINE_string("inception_weights", None, "Local InceptionV3 no-top weights file instead of the download.")
+flags.DEFINE_integer("reference_num", evaluation.REFERENCE_IMAGES, "Real images behind the fid/kid reference "
+                     "statistics (cached beside the records).", lower_bound=2)
+flags.DEFINE_bool("store", True, "Store the results in the run (evaluations.jsonl).")
+flags.DEFINE_bool("json", False, "Print one JSON object instead of lines.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    root = runs.run_root(FLAGS.checkpoint_dir, resolve_hparams())
+    if FLAGS.version is None:
+        raise RunError(f"give -v RUN[.SNAPSHOT]; {runs.describe_versions(root)} (see generate_img.py --list)")
+    restored = generate.find_checkpoint(root, FLAGS.version)
+    hp = restored.hp
+    names = evaluation.parse_metrics(FLAGS.metrics, hp) if FLAGS.metrics else None
+    evaluator = evaluation.make_evaluator(hp, FLAGS.records_dir, names, FLAGS.num, FLAGS.seed, FLAGS.extractor,
+                                          FLAGS.inception_weights, FLAGS.reference_num)
+    if evaluator is None:
+        raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid (InceptionV3 features)")
+    result = evaluator(generate.load_generator(restored))
+    if FLAGS.store:
+        runs.record_evaluation(restored.vdir, restored.step, result.scalars, restored.path)
+    if FLAGS.json:
+        print(json.dumps({"checkpoint": restored.label, "step": restored.step, **result.scalars, **result.extras}))
+        return
+    print(f"{hp.run_name} {restored.label} (step {restored.step}), {evaluator.num} samples:")
+    for name, value in result.scalars.items():
+        print(f"  {name:<10} {value:.6g}")
+    for name, value in result.extras.items():
+        print(f"  {name:<10} {value}")
+    if FLAGS.store:
+        snapshot = any(s["step"] == restored.step for s in runs.list_snapshots(restored.vdir))
+        where = "shown by generate_img.py --list" if snapshot else "no snapshot has this step, so --list omits it"
+        print(f"stored in {restored.vdir}/{runs.EVALUATIONS_FILE} under step {restored.step} ({where})")
+
+
+def run_cli():
+    common.run(main)
