@@ -1,0 +1,105 @@
+"""The stability study: criteria, tables, and bin/study.py end to end (2 seeds x 3 models, a few steps)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from wgan import runs, study
+from wgan.errors import ConfigError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def test_toy_criterion_needs_every_mode():
+    criterion = study.CRITERIA["8gaussians"]
+    assert "fewer than all 8 modes" in criterion.text and "3 standard deviations" in criterion.text
+    assert criterion.verdict({"modes": 8, "num_modes": 8, "hq": 0.2, "w1": 0.1}, "8gaussians") is None
+    assert criterion.verdict({"modes": 7, "num_modes": 8, "hq": 0.9, "w1": 0.1}, "8gaussians") == "covers 7 of 8 modes"
+
+
+def test_digit_criterion_needs_every_class_and_a_low_classifier_fid():
+    criterion = study.CRITERIA["digits"]
+    limit = study.DIGITS_CFID_MAX
+    assert f"above {limit:g}" in criterion.text and "10 classes" in criterion.text
+    assert criterion.verdict({"classes": 10, "cfid": limit - 1, "confident": 0.9}, "digits") is None
+    assert criterion.verdict({"classes": 6, "cfid": limit - 1, "confident": 0.9}, "digits") == "6 of 10 classes"
+    assert "cfid" in criterion.verdict({"classes": 10, "cfid": limit + 1, "confident": 0.9}, "digits")
+
+
+def fake_result(model, seed, modes, seconds):
+    metrics = {"modes": modes, "num_modes": 8, "hq": modes / 10, "w1": 1.0 / (1 + modes)}
+    return {"model": model, "seed": seed, "metrics": metrics, "train_seconds": seconds,
+            "failure": study.CRITERIA["8gaussians"].verdict(metrics, "8gaussians")}
+
+
+def test_summary_counts_successes_and_averages():
+    results = [fake_result("dcgan", 0, 8, 10.0), fake_result("dcgan", 1, 4, 20.0), fake_result("wgan-gp", 0, 8, 30.0)]
+    rows = {r["model"]: r for r in study.summarize(results, "8gaussians", ["dcgan", "wgan-gp"])}
+    assert (rows["dcgan"]["runs"], rows["dcgan"]["successes"]) == (2, 1)
+    assert rows["dcgan"]["modes"] == {"mean": 6.0, "std": 2.0}
+    assert rows["dcgan"]["train_seconds"] == {"mean": 15.0, "std": 5.0}
+    assert rows["wgan-gp"]["successes"] == 1
+
+
+def test_bad_study_arguments_fail_before_training(tmp_path):
+    with pytest.raises(ConfigError, match="failure criterion for 8gaussians, 25gaussians, digits, mnist"):
+        study.run_study("swissroll", ["wgan"], [0], 5, str(tmp_path))
+    with pytest.raises(ConfigError, match="--models: gan"):
+        study.run_study("8gaussians", ["gan"], [0], 5, str(tmp_path))
+    with pytest.raises(ConfigError, match="unknown key 'batch_sise'"):
+        study.run_study("8gaussians", ["wgan"], [0], 5, str(tmp_path), overrides=[("batch_sise", 8)])
+    assert not os.listdir(tmp_path)
+
+
+def run_study_cli(*args, cwd):
+    return subprocess.run([sys.executable, os.path.join(REPO, "bin", "study.py"), *args], capture_output=True,
+                          text=True, env=ENV, cwd=str(cwd), timeout=600)
+
+
+def test_study_end_to_end_two_seeds_three_models(tmp_path):
+    small = ["--set", "batch_size=32", "--set", "architecture.base_width=16", "--set", "warmup_iterations=2"]
+    proc = run_study_cli("--source", "8gaussians", "--seeds", "2", "--steps", "4", "--jobs", "2",
+                         "--output", "out", *small, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "out"
+    report = json.loads((out / "study.json").read_text())
+    assert [(r["model"], r["seed"]) for r in report["runs"]] == [(m, s) for m in ("dcgan", "wgan", "wgan-gp")
+                                                                  for s in (0, 1)]
+    assert all(r["step"] == 4 and set(r["metrics"]) >= {"modes", "hq", "w1"} for r in report["runs"])
+    assert all(r["failure"] == f"covers {r['metrics']['modes']} of 8 modes" for r in report["runs"]
+               if r["metrics"]["modes"] < 8)
+    assert [row["runs"] for row in report["summary"]] == [2, 2, 2]
+    assert report["criterion"] == study.CRITERIA["8gaussians"].text and report["steps"] == 4
+
+    table = (out / "study.md").read_text()
+    assert "Command: `python bin/study.py --source 8gaussians --seeds 2 --steps 4" in table
+    assert report["criterion"] in table
+    assert table.count("| dcgan |") == 3 and table.count("| wgan-gp |") == 3  # summary row + 2 runs
+    assert table in proc.stdout
+
+    picture = Image.open(out / "study.png")
+    assert picture.size[1] > picture.size[0] > 2 * 220  # 3 models x 2 seeds of 220-pixel panels
+    assert os.path.getsize(out / "study.png") < 300_000
+
+    # The runs live in the study's own checkpoint folder, with their evaluation stored.
+    vdir = out / "checkpoint" / "wgan-gp-8gaussians" / "v2"
+    assert json.loads((vdir / "hyperparameters.json").read_text())["seed"] == 1
+    assert runs.list_snapshots(str(vdir))[-1]["metrics"]["w1"] == pytest.approx(report["runs"][-1]["metrics"]["w1"])
+    assert not (tmp_path / "checkpoint").exists()
+
+    # Started again: every run is complete, so nothing is retrained and the numbers repeat.
+    again = study.run_study("8gaussians", ["wgan-gp"], [1], 4, str(out), overrides=_overrides(small), log=lambda _: 0)
+    assert again["runs"][0]["metrics"] == report["runs"][-1]["metrics"]
+    assert again["runs"][0]["train_seconds"] == report["runs"][-1]["train_seconds"]
+    assert sorted(os.listdir(out / "checkpoint" / "wgan-gp-8gaussians")) == ["v1", "v2"]
+
+
+def _overrides(args):
+    from wgan import config
+
+    return [config.parse_override(v) for v in args[1::2]]

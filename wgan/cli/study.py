@@ -1,0 +1,45 @@
+"""``python bin/study.py --source 8gaussians --seeds 5 --steps 2000``: how often does each model fail?
+
+Trains every model with seeds 0..N-1 from the shipped hyperparameter files, evaluates the
+final checkpoints, applies the source's stated failure criterion and writes study.md,
+study.json and study.png to --output (checkpoints under --output/checkpoint). See
+wgan/study.py and docs/quality.md.
+"""
+
+import os
+import shlex
+import sys
+
+from absl import flags
+
+from wgan import config, study
+from wgan.cli import common
+
+flags.DEFINE_enum("source", "8gaussians", list(study.SOURCES), "Data to train on.")
+flags.DEFINE_integer("seeds", 5, "Runs per model, with seeds first_seed .. first_seed + seeds - 1.", lower_bound=1)
+flags.DEFINE_integer("first_seed", 0, "First seed.", lower_bound=0)
+flags.DEFINE_list("models", list(config.MODELS), "Models to compare.")
+flags.DEFINE_integer("steps", None, "Generator iterations per run.", lower_bound=1)
+flags.DEFINE_string("output", None, "Folder for the report and the runs (default: study/<source>).")
+flags.DEFINE_integer("jobs", None, "Runs trained at once, one core each (default: available cores).", lower_bound=1)
+flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live (digits are built on demand).")
+flags.DEFINE_multi_string("set", [], "Override a hyperparameter for every model: --set batch_size=128.")
+flags.mark_flag_as_required("steps")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    jobs = FLAGS.jobs or len(os.sched_getaffinity(0))
+    output = FLAGS.output or os.path.join("study", FLAGS.source)
+    command = "python bin/study.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    report = study.run_study(FLAGS.source, FLAGS.models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
+                             FLAGS.steps, output, jobs=jobs, records_dir=FLAGS.records_dir,
+                             overrides=[config.parse_override(s) for s in FLAGS.set], command=command,
+                             log=lambda line: print(line, flush=True))
+    print(study.markdown(report))
+    print(f"wrote {output}/study.md, study.json, study.png")
+
+
+def run_cli():
+    common.run(main)

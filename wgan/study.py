@@ -1,0 +1,307 @@
+"""The stability study: train each model with several seeds, measure the results, count failures.
+
+One seed README judged by eye that, out of five runs with one set of hyperparameters, DCGAN
+failed three, WGAN two and WGAN-GP none. ``run_study`` makes that a measurement: every
+(model, seed) pair trains through the library (``runs.open_run`` + ``training.train``) from
+the shipped ``hyperparameter/<model>-<source>.json`` with the study's step count and seed,
+in a checkpoint folder of the study's own (user runs are untouched). Its final checkpoint is
+evaluated (``wgan.evaluation``), the source's failure criterion (``CRITERIA``) gives a
+verdict, and the study writes ``study.json``, ``study.md`` (tables) and ``study.png`` (one
+picture per run).
+
+Runs go to a pool of ``jobs`` spawned worker processes that each use one TensorFlow thread,
+so two runs share two cores without fighting over them. A run that already reached the
+study's step count (an interrupted study started again) is evaluated, not retrained.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+
+from wgan import config, runs
+from wgan.errors import ConfigError
+
+TOY_SAMPLES = 2000
+IMAGE_SAMPLES = 1000
+TIME_FILE = "study_time.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Criterion:
+    """When a run counts as failed, stated in words for the output, and the metrics the tables show."""
+
+    text: str
+    columns: tuple
+
+    def verdict(self, scalars, source):
+        """None for a success, else the reason for the failure."""
+        return _VERDICTS[source](scalars)
+
+
+# Digits: a healthy generator covers all 10 classes and stays far closer to the real images
+# in classifier features than noise or a collapsed generator (see docs/quality.md for the
+# measurements behind the threshold).
+DIGITS_CFID_MAX = 50.0
+MNIST_CFID_MAX = 50.0
+
+
+def _toy_verdict(scalars):
+    if scalars["modes"] < scalars["num_modes"]:
+        return f"covers {scalars['modes']} of {scalars['num_modes']} modes"
+    return None
+
+
+def _digit_verdict(limit):
+    def verdict(scalars):
+        reasons = []
+        if scalars["classes"] < 10:
+            reasons.append(f"{scalars['classes']} of 10 classes")
+        if scalars["cfid"] > limit:
+            reasons.append(f"cfid {scalars['cfid']:.0f} > {limit:g}")
+        return "; ".join(reasons) or None
+    return verdict
+
+
+_VERDICTS = {"8gaussians": _toy_verdict, "25gaussians": _toy_verdict, "digits": _digit_verdict(DIGITS_CFID_MAX),
+             "mnist": _digit_verdict(MNIST_CFID_MAX)}
+
+_TOY_TEXT = ("a run fails when it covers fewer than all {k} modes; a mode is covered when at least 1/(4*{k}) of "
+             f"{TOY_SAMPLES:,} generated points lie within 3 standard deviations of its centre")
+_DIGIT_TEXT = ("a run fails when fewer than 10 classes each get at least 2.5% of " f"{IMAGE_SAMPLES:,} generated "
+               "images (by a CNN trained on the real records) or its classifier FID is above {limit:g}")
+CRITERIA = {
+    "8gaussians": Criterion(_TOY_TEXT.format(k=8), ("modes", "hq", "w1")),
+    "25gaussians": Criterion(_TOY_TEXT.format(k=25), ("modes", "hq", "w1")),
+    "digits": Criterion(_DIGIT_TEXT.format(limit=DIGITS_CFID_MAX), ("cfid", "classes", "confident")),
+    "mnist": Criterion(_DIGIT_TEXT.format(limit=MNIST_CFID_MAX), ("cfid", "classes", "confident")),
+}
+SOURCES = tuple(CRITERIA)
+
+
+def study_hparams(model, source, seed, steps, overrides=()):
+    """The shipped hyperparameters of ``model`` on ``source`` for one study run.
+
+    ``train_steps`` becomes ``steps`` and ``snapshot_every`` too, so the final checkpoint is
+    a snapshot (its metrics then show in ``generate_img.py --list``); ``eval_every`` is 0
+    (the study evaluates once, at the end) unless ``overrides`` say otherwise.
+    """
+    study = [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
+             ("eval_every", 0)]
+    return config.resolve(model, source, seed=seed, overrides=study + list(overrides))
+
+
+def _limit_threads():
+    """Worker initializer: one TensorFlow thread per worker, so ``jobs`` workers use ``jobs`` cores."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def run_one(task):
+    """Train (or finish) one study run and evaluate its final checkpoint; returns a JSON-able dict + picture.
+
+    ``task``: dict with model, seed, source, steps, overrides, checkpoint_dir, records_dir.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from wgan import evaluation, generate, training
+
+    hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"])
+    number, vdir, hp, lock, _ = runs.open_run(task["checkpoint_dir"], hp)
+    with lock:
+        latest = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
+        done = int(latest.rsplit("-", 1)[1]) if latest else 0
+        time_path = os.path.join(vdir, TIME_FILE)
+        if done < hp.train_steps:
+            training.seed_everything(hp.seed)
+            started = time.perf_counter()
+            training.train(hp, vdir, hp.train_steps - done, records_root=task["records_dir"], progress=False)
+            timing = {"seconds": time.perf_counter() - started, "steps": hp.train_steps - done, "resumed": done > 0}
+            runs.write_atomic(time_path, json.dumps(timing) + "\n")
+        timing = json.loads(open(time_path, encoding="utf-8").read()) if os.path.exists(time_path) else {}
+    restored = generate.find_checkpoint(runs.run_root(task["checkpoint_dir"], hp), str(number))
+    num = TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES
+    started = time.perf_counter()
+    evaluator = evaluation.make_evaluator(hp, task["records_dir"], num=num)
+    generator = generate.load_generator(restored)
+    result = evaluator(generator)
+    runs.record_evaluation(vdir, restored.step, result.scalars, restored.path)
+    scalars = dict(result.scalars)
+    if hp.data.is_toy:
+        scalars["num_modes"] = len(result.extras["mode_counts"])
+    return {"model": hp.model, "seed": hp.seed, "run": os.path.relpath(vdir, task["checkpoint_dir"]),
+            "step": restored.step, "train_seconds": timing.get("seconds"), "resumed": timing.get("resumed", False),
+            "eval_seconds": time.perf_counter() - started, "metrics": scalars, "extras": result.extras,
+            "picture": _picture(hp, generator, evaluator, np)}
+
+
+def _picture(hp, generator, evaluator, np):
+    """uint8 [S, S, 3|1]: real vs generated points (toy) or a 6 x 6 grid of samples (images)."""
+    from wgan import images
+
+    samples = evaluator.samples(generator)
+    if hp.data.is_toy:
+        shown = slice(0, 500)  # enough to see modes, few enough to see gaps
+        return images.plot_points(evaluator.real_points[shown], samples[shown], extent=2.0, size=220)
+    from wgan.data import float_to_uint8
+
+    return images.zoom(images.make_grid(float_to_uint8(samples[:36]), rows=6, margin=1), 2)
+
+
+def _prepare(source, steps, overrides, records_dir):
+    """Build records and train the digit classifier once, before workers would race to do it."""
+    from wgan import evaluation
+
+    hp = study_hparams("wgan-gp", source, 0, steps, overrides)
+    if not hp.data.is_toy:
+        evaluation.make_evaluator(hp, records_dir, num=IMAGE_SAMPLES)
+
+
+def _mean_std(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
+def summarize(results, source, models):
+    """Per model: runs, successes, and mean / standard deviation of each headline metric and of the wall time."""
+    criterion = CRITERIA[source]
+    rows = []
+    for model in models:
+        mine = [r for r in results if r["model"] == model]
+        row = {"model": model, "runs": len(mine), "successes": sum(r["failure"] is None for r in mine)}
+        for name in criterion.columns + ("train_seconds",):
+            values = [r["metrics"].get(name) if name != "train_seconds" else r["train_seconds"] for r in mine]
+            row[name] = dict(zip(("mean", "std"), _mean_std(values)))
+        rows.append(row)
+    return rows
+
+
+def _cell(stat, digits):
+    if stat["mean"] is None:
+        return "n/a"
+    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+
+_DIGITS = {"modes": 1, "hq": 3, "w1": 3, "cfid": 1, "classes": 1, "confident": 3, "train_seconds": 0}
+_RUN_DIGITS = {"modes": 0, "hq": 3, "w1": 3, "cfid": 1, "classes": 0, "confident": 3}
+_TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
+           "classes": "classes ≥ 2.5%", "confident": "confident share", "train_seconds": "train time / run (s)"}
+
+
+def markdown(report):
+    """The study as markdown: command, criterion, the per-model table and the per-run table."""
+    columns = CRITERIA[report["source"]].columns
+    lines = [f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
+             f"{report['steps']:,} generator iterations each", "",
+             f"Command: `{report['command']}`", "",
+             f"Failure criterion: {report['criterion']}.", "",
+             "| model | successes | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " |",
+             "|---|---|" + "---|" * (len(columns) + 1)]
+    for row in report["summary"]:
+        cells = [_cell(row[c], _DIGITS[c]) for c in columns + ("train_seconds",)]
+        lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | " + " | ".join(cells) + " |")
+    lines += ["", "Values are mean ± standard deviation over seeds; per run:", "",
+              "| model | seed | " + " | ".join(columns) + " | verdict | train s |",
+              "|---|---|" + "---|" * (len(columns) + 2)]
+    for r in report["runs"]:
+        values = " | ".join(f"{r['metrics'][c]:.{_RUN_DIGITS[c]}f}" for c in columns)
+        seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
+        lines.append(f"| {r['model']} | {r['seed']} | {values} | {r['failure'] or 'ok'} | {seconds} |")
+    lines += ["", f"Total wall time {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel "
+              f"run(s), {report['date']}."]
+    return "\n".join(lines) + "\n"
+
+
+def figure(results, models, seeds, path):
+    """One picture per run in a models x seeds grid with its verdict, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    by_key = {(r["model"], r["seed"]): r for r in results}
+    # Panels at their own pixel size (100 dpi), plus room for the titles and labels.
+    height, width = results[0]["picture"].shape[:2]
+    fig, axes = plt.subplots(len(models), len(seeds), squeeze=False,
+                             figsize=((width / 100 + 0.1) * len(seeds) + 0.3, (height / 100 + 0.3) * len(models)))
+    for i, model in enumerate(models):
+        for j, seed in enumerate(seeds):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            r = by_key.get((model, seed))
+            if r is None:
+                continue
+            picture = r["picture"]
+            ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", interpolation="nearest")
+            ax.set_title(f"seed {seed}: {'ok' if r['failure'] is None else 'FAILED'}", fontsize=8,
+                         color="black" if r["failure"] is None else "red")
+            if j == 0:
+                ax.set_ylabel(model, fontsize=9)
+    fig.tight_layout(pad=0.3)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def run_study(source, models, seeds, steps, output, jobs=1, records_dir="datasets/tfrecords", overrides=(),
+              command=None, log=print):
+    """Train ``models`` x ``seeds`` for ``steps`` iterations each on ``source``; write the report to ``output``.
+
+    Returns the report dict (also written as ``output/study.json``; ``study.md`` and
+    ``study.png`` beside it). Checkpoints go to ``output/checkpoint``.
+    """
+    if source not in CRITERIA:
+        raise ConfigError(f"--source {source!r}: the study has a failure criterion for {', '.join(SOURCES)} only")
+    unknown = [m for m in models if m not in config.MODELS]
+    if unknown or not models:
+        raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(config.MODELS)}")
+    if steps < 1 or not seeds:
+        raise ConfigError(f"the study needs steps >= 1 and at least one seed (got {steps} steps, {len(seeds)} seeds)")
+    for model in models:  # a bad --set or a missing file fails here, before any training
+        study_hparams(model, source, seeds[0], steps, overrides)
+    os.makedirs(output, exist_ok=True)
+    started = time.perf_counter()
+    _prepare(source, steps, overrides, records_dir)
+    tasks = [{"model": m, "seed": s, "source": source, "steps": steps, "overrides": list(overrides),
+              "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
+             for s in seeds for m in models]
+    criterion = CRITERIA[source]
+    results = []
+
+    def collect(result):
+        result["failure"] = criterion.verdict(result["metrics"], source)
+        results.append(result)
+        log(f"[{len(results)}/{len(tasks)}] {result['model']} seed {result['seed']}: "
+            f"{result['failure'] or 'ok'}  " + " ".join(f"{k}={result['metrics'][k]:.4g}" for k in criterion.columns)
+            + (f"  ({result['train_seconds']:.0f} s)" if result["train_seconds"] is not None else ""))
+
+    if jobs <= 1:
+        for task in tasks:
+            collect(run_one(task))
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        # spawn: a forked child would inherit TensorFlow's thread pools from the parent.
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=_limit_threads) as pool:
+            for future in concurrent.futures.as_completed([pool.submit(run_one, t) for t in tasks]):
+                collect(future.result())
+    results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))
+    figure(results, models, seeds, os.path.join(output, "study.png"))
+    report = {"source": source, "models": list(models), "seeds": len(seeds), "seed_values": list(seeds),
+              "steps": steps, "overrides": [f"{k}={json.dumps(v)}" for k, v in overrides], "jobs": jobs,
+              "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
+              "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
+              "runs": [{k: v for k, v in r.items() if k != "picture"} for r in results]}
+    runs.write_atomic(os.path.join(output, "study.json"), json.dumps(report, indent=1) + "\n")
+    runs.write_atomic(os.path.join(output, "study.md"), markdown(report))
+    return report
