@@ -18,23 +18,23 @@ ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
 def test_toy_criterion_needs_every_mode():
     criterion = study.CRITERIA["8gaussians"]
     assert "fewer than all 8 modes" in criterion.text and "3 standard deviations" in criterion.text
-    assert criterion.verdict({"modes": 8, "num_modes": 8, "hq": 0.2, "w1": 0.1}, "8gaussians") is None
-    assert criterion.verdict({"modes": 7, "num_modes": 8, "hq": 0.9, "w1": 0.1}, "8gaussians") == "covers 7 of 8 modes"
+    assert criterion.verdict({"modes": 8, "num_modes": 8, "hq": 0.2, "w1": 0.1}) is None
+    assert criterion.verdict({"modes": 7, "num_modes": 8, "hq": 0.9, "w1": 0.1}) == "covers 7 of 8 modes"
 
 
 def test_digit_criterion_needs_every_class_and_a_low_classifier_fid():
     criterion = study.CRITERIA["digits"]
     limit = study.DIGITS_CFID_MAX
     assert f"above {limit:g}" in criterion.text and "10 classes" in criterion.text
-    assert criterion.verdict({"classes": 10, "cfid": limit - 1, "confident": 0.9}, "digits") is None
-    assert criterion.verdict({"classes": 6, "cfid": limit - 1, "confident": 0.9}, "digits") == "6 of 10 classes"
-    assert "cfid" in criterion.verdict({"classes": 10, "cfid": limit + 1, "confident": 0.9}, "digits")
+    assert criterion.verdict({"classes": 10, "cfid": limit - 1, "confident": 0.9}) is None
+    assert criterion.verdict({"classes": 6, "cfid": limit - 1, "confident": 0.9}) == "6 of 10 classes"
+    assert "cfid" in criterion.verdict({"classes": 10, "cfid": limit + 1, "confident": 0.9})
 
 
 def fake_result(model, seed, modes, seconds):
     metrics = {"modes": modes, "num_modes": 8, "hq": modes / 10, "w1": 1.0 / (1 + modes)}
     return {"model": model, "seed": seed, "metrics": metrics, "train_seconds": seconds,
-            "failure": study.CRITERIA["8gaussians"].verdict(metrics, "8gaussians")}
+            "failure": study.CRITERIA["8gaussians"].verdict(metrics)}
 
 
 def test_summary_counts_successes_and_averages():

@@ -29,6 +29,7 @@ from wgan import inputs, runs, visualize
 from wgan.data import float_to_uint8, toy_sample
 from wgan.errors import ConfigError
 from wgan.metrics import classifier, extractors, kid, reference, toy
+from wgan.metrics.frechet import frechet_distance, gaussian_stats
 
 TOY_SAMPLES = 2000
 # Points in the exact W1: its cost grows as N^3 (see wgan.metrics.toy.EXACT_W1_MAX).
@@ -140,8 +141,6 @@ class Evaluator:
         if self.extractor is not None:
             features = self.extractor(images)
             if "fid" in self.metrics:
-                from wgan.metrics.frechet import frechet_distance, gaussian_stats
-
                 scalars["fid"] = frechet_distance(*gaussian_stats(features), self.reference.mu, self.reference.sigma)
             if "kid" in self.metrics:
                 scalars["kid"], scalars["kid_std"] = kid.kernel_distance(features, self.reference.features,

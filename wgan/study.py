@@ -19,6 +19,7 @@ import json
 import math
 import os
 import time
+from typing import Callable
 
 from wgan import config, runs
 from wgan.errors import ConfigError
@@ -30,14 +31,17 @@ TIME_FILE = "study_time.json"
 
 @dataclasses.dataclass(frozen=True)
 class Criterion:
-    """When a run counts as failed, stated in words for the output, and the metrics the tables show."""
+    """When a run counts as failed: in words (printed with the results), as a check, and the metrics shown.
+
+    ``check(scalars)`` returns None for a success, else the reason for the failure.
+    """
 
     text: str
     columns: tuple
+    check: Callable
 
-    def verdict(self, scalars, source):
-        """None for a success, else the reason for the failure."""
-        return _VERDICTS[source](scalars)
+    def verdict(self, scalars):
+        return self.check(scalars)
 
 
 # Digits: a healthy generator covers all 10 classes and stays far closer to the real images
@@ -64,18 +68,17 @@ def _digit_verdict(limit):
     return verdict
 
 
-_VERDICTS = {"8gaussians": _toy_verdict, "25gaussians": _toy_verdict, "digits": _digit_verdict(DIGITS_CFID_MAX),
-             "mnist": _digit_verdict(MNIST_CFID_MAX)}
-
 _TOY_TEXT = ("a run fails when it covers fewer than all {k} modes; a mode is covered when at least 1/(4*{k}) of "
              f"{TOY_SAMPLES:,} generated points lie within 3 standard deviations of its centre")
 _DIGIT_TEXT = ("a run fails when fewer than 10 classes each get at least 2.5% of " f"{IMAGE_SAMPLES:,} generated "
                "images (by a CNN trained on the real records) or its classifier FID is above {limit:g}")
 CRITERIA = {
-    "8gaussians": Criterion(_TOY_TEXT.format(k=8), ("modes", "hq", "w1")),
-    "25gaussians": Criterion(_TOY_TEXT.format(k=25), ("modes", "hq", "w1")),
-    "digits": Criterion(_DIGIT_TEXT.format(limit=DIGITS_CFID_MAX), ("cfid", "classes", "confident")),
-    "mnist": Criterion(_DIGIT_TEXT.format(limit=MNIST_CFID_MAX), ("cfid", "classes", "confident")),
+    "8gaussians": Criterion(_TOY_TEXT.format(k=8), ("modes", "hq", "w1"), _toy_verdict),
+    "25gaussians": Criterion(_TOY_TEXT.format(k=25), ("modes", "hq", "w1"), _toy_verdict),
+    "digits": Criterion(_DIGIT_TEXT.format(limit=DIGITS_CFID_MAX), ("cfid", "classes", "confident"),
+                        _digit_verdict(DIGITS_CFID_MAX)),
+    "mnist": Criterion(_DIGIT_TEXT.format(limit=MNIST_CFID_MAX), ("cfid", "classes", "confident"),
+                       _digit_verdict(MNIST_CFID_MAX)),
 }
 SOURCES = tuple(CRITERIA)
 
@@ -106,7 +109,6 @@ def run_one(task):
 
     ``task``: dict with model, seed, source, steps, overrides, checkpoint_dir, records_dir.
     """
-    import numpy as np
     import tensorflow as tf
 
     from wgan import evaluation, generate, training
@@ -137,10 +139,10 @@ def run_one(task):
     return {"model": hp.model, "seed": hp.seed, "run": os.path.relpath(vdir, task["checkpoint_dir"]),
             "step": restored.step, "train_seconds": timing.get("seconds"), "resumed": timing.get("resumed", False),
             "eval_seconds": time.perf_counter() - started, "metrics": scalars, "extras": result.extras,
-            "picture": _picture(hp, generator, evaluator, np)}
+            "picture": _picture(hp, generator, evaluator)}
 
 
-def _picture(hp, generator, evaluator, np):
+def _picture(hp, generator, evaluator):
     """uint8 [S, S, 3|1]: real vs generated points (toy) or a 6 x 6 grid of samples (images)."""
     from wgan import images
 
@@ -277,7 +279,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     results = []
 
     def collect(result):
-        result["failure"] = criterion.verdict(result["metrics"], source)
+        result["failure"] = criterion.verdict(result["metrics"])
         results.append(result)
         log(f"[{len(results)}/{len(tasks)}] {result['model']} seed {result['seed']}: "
             f"{result['failure'] or 'ok'}  " + " ".join(f"{k}={result['metrics'][k]:.4g}" for k in criterion.columns)

@@ -99,7 +99,7 @@ def train_classifier(folder, seed=0):
     epochs = max(1, math.ceil(TRAIN_UPDATES * BATCH_SIZE / len(train)))
     dataset = (tf.data.Dataset.from_tensor_slices((x[train], labels[train]))
                .shuffle(len(train), seed=seed, reshuffle_each_iteration=True).batch(BATCH_SIZE))
-    model.fit(dataset, epochs=epochs, verbose=0)
+    model.fit(dataset, epochs=epochs, verbose=0, shuffle=False)  # the dataset shuffles itself, seeded
     predicted = predict_logits(model, x[held]).argmax(axis=1)
     accuracy = float((predicted == labels[held]).mean())
     info = {"accuracy": accuracy, "held_out": len(held), "trained_on": len(train), "epochs": epochs,
