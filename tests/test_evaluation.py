@@ -157,7 +157,7 @@ def test_evaluate_command_stores_metrics_that_list_shows(tmp_path):
 
     listed = run_cli("generate_img.py", *common, "--list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr[-2000:]
-    line = [l for l in listed.stdout.splitlines() if "step       4" in l][0]
+    line = next(text for text in listed.stdout.splitlines() if "step       4" in text)
     assert f"w1={printed['w1']:.4g}" in line and "modes=" in line and "hq=" in line
 
     bad = run_cli("evaluate.py", *common, "-v", "1", "--metrics", "fid", cwd=tmp_path)

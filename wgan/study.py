@@ -19,7 +19,7 @@ import json
 import math
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from wgan import config, runs
 from wgan.errors import ConfigError
@@ -125,7 +125,10 @@ def run_one(task):
             training.train(hp, vdir, hp.train_steps - done, records_root=task["records_dir"], progress=False)
             timing = {"seconds": time.perf_counter() - started, "steps": hp.train_steps - done, "resumed": done > 0}
             runs.write_atomic(time_path, json.dumps(timing) + "\n")
-        timing = json.loads(open(time_path, encoding="utf-8").read()) if os.path.exists(time_path) else {}
+        timing = {}
+        if os.path.exists(time_path):
+            with open(time_path, encoding="utf-8") as handle:
+                timing = json.load(handle)
     restored = generate.find_checkpoint(runs.run_root(task["checkpoint_dir"], hp), str(number))
     num = TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES
     started = time.perf_counter()
@@ -165,6 +168,7 @@ def _prepare(source, steps, overrides, records_dir):
 
 
 def _mean_std(values):
+    """Mean and population standard deviation (divided by N) of the values that are not None."""
     values = [v for v in values if v is not None]
     if not values:
         return None, None
@@ -201,8 +205,9 @@ _TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to re
 def markdown(report):
     """The study as markdown: command, criterion, the per-model table and the per-run table."""
     columns = CRITERIA[report["source"]].columns
-    lines = [f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
-             f"{report['steps']:,} generator iterations each", "",
+    title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
+             f"{report['steps']:,} generator iterations each")
+    lines = [title, "",
              f"Command: `{report['command']}`", "",
              f"Failure criterion: {report['criterion']}.", "",
              "| model | successes | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " |",
@@ -217,8 +222,8 @@ def markdown(report):
         values = " | ".join(f"{r['metrics'][c]:.{_RUN_DIGITS[c]}f}" for c in columns)
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
         lines.append(f"| {r['model']} | {r['seed']} | {values} | {r['failure'] or 'ok'} | {seconds} |")
-    lines += ["", f"Total wall time {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel "
-              f"run(s), {report['date']}."]
+    total = f"Total wall time {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel run(s)"
+    lines += ["", f"{total}, {report['date']}."]
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from wgan.data import manifest as manifest_io, records
+from wgan.data import manifest as manifest_io
+from wgan.data import records
 from wgan.metrics.frechet import gaussian_stats
 
 READ_BATCH = 512
