@@ -167,17 +167,29 @@ class GAN(tf.Module):
         return None
 
     def _gradient_norm(self, optimizer, grads):
-        """Global norm of the summed, UNscaled gradient (float16 gradients carry the loss scale)."""
+        """Global norm of the summed, unscaled gradient that the optimizer applies.
+
+        Under float16 the gradients carry the loss scale, which is divided out; an update
+        the ``LossScaleOptimizer`` skips because the scaled gradient overflowed applies
+        nothing and reports 0 (a skipped update is routine there, not a divergence, and
+        must not trip the training loop's NaN check).
+        """
         norm = tf.linalg.global_norm(grads)
         scale = self._loss_scale(optimizer)
-        return norm if scale is None else norm / scale
+        if scale is None:
+            return norm
+        norm = norm / scale
+        return tf.where(tf.math.is_finite(norm), norm, tf.zeros_like(norm))
 
     def _average_statistics(self):
         """Replace every replica's batch-norm moving statistics with their mean over replicas."""
         if not self._replica_statistics:
             return
         ctx = tf.distribute.get_replica_context()
-        means = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [tf.convert_to_tensor(v) for v in self._replica_statistics])
+        # A SUM of computed shares: a MEAN all-reduce of the raw variable reads fails under
+        # MultiWorkerMirroredStrategy in TF 2.21 ("destinations can not be empty").
+        shares = [tf.convert_to_tensor(v) / ctx.num_replicas_in_sync for v in self._replica_statistics]
+        means = ctx.all_reduce(tf.distribute.ReduceOp.SUM, shares)
         for variable, mean in zip(self._replica_statistics, means):
             variable.assign(mean)
 
@@ -287,7 +299,11 @@ class GAN(tf.Module):
             seed = self.rng.make_seeds(1)[:, 0]
             g_metrics = self._reduce(self.strategy.run(self._generator_step, args=(seed,)))
         self.step.assign_add(1)
-        return {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
+        metrics = {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
+        if self._loss_scale(self.c_opt) is not None:
+            # float16: the critic's dynamic loss scale (halves on overflow, doubles after 2,000 clean steps).
+            metrics["loss_scale"] = tf.convert_to_tensor(self.c_opt.dynamic_scale)
+        return metrics
 
     def train_iteration(self, iterator, n_critic):
         """Run one generator iteration; ``iterator`` yields real batches (distributed under a

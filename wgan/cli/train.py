@@ -54,7 +54,7 @@ def make_strategy():
                                     communication=FLAGS.communication)
 
 
-def open_run(strategy, hp):
+def open_run(strategy, hp, checkpoint_dir, version=None):
     """``runs.open_run`` on the chief; other workers take the chief's version without locking it.
 
     Returns ``(vdir, hp, lock, resumed)``. Every multi-worker task runs the same command,
@@ -62,13 +62,13 @@ def open_run(strategy, hp):
     version, and the others learn its number by a collective broadcast.
     """
     if distribute.is_chief(strategy):
-        number, vdir, hp, lock, resumed = runs.open_run(FLAGS.checkpoint_dir, hp, FLAGS.version)
+        number, vdir, hp, lock, resumed = runs.open_run(checkpoint_dir, hp, version)
         distribute.chief_value(strategy, number)
         return vdir, hp, lock, resumed
     number = distribute.chief_value(strategy, 0)
-    vdir = runs.version_dir(runs.run_root(FLAGS.checkpoint_dir, hp), number)
+    vdir = runs.version_dir(runs.run_root(checkpoint_dir, hp), number)
     # On a shared file system the stored hyperparameters win, as they do on the chief.
-    if FLAGS.version is not None and os.path.exists(os.path.join(vdir, runs.HPARAMS_FILE)):
+    if version is not None and os.path.exists(os.path.join(vdir, runs.HPARAMS_FILE)):
         hp = runs.load_hparams(vdir)
     return vdir, hp, contextlib.nullcontext(), os.path.isdir(os.path.join(vdir, training.CKPT_DIR))
 
@@ -80,7 +80,7 @@ def main(argv):
     if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None):
         logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams and --seed are ignored",
                         FLAGS.version)
-    vdir, hp, lock, resumed = open_run(strategy, hp)
+    vdir, hp, lock, resumed = open_run(strategy, hp, FLAGS.checkpoint_dir, FLAGS.version)
     with lock:
         logging.info("%s %s on %s", "resuming" if resumed else "starting", vdir, distribute.describe(strategy))
         iterations = iterations_to_add(hp, FLAGS.records_dir)
