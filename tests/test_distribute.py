@@ -80,7 +80,7 @@ for case, hp in cases.items():
 # Each replica draws its own rows of one global latent batch.
 gan = GAN(cases["wgan-gp sync"], strategies["two"])
 seed = tf.constant([3, 4], tf.int64)
-rows = strategies["two"].run(tf.function(lambda: gan._replica_rows(gan.stateless_latent(8, seed), gan._replica_offset())))
+rows = strategies["two"].run(tf.function(lambda: gan._replica_rows(gan.stateless_latent(8, seed))))
 out["z"] = [t.numpy().tolist() for t in strategies["two"].experimental_local_results(rows)]
 out["z_global"] = gan.stateless_latent(8, seed).numpy().tolist()
 

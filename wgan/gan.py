@@ -143,13 +143,11 @@ class GAN(tf.Module):
         """Examples per replica: the global ``batch_size`` over the replicas in sync."""
         return self.hp.batch_size // self.strategy.num_replicas_in_sync
 
-    def _replica_rows(self, global_draw, offset):
-        """This replica's ``replica_batch`` rows, from ``offset``, of a [batch_size, ...] draw."""
+    def _replica_rows(self, global_draw):
+        """The current replica's ``replica_batch`` rows of a [batch_size, ...] draw (replica r
+        takes rows r * replica_batch onwards, as the distributed dataset splits real batches)."""
+        offset = tf.distribute.get_replica_context().replica_id_in_sync_group * self.replica_batch
         return global_draw[offset:offset + self.replica_batch]
-
-    def _replica_offset(self):
-        """First global-batch row of the current replica (replica id x replica batch)."""
-        return tf.distribute.get_replica_context().replica_id_in_sync_group * self.replica_batch
 
     def _average(self, per_example):
         """Sum of this replica's per-example float32 values [b] over the GLOBAL batch size."""
@@ -194,15 +192,14 @@ class GAN(tf.Module):
             variable.assign(mean)
 
     # ----- forward and backward passes (per replica; XLA-compiled with jit_compile) ------
-    def _critic_gradients(self, real, seeds, offset):
+    def _critic_gradients(self, real, z, alpha):
         """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
 
-        ``seeds``: int64 [2, 2], column 0 for z and column 1 for the penalty's alpha;
-        ``offset``: this replica's first row in the global batch. The gradients are this
-        replica's part of the global-batch loss gradient (times the float16 loss scale).
+        ``z``: latent [b, z_dim] for the fakes; ``alpha``: [b] penalty interpolation weights
+        in [0, 1]. The gradients are this replica's part of the global-batch loss gradient
+        (times the float16 loss scale).
         """
         hp = self.hp
-        z = self._replica_rows(self.stateless_latent(hp.batch_size, seeds[:, 0]), offset)
         fake = self.generator(z, training=True)
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
@@ -212,7 +209,6 @@ class GAN(tf.Module):
             penalty = tf.zeros([])
             gp_norm = tf.zeros([])
             if hp.model == "wgan-gp":
-                alpha = self._replica_rows(tf.random.stateless_uniform([hp.batch_size], seeds[:, 1]), offset)
                 per_example_penalty, norms = losses.gradient_penalty(
                     self.critic, real, fake, alpha=alpha, loss_scale=self._loss_scale(self.c_opt))
                 penalty = self._average(per_example_penalty)
@@ -232,9 +228,8 @@ class GAN(tf.Module):
             "gp_grad_norm": gp_norm,
         }
 
-    def _generator_gradients(self, seed, offset):
-        """Generator gradients on this replica's rows of a global latent batch, and the loss share."""
-        z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed), offset)
+    def _generator_gradients(self, z):
+        """Generator gradients on latent ``z`` [b, z_dim], and the loss share."""
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
@@ -244,9 +239,16 @@ class GAN(tf.Module):
 
     # ----- one update of each network (per replica) --------------------------------------
     def _critic_step(self, real, seeds):
-        """One critic update on this replica's ``real`` batch; returns metric shares."""
+        """One critic update on this replica's ``real`` batch; returns metric shares.
+
+        ``seeds``: int64 [2, 2], column 0 for z and column 1 for the penalty's alpha. Noise
+        is drawn here, outside the XLA-compiled part: XLA's stateless generators may use
+        another algorithm than TensorFlow's kernels, and the noise must not depend on jit_compile.
+        """
         variables = self.critic.trainable_variables
-        grads, metrics = self._critic_gradients_fn(real, seeds, self._replica_offset())
+        z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seeds[:, 0]))
+        alpha = self._replica_rows(tf.random.stateless_uniform([self.hp.batch_size], seeds[:, 1]))
+        grads, metrics = self._critic_gradients_fn(real, z, alpha)
         grads = all_reduce_gradients(grads)
         metrics["c_grad_norm"] = self._replica_share(self._gradient_norm(self.c_opt, grads))
         self.c_opt.apply_gradients(zip(grads, variables))
@@ -261,7 +263,8 @@ class GAN(tf.Module):
     def _generator_step(self, seed):
         """One generator update on a fresh latent batch; returns metric shares."""
         variables = self.generator.trainable_variables
-        grads, metrics = self._generator_gradients_fn(seed, self._replica_offset())
+        z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed))
+        grads, metrics = self._generator_gradients_fn(z)
         grads = all_reduce_gradients(grads)
         metrics["g_grad_norm"] = self._replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))

@@ -1,0 +1,182 @@
+"""``python bin/benchmark.py``: training throughput per model, precision and XLA, against matmul peak.
+
+    python bin/benchmark.py                                    # the README table
+    python bin/benchmark.py --sizes 64 --models wgan-gp --jit off,on --iterations 5
+    python bin/benchmark.py --compare benchmark-old.json       # ratios against an earlier run
+
+For every model (dcgan, wgan, wgan-gp) with the dcgan architecture at each ``--sizes``
+(the shipped celeba hyperparameters: batch 64, base width 64) and the toy MLP (the shipped
+8gaussians hyperparameters), for every ``--precision`` and ``--jit`` setting: generator
+iterations/s, real images/s through the critic, time to the first iteration, and achieved
+GFLOP/s (``wgan.benchmark.iteration_flops``) with its ratio to the GFLOP/s of an n x n
+matrix product in the same compute dtype, measured in the same run. Then the input
+pipeline alone (records built from generated JPEGs) and the fraction of the 64x64
+iteration spent waiting for it. Prints tables and writes everything to ``--json``.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+from absl import flags, logging
+
+from wgan.cli import common
+from wgan.errors import ConfigError
+
+flags.DEFINE_list("models", ["dcgan", "wgan", "wgan-gp"], "Objectives to time.")
+flags.DEFINE_list("sizes", ["32", "64"], "Image sides for the dcgan architecture.")
+flags.DEFINE_bool("toy", True, "Also time the toy MLP on 8gaussians.")
+flags.DEFINE_list("precision", ["float32", "mixed_bfloat16"], "Precision policies to time.")
+flags.DEFINE_list("jit", ["off"], "XLA settings to time: off, on, or off,on.")
+flags.DEFINE_integer("iterations", 3, "Timed generator iterations per configuration (after one untimed).",
+                     lower_bound=1)
+flags.DEFINE_integer("matmul_n", 2048, "Side of the reference matrix product.", lower_bound=64)
+flags.DEFINE_bool("input", True, "Also time the input pipeline and the input wait at the largest size.")
+flags.DEFINE_integer("input_images", 1024, "Generated JPEGs for the input-pipeline records.", lower_bound=64)
+flags.DEFINE_integer("input_rounds", 3, "Alternating rounds (records, memory) of the input-cost measurement.",
+                     lower_bound=1)
+flags.DEFINE_string("json", "benchmark.json", "Where to write the results.")
+flags.DEFINE_string("compare", None, "An earlier --json file: print this run's iterations/s relative to it.")
+FLAGS = flags.FLAGS
+
+JIT_VALUES = {"off": False, "on": True}
+
+
+def configurations():
+    """``[(label, hp)]`` in the order they are timed."""
+    from wgan import benchmark, config
+
+    for precision in FLAGS.precision:
+        if precision not in benchmark.COMPUTE_DTYPES:
+            raise ConfigError(f"--precision {precision!r}; valid values: {', '.join(benchmark.COMPUTE_DTYPES)}")
+    for value in FLAGS.jit:
+        if value not in JIT_VALUES:
+            raise ConfigError(f"--jit {value!r}; valid values: off, on")
+    for model in FLAGS.models:
+        if model not in config.MODELS:
+            raise ConfigError(f"--models {model!r}; valid values: {', '.join(config.MODELS)}")
+    shapes = [(int(side), "celeba") for side in FLAGS.sizes] + ([(None, "8gaussians")] if FLAGS.toy else [])
+    out = []
+    for side, source in shapes:
+        for model in FLAGS.models:
+            for jit in FLAGS.jit:
+                for precision in FLAGS.precision:
+                    hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit])
+                    where = f"dcgan {side}x{side}" if side else "mlp toy"
+                    out.append((f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}", hp))
+    return out
+
+
+def print_models(rows, peaks):
+    print(f"\n{'model   architecture  precision      xla':<38}{'it/s':>8}{'real img/s':>12}{'first it (s)':>14}"
+          f"{'GFLOP/it':>10}{'GFLOP/s':>9}{'matmul GFLOP/s':>16}{'ratio':>7}")
+    for row in rows:
+        peak = peaks[row["precision"]]
+        print(f"{row['label']:<38}{row['iterations_per_s']:>8.3f}{row['real_images_per_s']:>12.1f}"
+              f"{row['first_iteration_s']:>14.1f}{row['gflop_per_iteration']:>10.1f}{row['gflops']:>9.1f}"
+              f"{peak:>16.1f}{row['gflops'] / peak:>7.2f}")
+
+
+def speedups(rows):
+    """``{(model, side, jit, precision): it/s relative to float32 with the same model, side, jit}``."""
+    base = {(r["model"], r["side"], r["jit_compile"]): r["iterations_per_s"] for r in rows
+            if r["precision"] == "float32"}
+    return {(r["model"], r["side"], r["jit_compile"], r["precision"]): r["iterations_per_s"] / base[key]
+            for r in rows if (key := (r["model"], r["side"], r["jit_compile"])) in base and r["precision"] != "float32"}
+
+
+def print_speedups(rows):
+    found = speedups(rows)
+    xla = {(r["model"], r["side"], r["precision"]): r["iterations_per_s"] for r in rows if r["jit_compile"]}
+    if found:
+        print("\nspeed-up over float32 (same model, size and XLA setting):")
+        for (model, side, jit, precision), ratio in found.items():
+            print(f"  {model:<7} {side or 'toy'!s:>4} {'xla ' if jit else ''}{precision}: {ratio:.2f}x")
+    if xla:
+        print("\nXLA (jit_compile) speed-up over the same configuration without it:")
+        for r in rows:
+            key = (r["model"], r["side"], r["precision"])
+            if not r["jit_compile"] and key in xla:
+                print(f"  {r['model']:<7} {r['side'] or 'toy'!s:>4} {r['precision']}: {xla[key] / r['iterations_per_s']:.2f}x")
+
+
+def print_comparison(rows, path):
+    with open(path, encoding="utf-8") as f:
+        old = json.load(f)
+    before = {r["label"]: r["iterations_per_s"] for r in old.get("models", [])}
+    print(f"\nagainst {path} (commit {old.get('machine', {}).get('commit')}, "
+          f"load {old.get('machine', {}).get('load_average')}):")
+    for row in rows:
+        if row["label"] in before:
+            print(f"  {row['label']:<38}{row['iterations_per_s'] / before[row['label']]:>7.2f}x")
+
+
+def measure_input(results, rows):
+    """Input pipeline alone, and its cost to each model at the largest size and fastest setting."""
+    from wgan import benchmark, data
+
+    side = max(int(s) for s in FLAGS.sizes)
+    timed = [r for r in rows if r["side"] == side]
+    with tempfile.TemporaryDirectory() as work:
+        folder = benchmark.build_benchmark_records(work, FLAGS.input_images, side=side)
+        alone = benchmark.input_throughput(folder)
+        print(f"\ninput pipeline alone ({side}x{side} records -> float batches of 64): "
+              f"{alone['batches_per_s']:.1f} batches/s = {alone['images_per_s']:.0f} images/s")
+        overheads = []
+        for model in FLAGS.models:
+            candidates = [r for r in timed if r["model"] == model]
+            if not candidates:
+                continue
+            fastest = max(candidates, key=lambda r: r["iterations_per_s"])
+            hp = benchmark.shipped_hparams(model, "celeba", side, fastest["precision"], fastest["jit_compile"])
+            dataset = data.make_dataset(folder, hp.batch_size, seed=0, shuffle_buffer=hp.data.shuffle_buffer)
+            cost = benchmark.input_overhead(hp, dataset, FLAGS.input_rounds)
+            cost["step_batches_per_s"] = hp.n_critic / cost["records_s"]
+            overheads.append(cost)
+            spread = ", ".join(f"{min(v):.3f}-{max(v):.3f}" for v in cost["rounds"].values())
+            print(f"  {model:<7} {fastest['precision']:<14} consumes {cost['step_batches_per_s']:5.1f} batches/s; "
+                  f"s/iteration from records {cost['records_s']:.3f}, from memory {cost['memory_s']:.3f} "
+                  f"(ranges {spread}): input costs {100 * cost['fraction']:+.1f}% of iteration time")
+    results["input"] = {"side": side, "alone": alone, "overhead": overheads}
+
+
+def main(argv):
+    del argv
+    from wgan import benchmark
+
+    results = {"machine": benchmark.machine_info(), "models": []}
+    print(f"{results['machine']['cpu']}, {results['machine']['cores']} cores, TF {results['machine']['tensorflow']}, "
+          f"commit {results['machine']['commit']}, load average {results['machine']['load_average']}")
+    import keras
+
+    configs = configurations()  # checks the flags before anything is timed
+    peaks = {}
+    for precision in FLAGS.precision:
+        peaks[precision] = benchmark.matmul_gflops(benchmark.COMPUTE_DTYPES[precision], FLAGS.matmul_n)
+        print(f"matmul {FLAGS.matmul_n}x{FLAGS.matmul_n} {benchmark.COMPUTE_DTYPES[precision].name}: "
+              f"{peaks[precision]:.1f} GFLOP/s", flush=True)
+    results["matmul"] = {"n": FLAGS.matmul_n, "gflops": peaks}
+    for label, hp in configs:
+        row = benchmark.benchmark_model(hp, FLAGS.iterations, label=label)
+        row["matmul_ratio"] = row["gflops"] / peaks[hp.precision]
+        results["models"].append(row)
+        logging.info("%s: %.3f it/s", label, row["iterations_per_s"])
+        print(f"  {label}: {row['iterations_per_s']:.3f} it/s", flush=True)
+        keras.backend.clear_session()  # drop the finished models' graphs
+    print_models(results["models"], peaks)
+    print_speedups(results["models"])
+    if FLAGS.input and FLAGS.sizes:
+        measure_input(results, results["models"])
+    results["machine"]["load_average_after"] = list(os.getloadavg())
+    print(f"\nload average before {results['machine']['load_average']}, after {results['machine']['load_average_after']}")
+    with open(FLAGS.json, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    print(f"wrote {FLAGS.json}")
+    if FLAGS.compare:
+        print_comparison(results["models"], FLAGS.compare)
+    sys.stdout.flush()
+
+
+def run_cli():
+    common.run(main)
