@@ -90,7 +90,11 @@ def main(argv):
     m = result["metrics"]
     print(f"{vdir}: step {result['step']}, epoch {result['epoch']:.2f}, critic loss {m.get('critic_loss', 0):.4g}, "
           f"generator loss {m.get('generator_loss', 0):.4g}, Wasserstein estimate {m.get('wasserstein', 0):.4g}")
-    print(f"checkpoint {result['checkpoint']}; watch with: tensorboard --logdir {FLAGS.checkpoint_dir}")
+    if distribute.is_chief(strategy):
+        print(f"checkpoint {result['checkpoint']}; watch with: tensorboard --logdir {FLAGS.checkpoint_dir}")
+    else:
+        task_type, task_id = distribute.task(strategy)
+        print(f"{task_type} {task_id}: checkpoints are written by the chief")
 
 
 def run_cli():
