@@ -105,6 +105,7 @@ strategy = distribute.make_strategy("multi_worker", communication="ring")
 import numpy as np
 from wgan import config, inputs, training
 from wgan.cli import train as train_cli
+from wgan.errors import TrainingError
 
 hp = config.from_dict({
     "model": "wgan-gp", "batch_size": 8, "z_dim": 8, "n_critic": 2, "seed": 3,
@@ -120,7 +121,14 @@ for _ in range(3):
 vdir, hp, lock, resumed = train_cli.open_run(strategy, hp, checkpoint_dir)
 with lock:
     result = training.train(hp, vdir, 3, records_root=records_root, progress=False, strategy=strategy)
-print("RESULT " + json.dumps({"chief": distribute.is_chief(strategy), "ids": ids, "vdir": vdir,
+# A resume where the worker cannot see the chief's checkpoint (as without a shared file system).
+elsewhere = vdir if distribute.is_chief(strategy) else checkpoint_dir + "-not-shared"
+try:
+    training.train(hp, elsewhere, 1, records_root=records_root, progress=False, strategy=strategy)
+    refused = None
+except TrainingError as err:
+    refused = str(err)
+print("RESULT " + json.dumps({"chief": distribute.is_chief(strategy), "ids": ids, "vdir": vdir, "refused": refused,
                               "metrics": result["metrics"], "checkpoint": result["checkpoint"]}))
 '''
 
@@ -184,7 +192,7 @@ def free_ports(count):
     return ports
 
 
-def test_multi_worker_two_local_processes_train_and_agree(tmp_path):
+def test_multi_worker_two_local_processes_train_agree_and_share_checkpoints(tmp_path):
     from wgan import data
 
     images = np.repeat(np.repeat((4 * np.arange(64)).astype(np.uint8)[:, None, None], 28, 1), 28, 2)
@@ -220,6 +228,9 @@ def test_multi_worker_two_local_processes_train_and_agree(tmp_path):
     assert chief["checkpoint"].startswith(chief["vdir"]) and os.path.exists(chief["checkpoint"] + ".index")
     assert not worker["checkpoint"].startswith(chief["vdir"])
     assert not os.path.exists(os.path.dirname(os.path.dirname(worker["checkpoint"])))
+    # Resuming without a shared checkpoint folder stops every worker instead of training apart.
+    for task in outputs:
+        assert "start at different steps ([0, 3])" in task["refused"], task["refused"]
 
 
 def test_train_command_runs_mirrored_on_split_cpu(tmp_path):

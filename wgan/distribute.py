@@ -122,19 +122,27 @@ def remove_write_dir(write_path, vdir):
         shutil.rmtree(write_path, ignore_errors=True)
 
 
+def gather_ints(strategy, value):
+    """Every process's integer ``value``, one entry per replica of the cluster (a collective gather).
+
+    Every worker must call it at the same point; outside a multi-worker cluster it is
+    ``[value]``.
+    """
+    if task(strategy)[0] is None:
+        return [value]
+    values = strategy.experimental_distribute_values_from_function(lambda ctx: tf.constant([value], tf.int64))
+    return [int(v) for v in strategy.gather(values, axis=0).numpy()]
+
+
 def chief_value(strategy, value):
-    """The chief's non-negative integer ``value``, returned on every worker (a collective gather).
+    """The chief's non-negative integer ``value``, returned on every worker.
 
     Every worker must call it at the same point. The run version the chief picked reaches
     the other workers this way, without a shared file or any race on one.
     """
-    if task(strategy)[0] is None:
-        return value
-    mine = value if is_chief(strategy) else 0
-    # Every replica contributes its process's number; ReduceOp has no MAX, so gather them
-    # all and take the largest (the chief's: version numbers are positive, the rest send 0).
-    values = strategy.experimental_distribute_values_from_function(lambda ctx: tf.constant([mine], tf.int64))
-    return int(tf.reduce_max(strategy.gather(values, axis=0)))
+    # Every other worker contributes 0 and the chief's value is the largest (the gather has
+    # no notion of which entry is whose; ReduceOp has no MAX).
+    return max(gather_ints(strategy, value if is_chief(strategy) else 0))
 
 
 def describe(strategy):

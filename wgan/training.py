@@ -82,13 +82,18 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     gan = GAN(hp, strategy)
     checkpoint = gan.checkpoint()
     resume_from = tf.train.latest_checkpoint(os.path.join(vdir, CKPT_DIR))
+    if resume_from:
+        checkpoint.restore(resume_from).assert_existing_objects_matched()
+        logging.info("resumed %s at step %d", resume_from, int(gan.step))
+    steps = distribute.gather_ints(strategy, int(gan.step))
+    if len(set(steps)) > 1:
+        # Workers that cannot all read the chief's checkpoint would train different weights, silently.
+        raise TrainingError(f"the workers start at different steps ({sorted(set(steps))}): every worker resumes from "
+                            "the chief's checkpoint, so --checkpoint_dir must be on a file system they all share")
     # From here on ``vdir`` is where THIS process writes: the run folder for the chief, a
     # private temporary folder for other workers (removed at the end; see wgan.distribute).
     run_dir, vdir = vdir, distribute.write_dir(strategy, vdir)
     rolling, snapshots = checkpoint_managers(checkpoint, vdir, hp.keep_checkpoints)
-    if resume_from:
-        checkpoint.restore(resume_from).assert_existing_objects_matched()
-        logging.info("resumed %s at step %d", resume_from, int(gan.step))
     start = int(gan.step)
     # A resumed run reads the data in a new order rather than replaying the first batches.
     source = inputs.training_data(hp, records_root, seed=hp.seed + start)
