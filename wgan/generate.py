@@ -181,11 +181,21 @@ def describe_runs(root):
         latest = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
         newest = f"newest checkpoint at step {_step_of(latest)}" if latest else "no checkpoint yet"
         modified = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(vdir)))
-        lines.append(f"v{number}  ({newest}; last written {modified})")
-        for s in runs.list_snapshots(vdir):
-            metrics = " ".join(f"{k}={v:.4g}" for k, v in sorted(s.get("metrics", {}).items()))
+        snapshots = runs.list_snapshots(vdir)
+        # An evaluation of the newest checkpoint (-v N) that is not also a snapshot.
+        newest_metrics = runs.evaluations(vdir).get(_step_of(latest), {}) if latest else {}
+        if any(s["step"] == _step_of(latest) for s in snapshots):
+            newest_metrics = {}
+        lines.append(f"v{number}  ({newest}; last written {modified}){_format_metrics(newest_metrics, '  ')}")
+        for s in snapshots:
+            metrics = _format_metrics(s.get("metrics", {}), "")
             lines.append(f"  {number}.{s['index']:<4} step {s['step']:>7}  epoch {s['epoch']:8.2f}  {s['time']}  {metrics}")
     return "\n".join(lines)
+
+
+def _format_metrics(metrics, prefix):
+    text = " ".join(f"{k}={v:.4g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in sorted(metrics.items()))
+    return prefix + text if text else ""
 
 
 class ExportedGenerator(tf.Module):
