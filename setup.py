@@ -29,6 +29,7 @@ setup(
             "wgan-generate = wgan.cli.generate_img:run_cli",
             "wgan-evaluate = wgan.cli.evaluate:run_cli",
             "wgan-study = wgan.cli.study:run_cli",
+            "wgan-benchmark = wgan.cli.benchmark:run_cli",
         ]
     },
 )
