@@ -12,7 +12,7 @@ from absl import flags
 
 from wgan import evaluation, generate, runs
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
+from wgan.cli.flags import define_run_flags, define_version_flag, requested_checkpoint, resolve_hparams
 from wgan.errors import RunError
 
 define_run_flags()
@@ -35,9 +35,7 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     root = runs.run_root(FLAGS.checkpoint_dir, resolve_hparams())
-    if FLAGS.version is None:
-        raise RunError(f"give -v RUN[.SNAPSHOT]; {runs.describe_versions(root)} (see generate_img.py --list)")
-    restored = generate.find_checkpoint(root, FLAGS.version)
+    restored = requested_checkpoint(root)
     hp = restored.hp
     names = evaluation.parse_metrics(FLAGS.metrics, hp) if FLAGS.metrics else None
     evaluator = evaluation.make_evaluator(hp, FLAGS.records_dir, names, FLAGS.num, FLAGS.seed, FLAGS.extractor,

@@ -29,6 +29,16 @@ def define_version_flag(help_text, as_string=False):
     define("version", None, help_text, short_name="v")
 
 
+def requested_checkpoint(root):
+    """The checkpoint ``-v RUN[.SNAPSHOT]`` names under run root ``root`` (generate, evaluate)."""
+    from wgan import generate, runs  # TensorFlow-heavy; only the commands that restore need it
+    from wgan.errors import RunError
+
+    if flags.FLAGS.version is None:
+        raise RunError(f"give -v RUN[.SNAPSHOT]; {runs.describe_versions(root)} (see generate_img.py --list)")
+    return generate.find_checkpoint(root, flags.FLAGS.version)
+
+
 def resolve_hparams(overrides=(), seed=None):
     """HParams from the shared flags (and any --set overrides / --seed)."""
     f = flags.FLAGS

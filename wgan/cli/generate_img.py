@@ -6,8 +6,7 @@ from absl import flags
 
 from wgan import generate, images, runs
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
-from wgan.errors import RunError
+from wgan.cli.flags import define_run_flags, define_version_flag, requested_checkpoint, resolve_hparams
 
 define_run_flags()
 define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
@@ -33,9 +32,7 @@ def main(argv):
     if FLAGS.list:
         print(generate.describe_runs(root))
         return
-    if FLAGS.version is None:
-        raise RunError(f"give -v RUN[.SNAPSHOT]; {runs.describe_versions(root)} (see --list)")
-    restored = generate.find_checkpoint(root, FLAGS.version)
+    restored = requested_checkpoint(root)
     hp = restored.hp
     os.makedirs(FLAGS.output, exist_ok=True)
     stem = os.path.join(FLAGS.output, f"{hp.run_name}-{restored.label}")
