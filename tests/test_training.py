@@ -233,8 +233,5 @@ def test_folder_source_without_records_prints_the_build_command(tmp_path):
     assert f"build them first with: python bin/build_tfrecord.py --data {tmp_path} -r 64" in proc.stderr
 
 
-def test_epochs_convert_to_iterations():
-    hp = tiny_hp("wgan-gp")
-    assert training.iterations_for_epochs(hp, 1, 64) == 4  # 64 images / (8 per batch * 2 critic steps)
-    assert training.iterations_for_epochs(hp, 0.5, 1000) == 32
-    json.dumps(hp.to_dict())  # the hyperparameters are plain JSON
+def test_hyperparameters_are_plain_json():
+    json.dumps(tiny_hp("wgan-gp").to_dict())

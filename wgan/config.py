@@ -59,11 +59,14 @@ class OptimizerConfig:
     learning_rate: float = _field(1e-4, "Initial learning rate.", minimum=0.0)
     beta_1: float = _field(0.5, "Adam: first-moment decay.", minimum=0.0, maximum=1.0)
     beta_2: float = _field(0.999, "Adam: second-moment decay.", minimum=0.0, maximum=1.0)
-    rho: float = _field(0.9, "RMSProp: decay of the squared-gradient average.", minimum=0.0, maximum=1.0)
+    rho: float = _field(0.99, "RMSProp: decay of the squared-gradient average (PyTorch's alpha).",
+                        minimum=0.0, maximum=1.0)
     momentum: float = _field(0.0, "RMSProp and SGD: momentum.", minimum=0.0, maximum=1.0)
-    epsilon: float = _field(1e-7, "Adam and RMSProp: numerical epsilon.", minimum=0.0)
+    epsilon: float = _field(1e-8, "Adam and RMSProp: epsilon added to the root of the squared-gradient average "
+                            "(PyTorch and TensorFlow 1 default).", minimum=0.0)
     decay: str = _field("constant", "Learning-rate schedule over generator iterations.", choices=("constant", "linear"))
-    decay_steps: int = _field(100000, "Linear decay: generator iterations until the rate reaches zero.", minimum=1)
+    decay_steps: Optional[int] = _field(None, "Linear decay: generator iterations until the rate reaches zero; "
+                                        "null: the run's length, train_steps.", minimum=1)
 
 
 @dataclass

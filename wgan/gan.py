@@ -286,8 +286,8 @@ class GAN(tf.Module):
         """``n_critic`` critic updates then ``g_steps`` generator updates; returns float32 scalars."""
         self.trace_count += 1
         hp = self.hp
-        c_lr = scheduled_learning_rate(hp.c_optimizer, self.step)
-        g_lr = scheduled_learning_rate(hp.g_optimizer, self.step)
+        c_lr = scheduled_learning_rate(hp.c_optimizer, self.step, hp.train_steps)
+        g_lr = scheduled_learning_rate(hp.g_optimizer, self.step, hp.train_steps)
         self.c_opt.learning_rate.assign(c_lr)
         self.g_opt.learning_rate.assign(g_lr)
 

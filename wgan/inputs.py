@@ -58,16 +58,22 @@ def dataset_size(hp, records_root):
     return data.read_manifest(records_folder(hp, records_root))["count"]
 
 
-def training_data(hp, records_root, seed):
-    """The ``TrainingData`` for ``hp``, its shuffling seeded with ``seed``."""
+def training_data(hp, records_root, seed, skip_batches=0):
+    """The ``TrainingData`` for ``hp``, its order fixed by ``seed``, starting after ``skip_batches`` batches.
+
+    A resumed run passes the batches its critic already drew, so that it sees exactly the
+    batches the uninterrupted run would have seen. Skipping reads (but does not decode)
+    the skipped records: see ``benchmarks/bench_resume.py`` for its cost.
+    """
     if hp.data.is_toy:
         rng = np.random.default_rng(seed + 1_000_003)
-        return TrainingData(data.toy_dataset(hp.data.name, hp.batch_size, seed), None,
+        return TrainingData(data.toy_dataset(hp.data.name, hp.batch_size, seed, skip_batches=skip_batches), None,
                             lambda n: data.toy_sample(hp.data.name, n, rng))
     folder = records_folder(hp, records_root)
     manifest = data.read_manifest(folder)
     check_manifest(hp, manifest, folder)
-    dataset = data.make_dataset(folder, hp.batch_size, seed=seed, shuffle_buffer=hp.data.shuffle_buffer)
+    dataset = data.make_dataset(folder, hp.batch_size, seed=seed, shuffle_buffer=hp.data.shuffle_buffer,
+                                skip_batches=skip_batches)
     return TrainingData(dataset, manifest["count"])
 
 

@@ -25,6 +25,8 @@ import time
 from wgan import config
 from wgan.errors import RunError
 
+CKPT_DIR = "ckpt"
+SNAPSHOT_DIR = "snapshots"
 HPARAMS_FILE = "hyperparameters.json"
 SNAPSHOTS_FILE = "snapshots.jsonl"
 METRICS_FILE = "metrics.jsonl"
@@ -41,6 +43,11 @@ def version_dir(root, version):
     return os.path.join(root, f"v{version}")
 
 
+def version_number(vdir):
+    """``.../v3`` -> 3."""
+    return int(_VERSION_DIR.match(os.path.basename(os.path.normpath(vdir))).group(1))
+
+
 def list_versions(root, complete_only=True):
     """Sorted version numbers under ``root``.
 
@@ -55,6 +62,24 @@ def list_versions(root, complete_only=True):
         if match and (not complete_only or os.path.isfile(os.path.join(root, name, HPARAMS_FILE))):
             found.append(int(match.group(1)))
     return sorted(found)
+
+
+def checkpoint_step(path):
+    """The generator step in a checkpoint prefix's name (``.../ckpt-1500`` -> 1500)."""
+    return int(path.rsplit("-", 1)[1])
+
+
+def latest_step(vdir):
+    """The step of the newest checkpoint in ``vdir/ckpt`` (0 for a run that never saved).
+
+    Read from the CheckpointManager's index file, without TensorFlow.
+    """
+    index = os.path.join(vdir, CKPT_DIR, "checkpoint")
+    if not os.path.exists(index):
+        return 0
+    with open(index, encoding="utf-8") as f:
+        match = re.search(r'^model_checkpoint_path: "(.+)"$', f.read(), re.MULTILINE)
+    return checkpoint_step(match.group(1)) if match else 0
 
 
 def load_hparams(vdir):

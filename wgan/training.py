@@ -22,8 +22,8 @@ from wgan.errors import TrainingError
 from wgan.gan import GAN
 from wgan.progress import Progress
 
-CKPT_DIR = "ckpt"
-SNAPSHOT_DIR = "snapshots"
+CKPT_DIR = runs.CKPT_DIR  # the run-folder layout lives in wgan.runs
+SNAPSHOT_DIR = runs.SNAPSHOT_DIR
 
 
 def seed_everything(seed, deterministic=False):
@@ -62,12 +62,6 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def iterations_for_epochs(hp, epochs, dataset_size):
-    """Generator iterations that show the critic ``epochs`` passes over ``dataset_size`` images."""
-    per_iteration = hp.batch_size * hp.n_critic
-    return max(1, math.ceil(epochs * dataset_size / per_iteration))
-
-
 def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True, stop_at_step=None,
           strategy=None):
     """Train the run in ``vdir`` for ``iterations`` more generator iterations.
@@ -95,8 +89,10 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     run_dir, vdir = vdir, distribute.write_dir(strategy, vdir)
     rolling, snapshots = checkpoint_managers(checkpoint, vdir, hp.keep_checkpoints)
     start = int(gan.step)
-    # A resumed run reads the data in a new order rather than replaying the first batches.
-    source = inputs.training_data(hp, records_root, seed=hp.seed + start)
+    # The data order depends on the seed alone, and a resumed run skips the batches the
+    # critic already drew: an interrupted run continues exactly where it stopped.
+    source = inputs.training_data(hp, records_root, seed=hp.seed,
+                                  skip_batches=int(gan.images_seen) // hp.batch_size)
     iterator = iter(inputs.distribute(strategy, source))
     real_points = source.sample_points(2048) if hp.data.is_toy else None
 

@@ -5,14 +5,16 @@ import os
 
 from absl import flags, logging
 
-from wgan import config, distribute, inputs, runs, training
+from wgan import config, distribute, inputs, run_length, runs, training
 from wgan.cli import common
 from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
 from wgan.errors import ConfigError
 
 define_run_flags()
-flags.DEFINE_float("epoch", None, "Epochs to add (passes of the critic over the data).", short_name="e")
-flags.DEFINE_integer("steps", None, "Generator iterations to add (default: the file's train_steps).")
+flags.DEFINE_float("epoch", None, "Epochs to add (passes of the critic over the data, warm-up included).",
+                   short_name="e")
+flags.DEFINE_integer("steps", None, "Generator iterations to add, also past train_steps (default: train up to the "
+                     "file's train_steps, the run's total length).")
 define_version_flag("Resume this version with its stored hyperparameters.")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimizer.learning_rate=5e-5.")
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
@@ -30,18 +32,12 @@ flags.DEFINE_enum("communication", "auto", list(distribute.COMMUNICATIONS),
 FLAGS = flags.FLAGS
 
 
-def iterations_to_add(hp, records_root):
-    if FLAGS.steps is not None and FLAGS.epoch is not None:
-        raise ConfigError("give --steps or --epoch, not both")
-    if FLAGS.steps is not None:
-        if FLAGS.steps < 1:
-            raise ConfigError(f"--steps must be >= 1, got {FLAGS.steps}")
-        return FLAGS.steps
-    if FLAGS.epoch is not None:
-        if hp.data.is_toy:
-            raise ConfigError(f"{hp.data.name} is sampled on the fly and has no epochs; use --steps")
-        return training.iterations_for_epochs(hp, FLAGS.epoch, inputs.dataset_size(hp, records_root))
-    return hp.train_steps
+def plan_iterations(hp, vdir, records_root):
+    """The ``run_length.Plan`` of this command for the run in ``vdir``."""
+    size = inputs.dataset_size(hp, records_root) if FLAGS.epoch is not None and not hp.data.is_toy else None
+    return run_length.plan(hp, runs.latest_step(vdir), steps=FLAGS.steps, epochs=FLAGS.epoch, dataset_size=size,
+                           how_to_extend=f"--steps N (adds N iterations), e.g. -v {runs.version_number(vdir)} "
+                                         "--steps 1000")
 
 
 def make_strategy():
@@ -83,9 +79,14 @@ def main(argv):
     vdir, hp, lock, resumed = open_run(strategy, hp, FLAGS.checkpoint_dir, FLAGS.version)
     with lock:
         logging.info("%s %s on %s", "resuming" if resumed else "starting", vdir, distribute.describe(strategy))
-        iterations = iterations_to_add(hp, FLAGS.records_dir)
+        plan = plan_iterations(hp, vdir, FLAGS.records_dir)
+        if plan.iterations == 0:
+            print(f"{vdir}: {plan.note}")
+            return
+        if plan.note:
+            logging.warning("%s", plan.note)
         training.seed_everything(hp.seed, FLAGS.deterministic)
-        result = training.train(hp, vdir, iterations, records_root=FLAGS.records_dir, progress=FLAGS.progress,
+        result = training.train(hp, vdir, plan.iterations, records_root=FLAGS.records_dir, progress=FLAGS.progress,
                                 strategy=strategy)
     m = result["metrics"]
     print(f"{vdir}: step {result['step']}, epoch {result['epoch']:.2f}, critic loss {m.get('critic_loss', 0):.4g}, "

@@ -18,6 +18,7 @@ def make_dataset(
     shuffle_buffer: int = 10000,
     repeat: bool = True,
     with_labels: bool = False,
+    skip_batches: int = 0,
 ) -> tf.data.Dataset:
     """Batches of images from the records folder ``folder``.
 
@@ -37,6 +38,9 @@ def make_dataset(
             records then come in build order (shards one after the other).
         repeat: cycle forever, reshuffling every epoch; False gives one epoch.
         with_labels: yield ``(images, labels)``; the source must have labels.
+        skip_batches: start after this many batches of the seeded order (a resumed run
+            continues the sequence exactly). The skipped records are read and shuffled,
+            not decoded.
 
     Returns:
         A dataset of float32 [batch_size, H, W, C] in [-1, 1], or with
@@ -71,6 +75,8 @@ def make_dataset(
     if repeat:
         serialized = serialized.repeat()
     batches = serialized.batch(batch_size, drop_remainder=True)
+    if skip_batches:
+        batches = batches.skip(skip_batches)
 
     def decode(batch):
         parsed = records.parse_batch(batch, shape, with_labels)

@@ -77,11 +77,12 @@ def toy_sample(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return (roll[:, [0, 2]] / _SWISSROLL_DIVISOR).astype(np.float32)
 
 
-def toy_dataset(name: str, batch_size: int, seed: int | None = None) -> tf.data.Dataset:
+def toy_dataset(name: str, batch_size: int, seed: int | None = None, skip_batches: int = 0) -> tf.data.Dataset:
     """An infinite dataset of float32 [batch_size, 2] batches of toy set ``name``.
 
     The same ``seed`` gives the same batches (every new iterator restarts the
-    stream); ``seed=None`` draws fresh entropy.
+    stream); ``seed=None`` draws fresh entropy. ``skip_batches`` starts the stream
+    after that many batches (a resumed run continues it exactly).
     """
     _check(name)
     if batch_size < 1:
@@ -89,6 +90,8 @@ def toy_dataset(name: str, batch_size: int, seed: int | None = None) -> tf.data.
 
     def batches():
         rng = np.random.default_rng(seed)
+        for _ in range(skip_batches):
+            toy_sample(name, batch_size, rng)
         while True:
             yield toy_sample(name, batch_size, rng)
 

@@ -1,0 +1,124 @@
+"""Each optimizer against its reference update rule, written out here in float64 (see wgan/optimizers.py)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from wgan import config, optimizers
+
+GRADIENT_SCALES = [1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
+STEPS = 5
+
+
+def _gradients(scale, steps=STEPS, size=4, seed=0):
+    """float64 [steps, size]: gradients of magnitude ~scale with varying signs and sizes."""
+    rng = np.random.default_rng(seed)
+    return scale * rng.uniform(0.5, 1.5, (steps, size)) * rng.choice([-1.0, 1.0], (steps, size))
+
+
+def _run(opt, grads, w0):
+    var = tf.Variable(w0.astype(np.float32))
+    opt.build([var])
+    out = []
+    for g in grads:
+        opt.apply_gradients([(tf.constant(g, tf.float32), var)])
+        out.append(var.numpy().astype(np.float64))
+    return np.array(out)
+
+
+def torch_rmsprop(grads, w0, lr, alpha, eps, momentum=0.0):
+    """torch.optim.RMSprop, centered=False (torch/optim/rmsprop.py, _single_tensor_rmsprop)."""
+    w, v, buf, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
+    for g in grads:
+        v = alpha * v + (1 - alpha) * g * g
+        avg = np.sqrt(v) + eps
+        if momentum > 0:
+            buf = momentum * buf + g / avg
+            w = w - lr * buf
+        else:
+            w = w - lr * g / avg
+        out.append(w.copy())
+    return np.array(out)
+
+
+def tf1_adam(grads, w0, lr, b1, b2, eps):
+    """tf.train.AdamOptimizer (TensorFlow 1, the WGAN-GP reference code's optimizer)."""
+    w, m, v, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        w = w - lr_t * m / (np.sqrt(v) + eps)
+        out.append(w.copy())
+    return np.array(out)
+
+
+def torch_adam(grads, w0, lr, b1, b2, eps):
+    """torch.optim.Adam: epsilon added after the bias correction."""
+    w, m, v, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr / (1 - b1 ** t) * m / (np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps)
+        out.append(w.copy())
+    return np.array(out)
+
+
+def _relative_update_error(got, want, w0):
+    """Largest relative error of one step's weight change (each step's update, not the weight, is compared)."""
+    got_steps, want_steps = np.diff(np.vstack([w0, got]), axis=0), np.diff(np.vstack([w0, want]), axis=0)
+    return np.max(np.abs(got_steps - want_steps) / np.abs(want_steps))
+
+
+def _cfg(**values):
+    return config.from_dict({"c_optimizer": values}).c_optimizer
+
+
+@pytest.mark.parametrize("scale", GRADIENT_SCALES)
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_rmsprop_follows_pytorch(scale, momentum):
+    cfg = _cfg(name="rmsprop", learning_rate=5e-5, momentum=momentum)
+    assert (cfg.rho, cfg.epsilon) == (0.99, 1e-8)  # PyTorch's defaults, the WGAN code's optimizer
+    grads, w0 = _gradients(scale), np.zeros(4)
+    got = _run(optimizers.make_optimizer(cfg), grads, w0)
+    want = torch_rmsprop(grads, w0, 5e-5, alpha=0.99, eps=1e-8, momentum=momentum)
+    assert _relative_update_error(got, want, w0) < 1e-3
+
+
+def test_keras_rmsprop_is_not_the_reference():
+    """The defect this module fixes: Keras' stock RMSprop moves a clipped critic's weights far too little."""
+    grads, w0 = _gradients(1e-5), np.zeros(4)
+    stock = _run(tf.keras.optimizers.RMSprop(5e-5, rho=0.99, epsilon=1e-7), grads, w0)
+    want = torch_rmsprop(grads, w0, 5e-5, alpha=0.99, eps=1e-8)
+    assert np.max(np.abs(stock)) < np.max(np.abs(want)) / 10
+
+
+@pytest.mark.parametrize("scale", GRADIENT_SCALES)
+def test_adam_follows_tensorflow1(scale):
+    cfg = _cfg(name="adam", learning_rate=1e-4, beta_1=0.5, beta_2=0.9)
+    grads, w0 = _gradients(scale), np.zeros(4)
+    got = _run(optimizers.make_optimizer(cfg), grads, w0)
+    want = tf1_adam(grads, w0, 1e-4, 0.5, 0.9, cfg.epsilon)
+    assert _relative_update_error(got, want, w0) < 1e-3
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-2, 1e-1])
+def test_adam_agrees_with_pytorch_above_1e4(scale):
+    grads, w0 = _gradients(scale), np.zeros(4)
+    got = _run(optimizers.make_optimizer(_cfg(name="adam", beta_1=0.5, beta_2=0.9)), grads, w0)
+    assert _relative_update_error(got, torch_adam(grads, w0, 1e-4, 0.5, 0.9, 1e-8), w0) < 1e-3
+
+
+def test_adam_differs_from_pytorch_for_tiny_gradients():
+    grads, w0 = _gradients(1e-8), np.zeros(4)
+    got = _run(optimizers.make_optimizer(_cfg(name="adam", beta_1=0.5, beta_2=0.9)), grads, w0)
+    assert _relative_update_error(got, torch_adam(grads, w0, 1e-4, 0.5, 0.9, 1e-8), w0) > 1e-2
+
+
+def test_linear_decay_horizon_is_the_run_length():
+    cfg = _cfg(name="adam", learning_rate=1e-4, decay="linear")
+    assert float(optimizers.scheduled_learning_rate(cfg, tf.constant(0), 200)) == pytest.approx(1e-4)
+    assert float(optimizers.scheduled_learning_rate(cfg, tf.constant(100), 200)) == pytest.approx(5e-5)
+    assert float(optimizers.scheduled_learning_rate(cfg, tf.constant(300), 200)) == 0.0
+    explicit = _cfg(name="adam", learning_rate=1e-4, decay="linear", decay_steps=400)
+    assert float(optimizers.scheduled_learning_rate(explicit, tf.constant(100), 200)) == pytest.approx(7.5e-5)
