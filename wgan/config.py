@@ -110,7 +110,13 @@ class HParams:
     warmup_every: int = _field(500, "Also warm up on every this-many-th generator iteration.", minimum=1)
     clip_value: float = _field(0.01, "wgan: critic weights are clipped to [-clip_value, clip_value].", minimum=0.0)
     gp_lambda: float = _field(10.0, "wgan-gp: gradient-penalty weight.", minimum=0.0)
-    ema_decay: float = _field(0.0, "Exponential moving average of generator weights; 0 turns it off.", minimum=0.0, maximum=1.0)
+    ema_decay: float = _field(0.0, "Exponential moving average of generator weights: the largest decay per "
+                              "generator update (0.999: a half-life of 693 updates); 0 turns it off.",
+                              minimum=0.0, maximum=1.0)
+    ema_rampup: float = _field(0.05, "The average's half-life grows as this fraction of the updates done, up to "
+                               "ema_decay's, so that early on it does not average over weights the generator has "
+                               "long left behind (Karras et al. 2020); 0: ema_decay from the start.",
+                               minimum=0.0, maximum=1.0)
     precision: str = _field("float32", "Compute precision.", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     jit_compile: bool = _field(False, "Compile the training iteration with XLA.")
     seed: int = _field(0, "Seed for weights, noise and data order.", minimum=0)

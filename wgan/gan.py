@@ -44,6 +44,34 @@ CRITIC_METRICS = ("critic_loss", "wasserstein", "gradient_penalty", "d_real", "d
 GENERATOR_METRICS = ("generator_loss", "g_grad_norm")
 
 
+# Latents for the moving-average generator's batch-norm statistics (one forward pass).
+NUM_STATISTICS_SAMPLES = 512
+
+
+def ema_decay(hp, updates):
+    """The moving average's decay (float32 scalar) at generator update ``updates`` (int tensor, from 1).
+
+    Its half-life, ln(0.5) / ln(ema_decay) updates at most, grows as ``ema_rampup`` times
+    the updates done (StyleGAN2-ADA's ramp-up, Karras et al. 2020), so that early in a run
+    the average spans the recent weights only, not weights the generator has long left
+    behind. With ``ema_rampup`` 0 the decay is ``ema_decay`` from the first update.
+    """
+    decay = tf.constant(hp.ema_decay, tf.float32)
+    if hp.ema_rampup <= 0 or hp.ema_decay <= 0:
+        return decay
+    half_life = tf.math.log(0.5) / tf.math.log(decay)
+    ramped = tf.minimum(half_life, hp.ema_rampup * tf.cast(updates, tf.float32))
+    return tf.pow(0.5, 1.0 / tf.maximum(ramped, 1e-6))
+
+
+def _all_layers(model):
+    """Every layer of a Keras model, nested models included."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
 class GAN(tf.Module):
     """Generator, critic, their optimizers and training state for one run.
 
@@ -91,6 +119,14 @@ class GAN(tf.Module):
         if replicas > 1 and not hp.architecture.sync_batch_norm:
             self._replica_statistics = [v for m in (self.generator, self.critic) for v in m.non_trainable_variables
                                         if "float" in v.dtype]
+        # The moving average's batch-norm layers, traced once with momentum 0 (see refresh_ema_statistics).
+        self._ema_norm_layers = [] if self.ema_generator is None else [
+            layer for layer in _all_layers(self.ema_generator) if isinstance(layer, keras.layers.BatchNormalization)]
+        for layer in self._ema_norm_layers:
+            layer.momentum = 0.0
+        self._statistics_rows = max(NUM_STATISTICS_SAMPLES, hp.batch_size)
+        self._ema_statistics_step = 0  # at step 0 the average is a copy of the generator, statistics included
+        self._ema_statistics_fn = tf.function(self._ema_statistics_pass)
         self.trace_count = 0  # incremented in Python, i.e. once per trace
         compile_update = (lambda fn: tf.function(fn, jit_compile=True)) if hp.jit_compile else (lambda fn: fn)
         self._critic_gradients_fn = compile_update(self._critic_gradients)
@@ -121,8 +157,34 @@ class GAN(tf.Module):
 
     @property
     def sampling_generator(self):
-        """The generator to sample from: the moving average when the run keeps one."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
+        """The generator to sample from: the moving average when the run keeps one, with its own statistics."""
+        if self.ema_generator is None:
+            return self.generator
+        self.refresh_ema_statistics()
+        return self.ema_generator
+
+    def refresh_ema_statistics(self):
+        """Give the moving-average generator the batch-norm statistics of its own weights.
+
+        Its weights are an average the live generator never had, so the live generator's
+        moving statistics do not fit them. One forward pass in training mode over
+        ``NUM_STATISTICS_SAMPLES`` latents from a stream of their own, with every batch-norm
+        momentum at 0, sets each moving mean and variance to that batch's statistics
+        ("standing statistics", Brock et al. 2019). Cheap (one generator forward pass), and
+        done at most once per step: before sampling, evaluating and saving.
+        """
+        if self.ema_generator is None or not self._ema_norm_layers:
+            return
+        step = int(self.step)
+        if self._ema_statistics_step == step:
+            return
+        z = self.stateless_latent(self._statistics_rows, tf.constant([self.hp.seed, step], tf.int64) + [0, 2**40])
+        self._ema_statistics_fn(z)
+        self._ema_statistics_step = step
+
+    def _ema_statistics_pass(self, z):
+        # Every replica gets the same z, so every replica's statistics come out equal.
+        self.strategy.run(lambda latent: self.ema_generator(latent, training=True), args=(z,))
 
     def latent(self, rng, n):
         """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: N(0, 1) or U[-1, 1]."""
@@ -270,11 +332,13 @@ class GAN(tf.Module):
         self.g_opt.apply_gradients(zip(grads, variables))
         self._average_statistics()
         if self.ema_generator is not None:
-            decay = self.hp.ema_decay
-            # Per replica, like clipping: equal weights in, equal averages out.
-            for ema_var, var in zip(self.ema_generator.variables, self.generator.variables):
-                # Trainable weights are averaged; batch-norm statistics are copied as they are.
-                ema_var.assign(decay * ema_var + (1.0 - decay) * var if var.trainable else var)
+            decay = ema_decay(self.hp, self.step + 1)
+            # Per replica, like clipping: equal weights in, equal averages out. Only the
+            # trainable weights are averaged: batch-norm statistics of the live generator do
+            # not belong to the averaged weights, and are recomputed for them instead
+            # (``refresh_ema_statistics``).
+            for ema_var, var in zip(self.ema_generator.trainable_variables, self.generator.trainable_variables):
+                ema_var.assign(decay * ema_var + (1.0 - decay) * var)
         return metrics
 
     # ----- the compiled iteration --------------------------------------------------------

@@ -72,10 +72,23 @@ def find_checkpoint(root, version_text):
     return Restored(vdir, hp, os.path.join(vdir, record["path"]), record["step"], snapshot)
 
 
-def load_generator(restored):
-    """The generator of ``restored`` in inference mode (moving-average weights when kept)."""
+GENERATORS = ("sampling", "raw", "ema")
+
+
+def load_generator(restored, which="sampling"):
+    """The generator of ``restored`` in inference mode.
+
+    ``which``: ``sampling`` (the moving average when the run keeps one, else the
+    generator), ``raw`` (the trained generator itself) or ``ema`` (the moving average; a
+    RunError when the run keeps none).
+    """
+    if which not in GENERATORS:
+        raise RunError(f"generator {which!r}: choose one of {', '.join(GENERATORS)}")
+    if which == "ema" and restored.hp.ema_decay <= 0:
+        raise RunError(f"{restored.vdir} keeps no moving-average generator (ema_decay is 0)")
     generator = models.make_generator(restored.hp)
-    name = "ema_generator" if restored.hp.ema_decay > 0 else "generator"
+    ema = which == "ema" or (which == "sampling" and restored.hp.ema_decay > 0)
+    name = "ema_generator" if ema else "generator"
     tf.train.Checkpoint(**{name: generator}).restore(restored.path).expect_partial().assert_existing_objects_matched()
     generator.trainable = False
     return generator

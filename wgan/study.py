@@ -83,16 +83,27 @@ CRITERIA = {
 SOURCES = tuple(CRITERIA)
 
 
-def study_hparams(model, source, seed, steps, overrides=()):
+def study_hparams(model, source, seed, steps=None, overrides=()):
     """The shipped hyperparameters of ``model`` on ``source`` for one study run.
 
-    ``train_steps`` becomes ``steps`` and ``snapshot_every`` too, so the final checkpoint is
-    a snapshot (its metrics then show in ``generate_img.py --list``); ``eval_every`` is 0
-    (the study evaluates once, at the end) unless ``overrides`` say otherwise.
+    The budget rule: ``steps`` gives every model the same number of generator iterations;
+    None keeps each model's own shipped ``train_steps`` (after ``overrides``), the length
+    its file was tuned for. ``snapshot_every`` becomes the run length, so the final
+    checkpoint is a snapshot (its metrics then show in ``generate_img.py --list``);
+    ``eval_every`` is 0 (the study evaluates once, at the end) unless ``overrides`` say otherwise.
     """
+    hp = config.resolve(model, source, seed=seed, overrides=list(overrides))
+    steps = hp.train_steps if steps is None else steps
     study = [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
              ("eval_every", 0)]
     return config.resolve(model, source, seed=seed, overrides=study + list(overrides))
+
+
+def budget_rule(steps):
+    """The study's budget rule in words."""
+    if steps is None:
+        return "each model trains for its own shipped train_steps"
+    return f"every model trains for the same {steps:,} generator iterations"
 
 
 def _limit_threads():
@@ -109,15 +120,12 @@ def run_one(task):
 
     ``task``: dict with model, seed, source, steps, overrides, checkpoint_dir, records_dir.
     """
-    import tensorflow as tf
-
     from wgan import evaluation, generate, training
 
     hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"])
     number, vdir, hp, lock, _ = runs.open_run(task["checkpoint_dir"], hp)
     with lock:
-        latest = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
-        done = int(latest.rsplit("-", 1)[1]) if latest else 0
+        done = runs.latest_step(vdir)
         time_path = os.path.join(vdir, TIME_FILE)
         if done < hp.train_steps:
             training.seed_everything(hp.seed)
@@ -206,15 +214,17 @@ def markdown(report):
     """The study as markdown: command, criterion, the per-model table and the per-run table."""
     columns = CRITERIA[report["source"]].columns
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
-             f"{report['steps']:,} generator iterations each")
+             + (f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
     lines = [title, "",
              f"Command: `{report['command']}`", "",
-             f"Failure criterion: {report['criterion']}.", "",
-             "| model | successes | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " |",
-             "|---|---|" + "---|" * (len(columns) + 1)]
+             f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
+             "| model | successes | iterations | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " |",
+             "|---|---|---|" + "---|" * (len(columns) + 1)]
     for row in report["summary"]:
         cells = [_cell(row[c], _DIGITS[c]) for c in columns + ("train_seconds",)]
-        lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | " + " | ".join(cells) + " |")
+        steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
+        lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | "
+                     f"{', '.join(f'{s:,}' for s in steps)} | " + " | ".join(cells) + " |")
     lines += ["", "Values are mean ± standard deviation over seeds; per run:", "",
               "| model | seed | " + " | ".join(columns) + " | verdict | train s |",
               "|---|---|" + "---|" * (len(columns) + 2)]
@@ -260,7 +270,10 @@ def figure(results, models, seeds, path):
 
 def run_study(source, models, seeds, steps, output, jobs=1, records_dir="datasets/tfrecords", overrides=(),
               command=None, log=print):
-    """Train ``models`` x ``seeds`` for ``steps`` iterations each on ``source``; write the report to ``output``.
+    """Train ``models`` x ``seeds`` on ``source``; write the report to ``output``.
+
+    ``steps``: generator iterations for every model, or None for each model's shipped
+    ``train_steps`` (``budget_rule``).
 
     Returns the report dict (also written as ``output/study.json``; ``study.md`` and
     ``study.png`` beside it). Checkpoints go to ``output/checkpoint``.
@@ -270,7 +283,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     unknown = [m for m in models if m not in config.MODELS]
     if unknown or not models:
         raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(config.MODELS)}")
-    if steps < 1 or not seeds:
+    if (steps is not None and steps < 1) or not seeds:
         raise ConfigError(f"the study needs steps >= 1 and at least one seed (got {steps} steps, {len(seeds)} seeds)")
     for model in models:  # a bad --set or a missing file fails here, before any training
         study_hparams(model, source, seeds[0], steps, overrides)

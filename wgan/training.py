@@ -107,6 +107,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
         return int(gan.images_seen) / source.size if source.size else 0.0
 
     def save(step):
+        gan.refresh_ema_statistics()  # a checkpoint's moving average carries its own batch-norm statistics
         path = rolling.save(checkpoint_number=step)
         if step % hp.snapshot_every == 0 and not any(s["step"] == step for s in runs.list_snapshots(vdir)):
             runs.record_snapshot(vdir, snapshots.save(checkpoint_number=step), step, epoch(), evaluated.get(step))

@@ -27,6 +27,10 @@ flags.DEFINE_enum("extractor", "inception", ["inception", "random"], "Features f
 flags.DEFINE_string("inception_weights", None, "Local InceptionV3 no-top weights file instead of the download.")
 flags.DEFINE_integer("reference_num", evaluation.REFERENCE_IMAGES, "Real images behind the fid/kid reference "
                      "statistics (cached beside the records).", lower_bound=2)
+flags.DEFINE_enum("generator", "sampling", ["sampling", "raw", "ema", "both"],
+                  "Which generator of the checkpoint: sampling (the moving average when the run keeps one), raw, ema, "
+                  "or both raw and ema. The raw generator's metrics of a run with a moving average are stored as "
+                  "raw_<metric>.")
 flags.DEFINE_bool("store", True, "Store the results in the run (evaluations.jsonl).")
 flags.DEFINE_bool("json", False, "Print one JSON object instead of lines.")
 FLAGS = flags.FLAGS
@@ -42,18 +46,25 @@ def main(argv):
                                           FLAGS.inception_weights, FLAGS.reference_num)
     if evaluator is None:
         raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid (InceptionV3 features)")
-    result = evaluator(generate.load_generator(restored))
-    if FLAGS.store:
-        runs.record_evaluation(restored.vdir, restored.step, result.scalars, restored.path)
-    if FLAGS.json:
-        print(json.dumps({"checkpoint": restored.label, "step": restored.step, **result.scalars, **result.extras}))
-        return
-    print(f"{hp.run_name} {restored.label} (step {restored.step}), {evaluator.num} samples:")
-    for name, value in result.scalars.items():
-        print(f"  {name:<10} {value:.6g}")
-    for name, value in result.extras.items():
-        print(f"  {name:<10} {value}")
-    if FLAGS.store:
+    which = ["raw", "ema"] if FLAGS.generator == "both" else [FLAGS.generator]
+    for generator in which:
+        result = evaluator(generate.load_generator(restored, generator))
+        # A run's series is its sampling generator's; the raw one of a run with an average gets names of its own.
+        prefix = "raw_" if generator == "raw" and hp.ema_decay > 0 else ""
+        scalars = {prefix + k: v for k, v in result.scalars.items()}
+        if FLAGS.store:
+            runs.record_evaluation(restored.vdir, restored.step, scalars, restored.path)
+        if FLAGS.json:
+            print(json.dumps({"checkpoint": restored.label, "step": restored.step, "generator": generator, **scalars,
+                              **result.extras}))
+            continue
+        print(f"{hp.run_name} {restored.label} (step {restored.step}), {generator} generator, "
+              f"{evaluator.num} samples:")
+        for name, value in scalars.items():
+            print(f"  {name:<10} {value:.6g}")
+        for name, value in result.extras.items():
+            print(f"  {name:<10} {value}")
+    if FLAGS.store and not FLAGS.json:
         print(f"stored in {restored.vdir}/{runs.EVALUATIONS_FILE} under step {restored.step} "
               "(shown by generate_img.py --list)")
 

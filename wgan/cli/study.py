@@ -19,12 +19,12 @@ flags.DEFINE_enum("source", "8gaussians", list(study.SOURCES), "Data to train on
 flags.DEFINE_integer("seeds", 5, "Runs per model, with seeds first_seed .. first_seed + seeds - 1.", lower_bound=1)
 flags.DEFINE_integer("first_seed", 0, "First seed.", lower_bound=0)
 flags.DEFINE_list("models", list(config.MODELS), "Models to compare.")
-flags.DEFINE_integer("steps", None, "Generator iterations per run.", lower_bound=1)
+flags.DEFINE_integer("steps", None, "Generator iterations per run, the same for every model (default: each "
+                     "model's own shipped train_steps).", lower_bound=1)
 flags.DEFINE_string("output", None, "Folder for the report and the runs (default: study/<source>).")
 flags.DEFINE_integer("jobs", None, "Runs trained at once, one core each (default: available cores).", lower_bound=1)
 flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live (digits are built on demand).")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter for every model: --set batch_size=128.")
-flags.mark_flag_as_required("steps")
 FLAGS = flags.FLAGS
 
 

@@ -1,0 +1,96 @@
+"""Sweep hyperparameter variants through the stability study and tabulate them side by side.
+
+Every variant is one ``wgan.study.run_study`` (the shipped file of ``--model`` on
+``--source`` plus the variant's overrides, ``--seeds`` seeds), so a sweep's numbers are
+the study's numbers, with its metrics and failure criterion. Variants run one after
+the other; the seeds of one variant run ``--jobs`` at a time, one core each.
+
+    python benchmarks/sweep.py --source 8gaussians --model wgan-gp --seeds 2 --output sweeps/8g \\
+        --variant shipped: \\
+        --variant decay:g_optimizer.decay=linear,c_optimizer.decay=linear
+
+A variant is ``name:key=value,key=value`` (dotted hyperparameter keys, JSON values; an
+empty list is the shipped file). Writes ``<output>/sweep.md`` and ``sweep.json``, and
+each variant's study under ``<output>/<name>/``. A variant whose study already finished
+is read back, not retrained, so an interrupted sweep continues where it stopped.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from wgan import config, study  # noqa: E402
+
+
+def parse_variant(text):
+    """``"name:a=1,b.c=x"`` -> ("name", [("a", 1), ("b.c", "x")])."""
+    name, _, body = text.partition(":")
+    if not name:
+        raise SystemExit(f"--variant {text!r}: expected name:key=value,...")
+    return name, [config.parse_override(part) for part in body.split(",") if part.strip()]
+
+
+def _cell(stat, digits):
+    return "n/a" if stat["mean"] is None else f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+
+def markdown(rows, source, model, command):
+    columns = study.CRITERIA[source].columns
+    lines = [f"#### Sweep: {model} on {source}", "", f"Command: `{command}`", "",
+             "| variant | overrides | successes | iterations | " + " | ".join(study._TITLES[c] for c in columns)
+             + " | train s / run |", "|---|---|---|---|" + "---|" * (len(columns) + 1)]
+    for row in rows:
+        summary = row["summary"]
+        cells = [_cell(summary[c], study._DIGITS[c]) for c in columns]
+        overrides = ", ".join(f"`{o}`" for o in row["overrides"]) or "(shipped file)"
+        lines.append(f"| {row['variant']} | {overrides} | {summary['successes']} / {summary['runs']} | "
+                     f"{row['steps']:,} | " + " | ".join(cells) + f" | {_cell(summary['train_seconds'], 0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--source", required=True, choices=study.SOURCES)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first_seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=None, help="iterations (default: the file's train_steps)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--records_dir", default="datasets/tfrecords")
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--variant", action="append", required=True)
+    args = parser.parse_args()
+    command = "python benchmarks/sweep.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    rows = []
+    for name, overrides in map(parse_variant, args.variant):
+        folder = os.path.join(args.output, name)
+        done = os.path.join(folder, "study.json")
+        if os.path.exists(done):
+            with open(done, encoding="utf-8") as f:
+                report = json.load(f)
+        else:
+            started = time.perf_counter()
+            report = study.run_study(args.source, [args.model], seeds, args.steps, folder, jobs=args.jobs,
+                                     records_dir=args.records_dir, overrides=overrides, command=command,
+                                     log=lambda line, n=name: print(f"[{n}] {line}", flush=True))
+            print(f"[{name}] done in {time.perf_counter() - started:.0f} s", flush=True)
+        steps = sorted({r["step"] for r in report["runs"]})
+        rows.append({"variant": name, "overrides": report["overrides"], "steps": steps[-1],
+                     "summary": report["summary"][0], "runs": report["runs"]})
+        text = markdown(rows, args.source, args.model, command)
+        os.makedirs(args.output, exist_ok=True)
+        with open(os.path.join(args.output, "sweep.md"), "w", encoding="utf-8") as f:
+            f.write(text)
+        with open(os.path.join(args.output, "sweep.json"), "w", encoding="utf-8") as f:
+            json.dump({"command": command, "rows": rows}, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
