@@ -127,6 +127,11 @@ class GAN(tf.Module):
         self._statistics_rows = max(NUM_STATISTICS_SAMPLES, hp.batch_size)
         self._ema_statistics_step = 0  # at step 0 the average is a copy of the generator, statistics included
         self._ema_statistics_fn = tf.function(self._ema_statistics_pass)
+        # Per-layer critic gradient norms, logged for every run: weight clipping makes them explode
+        # or vanish from layer to layer (WGAN-GP paper, Figure 1b); a penalty keeps them level.
+        self._critic_kernels = [(index, f"c_layer_grad_norm/{v.path.rsplit('/', 1)[0]}")
+                                for index, v in enumerate(self.critic.trainable_variables)
+                                if v.path.endswith("kernel")]
         self.trace_count = 0  # incremented in Python, i.e. once per trace
         compile_update = (lambda fn: tf.function(fn, jit_compile=True)) if hp.jit_compile else (lambda fn: fn)
         self._critic_gradients_fn = compile_update(self._critic_gradients)
@@ -313,6 +318,8 @@ class GAN(tf.Module):
         grads, metrics = self._critic_gradients_fn(real, z, alpha)
         grads = all_reduce_gradients(grads)
         metrics["c_grad_norm"] = self._replica_share(self._gradient_norm(self.c_opt, grads))
+        for index, name in self._critic_kernels:
+            metrics[name] = self._replica_share(self._gradient_norm(self.c_opt, [grads[index]]))
         self.c_opt.apply_gradients(zip(grads, variables))
         if self.hp.model == "wgan":
             # Clipped per replica: every replica applied the same summed gradient to the
@@ -355,7 +362,7 @@ class GAN(tf.Module):
         self.c_opt.learning_rate.assign(c_lr)
         self.g_opt.learning_rate.assign(g_lr)
 
-        c_metrics = {k: tf.zeros([]) for k in CRITIC_METRICS}
+        c_metrics = {k: tf.zeros([]) for k in CRITIC_METRICS + tuple(name for _, name in self._critic_kernels)}
         for _ in tf.range(n_critic):
             seeds = self.rng.make_seeds(2)  # int64 [2, 2]: z and alpha
             c_metrics = self._reduce(self.strategy.run(self._critic_step, args=(next(iterator), seeds)))

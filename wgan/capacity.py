@@ -1,0 +1,117 @@
+"""What a weight-clipped critic can learn, against a gradient penalty (WGAN-GP paper, Figure 1).
+
+Gulrajani et al. 2017 (https://arxiv.org/abs/1704.00028, section 3) show that a critic kept
+Lipschitz by weight clipping learns too simple a function: trained to optimality against a
+fixed "generator" (the real data plus unit Gaussian noise), its value surface misses the
+structure of the data, and in a deep critic the gradient norms explode or vanish from layer
+to layer with the clip value. With a gradient penalty neither happens.
+
+``fit_critic`` trains one critic that way, with the toolkit's own losses, constraint and
+optimizers (WGAN: RMSProp 5e-5 and clipping; WGAN-GP: Adam 1e-4, (0.5, 0.9), lambda
+``gp_lambda``), and returns its value surface on a grid and two per-layer gradient norms:
+
+* at each dense layer's OUTPUT (the backpropagated signal, the quantity that explodes or
+  vanishes with depth): with every layer's weights clipped to [-c, c] it scales by about
+  c x width per layer, so it grows toward the input for large c and dies for small c;
+* at each layer's KERNEL (what training logs as ``c_layer_grad_norm/<layer>`` for every
+  run): the product of that signal and the layer's input, whose forward and backward
+  scalings cancel, so under clipping these are tiny at every layer rather than sloped.
+
+``benchmarks/critic_capacity.py`` draws the figure.
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from wgan import config, losses, models, optimizers
+from wgan.data.toy import toy_sample
+
+EXTENT = 2.0  # value surfaces on [-EXTENT, EXTENT]^2
+GRID = 64
+
+
+@dataclasses.dataclass
+class CriticFit:
+    """A critic trained against a fixed generator.
+
+    ``surface``: float32 [GRID, GRID] critic values on the square grid (rows: y from
+    -EXTENT to EXTENT); ``activation_norms`` and ``kernel_norms``: float64 [depth + 1],
+    the mean over the last 100 steps (the last half of fewer) of the norm of the Wasserstein loss's gradient at each
+    dense layer's output and kernel, input layer first; ``wasserstein``: the final
+    estimate E[f(real)] - E[f(fake)].
+    """
+
+    source: str
+    constraint: str
+    surface: np.ndarray
+    activation_norms: np.ndarray
+    kernel_norms: np.ndarray
+    wasserstein: float
+
+
+def critic_hparams(constraint, depth, width, clip_value=0.01, gp_lambda=0.1):
+    """HParams of an MLP critic on 2-D points; ``constraint``: ``clip`` or ``gp``."""
+    if constraint not in ("clip", "gp"):
+        raise ValueError(f"constraint {constraint!r}: clip or gp")
+    optimizer = ({"name": "rmsprop", "learning_rate": 5e-5} if constraint == "clip"
+                 else {"name": "adam", "learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9})
+    return config.from_dict({
+        "model": "wgan" if constraint == "clip" else "wgan-gp", "clip_value": clip_value, "gp_lambda": gp_lambda,
+        "data": {"name": "8gaussians", "crop": None, "resize": None, "channels": 0},
+        # He initialization, as the reference toy code's ReLU layers (gan_toy.py): the signal starts level.
+        "architecture": {"name": "mlp", "base_width": width, "depth": depth, "c_norm": "none", "g_norm": "none",
+                         "initializer": "he_normal"},
+        "c_optimizer": optimizer,
+    })
+
+
+def fit_critic(source, constraint, depth=3, width=512, steps=2000, batch_size=256, clip_value=0.01,
+               gp_lambda=0.1, seed=0):
+    """Train a critic to (near) optimality on toy set ``source`` against real + N(0, 1) noise; a ``CriticFit``."""
+    hp = critic_hparams(constraint, depth, width, clip_value, gp_lambda)
+    tf.keras.utils.set_random_seed(seed)
+    critic = models.make_critic(hp)
+    opt = optimizers.make_optimizer(hp.c_optimizer)
+    variables = critic.trainable_variables
+    opt.build(variables)
+    kernels = [i for i, v in enumerate(variables) if v.path.endswith("kernel")]
+    dense = [layer for layer in critic.layers if isinstance(layer, keras.layers.Dense)]
+    tap = keras.Model(critic.inputs, [layer.output for layer in dense])  # shares the critic's layers
+    rng = np.random.default_rng(seed)
+
+    @tf.function
+    def step(real, fake, alpha):
+        batch = tf.shape(real)[0]
+        with tf.GradientTape(persistent=True) as tape:
+            outputs = tap(tf.concat([real, fake], 0), training=True)
+            scores = outputs[-1]
+            loss = tf.reduce_mean(losses.wgan_critic_loss(scores[:batch], scores[batch:]))
+            wasserstein_loss = loss
+            if constraint == "gp":
+                penalty, _ = losses.gradient_penalty(critic, real, fake, alpha=alpha)
+                loss += gp_lambda * tf.reduce_mean(penalty)
+        grads = tape.gradient(loss, variables)
+        signal = tape.gradient(wasserstein_loss, outputs)
+        kernel_grads = tape.gradient(wasserstein_loss, [variables[i] for i in kernels])
+        del tape
+        opt.apply_gradients(zip(grads, variables))
+        if constraint == "clip":
+            losses.clip_weights(variables, clip_value)
+        return tf.stack([tf.norm(g) for g in signal]), tf.stack([tf.norm(g) for g in kernel_grads])
+
+    norms = []
+    for _ in range(steps):
+        real = toy_sample(source, batch_size, rng)
+        fake = real + rng.standard_normal(real.shape).astype(np.float32)
+        norms.append([n.numpy() for n in step(real, fake, rng.uniform(size=batch_size).astype(np.float32))])
+    axis = np.linspace(-EXTENT, EXTENT, GRID, dtype=np.float32)
+    grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+    surface = critic(grid, training=False).numpy().reshape(GRID, GRID)
+    real = toy_sample(source, 4096, rng)
+    fake = real + rng.standard_normal(real.shape).astype(np.float32)
+    estimate = float(np.mean(critic(real, training=False)) - np.mean(critic(fake, training=False)))
+    recent = np.array(norms[-min(100, max(1, steps // 2)):], np.float64)  # [steps, 2, depth + 1]
+    return CriticFit(source, constraint, surface, recent[:, 0].mean(0), recent[:, 1].mean(0), estimate)
