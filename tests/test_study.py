@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -103,3 +104,22 @@ def _overrides(args):
     from wgan import config
 
     return [config.parse_override(v) for v in args[1::2]]
+
+
+def test_the_figure_keeps_each_picture_square(tmp_path):
+    """A square picture (a black square in a white frame) renders as a square in study.png."""
+    import matplotlib.image
+
+    picture = np.full((60, 60, 1), 255, np.uint8)
+    picture[10:50, 10:50] = 0
+    results = [{"model": m, "seed": s, "failure": None, "picture": picture} for m in ("dcgan", "wgan") for s in (0, 1, 2)]
+    path = str(tmp_path / "study.png")
+    study.figure(results, ["dcgan", "wgan"], [0, 1, 2], path)
+    grey = matplotlib.image.imread(path)[..., :3].mean(axis=-1)
+    dark = grey < 0.2
+    # The first panel's black square: its bounding box in the top-left quarter of the figure.
+    quarter = dark[: dark.shape[0] // 2, : dark.shape[1] // 3]
+    # Rows and columns that cross the square (text strokes are far shorter than its side).
+    height, width = int((quarter.sum(axis=1) > 20).sum()), int((quarter.sum(axis=0) > 20).sum())
+    assert height > 20
+    assert abs(height - width) <= 2, (height, width)

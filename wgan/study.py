@@ -258,7 +258,9 @@ def figure(results, models, seeds, path):
             if r is None:
                 continue
             picture = r["picture"]
-            ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", interpolation="nearest")
+            # aspect="equal": a square picture stays square whatever room the layout gives the panel.
+            ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", interpolation="nearest",
+                      aspect="equal", vmin=0, vmax=255)
             ax.set_title(f"seed {seed}: {'ok' if r['failure'] is None else 'FAILED'}", fontsize=8,
                          color="black" if r["failure"] is None else "red")
             if j == 0:
