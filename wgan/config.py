@@ -73,8 +73,9 @@ class OptimizerConfig:
 class ArchitectureConfig:
     """Network architecture, looked up by name in ``wgan.models``."""
 
-    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions) or mlp.")
-    base_width: int = _field(64, "dcgan: channels of the critic's first layer (doubled per stage); mlp: hidden units.", minimum=1)
+    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions), infogan (Lucic et al. 2018) or mlp.")
+    base_width: int = _field(64, "dcgan, infogan: channels of the critic's first layer (doubled per stage; "
+                             "infogan's dense layers have 16x); mlp: hidden units.", minimum=1)
     depth: int = _field(3, "mlp: hidden layers per network.", minimum=1)
     upsampling: str = _field("transpose", "dcgan generator: transposed convolutions or nearest-neighbour resize + conv.",
                              choices=("transpose", "nearest"))

@@ -29,19 +29,26 @@ class TrainingData:
     sample_points: Optional[Callable[[int], np.ndarray]] = None
 
 
-def build_command(hp):
+def build_command(hp, split="train"):
     crop = f" -c {hp.data.crop}" if hp.data.crop else ""
-    return f"python bin/build_tfrecord.py --data {hp.data.name}{crop} -r {hp.data.resize}"
+    split_flag = "" if split == "train" else f" --split {split}"
+    return f"python bin/build_tfrecord.py --data {hp.data.name}{crop} -r {hp.data.resize}{split_flag}"
 
 
-def records_folder(hp, records_root, build_missing=True):
-    """The records folder of ``hp.data``; builds built-in sources when missing."""
-    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize)
+def records_folder(hp, records_root, build_missing=True, split="train"):
+    """The records folder of ``hp.data``'s ``split``; builds built-in sources when missing.
+
+    ``split="test"`` gives the test split's folder (``<name>[-c<crop>]-r<side>-test``) of the
+    sources that have one (mnist, fashion_mnist, cifar10; ``data.SOURCES[name].splits``);
+    other sources raise DataError.
+    """
+    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize, split)
     if not os.path.exists(os.path.join(folder, "dataset_info.json")):
         if not (build_missing and data.is_builtin(hp.data.name)):
-            raise DataError(f"no records at {folder}; build them first with: {build_command(hp)}")
-        logging.info("building the %s records first: %s", hp.data.name, folder)
-        data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root)
+            raise DataError(f"no records at {folder}; build them first with: {build_command(hp, split)}")
+        logging.info("building the %s %s records first: %s", hp.data.name, split, folder)
+        data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root,
+                           split=split)
     return folder
 
 
