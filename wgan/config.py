@@ -135,13 +135,7 @@ class HParams:
     @property
     def run_name(self):
         """``<model>-<data>[-c<crop>]-r<resize>``; toy data has neither crop nor resize."""
-        data = os.path.basename(os.path.normpath(self.data.name)) if os.sep in self.data.name else self.data.name
-        parts = [self.model, data]
-        if self.data.crop:
-            parts.append(f"c{self.data.crop}")
-        if self.data.resize:
-            parts.append(f"r{self.data.resize}")
-        return "-".join(parts)
+        return run_name(self.model, self.data.name, self.data.crop, self.data.resize)
 
     def critic_steps(self, iteration):
         """Critic updates for generator iteration ``iteration`` (0-based), with the WGAN warm-up."""
@@ -164,6 +158,18 @@ class HParams:
             else:
                 out[key] = value
         return out
+
+
+def run_name(model, data, crop=None, resize=None):
+    """``<model>-<data>[-c<crop>]-r<resize>`` (a folder path contributes its base name); without
+    crop and resize (toy data) just ``<model>-<data>``."""
+    data = os.path.basename(os.path.normpath(data)) if os.sep in data else data
+    parts = [model, data]
+    if crop:
+        parts.append(f"c{crop}")
+    if resize:
+        parts.append(f"r{resize}")
+    return "-".join(parts)
 
 
 # ----- validation ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from absl import flags
 
 from wgan import evaluation, generate, runs
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, requested_checkpoint, resolve_hparams
+from wgan.cli.flags import define_run_flags, define_version_flag, existing_run_root, requested_checkpoint
 from wgan.errors import RunError
 
 define_run_flags()
@@ -38,7 +38,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    root = runs.run_root(FLAGS.checkpoint_dir, resolve_hparams())
+    root = existing_run_root()
     restored = requested_checkpoint(root)
     hp = restored.hp
     names = evaluation.parse_metrics(FLAGS.metrics, hp) if FLAGS.metrics else None
