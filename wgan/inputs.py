@@ -52,6 +52,29 @@ def records_folder(hp, records_root, build_missing=True, split="train"):
     return folder
 
 
+def test_records_folder(hp, records_root, raw_root="datasets"):
+    """The test split's records folder of ``hp.data`` when there is one without a download, else None.
+
+    Sources with a test split (mnist, fashion_mnist, cifar10) keep it in
+    ``<records_root>/<name>[-c<crop>]-r<side>-test`` (``data.records_dir(..., split="test")``).
+    An existing build is returned as it is; for mnist and fashion_mnist a missing one is built
+    when the IDX files are on disk (``raw_root``, Keras' cache or Debian's package, see
+    ``wgan.data.idx``). Nothing is downloaded: the answer is None instead.
+    """
+    from wgan.data import idx
+
+    if hp.data.is_toy or "test" not in data.splits(hp.data.name):
+        return None
+    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize, "test")
+    if os.path.exists(os.path.join(folder, "dataset_info.json")):
+        return folder
+    if hp.data.name in idx.IDX_SOURCES and idx.find_split(hp.data.name, "test", raw_root) is not None:
+        logging.info("building the %s test split first: %s", hp.data.name, folder)
+        return data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root,
+                                  split="test", raw_root=raw_root, progress=False)
+    return None
+
+
 def check_manifest(hp, manifest, folder):
     """The records must have the image shape the hyperparameters promise the networks."""
     shape = (manifest["height"], manifest["width"], manifest["channels"])

@@ -1,6 +1,6 @@
 """``python bin/evaluate.py -m wgan-gp --data digits -v 1.3``: quality metrics of one checkpoint, stored in the run.
 
-The metrics fit the data (toy: modes, hq, w1; digits/mnist: cfid, classes, confident; any
+The metrics fit the data (toy: modes, hq, w1; digits/mnist/fashion_mnist: cfid, classes, confident; any
 images with --metrics: fid, kid); see wgan/evaluation.py and docs/quality.md. Results are
 printed and appended to the run's evaluations.jsonl under the checkpoint's step, so
 ``bin/generate_img.py --list`` shows them next to that snapshot.
@@ -46,6 +46,7 @@ def main(argv):
                                           FLAGS.inception_weights, FLAGS.reference_num)
     if evaluator is None:
         raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid (InceptionV3 features)")
+    real = evaluator.judge.info.get("real_test") if evaluator.judge is not None else None
     which = ["raw", "ema"] if FLAGS.generator == "both" else [FLAGS.generator]
     for generator in which:
         result = evaluator(generate.load_generator(restored, generator))
@@ -56,7 +57,7 @@ def main(argv):
             runs.record_evaluation(restored.vdir, restored.step, scalars, restored.path)
         if FLAGS.json:
             print(json.dumps({"checkpoint": restored.label, "step": restored.step, "generator": generator, **scalars,
-                              **result.extras}))
+                              **result.extras, **({"real_test": real} if real else {})}))
             continue
         print(f"{hp.run_name} {restored.label} (step {restored.step}), {generator} generator, "
               f"{evaluator.num} samples:")
@@ -64,6 +65,10 @@ def main(argv):
             print(f"  {name:<10} {value:.6g}")
         for name, value in result.extras.items():
             print(f"  {name:<10} {value}")
+    if real and not FLAGS.json:
+        shown = ", ".join(f"{k} {real[k]:.4g}" for k in ("cfid", "classes", "confident"))
+        print(f"the real test split ({real['images']} images) scores {shown} with this classifier "
+              f"(accuracy {evaluator.judge.info['accuracy']:.1%} on {evaluator.judge.info['evaluated_on']})")
     if FLAGS.store and not FLAGS.json:
         print(f"stored in {restored.vdir}/{runs.EVALUATIONS_FILE} under step {restored.step} "
               "(shown by generate_img.py --list)")
