@@ -102,3 +102,16 @@ def test_classifier_refuses_a_source_without_a_recipe(tmp_path):
                                            r"mnist, fashion_mnist"):
         classifier.train_classifier(folder)
 
+
+
+def test_fid_reference_can_be_the_test_split(fashion, monkeypatch):
+    monkeypatch.chdir(fashion)
+    monkeypatch.setenv("KERAS_HOME", str(fashion / "keras"))
+    monkeypatch.setattr(idx, "DEBIAN_ROOT", str(fashion / "no-debian"))
+    hp = fashion_hp()
+    root = str(fashion / "records")
+    evaluator = evaluation.make_evaluator(hp, root, metrics=("fid",), num=8, extractor="random",
+                                          reference_images=1000, reference_split="test")
+    test_folder = data.records_dir(root, "fashion_mnist", None, 28, split="test")
+    assert evaluator.reference.count == 200  # every test image, not the 600 training ones
+    assert any(name.startswith("fid_stats_") for name in os.listdir(test_folder))

@@ -99,10 +99,12 @@ class Evaluator:
             measured and whose own scores it keeps (None: a held-out share of the training records).
         extractor: a feature extractor for ``fid``/``kid`` (see ``wgan.metrics.extractors``).
         reference_images: real images behind the FID statistics.
+        reference_folder: the records those statistics come from (default ``records_folder``;
+            the test split's folder for Lucic et al.'s protocol of test images against samples).
     """
 
     def __init__(self, hp, metrics, num, seed=0, records_folder=None, extractor=None,
-                 reference_images=REFERENCE_IMAGES, test_folder=None):
+                 reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None):
         if num < 2:
             raise ConfigError(f"evaluation needs at least 2 samples, got {num}")
         self.hp, self.metrics, self.num, self.seed = hp, tuple(metrics), num, seed
@@ -114,7 +116,8 @@ class Evaluator:
             self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
         if set(self.metrics) & set(FEATURE_METRICS):
             self.extractor = extractor
-            self.reference = reference.reference_stats(records_folder, extractor, reference_images)
+            self.reference = reference.reference_stats(reference_folder or records_folder, extractor,
+                                                       reference_images)
 
     def samples(self, generator):
         """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the fixed latents."""
@@ -151,11 +154,13 @@ class Evaluator:
 
 
 def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor="inception", inception_weights=None,
-                   reference_images=REFERENCE_IMAGES):
+                   reference_images=REFERENCE_IMAGES, reference_split="train"):
     """An ``Evaluator`` for ``hp``'s data; None when no metric applies (other images, no extractor).
 
     ``metrics``: names, or None for ``default_metrics``; ``num``: samples (default 2,000 toy
-    points or 1,000 images); ``extractor``: ``inception`` or ``random`` for fid/kid.
+    points or 1,000 images); ``extractor``: ``inception`` or ``random`` for fid/kid;
+    ``reference_split``: the records behind the fid/kid statistics, ``train`` or ``test``
+    (sources with a test split; built on first use like the training records).
     """
     configured = inception_weights is not None or extractor != "inception"
     metrics = default_metrics(hp, configured) if metrics is None else tuple(metrics)
@@ -167,7 +172,10 @@ def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor="
     if set(metrics) & set(FEATURE_METRICS):
         features = extractors.make_extractor(extractor, inception_weights)
     num = num or (TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES)
-    return Evaluator(hp, metrics, num, seed, folder, features, reference_images, test_folder)
+    reference_folder = None
+    if features is not None and reference_split != "train":
+        reference_folder = inputs.records_folder(hp, records_root, split=reference_split)
+    return Evaluator(hp, metrics, num, seed, folder, features, reference_images, test_folder, reference_folder)
 
 
 def for_training(hp, records_root):

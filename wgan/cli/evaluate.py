@@ -31,6 +31,8 @@ flags.DEFINE_enum("generator", "sampling", ["sampling", "raw", "ema", "both"],
                   "Which generator of the checkpoint: sampling (the moving average when the run keeps one), raw, ema, "
                   "or both raw and ema. The raw generator's metrics of a run with a moving average are stored as "
                   "raw_<metric>.")
+flags.DEFINE_enum("reference_split", "train", ["train", "test"], "Records behind the fid/kid reference: the "
+                  "training split or the test split (mnist, fashion_mnist, cifar10), as in Lucic et al. 2018.")
 flags.DEFINE_bool("store", True, "Store the results in the run (evaluations.jsonl).")
 flags.DEFINE_bool("json", False, "Print one JSON object instead of lines.")
 FLAGS = flags.FLAGS
@@ -43,7 +45,7 @@ def main(argv):
     hp = restored.hp
     names = evaluation.parse_metrics(FLAGS.metrics, hp) if FLAGS.metrics else None
     evaluator = evaluation.make_evaluator(hp, FLAGS.records_dir, names, FLAGS.num, FLAGS.seed, FLAGS.extractor,
-                                          FLAGS.inception_weights, FLAGS.reference_num)
+                                          FLAGS.inception_weights, FLAGS.reference_num, FLAGS.reference_split)
     if evaluator is None:
         raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid (InceptionV3 features)")
     real = evaluator.judge.info.get("real_test") if evaluator.judge is not None else None
