@@ -61,7 +61,7 @@ def test_classifier_trains_on_train_split_measures_on_test_split_and_caches(fash
     evaluator = evaluation.make_evaluator(hp, root, num=20)
     info = evaluator.judge.info
     assert info["evaluated_on"] == "the test split"
-    assert (info["trained_on"], info["held_out"], info["epochs"]) == (600, 200, 5)
+    assert (info["trained_on"], info["held_out"], info["epochs"]) == (600, 200, 7)
     assert info["accuracy"] >= 0.9
     assert info["recipe"]["stages"] == [[32, 5, 2], [64, 3, 2], [64, 3, 1]]
     real = info["real_test"]
