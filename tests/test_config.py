@@ -18,12 +18,49 @@ SHIPPED = sorted(glob.glob(os.path.join(REPO, "hyperparameter", "*.json")))
 @pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
 def test_every_shipped_file_is_valid(path):
     hp = config.load(path)
-    assert os.path.basename(path) == f"{hp.model}-{hp.data.name}.json"
+    # <model>-<data>.json, or a named variant beside it: <model>-<data>-<variant>.json
+    name = os.path.basename(path)[:-len(".json")]
+    assert name == f"{hp.model}-{hp.data.name}" or name.startswith(f"{hp.model}-{hp.data.name}-")
+
+
+# compare_gan v1 (Lucic et al. 2018): params.py's per-model defaults (GANHyperParams, WGANHyperParams,
+# WGANGPHyperParams: beta1, learning_rate, disc_iters, discriminator_batchnorm, weight_clipping, lambda),
+# gan_lib.create_gan's batch_size 64 and z_dim 64, abstract_gan.z_generator's U(-1, 1), ops.batch_norm's
+# decay 0.999 and epsilon 0.001, TF1 AdamOptimizer's beta2 0.999 and epsilon 1e-8, and the budget of
+# 15,625 critic steps (16.7 epochs of 60,000 images at batch 64) expressed in generator iterations.
+COMPARE_GAN_V1 = {
+    "dcgan": {"beta1": 0.0, "learning_rate": 0.00005, "disc_iters": 1, "discriminator_batchnorm": True},
+    "wgan": {"beta1": 0.5, "learning_rate": 0.00005, "disc_iters": 5, "discriminator_batchnorm": True,
+             "weight_clipping": 0.01},
+    "wgan-gp": {"beta1": 0.5, "learning_rate": 0.0001, "disc_iters": 5, "discriminator_batchnorm": False,
+                "lambda": 10.0},
+}
+
+
+@pytest.mark.parametrize("data", ["mnist", "fashion_mnist"])
+@pytest.mark.parametrize("model", config.MODELS)
+def test_paper_files_match_compare_gan_v1(model, data):
+    ref = COMPARE_GAN_V1[model]
+    hp = config.load(os.path.join(REPO, "hyperparameter", f"{model}-{data}.json"))
+    assert (hp.batch_size, hp.z_dim, hp.z_distribution) == (64, 64, "uniform")
+    assert (hp.data.resize, hp.data.channels, hp.data.crop) == (28, 1, None)
+    assert hp.architecture.name == "infogan" and hp.architecture.base_width == 64
+    for opt in (hp.g_optimizer, hp.c_optimizer):
+        assert (opt.name, opt.learning_rate, opt.beta_1, opt.beta_2, opt.epsilon, opt.decay) == \
+            ("adam", ref["learning_rate"], ref["beta1"], 0.999, 1e-8, "constant")
+    assert hp.n_critic == ref["disc_iters"] and hp.g_steps == 1 and not hp.warmup
+    assert hp.architecture.c_norm == ("batch" if ref["discriminator_batchnorm"] else "none")
+    assert (hp.architecture.g_norm, hp.architecture.bn_momentum, hp.architecture.bn_epsilon) == ("batch", 0.999, 1e-3)
+    assert hp.train_steps * hp.n_critic == 15_625
+    if model == "wgan":
+        assert hp.clip_value == ref["weight_clipping"]
+    if model == "wgan-gp":
+        assert hp.gp_lambda == ref["lambda"]
 
 
 def test_all_models_shipped_for_every_dataset():
     names = {os.path.basename(p)[:-5] for p in SHIPPED}
-    for data in ["celeba", "digits", "mnist", "cifar10", "8gaussians", "25gaussians", "swissroll"]:
+    for data in ["celeba", "digits", "mnist", "fashion_mnist", "cifar10", "8gaussians", "25gaussians", "swissroll"]:
         for model in config.MODELS:
             assert f"{model}-{data}" in names
 
@@ -65,7 +102,7 @@ def write(tmp_path, text):
     ({"model": "gan"}, "valid values: dcgan, wgan, wgan-gp"),
     ({"c_optimizer": {"name": "adagrad"}}, "valid values: adam, rmsprop, sgd"),
     ({"c_optimizer": {"beta_1": 1.5}}, "key 'c_optimizer.beta_1' is 1.5; it must be <= 1.0"),
-    ({"architecture": {"name": "resnet"}}, "key 'architecture.name' is 'resnet'; valid values: dcgan, mlp"),
+    ({"architecture": {"name": "resnet"}}, "key 'architecture.name' is 'resnet'; valid values: dcgan, infogan, mlp"),
     ({"architecture": {"c_norm": "batch"}}, "batch norm breaks the per-example gradient penalty"),
     ({"data": [1]}, "'data' must be a JSON object"),
 ])

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from wgan import config, generate, runs, training
-from wgan.errors import RunError
+from wgan.errors import ConfigError, RunError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
@@ -148,3 +148,45 @@ def test_slerp_keeps_ends_and_norm():
     np.testing.assert_allclose(path[0], a, atol=1e-6)
     np.testing.assert_allclose(path[-1], b, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), 3.0, rtol=1e-6)
+
+
+def test_a_run_trained_with_hparams_reopens_without_them(tmp_path):
+    """generate_img and evaluate find the run from its folder alone (issue 15)."""
+    hp = tiny_hp(data={"name": "digits", "crop": None, "resize": 12, "channels": 1, "shuffle_buffer": 64})
+    own = tmp_path / "mine.json"
+    own.write_text(hp.to_json())
+    checkpoint = tmp_path / "checkpoint"
+    _, vdir, hp, lock, _ = runs.open_run(str(checkpoint), config.load(str(own)))
+    with lock:
+        training.train(hp, vdir, 2, records_root=str(tmp_path / "records"), progress=False)
+    own.unlink()  # the file is gone; the shipped digits file says resize 16, not 12
+    common = ["-m", "wgan-gp", "--data", "digits", "--checkpoint_dir", str(checkpoint), "-v", "1"]
+    out = subprocess.run([sys.executable, os.path.join(REPO, "bin", "generate_img.py"), *common, "--num", "4"],
+                         capture_output=True, text=True, env=ENV, cwd=str(tmp_path), timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "figures" / "wgan-gp-digits-r12-v1-samples.png").is_file()
+    out = subprocess.run([sys.executable, os.path.join(REPO, "bin", "evaluate.py"), *common, "--num", "8",
+                          "--metrics", "fid", "--extractor", "random", "--records_dir", str(tmp_path / "records"),
+                          "--reference_num", "16", "--json"],
+                         capture_output=True, text=True, env=ENV, cwd=str(tmp_path), timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert '"step": 2' in out.stdout and '"fid"' in out.stdout
+
+
+def test_several_runs_of_one_model_and_data_ask_for_c_or_r(tmp_path):
+    checkpoint = tmp_path / "checkpoint"
+    for side in (12, 14):
+        hp = tiny_hp(data={"name": "digits", "crop": None, "resize": side, "channels": 1})
+        runs.open_run(str(checkpoint), hp)[3].release()
+    assert [os.path.basename(p) for p in runs.find_run_roots(str(checkpoint), "wgan-gp", "digits")] == \
+        ["wgan-gp-digits-r12", "wgan-gp-digits-r14"]
+    assert runs.find_run_roots(str(checkpoint), "wgan-gp", "digits", resize=14) == [
+        str(checkpoint / "wgan-gp-digits-r14")]
+    assert runs.find_run_roots(str(checkpoint), "wgan", "digits") == []
+    with pytest.raises(RunError, match=r"several runs of wgan-gp on digits in .*: wgan-gp-digits-r12, "
+                                       r"wgan-gp-digits-r14; choose one with -c/-r"):
+        runs.existing_root(str(checkpoint), "wgan-gp", "digits")
+    assert runs.existing_root(str(checkpoint), "wgan-gp", "digits", resize=12) == str(checkpoint / "wgan-gp-digits-r12")
+    # No run and no file: the file's own error.
+    with pytest.raises(ConfigError, match="hyperparameter file not found"):
+        runs.existing_root(str(checkpoint), "wgan-gp", "no_such_data")

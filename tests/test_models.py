@@ -55,17 +55,17 @@ def assert_critic_output(hp, critic, training):
 def test_registry_lists_architectures_without_importing_tensorflow():
     code = "import sys, wgan.models; print(sorted(wgan.models.ARCHITECTURES)); print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["['dcgan',", "'mlp']", "False"]
+    assert out == ["['dcgan',", "'infogan',", "'mlp']", "False"]
 
 
 @pytest.mark.parametrize("build", [make_generator, make_critic])
 def test_unknown_architecture_lists_valid_names(build):
-    with pytest.raises(ConfigError, match=r"key 'architecture.name' is 'resnet'; valid values: dcgan, mlp"):
+    with pytest.raises(ConfigError, match=r"key 'architecture.name' is 'resnet'; valid values: dcgan, infogan, mlp"):
         build(make_hp(name="resnet"))
 
 
 def test_config_validator_rejects_unknown_architecture():
-    with pytest.raises(ConfigError, match=r"^h.json: key 'architecture.name' is 'resnet'; valid values: dcgan, mlp$"):
+    with pytest.raises(ConfigError, match=r"^h.json: key 'architecture.name' is 'resnet'; valid values: dcgan, infogan, mlp$"):
         config.from_dict({"architecture": {"name": "resnet"}}, source="h.json")
     assert config.from_dict({"architecture": {"name": "mlp"}}).architecture.name == "mlp"
 
@@ -183,8 +183,81 @@ def test_mlp_image_shapes(side, channels):
     assert_critic_output(hp, make_critic(hp), training=True)
 
 
+# ----- infogan -------------------------------------------------------------------------
+@pytest.mark.parametrize("c_norm", ["none", "batch", "layer"])
+@pytest.mark.parametrize("side, channels", [(28, 1), (32, 3)])
+def test_infogan_shapes_and_range(side, channels, c_norm):
+    hp = make_hp(name="infogan", side=side, channels=channels, base_width=4, c_norm=c_norm)
+    generator, critic = make_generator(hp), make_critic(hp)
+    for training in (True, False):
+        assert_generator_output(hp, generator, training)
+        assert_critic_output(hp, critic, training)
+    quarter = side // 4
+    assert tuple(generator.get_layer("reshape").output.shape[1:]) == (quarter, quarter, 8)
+    assert tuple(generator.get_layer("up1").output.shape[1:]) == (side // 2, side // 2, 4)
+    assert tuple(critic.get_layer("down2").output.shape[1:]) == (quarter, quarter, 8)
+    norms = [l.name for l in critic.layers if "norm" in l.name]
+    assert norms == ([] if c_norm == "none" else ["down2_norm", "fc3_norm"])
+
+
+@pytest.mark.parametrize("side", [30, 27])
+def test_infogan_rejects_sides_not_divisible_by_4(side):
+    with pytest.raises(ConfigError, match=rf"key 'data.resize' is {side}; the infogan architecture needs"):
+        make_generator(make_hp(name="infogan", side=side, channels=1))
+
+
+def test_infogan_output_is_the_reference_sigmoid_mapped_to_minus_one_one():
+    hp = make_hp(name="infogan", side=28, channels=1, base_width=4, g_norm="none")
+    generator = make_generator(hp)
+    z = noise(hp)
+    logits = keras.Model(generator.input, generator.get_layer("up2").output)(z).numpy()
+    reference = 1.0 / (1.0 + np.exp(-logits))  # compare_gan v1: out = tf.nn.sigmoid(net), pixels in [0, 1]
+    np.testing.assert_allclose(generator(z).numpy(), 2.0 * reference - 1.0, atol=1e-6)
+
+
+def test_infogan_parameter_counts_match_compare_gan_v1_at_28x28():
+    """Counted by hand from compare_gan v1 abstract_gan.py (z_dim 64, 28x28x1, base width 64).
+
+    Reference generator (every linear/deconv has a bias; batch norm has gamma and beta):
+      g_fc1  64 * 1024 + 1024             =    66,560   g_bn1 2 * 1024 =  2,048
+      g_fc2  1024 * 6272 + 6272 (7*7*128) = 6,428,800   g_bn2 2 * 6272 = 12,544
+      g_dc3  4 * 4 * 128 * 64 + 64        =   131,136   g_bn3 2 * 64   =    128
+      g_dc4  4 * 4 * 64 * 1 + 1           =     1,025
+      total 6,642,241; of that 1024 + 6272 + 64 = 7,360 are biases right before batch norm.
+    Reference discriminator:
+      d_conv1 4 * 4 * 1 * 64 + 64     =     1,088
+      d_conv2 4 * 4 * 64 * 128 + 128  =   131,200   d_bn2 2 * 128  =   256
+      d_fc3   6272 * 1024 + 1024      = 6,423,552   d_bn3 2 * 1024 = 2,048
+      d_fc4   1024 + 1                =     1,025
+      total without batch norm (WGAN-GP) 6,556,865; with it (GAN, WGAN) 6,559,169, of
+      which 128 + 1024 = 1,152 are biases right before batch norm.
+    This toolkit drops the biases that batch norm cancels (see wgan/models/infogan.py).
+    """
+    hp = make_hp(name="infogan", side=28, channels=1, base_width=64, z_dim=64, g_norm="batch", c_norm="batch")
+    generator, critic = make_generator(hp), make_critic(hp)
+    trainable = lambda model: sum(int(np.prod(v.shape)) for v in model.trainable_variables)  # noqa: E731
+    reference_generator = 66_560 + 2_048 + 6_428_800 + 12_544 + 131_136 + 128 + 1_025
+    assert reference_generator == 6_642_241
+    assert trainable(generator) == reference_generator - (1024 + 6272 + 64)
+    reference_critic_bn = 1_088 + 131_200 + 256 + 6_423_552 + 2_048 + 1_025
+    assert reference_critic_bn == 6_559_169
+    assert trainable(critic) == reference_critic_bn - (128 + 1024)
+    reference_critic_plain = 1_088 + 131_200 + 6_423_552 + 1_025
+    assert reference_critic_plain == 6_556_865
+    plain = make_critic(make_hp(name="infogan", side=28, channels=1, base_width=64, c_norm="none"))
+    assert trainable(plain) == reference_critic_plain  # no batch norm, so nothing is dropped
+    # Layer sizes of the reference.
+    assert [generator.get_layer(n).output.shape[-1] for n in ("fc1", "fc2", "up1", "up2")] == [1024, 6272, 64, 1]
+    assert [critic.get_layer(n).output.shape[-1] for n in ("down1", "down2", "fc3", "score")] == [64, 128, 1024, 1]
+    # Forward FLOPs, 2 per multiply-accumulate (wgan/models/flops.py), by hand:
+    # generator 64*1024 + 1024*6272 + 7*7*128 positions * 16*64 (up1 scatters per input) + 14*14*16*64*1
+    assert count_flops(generator) == 2 * (64 * 1024 + 1024 * 6272 + 49 * 4 * 4 * 64 * 128 + 196 * 4 * 4 * 64)
+    # critic 14*14*16*1*64 + 7*7*16*64*128 + 6272*1024 + 1024
+    assert count_flops(critic) == 2 * (196 * 16 * 64 + 49 * 16 * 64 * 128 + 6272 * 1024 + 1024)
+
+
 # ----- shared contract -----------------------------------------------------------------
-@pytest.mark.parametrize("name, side", [("dcgan", 32), ("mlp", None), ("mlp", 28)])
+@pytest.mark.parametrize("name, side", [("dcgan", 32), ("infogan", 28), ("mlp", None), ("mlp", 28)])
 def test_critic_output_is_an_unbounded_linear_score(name, side):
     hp = make_hp(name=name, side=side, channels=1)
     critic = make_critic(hp)
@@ -197,7 +270,7 @@ def test_critic_output_is_an_unbounded_linear_score(name, side):
 
 
 @pytest.mark.parametrize("precision, compute", [("mixed_bfloat16", "bfloat16"), ("mixed_float16", "float16")])
-@pytest.mark.parametrize("name, side", [("dcgan", 32), ("mlp", None), ("mlp", 28)])
+@pytest.mark.parametrize("name, side", [("dcgan", 32), ("infogan", 28), ("mlp", None), ("mlp", 28)])
 def test_mixed_precision_outputs_are_float32(name, side, precision, compute):
     hp = make_hp(name=name, side=side, channels=1, c_norm="layer")
     hp.precision = precision

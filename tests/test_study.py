@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wgan import runs, study
+from wgan import config, runs, study
 from wgan.errors import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -123,3 +123,11 @@ def test_the_figure_keeps_each_picture_square(tmp_path):
     height, width = int((quarter.sum(axis=1) > 20).sum()), int((quarter.sum(axis=0) > 20).sum())
     assert height > 20
     assert abs(height - width) <= 2, (height, width)
+
+
+def test_without_steps_each_model_keeps_its_files_budget():
+    budgets = {m: study.study_hparams(m, "fashion_mnist", 0, None).train_steps for m in config.MODELS}
+    assert budgets == {"dcgan": 15_625, "wgan": 3_125, "wgan-gp": 3_125}  # 15,625 critic steps each
+    hp = study.study_hparams("wgan", "fashion_mnist", 0, None)
+    assert hp.snapshot_every == 3_125 and hp.architecture.name == "infogan"
+    assert "fashion_mnist" in study.SOURCES

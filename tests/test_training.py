@@ -74,6 +74,24 @@ def test_every_model_and_architecture_trains(model, architecture, records_root):
     assert (metrics["gradient_penalty"] > 0) == (model == "wgan-gp")
 
 
+@pytest.mark.parametrize("model", config.MODELS)
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_infogan_trains_every_objective_with_one_trace(model, precision, records_root):
+    hp = tiny_hp(model, "infogan", precision=precision, z_distribution="uniform")
+    hp.architecture.base_width = 4  # dense layers of 64 units
+    gan = GAN(hp)
+    iterator = real_iterator(hp, records_root)
+    before = [v.numpy().copy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
+    for _ in range(2):
+        metrics = {k: float(v) for k, v in gan.train_iteration(iterator, hp.n_critic).items()}
+        assert all(np.isfinite(v) for v in metrics.values()), metrics
+    after = [v.numpy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
+    assert all(not np.array_equal(b, a) for b, a in zip(before, after) if b.size > 1)
+    assert gan.trace_count == 1
+    if model == "wgan":
+        assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
+
+
 def test_clip_bounds_hold_after_each_single_critic_step(records_root):
     hp = tiny_hp("wgan", n_critic=1, c_optimizer={"learning_rate": 0.5})  # big steps push weights past the bound
     gan = GAN(hp)

@@ -73,8 +73,9 @@ class OptimizerConfig:
 class ArchitectureConfig:
     """Network architecture, looked up by name in ``wgan.models``."""
 
-    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions) or mlp.")
-    base_width: int = _field(64, "dcgan: channels of the critic's first layer (doubled per stage); mlp: hidden units.", minimum=1)
+    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions), infogan (Lucic et al. 2018) or mlp.")
+    base_width: int = _field(64, "dcgan, infogan: channels of the critic's first layer (doubled per stage; "
+                             "infogan's dense layers have 16x); mlp: hidden units.", minimum=1)
     depth: int = _field(3, "mlp: hidden layers per network.", minimum=1)
     upsampling: str = _field("transpose", "dcgan generator: transposed convolutions or nearest-neighbour resize + conv.",
                              choices=("transpose", "nearest"))
@@ -134,13 +135,7 @@ class HParams:
     @property
     def run_name(self):
         """``<model>-<data>[-c<crop>]-r<resize>``; toy data has neither crop nor resize."""
-        data = os.path.basename(os.path.normpath(self.data.name)) if os.sep in self.data.name else self.data.name
-        parts = [self.model, data]
-        if self.data.crop:
-            parts.append(f"c{self.data.crop}")
-        if self.data.resize:
-            parts.append(f"r{self.data.resize}")
-        return "-".join(parts)
+        return run_name(self.model, self.data.name, self.data.crop, self.data.resize)
 
     def critic_steps(self, iteration):
         """Critic updates for generator iteration ``iteration`` (0-based), with the WGAN warm-up."""
@@ -163,6 +158,18 @@ class HParams:
             else:
                 out[key] = value
         return out
+
+
+def run_name(model, data, crop=None, resize=None):
+    """``<model>-<data>[-c<crop>]-r<resize>`` (a folder path contributes its base name); without
+    crop and resize (toy data) just ``<model>-<data>``."""
+    data = os.path.basename(os.path.normpath(data)) if os.sep in data else data
+    parts = [model, data]
+    if crop:
+        parts.append(f"c{crop}")
+    if resize:
+        parts.append(f"r{resize}")
+    return "-".join(parts)
 
 
 # ----- validation ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ Metrics by data (names as in ``--metrics``, TensorBoard ``eval/<name>`` and ``--
   standard deviations of a mode), ``w1`` (exact Wasserstein-1 between the first 1,000
   generated points and 1,000 real ones);
   swissroll has no modes and gets ``w1`` only (see ``wgan.metrics.toy``);
-* digits, mnist: ``cfid`` (classifier FID), ``classes`` (classes with at least 2.5% of the
+* digits, mnist, fashion_mnist: ``cfid`` (classifier FID), ``classes`` (classes with at least 2.5% of the
   samples), ``confident`` (share classified with probability >= 0.9), plus the class
   histogram in metrics.jsonl (see ``wgan.metrics.classifier``);
 * any image data, when asked for or when an extractor is configured: ``fid``, ``kid``
@@ -95,12 +95,16 @@ class Evaluator:
         num: generated samples per evaluation (>= 2).
         seed: fixes the latent vectors (and the real toy sample).
         records_folder: the real images (image data only).
+        test_folder: the source's test-split records, on which the classifier's accuracy is
+            measured and whose own scores it keeps (None: a held-out share of the training records).
         extractor: a feature extractor for ``fid``/``kid`` (see ``wgan.metrics.extractors``).
         reference_images: real images behind the FID statistics.
+        reference_folder: the records those statistics come from (default ``records_folder``;
+            the test split's folder for Lucic et al.'s protocol of test images against samples).
     """
 
     def __init__(self, hp, metrics, num, seed=0, records_folder=None, extractor=None,
-                 reference_images=REFERENCE_IMAGES):
+                 reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None):
         if num < 2:
             raise ConfigError(f"evaluation needs at least 2 samples, got {num}")
         self.hp, self.metrics, self.num, self.seed = hp, tuple(metrics), num, seed
@@ -109,10 +113,11 @@ class Evaluator:
             # Its own stream (seed + 1), so real and generated samples are independent.
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
         if set(self.metrics) & set(CLASSIFIER_METRICS):
-            self.judge = classifier.ClassifierJudge(records_folder)
+            self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
         if set(self.metrics) & set(FEATURE_METRICS):
             self.extractor = extractor
-            self.reference = reference.reference_stats(records_folder, extractor, reference_images)
+            self.reference = reference.reference_stats(reference_folder or records_folder, extractor,
+                                                       reference_images)
 
     def samples(self, generator):
         """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the fixed latents."""
@@ -149,22 +154,28 @@ class Evaluator:
 
 
 def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor="inception", inception_weights=None,
-                   reference_images=REFERENCE_IMAGES):
+                   reference_images=REFERENCE_IMAGES, reference_split="train"):
     """An ``Evaluator`` for ``hp``'s data; None when no metric applies (other images, no extractor).
 
     ``metrics``: names, or None for ``default_metrics``; ``num``: samples (default 2,000 toy
-    points or 1,000 images); ``extractor``: ``inception`` or ``random`` for fid/kid.
+    points or 1,000 images); ``extractor``: ``inception`` or ``random`` for fid/kid;
+    ``reference_split``: the records behind the fid/kid statistics, ``train`` or ``test``
+    (sources with a test split; built on first use like the training records).
     """
     configured = inception_weights is not None or extractor != "inception"
     metrics = default_metrics(hp, configured) if metrics is None else tuple(metrics)
     if not metrics:
         return None
     folder = None if hp.data.is_toy else inputs.records_folder(hp, records_root)
+    test_folder = inputs.test_records_folder(hp, records_root) if set(metrics) & set(CLASSIFIER_METRICS) else None
     features = None
     if set(metrics) & set(FEATURE_METRICS):
         features = extractors.make_extractor(extractor, inception_weights)
     num = num or (TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES)
-    return Evaluator(hp, metrics, num, seed, folder, features, reference_images)
+    reference_folder = None
+    if features is not None and reference_split != "train":
+        reference_folder = inputs.records_folder(hp, records_root, split=reference_split)
+    return Evaluator(hp, metrics, num, seed, folder, features, reference_images, test_folder, reference_folder)
 
 
 def for_training(hp, records_root):

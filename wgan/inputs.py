@@ -29,20 +29,50 @@ class TrainingData:
     sample_points: Optional[Callable[[int], np.ndarray]] = None
 
 
-def build_command(hp):
+def build_command(hp, split="train"):
     crop = f" -c {hp.data.crop}" if hp.data.crop else ""
-    return f"python bin/build_tfrecord.py --data {hp.data.name}{crop} -r {hp.data.resize}"
+    split_flag = "" if split == "train" else f" --split {split}"
+    return f"python bin/build_tfrecord.py --data {hp.data.name}{crop} -r {hp.data.resize}{split_flag}"
 
 
-def records_folder(hp, records_root, build_missing=True):
-    """The records folder of ``hp.data``; builds built-in sources when missing."""
-    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize)
+def records_folder(hp, records_root, build_missing=True, split="train"):
+    """The records folder of ``hp.data``'s ``split``; builds built-in sources when missing.
+
+    ``split="test"`` gives the test split's folder (``<name>[-c<crop>]-r<side>-test``) of the
+    sources that have one (mnist, fashion_mnist, cifar10; ``data.SOURCES[name].splits``);
+    other sources raise DataError.
+    """
+    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize, split)
     if not os.path.exists(os.path.join(folder, "dataset_info.json")):
         if not (build_missing and data.is_builtin(hp.data.name)):
-            raise DataError(f"no records at {folder}; build them first with: {build_command(hp)}")
-        logging.info("building the %s records first: %s", hp.data.name, folder)
-        data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root)
+            raise DataError(f"no records at {folder}; build them first with: {build_command(hp, split)}")
+        logging.info("building the %s %s records first: %s", hp.data.name, split, folder)
+        data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root,
+                           split=split)
     return folder
+
+
+def test_records_folder(hp, records_root, raw_root="datasets"):
+    """The test split's records folder of ``hp.data`` when there is one without a download, else None.
+
+    Sources with a test split (mnist, fashion_mnist, cifar10) keep it in
+    ``<records_root>/<name>[-c<crop>]-r<side>-test`` (``data.records_dir(..., split="test")``).
+    An existing build is returned as it is; for mnist and fashion_mnist a missing one is built
+    when the IDX files are on disk (``raw_root``, Keras' cache or Debian's package, see
+    ``wgan.data.idx``). Nothing is downloaded: the answer is None instead.
+    """
+    from wgan.data import idx
+
+    if hp.data.is_toy or "test" not in data.splits(hp.data.name):
+        return None
+    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize, "test")
+    if os.path.exists(os.path.join(folder, "dataset_info.json")):
+        return folder
+    if hp.data.name in idx.IDX_SOURCES and idx.find_split(hp.data.name, "test", raw_root) is not None:
+        logging.info("building the %s test split first: %s", hp.data.name, folder)
+        return data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root,
+                                  split="test", raw_root=raw_root, progress=False)
+    return None
 
 
 def check_manifest(hp, manifest, folder):

@@ -23,7 +23,7 @@ import re
 import time
 
 from wgan import config
-from wgan.errors import RunError
+from wgan.errors import ConfigError, RunError
 
 CKPT_DIR = "ckpt"
 SNAPSHOT_DIR = "snapshots"
@@ -37,6 +37,55 @@ _VERSION_DIR = re.compile(r"^v(\d+)$")
 def run_root(checkpoint_dir, hp):
     """``<checkpoint_dir>/<model>-<data>[-c<crop>]-r<resize>``."""
     return os.path.join(checkpoint_dir, hp.run_name)
+
+
+def find_run_roots(checkpoint_dir, model, data, crop=None, resize=None):
+    """Run roots under ``checkpoint_dir`` of ``model`` on ``data``, whatever hyperparameter file made them.
+
+    A root is ``<model>-<data>[-c<crop>][-r<resize>]`` holding at least one complete version;
+    ``crop`` (0: none) and ``resize`` narrow the match when given. Sorted paths.
+    """
+    if not os.path.isdir(checkpoint_dir):
+        return []
+    stem = re.escape(config.run_name(model, data))
+    crop_part = "" if crop == 0 else (rf"-c{crop}" if crop else r"(-c\d+)?")
+    resize_part = rf"-r{resize}" if resize else r"(-r\d+)?"
+    pattern = re.compile(f"^{stem}{crop_part}{resize_part}$")
+    return sorted(os.path.join(checkpoint_dir, name) for name in os.listdir(checkpoint_dir)
+                  if pattern.match(name) and list_versions(os.path.join(checkpoint_dir, name)))
+
+
+def existing_root(checkpoint_dir, model, data, crop=None, resize=None, hparams=None):
+    """The run root of an existing run of ``model`` on ``data``, without needing its hyperparameter file.
+
+    A run folder describes itself (its hyperparameters.json), so reopening it needs no file:
+    the root that the hyperparameter file gives (``hparams``, else
+    ``hyperparameter/<model>-<data>.json``, with ``crop``/``resize`` applied) is used when it
+    exists or when ``hparams`` was given; otherwise the one root of this model and data in
+    ``checkpoint_dir`` (``find_run_roots``, narrowed by ``crop``/``resize``).
+
+    Raises:
+        RunError: several candidate roots (listed; choose with crop/resize).
+        ConfigError: no candidate root and the hyperparameter file is missing or invalid.
+    """
+    try:
+        root, problem = run_root(checkpoint_dir, config.resolve(model, data, crop, resize, hparams)), None
+    except ConfigError as err:  # no default file for this data, for instance
+        if hparams:
+            raise
+        root, problem = None, err
+    if root is not None and (os.path.isdir(root) or hparams):
+        return root
+    found = find_run_roots(checkpoint_dir, model, data, crop, resize)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        names = ", ".join(os.path.basename(p) for p in found)
+        raise RunError(f"several runs of {model} on {data} in {checkpoint_dir}: {names}; "
+                       "choose one with -c/-r (or --hparams)")
+    if problem is not None:
+        raise problem
+    return root
 
 
 def version_dir(root, version):

@@ -31,6 +31,8 @@ flags.DEFINE_integer("workers", None, "Decoding processes; default: all availabl
                      lower_bound=1)
 flags.DEFINE_bool("overwrite", False, "Rebuild even if the records folder is complete or was "
                   "built with other arguments.")
+flags.DEFINE_enum("split", "train", ["train", "test"], "Which split to build: test (mnist, "
+                  "fashion_mnist, cifar10) goes to <name>-r<side>-test, e.g. as the evaluation reference.")
 flags.DEFINE_enum("compression", "none", ["none", "gzip"], "Shard compression (none reads "
                   "fastest; see docs/data.md).")
 
@@ -53,6 +55,7 @@ def main(argv):
         FLAGS.data, resize, crop or None, FLAGS.output_dir,
         shards=FLAGS.shards, workers=FLAGS.workers, overwrite=FLAGS.overwrite,
         compression=FLAGS.compression, shard_mb=FLAGS.shard_mb, raw_root=FLAGS.raw_root,
+        split=FLAGS.split,
     )
     print(folder, file=sys.stdout)
 

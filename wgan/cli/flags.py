@@ -39,6 +39,15 @@ def requested_checkpoint(root):
     return generate.find_checkpoint(root, flags.FLAGS.version)
 
 
+def existing_run_root():
+    """The run root ``-m``/``--data``/``-c``/``-r``/``--hparams`` name, for commands that open an
+    existing run (generate_img, evaluate): see ``runs.existing_root``."""
+    from wgan import runs
+
+    f = flags.FLAGS
+    return runs.existing_root(f.checkpoint_dir, f.model, f.data, f.crop, f.resize, f.hparams)
+
+
 def resolve_hparams(overrides=(), seed=None):
     """HParams from the shared flags (and any --set overrides / --seed)."""
     f = flags.FLAGS

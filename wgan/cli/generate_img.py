@@ -4,9 +4,9 @@ import os
 
 from absl import flags
 
-from wgan import generate, images, runs
+from wgan import generate, images
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, requested_checkpoint, resolve_hparams
+from wgan.cli.flags import define_run_flags, define_version_flag, existing_run_root, requested_checkpoint
 
 define_run_flags()
 define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
@@ -28,7 +28,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    root = runs.run_root(FLAGS.checkpoint_dir, resolve_hparams())
+    root = existing_run_root()
     if FLAGS.list:
         print(generate.describe_runs(root))
         return

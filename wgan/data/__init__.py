@@ -3,7 +3,7 @@
 Public API (all importable from ``wgan.data``):
 
 * naming and defaults: ``SOURCES``, ``TOY_SETS``, ``records_dir``, ``default_crop``,
-  ``default_resize``, ``is_builtin``, ``is_toy``;
+  ``default_resize``, ``is_builtin``, ``is_toy``, ``splits`` (train, and test where a source has one);
 * building: ``build_records``;
 * reading: ``read_manifest``, ``verify_records``, ``make_dataset`` (the trainer picks toy
   or records input in ``wgan.inputs``);
@@ -25,6 +25,7 @@ _EXPORTS = {
     "is_builtin": "sources",
     "is_toy": "sources",
     "records_dir": "sources",
+    "splits": "sources",
     "build_records": "build",
     "read_manifest": "manifest",
     "verify_records": "manifest",
@@ -38,7 +39,7 @@ _EXPORTS = {
 
 __all__ = [
     "SOURCES", "TOY_SETS", "build_records", "default_crop", "default_resize", "float_to_uint8",
-    "is_builtin", "is_toy", "make_dataset", "read_manifest", "records_dir", "toy_dataset", "toy_modes",
+    "is_builtin", "is_toy", "make_dataset", "read_manifest", "records_dir", "splits", "toy_dataset", "toy_modes",
     "toy_sample", "uint8_to_float", "verify_records",
 ]
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real definitions
     from wgan.data.pipeline import make_dataset
     from wgan.data.pixels import float_to_uint8, uint8_to_float
     from wgan.data.sources import (SOURCES, TOY_SETS, default_crop, default_resize, is_builtin,
-                                   is_toy, records_dir)
+                                   is_toy, records_dir, splits)
     from wgan.data.toy import toy_dataset, toy_modes, toy_sample
 
 

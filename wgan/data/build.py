@@ -65,7 +65,7 @@ def _check_arguments(resize, crop, shards, workers, compression, shard_mb) -> No
         raise DataError(f"shard_mb must be positive, got {shard_mb!r}")
 
 
-def build_settings(data, crop, resize, compression, shards, shard_mb) -> dict:
+def build_settings(data, crop, resize, compression, shards, shard_mb, split="train") -> dict:
     """Everything that determines a build's output bytes; stored as the manifest's ``build``.
 
     A rerun with equal settings over a complete folder has nothing to do; a rerun
@@ -83,6 +83,7 @@ def build_settings(data, crop, resize, compression, shards, shard_mb) -> dict:
         "compression": compression,
         "shards": shards,
         "shard_mb": None if shards else shard_mb,
+        "split": split,
     }
 
 
@@ -105,8 +106,10 @@ def _is_complete(folder: str, settings: dict, overwrite: bool, say) -> bool:
         existing = manifest_io.verify_records(folder)
     except DataError as err:
         raise DataError(f"{folder} holds unusable records ({err}); pass --overwrite to rebuild") from None
-    if existing.get("build") != settings:
-        changed = _differences(existing.get("build") or {}, settings)
+    # Folders built before splits existed hold the training split.
+    built = {"split": "train", **(existing.get("build") or {})}
+    if built != settings:
+        changed = _differences(built, settings)
         raise DataError(f"{folder} was built with other arguments: {changed}; "
                         "pass --overwrite to replace it")
     say(f"{folder} is already complete ({existing['count']} images, "
@@ -258,6 +261,7 @@ def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
         "no_crop_policy": None if crop else imageops.NO_CROP_POLICY,
         "alpha": imageops.ALPHA_POLICY,
         "compression": settings["compression"],
+        "split": settings["split"],
         "labels": raw.labels is not None,
         "num_classes": int(raw.labels.max()) + 1 if raw.labels is not None else None,
         "source": {"data": data, **raw.origin, "candidates": len(raw.items),
@@ -283,6 +287,7 @@ def build_records(
     compression: str = DEFAULT_COMPRESSION,
     shard_mb: float = DEFAULT_SHARD_MB,
     raw_root: str = raw_io.RAW_ROOT,
+    split: str = "train",
 ) -> str:
     """Build the records folder of ``data`` and return its path.
 
@@ -309,6 +314,9 @@ def build_records(
         compression: ``none`` or ``gzip`` (see docs/data.md for the measurements).
         shard_mb: shard size target in MB when ``shards`` is None.
         raw_root: folder the named sources' raw data lives under.
+        split: ``train``, or ``test`` for sources that have one (mnist, fashion_mnist,
+            cifar10); the test split goes to its own folder (``records_dir(..., split)``)
+            and the manifest's ``split`` says which one a folder holds.
 
     Raises:
         DataError: bad arguments, missing raw data, no usable image, or an existing
@@ -316,13 +324,13 @@ def build_records(
     """
     crop = crop or None
     _check_arguments(resize, crop, shards, workers, compression, shard_mb)
-    folder = sources.records_dir(output_dir, data, crop, resize)
-    settings = build_settings(data, crop, resize, compression, shards, shard_mb)
+    folder = sources.records_dir(output_dir, data, crop, resize, split)
+    settings = build_settings(data, crop, resize, compression, shards, shard_mb, split)
     say = functools.partial(print, file=sys.stderr, flush=True) if progress else _silent
     if _is_complete(folder, settings, overwrite, say):
         return folder
 
-    raw = raw_io.load_raw(data, raw_root, arrays)
+    raw = raw_io.load_raw(data, raw_root, arrays, split)
     # Worker processes pay off only where decoding dominates. In-memory arrays
     # (digits, keras.datasets, svhn) are prepared faster in this process: pickling
     # each tiny image to a worker and back costs more than cropping it (measured:

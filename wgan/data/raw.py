@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wgan.data import sources
+from wgan.data import idx, sources
 from wgan.data.imageops import IMAGE_EXTENSIONS
 from wgan.errors import DataError
 
@@ -96,11 +96,12 @@ def _digits() -> RawData:
     return RawData(list(images), digits.target.astype(np.int64), 1, {"kind": "sklearn.load_digits"})
 
 
-def _keras(name: str) -> tuple[np.ndarray, np.ndarray]:
+def _keras(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     import keras
 
     try:
-        (images, labels), _ = getattr(keras.datasets, name).load_data()
+        train, test = getattr(keras.datasets, name).load_data()
+        images, labels = train if split == "train" else test
     except Exception as err:  # network errors, a corrupt cache file ...
         raise DataError(
             f"could not load {name} through keras.datasets (it downloads to ~/.keras/datasets "
@@ -149,7 +150,7 @@ def _checked_arrays(data: str, arrays, channels: int) -> tuple[np.ndarray, np.nd
     return images, labels
 
 
-def load_raw(data: str, raw_root: str = RAW_ROOT, arrays=None) -> RawData:
+def load_raw(data: str, raw_root: str = RAW_ROOT, arrays=None, split: str = "train") -> RawData:
     """Locate the raw images of ``data`` (a named source or a folder path).
 
     Args:
@@ -159,12 +160,14 @@ def load_raw(data: str, raw_root: str = RAW_ROOT, arrays=None) -> RawData:
             (digits, mnist, fashion_mnist, cifar10, svhn) would load: images uint8
             [N, H, W] or [N, H, W, C]; labels [N] or None. Tests use this to avoid
             downloads.
+        split: ``train``, or ``test`` for the sources that have one (``sources.splits``).
 
     Raises:
         DataError: when the data is missing (saying where it belongs) or malformed.
     """
     if sources.is_toy(data):
         raise DataError(f"toy set {data!r} is sampled on the fly and has no raw images")
+    sources.check_split(data, split)
     source = sources.SOURCES.get(data)
     if source is None:
         if not os.path.isdir(data):
@@ -181,11 +184,14 @@ def load_raw(data: str, raw_root: str = RAW_ROOT, arrays=None) -> RawData:
         origin = {"kind": "arrays"}
     elif source.kind == "digits":
         return _digits()
+    elif source.kind == "idx":
+        images, labels, origin = idx.load_split(data, split, raw_root)
+        images, labels = _checked_arrays(data, (images, labels), source.channels)
     elif source.kind == "keras":
-        images, labels = _checked_arrays(data, _keras(data), source.channels)
-        origin = {"kind": f"keras.datasets.{data} (train split)"}
+        images, labels = _checked_arrays(data, _keras(data, split), source.channels)
+        origin = {"kind": f"keras.datasets.{data}"}
     else:
         path = os.path.join(raw_root, source.raw_path)
         images, labels = _checked_arrays(data, _svhn(path, source.hint), source.channels)
         origin = {"kind": "svhn train_32x32.mat", "path": os.path.abspath(path)}
-    return RawData(list(images), labels, source.channels, origin)
+    return RawData(list(images), labels, source.channels, {**origin, "split": split})

@@ -33,7 +33,8 @@ class Source:
     Attributes:
         name: the ``--data`` value.
         kind: how raw data is read: ``folder`` (image files below ``raw_path``),
-            ``digits`` (scikit-learn's bundled digits), ``keras`` (``keras.datasets``)
+            ``digits`` (scikit-learn's bundled digits), ``idx`` (the original IDX files of
+            mnist and fashion_mnist, see ``wgan.data.idx``), ``keras`` (``keras.datasets``)
             or ``svhn`` (the ``train_32x32.mat`` file).
         channels: 3 for colour output, 1 for greyscale output.
         default_resize: output side when ``--resize`` is not given.
@@ -44,6 +45,8 @@ class Source:
             (``datasets/``); None for sources that fetch their own data.
         hint: how to obtain the raw data, shown when it is missing; ``{path}`` and
             ``{parent}`` stand for the expected path and its parent folder.
+        splits: the splits that can be built: ``("train",)``, or ``("train", "test")`` for
+            sources that ship a test split.
     """
 
     name: str
@@ -54,6 +57,7 @@ class Source:
     builtin: bool = False
     raw_path: str | None = None
     hint: str = ""
+    splits: tuple = ("train",)
 
 
 SOURCES = {
@@ -80,9 +84,9 @@ SOURCES = {
             "in any sub-folders) below {path}",
         ),
         Source("digits", "digits", 1, 16, builtin=True),
-        Source("mnist", "keras", 1, 28, builtin=True),
-        Source("fashion_mnist", "keras", 1, 28, builtin=True),
-        Source("cifar10", "keras", 3, 32, builtin=True),
+        Source("mnist", "idx", 1, 28, builtin=True, splits=("train", "test")),
+        Source("fashion_mnist", "idx", 1, 28, builtin=True, splits=("train", "test")),
+        Source("cifar10", "keras", 3, 32, builtin=True, splits=("train", "test")),
         Source(
             "svhn", "svhn", 3, 32,
             raw_path="svhn/train_32x32.mat",
@@ -147,16 +151,35 @@ def source_label(data: str) -> str:
     return data
 
 
-def records_dir(output_dir: str, data: str, crop: int | None, resize: int) -> str:
+def splits(data: str) -> tuple:
+    """The splits ``data`` can be built from: ``("train", "test")`` for mnist, fashion_mnist and
+    cifar10, ``("train",)`` for every other source (all its images are training images)."""
+    source = SOURCES.get(data)
+    return source.splits if source else ("train",)
+
+
+def check_split(data: str, split: str) -> None:
+    """Raise DataError unless ``data`` has the split ``split``."""
+    if split not in splits(data):
+        with_test = ", ".join(name for name, source in SOURCES.items() if "test" in source.splits)
+        raise DataError(f"--split {split!r}: {source_label(data)} has only the splits {', '.join(splits(data))} "
+                        f"(sources with a test split: {with_test})")
+
+
+def records_dir(output_dir: str, data: str, crop: int | None, resize: int, split: str = "train") -> str:
     """Folder holding the records of ``data`` built with ``crop`` and ``resize``.
 
     ``<output_dir>/<name>-c<crop>-r<resize>``, without the ``-c<crop>`` part when
     there is no crop (``crop`` None or 0). ``<name>`` is the source name, or the base
-    name of a folder path (``--data ~/pics/faces/`` gives ``faces-r64``).
+    name of a folder path (``--data ~/pics/faces/`` gives ``faces-r64``). The test split
+    of a source that has one goes to the same name with ``-test`` appended
+    (``fashion_mnist-r28-test``); the training split keeps the plain name.
 
     Raises:
-        DataError: for a toy set, which has no records.
+        DataError: for a toy set, which has no records, or a split the source lacks.
     """
     _refuse_toy(data, "records")
+    check_split(data, split)
     crop_part = f"-c{crop}" if crop else ""
-    return os.path.join(output_dir, f"{source_label(data)}{crop_part}-r{resize}")
+    split_part = "" if split == "train" else f"-{split}"
+    return os.path.join(output_dir, f"{source_label(data)}{crop_part}-r{resize}{split_part}")

@@ -23,6 +23,7 @@ from wgan.errors import ConfigError
 
 ARCHITECTURES = {
     "dcgan": "wgan.models.dcgan",
+    "infogan": "wgan.models.infogan",
     "mlp": "wgan.models.mlp",
 }
 
