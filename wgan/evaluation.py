@@ -1,6 +1,6 @@
 """Measure a generator with the metrics that fit its data; log them during training.
 
-Metrics by data (names as in ``--metrics``, TensorBoard ``eval/<name>`` and ``--list``):
+Metrics by data (names as in ``--metrics``):
 
 * 8gaussians, 25gaussians: ``modes`` (modes covered), ``hq`` (share of points within 3
   standard deviations of a mode), ``w1`` (exact Wasserstein-1 between the first 1,000
@@ -8,18 +8,31 @@ Metrics by data (names as in ``--metrics``, TensorBoard ``eval/<name>`` and ``--
   swissroll has no modes and gets ``w1`` only (see ``wgan.metrics.toy``);
 * digits, mnist, fashion_mnist: ``cfid`` (classifier FID), ``classes`` (classes with at least 2.5% of the
   samples), ``confident`` (share classified with probability >= 0.9), plus the class
-  histogram in metrics.jsonl (see ``wgan.metrics.classifier``);
-* any image data, when asked for or when an extractor is configured: ``fid``, ``kid``
-  (and ``kid_std``) from InceptionV3 features (see ``wgan.metrics.extractors``).
+  histogram in metrics.jsonl (see ``wgan.metrics.classifier``), always on the first
+  ``IMAGE_SAMPLES`` (1,000) generated images, the count their thresholds were set with;
+* any image data, when asked for or when an extractor is configured: ``fid``, ``kid`` (and
+  its spread) and, with the 2015 Inception graph, ``is`` (Inception Score, and its spread),
+  from the features of a registered extractor (``wgan.metrics.extractors``).
 
-Costs are bounded by the sample counts: 2,000 points for toy data (the exact W1 assignment
-on 1,000 of them takes up to about 1 s), 1,000 images otherwise (a second or two for the classifier metrics).
-The latent vectors come from a fixed seed, so successive evaluations of one run differ only
-by the generator.
+Feature metrics are stored (TensorBoard ``eval/<name>``, metrics.jsonl, evaluations.jsonl,
+``--list``) under a name that carries the extractor and the sample counts
+(``series_name``): ``fid_inception2015_n50k_r50k`` is the FID of 50,000 generated images
+against 50,000 real ones with the 2015 graph, ``is_inception2015_n50k`` an Inception Score.
+So numbers computed differently are never one series. ``Evaluation.about`` says the same
+per name as fields (``extractor``, ``comparable``, ``n_fake``, ``n_real``).
+
+Costs: in training, 2,000 points for toy data, 1,000 generated images against 10,000 real
+ones otherwise. ``bin/evaluate.py`` defaults to the papers' protocol for feature metrics:
+``FINAL_IMAGES`` (50,000) generated images against every training image. Images are
+generated and pushed through the extractor in chunks of ``GENERATE_BATCH``, and only
+moments, the softmax sums of the Inception Score and the first ``reference.KID_FEATURES``
+feature rows are kept, so memory does not grow with the count. The latent vectors come from
+a fixed seed, so successive evaluations of one run differ only by the generator.
 """
 
 import dataclasses
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -29,58 +42,94 @@ from wgan import inputs, runs, visualize
 from wgan.data import float_to_uint8, toy_sample
 from wgan.errors import ConfigError
 from wgan.metrics import classifier, extractors, kid, reference, toy
-from wgan.metrics.frechet import frechet_distance, gaussian_stats
+from wgan.metrics.frechet import MomentAccumulator, frechet_distance
+from wgan.metrics.inception_score import ScoreAccumulator
 
 TOY_SAMPLES = 2000
 # Points in the exact W1: its cost grows as N^3 (see wgan.metrics.toy.EXACT_W1_MAX).
 W1_POINTS = toy.EXACT_W1_MAX
 IMAGE_SAMPLES = 1000
-# Real images behind the Inception reference statistics (cached beside the records).
+# Real images behind the in-training reference statistics (cached beside the records).
 REFERENCE_IMAGES = 10000
+# bin/evaluate.py's default for fid/kid/is: the sample size of the papers' tables.
+FINAL_IMAGES = 50000
+# Images generated and featurised at a time: bounds memory for 50,000 samples.
+GENERATE_BATCH = 500
 
 MODE_METRICS = ("modes", "hq")
 TOY_METRICS = MODE_METRICS + ("w1",)
 CLASSIFIER_METRICS = ("cfid", "classes", "confident")
-FEATURE_METRICS = ("fid", "kid")
+FEATURE_METRICS = ("fid", "kid", "is")
+# Metrics that need class probabilities from the extractor.
+PROBABILITY_METRICS = ("is",)
 ALL_METRICS = TOY_METRICS + CLASSIFIER_METRICS + FEATURE_METRICS
-# Which way is better, for tables and plots.
+# Which way is better, for tables and plots (by base name; see ``base_metric``).
 HIGHER_IS_BETTER = {"modes": True, "hq": True, "w1": False, "cfid": False, "classes": True, "confident": True,
-                    "fid": False, "kid": False}
+                    "fid": False, "kid": False, "is": True}
+_SERIES = re.compile(r"^(fid|kid_std|kid|is_std|is)_([a-z0-9_]+?)_n(\d+k?)(?:_r(\d+k?|stats))?$")
 
 
-def available_metrics(hp):
-    """The metric names that apply to ``hp``'s data, in a fixed order."""
+def _count(n):
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def series_name(metric, extractor_label, n_fake, n_real=None):
+    """``fid_inception2015_n50k_r50k``: metric, extractor, generated count and (when there is one) real count.
+
+    ``n_real`` is a count or ``"stats"`` (an imported statistics file of unknown count).
+    """
+    name = f"{metric}_{extractor_label}_n{_count(n_fake)}"
+    if n_real is not None:
+        name += f"_r{n_real if isinstance(n_real, str) else _count(n_real)}"
+    return name
+
+
+def base_metric(name):
+    """The metric a stored name measures: ``fid_inception2015_n1k_r10k`` -> ``fid``; ``cfid`` -> ``cfid``."""
+    match = _SERIES.match(name)
+    return match.group(1) if match else name
+
+
+def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR):
+    """The metric names that apply to ``hp``'s data with ``extractor`` (a registry name), in a fixed order."""
     if hp.data.is_toy:
         return TOY_METRICS if toy.has_modes(hp.data.name) else ("w1",)
     labelled = hp.data.name in classifier.CLASSIFIER_SOURCES
-    return (CLASSIFIER_METRICS if labelled else ()) + FEATURE_METRICS
+    probabilities = extractors.extractor_entry(extractor).has_probabilities
+    features = tuple(m for m in FEATURE_METRICS if probabilities or m not in PROBABILITY_METRICS)
+    return (CLASSIFIER_METRICS if labelled else ()) + features
 
 
-def default_metrics(hp, extractor_configured):
-    """What is computed without ``--metrics``: everything cheap; FID/KID only with a configured extractor."""
-    names = available_metrics(hp)
+def default_metrics(hp, extractor_configured, extractor=extractors.DEFAULT_EXTRACTOR):
+    """What is computed without ``--metrics``: everything cheap; feature metrics only with a configured extractor."""
+    names = available_metrics(hp, extractor)
     if hp.data.is_toy or hp.data.name in classifier.CLASSIFIER_SOURCES:
         return tuple(n for n in names if n not in FEATURE_METRICS)
     return names if extractor_configured else ()
 
 
-def parse_metrics(text, hp):
-    """``"fid,kid"`` -> ("fid", "kid") after checking each name applies to ``hp``'s data."""
+def parse_metrics(text, hp, extractor=extractors.DEFAULT_EXTRACTOR):
+    """``"fid,kid"`` -> ("fid", "kid") after checking each name applies to ``hp``'s data and ``extractor``."""
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    valid = available_metrics(hp)
+    valid = available_metrics(hp, extractor)
     wrong = [n for n in names if n not in valid]
     if wrong or not names:
+        also = (f" (is needs class probabilities: --extractor inception2015)"
+                if "is" in wrong and not hp.data.is_toy else "")
         raise ConfigError(f"--metrics {text!r}: {', '.join(wrong) or 'nothing'} cannot be computed for "
-                          f"{hp.data.name}; choose from {', '.join(valid)}")
+                          f"{hp.data.name} with {extractor}; choose from {', '.join(valid)}{also}")
     return names
 
 
 @dataclasses.dataclass
 class Evaluation:
-    """``scalars``: {name: number} (TensorBoard, snapshots, --list); ``extras``: lists (histograms, counts)."""
+    """``scalars``: {name: number} (TensorBoard, snapshots, --list); ``extras``: lists (histograms, counts);
+    ``about``: {name: what it was computed with} (``metric``, ``extractor``, ``comparable``, ``n_fake``,
+    ``n_real``)."""
 
     scalars: dict
     extras: dict
+    about: dict = dataclasses.field(default_factory=dict)
 
     def describe(self):
         return "  ".join(f"{k}={v:.4g}" for k, v in self.scalars.items())
@@ -91,24 +140,29 @@ class Evaluator:
 
     Args:
         hp: the run's HParams.
-        metrics: names from ``available_metrics(hp)``.
-        num: generated samples per evaluation (>= 2).
+        metrics: names from ``available_metrics(hp, extractor.label)``.
+        num: generated samples per evaluation (>= 2; >= 10 for ``is``).
         seed: fixes the latent vectors (and the real toy sample).
         records_folder: the real images (image data only).
         test_folder: the source's test-split records, on which the classifier's accuracy is
             measured and whose own scores it keeps (None: a held-out share of the training records).
-        extractor: a feature extractor for ``fid``/``kid`` (see ``wgan.metrics.extractors``).
-        reference_images: real images behind the FID statistics.
+        extractor: a feature extractor for ``fid``/``kid``/``is`` (see ``wgan.metrics.extractors``).
+        reference_images: real images behind the FID/KID statistics; None for all of them.
         reference_folder: the records those statistics come from (default ``records_folder``;
             the test split's folder for Lucic et al.'s protocol of test images against samples).
+        reference_stats: optional path of a TTUR-format ``.npz`` (``mu``, ``sigma``) that the FID
+            is computed against instead of the records' statistics (KID still uses the records).
     """
 
     def __init__(self, hp, metrics, num, seed=0, records_folder=None, extractor=None,
-                 reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None):
+                 reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None, reference_stats=None):
         if num < 2:
             raise ConfigError(f"evaluation needs at least 2 samples, got {num}")
         self.hp, self.metrics, self.num, self.seed = hp, tuple(metrics), num, seed
-        self.judge = self.reference = self.extractor = None
+        if "is" in self.metrics and num < 10:
+            raise ConfigError(f"the Inception Score needs at least 10 samples (10 splits), got {num}")
+        self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
+        self.reference_stats = reference_stats
         if hp.data.is_toy:
             # Its own stream (seed + 1), so real and generated samples are independent.
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
@@ -116,81 +170,199 @@ class Evaluator:
             self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
         if set(self.metrics) & set(FEATURE_METRICS):
             self.extractor = extractor
-            self.reference = reference.reference_stats(reference_folder or records_folder, extractor,
-                                                       reference_images)
+            if "is" in self.metrics and not extractor.has_probabilities:
+                raise ConfigError(f"the Inception Score needs class probabilities, which {extractor.label} does not "
+                                  "give; use --extractor inception2015")
+            if reference_stats and "fid" in self.metrics:
+                self.imported = reference.load_ttur_stats(reference_stats, getattr(extractor, "dim", None))
+            if "kid" in self.metrics or ("fid" in self.metrics and not reference_stats):
+                self.reference = reference.reference_stats(reference_folder or records_folder, extractor,
+                                                           reference_images)
 
-    def samples(self, generator):
-        """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the fixed latents."""
+    def samples(self, generator, num=None):
+        """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the (first ``num``) fixed latents."""
         from wgan.generate import latent  # here: wgan.generate imports training, which imports this module
 
-        return visualize.generate(generator, latent(self.hp, self.num, self.seed))
+        return visualize.generate(generator, latent(self.hp, self.num, self.seed)[:num])
 
     def __call__(self, generator):
         """Evaluate a generator (a Keras model, run in inference mode); returns an ``Evaluation``."""
-        output = self.samples(generator)
-        scalars, extras = {}, {}
         if self.hp.data.is_toy:
-            if set(self.metrics) & set(MODE_METRICS):
-                modes = toy.mode_metrics(output, self.hp.data.name)
-                scalars.update({k: modes[k] for k in MODE_METRICS if k in self.metrics})
-                extras["mode_counts"] = modes["mode_counts"]
-            if "w1" in self.metrics:
-                name, value = toy.wasserstein1(output[:W1_POINTS], self.real_points[:W1_POINTS])
-                scalars[name] = value
-            return Evaluation(scalars, extras)
-        images = float_to_uint8(output)
+            return self._toy(self.samples(generator))
+        return self._images(generator)
+
+    def _toy(self, output):
+        scalars, extras, about = {}, {}, {}
+        if set(self.metrics) & set(MODE_METRICS):
+            modes = toy.mode_metrics(output, self.hp.data.name)
+            scalars.update({k: modes[k] for k in MODE_METRICS if k in self.metrics})
+            extras["mode_counts"] = modes["mode_counts"]
+            about.update({k: {"metric": k, "n_fake": len(output)} for k in MODE_METRICS if k in self.metrics})
+        if "w1" in self.metrics:
+            points = min(W1_POINTS, len(output))
+            name, value = toy.wasserstein1(output[:W1_POINTS], self.real_points[:W1_POINTS])
+            scalars[name] = value
+            about[name] = {"metric": name, "n_fake": points, "n_real": points}
+        return Evaluation(scalars, extras, about)
+
+    def _images(self, generator):
+        from wgan.generate import latent
+
+        latents = latent(self.hp, self.num, self.seed)
+        judged = min(self.num, IMAGE_SAMPLES)
+        for_judge = []
+        moments, kid_rows = MomentAccumulator(), []
+        scores = ScoreAccumulator(self.num) if "is" in self.metrics else None
+        for start in range(0, self.num, GENERATE_BATCH):
+            images = float_to_uint8(visualize.generate(generator, latents[start:start + GENERATE_BATCH]))
+            if self.judge is not None and start < judged:
+                for_judge.append(images[:judged - start])
+            if self.extractor is None:
+                if start + GENERATE_BATCH >= judged:
+                    break  # the classifier metrics have their images: generate no more
+                continue
+            if scores is not None:
+                features, probabilities = self.extractor.features_and_probabilities(images)
+                scores.add(probabilities)
+            else:
+                features = self.extractor(images)
+            moments.add(features)
+            room = reference.KID_FEATURES - sum(len(k) for k in kid_rows)
+            if room > 0:
+                kid_rows.append(features[:room])
+        scalars, extras, about = {}, {}, {}
         if self.judge is not None:
-            values, more = self.judge.evaluate(images)
-            scalars.update({k: v for k, v in values.items() if k in self.metrics})
+            values, more = self.judge.evaluate(np.concatenate(for_judge))
+            for name, value in values.items():
+                if name in self.metrics:
+                    scalars[name] = value
+                    about[name] = {"metric": name, "extractor": self.judge.name, "comparable": False,
+                                   "n_fake": judged}
             extras.update(more)
         if self.extractor is not None:
-            features = self.extractor(images)
-            if "fid" in self.metrics:
-                scalars["fid"] = frechet_distance(*gaussian_stats(features), self.reference.mu, self.reference.sigma)
-            if "kid" in self.metrics:
-                scalars["kid"], scalars["kid_std"] = kid.kernel_distance(features, self.reference.features,
-                                                                         seed=self.seed)
-        return Evaluation(scalars, extras)
+            scalars_more, about_more = self._feature_metrics(moments, kid_rows, scores)
+            scalars.update(scalars_more)
+            about.update(about_more)
+        return Evaluation(scalars, extras, about)
+
+    def _feature_metrics(self, moments, kid_rows, scores):
+        label, comparable = self.extractor.label, self.extractor.comparable
+        scalars, about = {}, {}
+
+        def put(metric, value, n_real, spread=None):
+            name = series_name(metric, label, self.num, n_real)
+            scalars[name] = value
+            about[name] = {"metric": metric, "extractor": label, "comparable": comparable, "n_fake": self.num,
+                           "n_real": n_real}
+            if metric == "fid" and self.imported is not None:
+                about[name]["reference"] = self.reference_stats
+            if spread is not None:
+                std = series_name(f"{metric}_std", label, self.num, n_real)
+                scalars[std] = spread
+                about[std] = {**about[name], "metric": f"{metric}_std"}
+
+        if "fid" in self.metrics:
+            mu, sigma = moments.result()
+            self.generated_stats = (mu, sigma)
+            if self.imported is not None:
+                put("fid", frechet_distance(mu, sigma, *self.imported), "stats")
+            else:
+                put("fid", frechet_distance(mu, sigma, self.reference.mu, self.reference.sigma), self.reference.count)
+        if "kid" in self.metrics:
+            value, spread = kid.kernel_distance(np.concatenate(kid_rows), self.reference.features, seed=self.seed)
+            put("kid", value, self.reference.count, spread)
+        if scores is not None:
+            value, spread = scores.result()
+            put("is", value, None, spread)
+        return scalars, about
 
 
-def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor="inception", inception_weights=None,
-                   reference_images=REFERENCE_IMAGES, reference_split="train"):
+def _extractor_configured(extractor, inception_weights, inception_graph, look):
+    """Can ``extractor`` run without a download? random always; the Inception networks when their file is
+    given, or (with ``look``) found in the environment variable or cache."""
+    if extractor == "keras_inception":
+        return inception_weights is not None or (look and extractors.configured_inception_weights() is not None)
+    if extractor == "inception2015":
+        from wgan.metrics import inception2015
+
+        return inception_graph is not None or (look and inception2015.locate_graph() is not None)
+    return True
+
+
+def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=extractors.DEFAULT_EXTRACTOR,
+                   inception_weights=None, reference_images=REFERENCE_IMAGES, reference_split="train",
+                   inception_graph=None, download=True, reference_stats=None, final=False):
     """An ``Evaluator`` for ``hp``'s data; None when no metric applies (other images, no extractor).
 
     ``metrics``: names, or None for ``default_metrics``; ``num``: samples (default 2,000 toy
-    points or 1,000 images); ``extractor``: ``inception`` or ``random`` for fid/kid;
+    points; for images 1,000, or with ``final`` and a feature metric ``FINAL_IMAGES``);
+    ``extractor``: a registry name (``wgan.metrics.extractors.EXTRACTORS``) for fid/kid/is,
+    built with ``inception_weights`` (keras_inception), ``inception_graph`` and ``download``
+    (inception2015); ``reference_images``: real images behind the statistics (None: all);
     ``reference_split``: the records behind the fid/kid statistics, ``train`` or ``test``
     (sources with a test split; built on first use like the training records).
     """
-    configured = inception_weights is not None or extractor != "inception"
-    metrics = default_metrics(hp, configured) if metrics is None else tuple(metrics)
+    if metrics is None:
+        metrics = default_metrics(hp, _extractor_configured(extractor, inception_weights, inception_graph, final),
+                                  extractor)
+        if not metrics and final and not hp.data.is_toy:
+            metrics = available_metrics(hp, extractor)  # other images: the papers' metrics, fetching the graph if need be
+    metrics = tuple(metrics)
     if not metrics:
         return None
     folder = None if hp.data.is_toy else inputs.records_folder(hp, records_root)
     test_folder = inputs.test_records_folder(hp, records_root) if set(metrics) & set(CLASSIFIER_METRICS) else None
     features = None
     if set(metrics) & set(FEATURE_METRICS):
-        features = extractors.make_extractor(extractor, inception_weights)
-    num = num or (TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES)
+        features = extractors.make_extractor(extractor, inception_weights, inception_graph, download)
+    if not num:
+        feature = final and set(metrics) & set(FEATURE_METRICS)
+        num = TOY_SAMPLES if hp.data.is_toy else FINAL_IMAGES if feature else IMAGE_SAMPLES
     reference_folder = None
     if features is not None and reference_split != "train":
         reference_folder = inputs.records_folder(hp, records_root, split=reference_split)
-    return Evaluator(hp, metrics, num, seed, folder, features, reference_images, test_folder, reference_folder)
+    return Evaluator(hp, metrics, num, seed, folder, features, reference_images, test_folder, reference_folder,
+                     reference_stats)
+
+
+def reference_statistics(hp, records_root, extractor=extractors.DEFAULT_EXTRACTOR, reference_images=None,
+                         compare_with=None, **options):
+    """The records' reference statistics alone (no run): (extractor, Reference, FID to ``compare_with`` or None).
+
+    ``compare_with``: a TTUR-format ``.npz``; the FID between the two sets of statistics is
+    about 0 when this toolkit reproduces the file's statistics (the check of docs/quality.md).
+    ``options``: ``inception_weights``, ``inception_graph``, ``download`` for ``make_extractor``.
+    """
+    if hp.data.is_toy:
+        raise ConfigError(f"{hp.data.name} is a toy set of points: it has no image statistics")
+    built = extractors.make_extractor(extractor, **options)
+    stats = reference.reference_stats(inputs.records_folder(hp, records_root), built, reference_images)
+    distance = None
+    if compare_with:
+        distance = frechet_distance(stats.mu, stats.sigma, *reference.load_ttur_stats(compare_with, stats.mu.shape[0]))
+    return built, stats, distance
 
 
 def for_training(hp, records_root):
     """The evaluator a training with ``eval_every`` > 0 uses, or None (logged once) when nothing applies.
 
-    Image data without a classifier gets FID/KID only when Inception weights are available
-    without a download: ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache of the ImageNet weights.
+    Image data without a classifier gets FID/KID (and IS with the 2015 graph) only when an
+    extractor is available without a download (``extractors.configured_extractor``): the
+    2015 Inception graph in ``$WGAN_INCEPTION_GRAPH`` or the cache, else Keras' InceptionV3
+    weights in ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache.
     """
     if not hp.eval_every:
         return None
-    weights = None if hp.data.is_toy else extractors.configured_inception_weights()
-    evaluator = make_evaluator(hp, records_root, inception_weights=weights)
+    configured = None if hp.data.is_toy else extractors.configured_extractor()
+    if configured is None:
+        evaluator = make_evaluator(hp, records_root, metrics=default_metrics(hp, extractor_configured=False))
+    else:
+        name, options = configured
+        evaluator = make_evaluator(hp, records_root, extractor=name, **options)
     if evaluator is None:
-        logging.info("eval_every=%d: no metric for %s without Inception weights (set $%s to the no-top "
-                     "weights file); skipping evaluation", hp.eval_every, hp.data.name, extractors.WEIGHTS_ENV)
+        logging.info("eval_every=%d: no metric for %s without the Inception graph (set $%s to %s) or Keras' "
+                     "InceptionV3 weights ($%s); skipping evaluation", hp.eval_every, hp.data.name,
+                     "WGAN_INCEPTION_GRAPH", "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
     return evaluator
 
 
@@ -205,6 +377,8 @@ def log_evaluation(writer, vdir, step, epoch, evaluation):
                                  np.round(shares * 1000).astype(int)), step=step, buckets=len(shares))
     record = {"step": step, "epoch": round(epoch, 4), **{f"eval/{k}": v for k, v in evaluation.scalars.items()},
               **{f"eval/{k}": v for k, v in evaluation.extras.items()}}
+    if evaluation.about:
+        record["eval/about"] = evaluation.about
     runs.append_jsonl(os.path.join(vdir, runs.METRICS_FILE), record)
 
 

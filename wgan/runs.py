@@ -274,16 +274,18 @@ def list_snapshots(vdir):
     return snapshots
 
 
-def record_evaluation(vdir, step, metrics, checkpoint):
+def record_evaluation(vdir, step, metrics, checkpoint, about=None):
     """Store scalar ``metrics`` ({name: number}) computed for the checkpoint of ``step`` (path ``checkpoint``).
 
+    ``about`` ({name: {extractor, n_fake, n_real, ...}}) says what each was computed with.
     Appended to evaluations.jsonl rather than rewriting snapshots.jsonl, which a training
     may be appending to at the same time.
     """
-    append_jsonl(os.path.join(vdir, EVALUATIONS_FILE), {
-        "step": int(step), "checkpoint": os.path.relpath(checkpoint, vdir),
-        "time": time.strftime("%Y-%m-%d %H:%M:%S"), "metrics": metrics,
-    })
+    record = {"step": int(step), "checkpoint": os.path.relpath(checkpoint, vdir),
+              "time": time.strftime("%Y-%m-%d %H:%M:%S"), "metrics": metrics}
+    if about:
+        record["about"] = about
+    append_jsonl(os.path.join(vdir, EVALUATIONS_FILE), record)
 
 
 def evaluations(vdir):

@@ -1,9 +1,13 @@
 """``python bin/evaluate.py -m wgan-gp --data digits -v 1.3``: quality metrics of one checkpoint, stored in the run.
 
-The metrics fit the data (toy: modes, hq, w1; digits/mnist/fashion_mnist: cfid, classes, confident; any
-images with --metrics: fid, kid); see wgan/evaluation.py and docs/quality.md. Results are
-printed and appended to the run's evaluations.jsonl under the checkpoint's step, so
-``bin/generate_img.py --list`` shows them next to that snapshot.
+The metrics fit the data (toy: modes, hq, w1; digits/mnist/fashion_mnist: cfid, classes, confident; other
+images, or any images with --metrics: fid, kid, is); see wgan/evaluation.py and
+docs/quality.md. FID, KID and IS default to the papers' protocol: 50,000 generated images
+against every training image, through the Inception graph of 2015-12-05. Results are printed
+and appended to the run's evaluations.jsonl under the checkpoint's step, so
+``bin/generate_img.py --list`` shows them next to that snapshot. ``--reference_only``
+computes (or loads from the cache) the records' statistics alone and, with
+``--reference_stats``, their FID to a published statistics file.
 """
 
 import json
@@ -12,42 +16,90 @@ from absl import flags
 
 from wgan import evaluation, generate, runs
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, existing_run_root, requested_checkpoint
+from wgan.cli.flags import (define_run_flags, define_version_flag, existing_run_root, requested_checkpoint,
+                            resolve_hparams)
 from wgan.errors import RunError
+from wgan.metrics import extractors, reference
 
 define_run_flags()
 define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
-flags.DEFINE_integer("num", None, "Generated samples (default: 2000 toy points, 1000 images).", lower_bound=2)
+flags.DEFINE_integer("num", None, f"Generated samples (default: {evaluation.FINAL_IMAGES:,} images for fid/kid/is, "
+                     f"{evaluation.TOY_SAMPLES:,} toy points, {evaluation.IMAGE_SAMPLES:,} images otherwise).",
+                     lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors (and of the real toy sample).")
-flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data): "
-                    "modes, hq, w1, cfid, classes, confident, fid, kid.")
-flags.DEFINE_enum("extractor", "inception", ["inception", "random"], "Features for fid/kid: InceptionV3 "
-                  "(ImageNet weights, downloaded once by Keras, or --inception_weights) or a small random "
-                  "network (offline smoke checks only; not comparable with published FIDs).")
-flags.DEFINE_string("inception_weights", None, "Local InceptionV3 no-top weights file instead of the download.")
-flags.DEFINE_integer("reference_num", evaluation.REFERENCE_IMAGES, "Real images behind the fid/kid reference "
-                     "statistics (cached beside the records).", lower_bound=2)
+flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data; fid,kid,is "
+                    "for images without a classifier): modes, hq, w1, cfid, classes, confident, fid, kid, is.")
+flags.DEFINE_enum("extractor", extractors.DEFAULT_EXTRACTOR, list(extractors.EXTRACTORS), "Features for "
+                  "fid/kid/is. " + "; ".join(f"{k}: {v.description}" for k, v in extractors.EXTRACTORS.items()) + ".")
+flags.DEFINE_string("inception_graph", None, "inception2015: the classify_image_graph_def.pb (or the "
+                    "inception-2015-12-05.tgz holding it); default $WGAN_INCEPTION_GRAPH, then ~/.cache/wgan "
+                    "($WGAN_CACHE), then a download into that cache.")
+flags.DEFINE_string("inception_weights", None, "keras_inception: a local InceptionV3 no-top weights file instead "
+                    "of Keras' download.")
+flags.DEFINE_integer("reference_num", None, "Real images behind the fid/kid reference statistics (default: all "
+                     "of the records; cached beside them).", lower_bound=2)
+flags.DEFINE_string("reference_stats", None, "A TTUR-format .npz (mu, sigma) to compute the FID against instead "
+                    "of the records' statistics (e.g. TTUR's fid_stats_cifar10_train.npz).")
+flags.DEFINE_string("export_stats", None, "Also write the statistics (mu, sigma) of the generated images, or with "
+                    "--reference_only of the records, to this TTUR-format .npz.")
 flags.DEFINE_enum("generator", "sampling", ["sampling", "raw", "ema", "both"],
                   "Which generator of the checkpoint: sampling (the moving average when the run keeps one), raw, ema, "
                   "or both raw and ema. The raw generator's metrics of a run with a moving average are stored as "
                   "raw_<metric>.")
 flags.DEFINE_enum("reference_split", "train", ["train", "test"], "Records behind the fid/kid reference: the "
                   "training split or the test split (mnist, fashion_mnist, cifar10), as in Lucic et al. 2018.")
+flags.DEFINE_bool("reference_only", False, "No run: compute the records' reference statistics (and their FID to "
+                  "--reference_stats when given).")
 flags.DEFINE_bool("store", True, "Store the results in the run (evaluations.jsonl).")
 flags.DEFINE_bool("json", False, "Print one JSON object instead of lines.")
 FLAGS = flags.FLAGS
 
 
+def _comparability(label):
+    return ("comparable with published numbers" if extractors.extractor_entry(label).comparable
+            else "NOT comparable with published numbers")
+
+
+def _extractor_options():
+    return {"inception_weights": FLAGS.inception_weights, "inception_graph": FLAGS.inception_graph}
+
+
+def reference_only(hp):
+    built, stats, distance = evaluation.reference_statistics(hp, FLAGS.records_dir, FLAGS.extractor,
+                                                             FLAGS.reference_num, FLAGS.reference_stats,
+                                                             **_extractor_options())
+    if FLAGS.export_stats:
+        reference.save_ttur_stats(FLAGS.export_stats, stats.mu, stats.sigma, count=stats.count,
+                                  extractor=built.name)
+    result = {"records": hp.data.name, "extractor": built.name, "count": stats.count}
+    if distance is not None:
+        result["fid_to_file"] = distance
+    if FLAGS.json:
+        print(json.dumps(result))
+        return
+    print(f"{hp.data.name}: statistics of {stats.count:,} real images, extractor {built.name} "
+          f"({_comparability(built.label)})")
+    if distance is not None:
+        print(f"  FID between them and {FLAGS.reference_stats}: {distance:.6g}")
+    if FLAGS.export_stats:
+        print(f"written to {FLAGS.export_stats}")
+
+
 def main(argv):
     del argv
+    if FLAGS.reference_only:
+        return reference_only(resolve_hparams())
     root = existing_run_root()
     restored = requested_checkpoint(root)
     hp = restored.hp
-    names = evaluation.parse_metrics(FLAGS.metrics, hp) if FLAGS.metrics else None
+    names = evaluation.parse_metrics(FLAGS.metrics, hp, FLAGS.extractor) if FLAGS.metrics else None
     evaluator = evaluation.make_evaluator(hp, FLAGS.records_dir, names, FLAGS.num, FLAGS.seed, FLAGS.extractor,
-                                          FLAGS.inception_weights, FLAGS.reference_num, FLAGS.reference_split)
+                                          reference_images=FLAGS.reference_num, reference_split=FLAGS.reference_split,
+                                          reference_stats=FLAGS.reference_stats, final=True, **_extractor_options())
     if evaluator is None:
-        raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid (InceptionV3 features)")
+        raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid,is")
+    if FLAGS.export_stats and "fid" not in evaluator.metrics:
+        raise RunError("--export_stats writes the generated images' FID statistics: add fid to --metrics")
     real = evaluator.judge.info.get("real_test") if evaluator.judge is not None else None
     which = ["raw", "ema"] if FLAGS.generator == "both" else [FLAGS.generator]
     for generator in which:
@@ -55,18 +107,28 @@ def main(argv):
         # A run's series is its sampling generator's; the raw one of a run with an average gets names of its own.
         prefix = "raw_" if generator == "raw" and hp.ema_decay > 0 else ""
         scalars = {prefix + k: v for k, v in result.scalars.items()}
+        about = {prefix + k: v for k, v in result.about.items()}
+        if FLAGS.export_stats:
+            path = FLAGS.export_stats if len(which) == 1 else f"{generator}-{FLAGS.export_stats}"
+            reference.save_ttur_stats(path, *evaluator.generated_stats, count=evaluator.num,
+                                      extractor=evaluator.extractor.name)
         if FLAGS.store:
-            runs.record_evaluation(restored.vdir, restored.step, scalars, restored.path)
+            runs.record_evaluation(restored.vdir, restored.step, scalars, restored.path, about)
         if FLAGS.json:
             print(json.dumps({"checkpoint": restored.label, "step": restored.step, "generator": generator, **scalars,
-                              **result.extras, **({"real_test": real} if real else {})}))
+                              **result.extras, **({"real_test": real} if real else {}), "about": about}))
             continue
         print(f"{hp.run_name} {restored.label} (step {restored.step}), {generator} generator, "
-              f"{evaluator.num} samples:")
+              f"{evaluator.num:,} samples:")
+        if evaluator.extractor is not None:
+            print(f"  features: {evaluator.extractor.name} ({_comparability(evaluator.extractor.label)})")
+        width = max([10, *(len(name) for name in scalars)])
         for name, value in scalars.items():
-            print(f"  {name:<10} {value:.6g}")
+            print(f"  {name:<{width}} {value:.6g}")
         for name, value in result.extras.items():
-            print(f"  {name:<10} {value}")
+            print(f"  {name:<{width}} {value}")
+        if FLAGS.export_stats:
+            print(f"generated-image statistics written to {path}")
     if real and not FLAGS.json:
         shown = ", ".join(f"{k} {real[k]:.4g}" for k in ("cfid", "classes", "confident"))
         print(f"the real test split ({real['images']} images) scores {shown} with this classifier "

@@ -1,21 +1,28 @@
-"""Feature extractors for FID and KID: InceptionV3 pool features, or a small random network.
+"""Feature extractors for FID, KID and IS, in one registry (``EXTRACTORS``).
 
 Every extractor maps uint8 images [N, H, W, C] (C = 1 or 3, values 0..255) to float64
 features [N, D] and has a ``name`` that identifies the features (it keys the cached
-reference statistics, so two extractors with one name must give the same features).
+reference statistics, so two extractors with one name must give the same features), a
+``label`` (the registry name, part of every stored metric's name) and ``comparable``
+(whether its numbers can be set beside published ones). Extractors with
+``has_probabilities`` also give class probabilities (``features_and_probabilities``) for
+the Inception Score.
 
-* ``InceptionFeatures``: the standard FID/KID network (Szegedy et al. 2015,
-  https://arxiv.org/abs/1512.00567): ``keras.applications.InceptionV3`` without its top,
+* ``inception2015`` (the default): the Inception graph of 2015-12-05 that TTUR's FID code,
+  improved-gan's Inception Score and TF-GAN use; see ``wgan.metrics.inception2015``.
+  Comparable with papers.
+* ``keras_inception``: ``keras.applications.InceptionV3`` without its top,
   global-average pooled, D = 2048. Images are resized to 299 x 299 (bilinear) and scaled by
   its ``preprocess_input``; grey images are tiled to 3 channels. The ImageNet weights are
   downloaded by Keras on first use (cached in ~/.keras/models) unless a local weights file
-  is given. Note: these are Keras' weights, not the TF1 graph of the original FID code, so
-  values are close to but not identical with published FIDs.
-* ``RandomFeatures``: a small convolutional network with fixed random weights (seeded).
-  Nothing is downloaded; it is for tests and quick smoke checks, and its distances are
-  comparable only with themselves.
+  is given. These are other weights and another preprocessing than the 2015 graph's:
+  **not comparable with papers**, only with other ``keras_inception`` numbers.
+* ``random``: a small convolutional network with fixed random weights (seeded). Nothing is
+  downloaded; it is for tests and quick smoke checks, and its distances are comparable only
+  with themselves.
 """
 
+import dataclasses
 import hashlib
 import os
 
@@ -61,9 +68,13 @@ def cached_imagenet_weights():
 
 
 class InceptionFeatures:
-    """InceptionV3 pool features [N, 2048]; ``weights`` is ``"imagenet"`` or a local .h5/.weights file."""
+    """Keras InceptionV3 pool features [N, 2048] (``keras_inception``); ``weights`` is ``"imagenet"`` or a
+    local .h5/.weights file."""
 
     dim = 2048
+    label = "keras_inception"
+    comparable = False
+    has_probabilities = False
 
     def __init__(self, weights="imagenet", batch_size=50):
         import keras
@@ -72,9 +83,9 @@ class InceptionFeatures:
             if not os.path.isfile(weights):
                 raise ConfigError(f"--inception_weights {weights} does not exist (give the InceptionV3 no-top "
                                   f"weights file, {INCEPTION_NOTOP_FILE})")
-            self.name = f"inception_v3-{file_digest(weights)}"
+            self.name = f"{self.label}-{file_digest(weights)}"
         else:
-            self.name = "inception_v3"
+            self.name = self.label
         try:
             self.model = keras.applications.InceptionV3(
                 include_top=False, pooling="avg", weights=weights,
@@ -98,6 +109,10 @@ class InceptionFeatures:
 
 class RandomFeatures:
     """Pooled features [N, ``dim``] of a small conv net with fixed random weights (``seed``)."""
+
+    label = "random"
+    comparable = False
+    has_probabilities = False
 
     def __init__(self, seed=0, dim=64, batch_size=256):
         import keras
@@ -123,15 +138,67 @@ class RandomFeatures:
         return _batched(forward, images, self.batch_size)
 
 
-def make_extractor(name, inception_weights=None):
-    """``inception`` (weights: a local file, else ImageNet via Keras) or ``random`` (tests, offline checks)."""
-    if name == "inception":
-        return InceptionFeatures(inception_weights or "imagenet")
-    if name == "random":
-        return RandomFeatures()
-    raise ConfigError(f"unknown feature extractor {name!r}; choose inception or random")
+@dataclasses.dataclass(frozen=True)
+class ExtractorEntry:
+    """A registered extractor: ``build(inception_weights, inception_graph, download)`` makes it."""
+
+    build: object
+    comparable: bool
+    has_probabilities: bool
+    description: str
+
+
+def _inception2015(inception_weights, inception_graph, download):
+    from wgan.metrics.inception2015 import Inception2015  # imports this module's file_digest
+
+    return Inception2015(inception_graph, download)
+
+
+EXTRACTORS = {
+    "inception2015": ExtractorEntry(
+        _inception2015, True, True,
+        "the Inception graph of 2015-12-05 (TTUR, improved-gan, TF-GAN): comparable with published FID, KID, IS"),
+    "keras_inception": ExtractorEntry(
+        lambda weights, graph, download: InceptionFeatures(weights or "imagenet"), False, False,
+        "Keras' ImageNet InceptionV3 (other weights and preprocessing): not comparable with papers"),
+    "random": ExtractorEntry(
+        lambda weights, graph, download: RandomFeatures(), False, False,
+        "a small seeded random network (tests, offline smoke checks): comparable only with itself"),
+}
+DEFAULT_EXTRACTOR = "inception2015"
+
+
+def extractor_entry(name):
+    """The registry entry of ``name``; ConfigError listing the valid names otherwise."""
+    if name not in EXTRACTORS:
+        raise ConfigError(f"unknown feature extractor {name!r}; choose {', '.join(EXTRACTORS)}")
+    return EXTRACTORS[name]
+
+
+def make_extractor(name, inception_weights=None, inception_graph=None, download=True):
+    """Build the registered extractor ``name``.
+
+    ``inception_weights``: a local Keras no-top weights file (keras_inception; else ImageNet
+    via Keras); ``inception_graph``: the 2015 graph's .pb or .tgz (inception2015; else
+    $WGAN_INCEPTION_GRAPH or the cache); ``download``: may inception2015 try a download.
+    """
+    return extractor_entry(name).build(inception_weights, inception_graph, download)
+
+
+def configured_extractor():
+    """The extractor training may use without a download, as (name, kwargs), or None.
+
+    The 2015 graph when it is found locally (``$WGAN_INCEPTION_GRAPH`` or the cache), else
+    Keras' InceptionV3 when its weights are (``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache).
+    """
+    from wgan.metrics import inception2015
+
+    if inception2015.locate_graph():
+        return "inception2015", {"download": False}
+    weights = configured_inception_weights()
+    return ("keras_inception", {"inception_weights": weights}) if weights else None
 
 
 def configured_inception_weights():
-    """The weights training may use without a download: $WGAN_INCEPTION_WEIGHTS, else Keras' cache; or None."""
+    """The Keras weights training may use without a download: $WGAN_INCEPTION_WEIGHTS, else Keras' cache; or None."""
     return os.environ.get(WEIGHTS_ENV) or cached_imagenet_weights()

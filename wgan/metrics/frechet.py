@@ -30,6 +30,38 @@ def gaussian_stats(features):
     return features.mean(axis=0), np.cov(features, rowvar=False).reshape(features.shape[1], features.shape[1])
 
 
+class MomentAccumulator:
+    """``gaussian_stats`` over features fed in batches [B, D], holding O(D^2) memory instead of [N, D].
+
+    Sums are taken around the first batch's mean, so the covariance does not lose digits to
+    cancellation when the features' mean is large against their spread (float64 throughout).
+    """
+
+    def __init__(self):
+        self.count, self.shift, self.sum, self.outer = 0, None, None, None
+
+    def add(self, features):
+        features = np.asarray(features, np.float64)
+        if features.ndim != 2 or len(features) == 0:
+            raise ValueError(f"need a batch of features [B >= 1, D], got {features.shape}")
+        if self.shift is None:
+            self.shift = features.mean(axis=0)
+            self.sum = np.zeros_like(self.shift)
+            self.outer = np.zeros((len(self.shift), len(self.shift)))
+        centred = features - self.shift
+        self.count += len(features)
+        self.sum += centred.sum(axis=0)
+        self.outer += centred.T @ centred
+
+    def result(self):
+        """(mean [D], unbiased covariance [D, D]) of everything added (at least 2 rows)."""
+        if self.count < 2:
+            raise ValueError(f"need at least 2 feature rows, got {self.count}")
+        mean = self.sum / self.count
+        covariance = (self.outer - self.count * np.outer(mean, mean)) / (self.count - 1)
+        return self.shift + mean, (covariance + covariance.T) / 2
+
+
 def _check_psd_eigenvalues(values, what):
     """Clip rounding-level negative eigenvalues to 0; refuse clearly negative ones."""
     scale = max(float(np.max(np.abs(values))), 1e-300)
