@@ -93,14 +93,15 @@ def test_metric_choice_per_data():
     assert evaluation.default_metrics(digits, extractor_configured=False) == ("cfid", "classes", "confident")
     cifar = config.resolve("wgan-gp", "cifar10")
     assert evaluation.default_metrics(cifar, extractor_configured=False) == ()
-    assert evaluation.default_metrics(cifar, extractor_configured=True) == ("fid", "kid")
+    assert evaluation.default_metrics(cifar, extractor_configured=True) == ("fid", "kid", "is")
+    assert evaluation.default_metrics(cifar, True, "keras_inception") == ("fid", "kid")
     assert evaluation.parse_metrics("kid, fid,kid", digits) == ("kid", "fid")
     with pytest.raises(ConfigError, match="modes cannot be computed for digits; choose from cfid"):
         evaluation.parse_metrics("modes", digits)
 
 
 def test_image_data_without_an_extractor_skips_evaluation_with_a_log_line(monkeypatch, caplog):
-    monkeypatch.setattr(extractors, "configured_inception_weights", lambda: None)
+    monkeypatch.setattr(extractors, "configured_extractor", lambda: None)
     hp = config.resolve("wgan-gp", "cifar10", overrides=[("eval_every", 5)])
     with caplog.at_level("INFO"):
         assert evaluation.for_training(hp, "/nonexistent") is None
@@ -114,9 +115,11 @@ def test_fid_and_kid_of_generated_digits_with_random_features(digits_root):
     generator = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(256, activation="tanh"),
                                      tf.keras.layers.Reshape((16, 16, 1))])
     result = evaluator(generator)
-    assert set(result.scalars) == {"fid", "kid", "kid_std", "classes"}
-    assert result.scalars["fid"] > 1.0 and result.scalars["kid"] > 0
-    assert glob.glob(os.path.join(digits_folder(digits_root), "fid_stats_random_conv64-s0.npz"))
+    assert set(result.scalars) == {"fid_random_n200_r1797", "kid_random_n200_r1797", "kid_std_random_n200_r1797",
+                                   "classes"}
+    assert result.scalars["fid_random_n200_r1797"] > 1.0 and result.scalars["kid_random_n200_r1797"] > 0
+    assert result.about["fid_random_n200_r1797"]["comparable"] is False and result.about["classes"]["n_fake"] == 200
+    assert glob.glob(os.path.join(digits_folder(digits_root), "fid_stats_random_conv64-s0_n1797.npz"))
 
 
 # ----- during training ---------------------------------------------------------------------

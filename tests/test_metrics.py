@@ -193,7 +193,7 @@ def test_inception_input_is_299_rgb_scaled_to_unit_range(monkeypatch):
     images[:, :8] = 255
     extractor = extractors.InceptionFeatures()
     features = extractor(images)
-    assert seen["weights"] == "imagenet" and extractor.name == "inception_v3"
+    assert seen["weights"] == "imagenet" and extractor.name == "keras_inception" and not extractor.comparable
     np.testing.assert_allclose(features, [[-1, -1, -1, 1, 1, 1]] * 3, atol=1e-6)
 
 
@@ -227,7 +227,7 @@ def test_reference_stats_are_cached_beside_the_records(mnist_records, monkeypatc
     original = extractors.RandomFeatures.__call__
     monkeypatch.setattr(extractors.RandomFeatures, "__call__", lambda self, x: calls.append(len(x)) or original(self, x))
     first = reference.reference_stats(mnist_records, extractor)
-    path = os.path.join(mnist_records, f"fid_stats_{extractor.name}.npz")
+    path = os.path.join(mnist_records, f"fid_stats_{extractor.name}_n300.npz")
     assert os.path.isfile(path) and calls == [300]
     again = reference.reference_stats(mnist_records, extractor)
     assert calls == [300]  # served from the cache

@@ -114,18 +114,19 @@ def parse_metrics(text, hp, extractor=extractors.DEFAULT_EXTRACTOR):
     valid = available_metrics(hp, extractor)
     wrong = [n for n in names if n not in valid]
     if wrong or not names:
-        also = (f" (is needs class probabilities: --extractor inception2015)"
-                if "is" in wrong and not hp.data.is_toy else "")
+        features = not hp.data.is_toy and any(n in FEATURE_METRICS for n in wrong)
+        also = " (is needs class probabilities: --extractor inception2015)" if features and "is" in wrong else ""
         raise ConfigError(f"--metrics {text!r}: {', '.join(wrong) or 'nothing'} cannot be computed for "
-                          f"{hp.data.name} with {extractor}; choose from {', '.join(valid)}{also}")
+                          f"{hp.data.name}{f' with {extractor}' if features else ''}; choose from "
+                          f"{', '.join(valid)}{also}")
     return names
 
 
 @dataclasses.dataclass
 class Evaluation:
     """``scalars``: {name: number} (TensorBoard, snapshots, --list); ``extras``: lists (histograms, counts);
-    ``about``: {name: what it was computed with} (``metric``, ``extractor``, ``comparable``, ``n_fake``,
-    ``n_real``)."""
+    ``about``: {name: what it was computed with} (``metric``, ``extractor``, ``features`` (the
+    extractor's full name, with the digest of its weights file), ``comparable``, ``n_fake``, ``n_real``)."""
 
     scalars: dict
     extras: dict
@@ -252,8 +253,8 @@ class Evaluator:
         def put(metric, value, n_real, spread=None):
             name = series_name(metric, label, self.num, n_real)
             scalars[name] = value
-            about[name] = {"metric": metric, "extractor": label, "comparable": comparable, "n_fake": self.num,
-                           "n_real": n_real}
+            about[name] = {"metric": metric, "extractor": label, "features": self.extractor.name,
+                           "comparable": comparable, "n_fake": self.num, "n_real": n_real}
             if metric == "fid" and self.imported is not None:
                 about[name]["reference"] = self.reference_stats
             if spread is not None:

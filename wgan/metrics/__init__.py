@@ -2,7 +2,10 @@
 
 * ``frechet``: FID math (Fréchet distance of Gaussians, careful matrix square root);
 * ``kid``: Kernel Inception Distance (unbiased MMD^2, cubic kernel, over subsets);
-* ``extractors``: InceptionV3 pool features, or a small random network for tests;
+* ``inception_score``: the Inception Score (Salimans et al. 2016, improved-gan's arithmetic);
+* ``extractors``: the registry of feature extractors: ``inception2015`` (the 2015 graph of
+  ``inception2015``, comparable with papers), ``keras_inception``, ``random`` (tests);
+* ``inception2015``: finding, loading and running the 2015 Inception graph;
 * ``reference``: real images of a records folder and their cached feature statistics;
 * ``classifier``: a small digit classifier for digits/mnist (classifier FID, class
   histogram, confident share);
