@@ -11,6 +11,7 @@ computes (or loads from the cache) the records' statistics alone and, with
 """
 
 import json
+import os
 
 from absl import flags
 
@@ -109,7 +110,8 @@ def main(argv):
         scalars = {prefix + k: v for k, v in result.scalars.items()}
         about = {prefix + k: v for k, v in result.about.items()}
         if FLAGS.export_stats:
-            path = FLAGS.export_stats if len(which) == 1 else f"{generator}-{FLAGS.export_stats}"
+            folder, base = os.path.split(FLAGS.export_stats)
+            path = FLAGS.export_stats if len(which) == 1 else os.path.join(folder, f"{generator}-{base}")
             reference.save_ttur_stats(path, *evaluator.generated_stats, count=evaluator.num,
                                       extractor=evaluator.extractor.name)
         if FLAGS.store:
