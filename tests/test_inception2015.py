@@ -286,16 +286,20 @@ def build_cifar_like(root, seed):
 def test_reference_statistics_are_cached_per_count_and_keyed_by_the_manifest(extractor, tmp_path, monkeypatch):
     folder = build_cifar_like(str(tmp_path), seed=0)
     calls = []
-    original = inception2015.Inception2015.__call__
-    monkeypatch.setattr(inception2015.Inception2015, "__call__", lambda self, x: calls.append(len(x)) or original(self, x))
+    original = inception2015.Inception2015.features_and_probabilities
+    monkeypatch.setattr(inception2015.Inception2015, "features_and_probabilities",
+                        lambda self, x: calls.append(len(x)) or original(self, x))
     monkeypatch.setattr(reference, "READ_BATCH", 25)  # streams: the images come in three batches
     first = reference.reference_stats(folder, extractor)
     assert calls == [25, 25, 10] and first.count == 60 and first.mu.shape == (2048,)
     path = reference.stats_path(folder, extractor.name, 60)
     assert os.path.basename(path) == f"fid_stats_{extractor.name}_n60.npz" and os.path.isfile(path)
     np.testing.assert_allclose(first.mu, extractor(reference.read_images(folder)).mean(axis=0), rtol=1e-10)
-    del calls[3:]  # that direct call
-    assert reference.reference_stats(folder, extractor).count == 60 and len(calls) == 3  # cached
+    probabilities = extractor.features_and_probabilities(reference.read_images(folder))[1]
+    assert first.inception_score == pytest.approx(inception_score.inception_score(probabilities))
+    del calls[3:]  # those direct calls
+    cached = reference.reference_stats(folder, extractor)
+    assert cached.count == 60 and len(calls) == 3 and cached.inception_score == first.inception_score  # cached
     assert reference.reference_stats(folder, extractor, limit=30).count == 30  # its own file, the first kept
     assert reference.reference_stats(folder, extractor).count == 60 and len(calls) == 5
     # Rebuilt records (other images, other shard digests): the cached statistics are not reused.
@@ -389,7 +393,9 @@ def test_reference_only_reproduces_a_statistics_file_and_a_missing_graph_is_one_
     assert "statistics of 60 real images" in first.stdout and "(comparable with published numbers)" in first.stdout
     again = run_evaluate(*common, "--reference_stats", exported, "--json", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert json.loads(again.stdout.strip().splitlines()[-1])["fid_to_file"] == pytest.approx(0.0, abs=1e-6)
+    printed = json.loads(again.stdout.strip().splitlines()[-1])
+    assert printed["fid_to_file"] == pytest.approx(0.0, abs=1e-6) and printed["count"] == 60
+    assert printed["is_real"] >= 1.0 and "Inception Score of these real images" in first.stdout
 
     # No graph anywhere and no internet (a proxy that refuses): one line, exit 1, nothing left behind.
     offline = dict(env, http_proxy="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")

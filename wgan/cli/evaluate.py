@@ -75,11 +75,16 @@ def reference_only(hp):
     result = {"records": hp.data.name, "extractor": built.name, "count": stats.count}
     if distance is not None:
         result["fid_to_file"] = distance
+    if stats.inception_score is not None:
+        result["is_real"], result["is_real_std"] = stats.inception_score
     if FLAGS.json:
         print(json.dumps(result))
         return
     print(f"{hp.data.name}: statistics of {stats.count:,} real images, extractor {built.name} "
           f"({_comparability(built.label)})")
+    if stats.inception_score is not None:
+        print(f"  Inception Score of these real images: {stats.inception_score[0]:.4g} ± "
+              f"{stats.inception_score[1]:.2g} (10 splits)")
     if distance is not None:
         print(f"  FID between them and {FLAGS.reference_stats}: {distance:.6g}")
     if FLAGS.export_stats:

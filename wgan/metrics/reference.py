@@ -26,12 +26,14 @@ from wgan.data import manifest as manifest_io
 from wgan.data import records
 from wgan.errors import DataError
 from wgan.metrics.frechet import MomentAccumulator
+from wgan.metrics.inception_score import SPLITS, ScoreAccumulator
 
 READ_BATCH = 512
 # Real features kept for KID: its subsets use at most 1,000 rows, two subsets' worth leaves choice.
 KID_FEATURES = 2000
 
-Reference = collections.namedtuple("Reference", "mu sigma count features")
+# inception_score: (mean, std) of the real images, for extractors with class probabilities (else None).
+Reference = collections.namedtuple("Reference", "mu sigma count features inception_score", defaults=(None,))
 
 
 def _batches(folder, limit, with_labels, batch_size=None):
@@ -84,11 +86,13 @@ def save_stats(path, **values):
 
 
 def reference_stats(folder, extractor, limit=None):
-    """``Reference(mu [D], sigma [D, D], count, features [<= KID_FEATURES, D])`` of ``extractor``
-    features over the folder's first ``limit`` (default: all) images.
+    """``Reference(mu [D], sigma [D, D], count, features [<= KID_FEATURES, D], inception_score)`` of
+    ``extractor`` features over the folder's first ``limit`` (default: all) images.
 
+    ``inception_score`` is (mean, std) of the same images when the extractor gives class
+    probabilities (the 2015 graph; the real-data score papers quote), else None.
     Loaded from the cache file when it matches the extractor, the records and the count;
-    otherwise computed (streaming) and cached.
+    otherwise computed (streaming, one pass) and cached.
     """
     count = manifest_io.read_manifest(folder)["count"]
     count = count if limit is None else min(limit, count)
@@ -99,19 +103,28 @@ def reference_stats(folder, extractor, limit=None):
             with np.load(path) as cached:
                 if (str(cached["extractor"]) == extractor.name and int(cached["count"]) == count
                         and str(cached["records"]) == digest):
-                    return Reference(cached["mu"], cached["sigma"], count, cached["features"].astype(np.float64))
+                    score = (float(cached["is_mean"]), float(cached["is_std"])) if "is_mean" in cached.files else None
+                    return Reference(cached["mu"], cached["sigma"], count, cached["features"].astype(np.float64),
+                                     score)
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
             pass  # unreadable or from an older layout: recompute and replace it
     moments, kept = MomentAccumulator(), []
+    scores = ScoreAccumulator(count) if getattr(extractor, "has_probabilities", False) and count >= SPLITS else None
     for images in iter_images(folder, count):
-        features = extractor(images)
+        if scores is not None:
+            features, probabilities = extractor.features_and_probabilities(images)
+            scores.add(probabilities)
+        else:
+            features = extractor(images)
         moments.add(features)
         if sum(len(k) for k in kept) < KID_FEATURES:
             kept.append(features[:KID_FEATURES - sum(len(k) for k in kept)].astype(np.float32))
     mu, sigma = moments.result()
     kept = np.concatenate(kept)
-    save_stats(path, mu=mu, sigma=sigma, count=count, features=kept, extractor=extractor.name, records=digest)
-    return Reference(mu, sigma, count, kept.astype(np.float64))
+    score = scores.result() if scores is not None else None
+    extra = {"is_mean": score[0], "is_std": score[1]} if score else {}
+    save_stats(path, mu=mu, sigma=sigma, count=count, features=kept, extractor=extractor.name, records=digest, **extra)
+    return Reference(mu, sigma, count, kept.astype(np.float64), score)
 
 
 def save_ttur_stats(path, mu, sigma, **metadata):
