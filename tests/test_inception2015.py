@@ -375,6 +375,17 @@ def test_final_evaluations_default_to_50k_images_against_all_records(graph_file,
     assert seen["num"] == 1000
 
 
+def test_training_uses_the_graph_only_when_it_is_here(graph_file, tmp_path, monkeypatch, no_graph_anywhere):
+    build_cifar_like(str(tmp_path), seed=0)
+    hp = config.from_dict({**tiny_image_hp().to_dict(), "eval_every": 5})
+    monkeypatch.setattr(extractors, "configured_inception_weights", lambda: None)
+    assert evaluation.for_training(hp, str(tmp_path)) is None  # no graph, no Keras weights: nothing downloads
+    monkeypatch.setenv(inception2015.GRAPH_ENV, graph_file[0])
+    evaluator = evaluation.for_training(hp, str(tmp_path))
+    assert evaluator.metrics == ("fid", "kid", "is") and evaluator.num == 1000
+    assert evaluator.extractor.label == "inception2015" and evaluator.reference.count == 60
+
+
 # ----- the command line ---------------------------------------------------------------------
 def run_evaluate(*args, env, cwd):
     return subprocess.run([sys.executable, os.path.join(REPO, "bin", "evaluate.py"), *args], capture_output=True,

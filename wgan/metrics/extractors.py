@@ -193,8 +193,9 @@ def configured_extractor():
     """
     from wgan.metrics import inception2015
 
-    if inception2015.locate_graph():
-        return "inception2015", {"download": False}
+    graph = inception2015.locate_graph()
+    if graph:
+        return "inception2015", {"inception_graph": graph, "download": False}
     weights = configured_inception_weights()
     return ("keras_inception", {"inception_weights": weights}) if weights else None
 
