@@ -28,11 +28,24 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POOL_GRID = 13  # 299 = 13 * 23
 
 
+BN_EPSILON = 0.001
+
+
 def fake_graph(path, seed=0):
-    """Write a synthetic Inception GraphDef to ``path``; returns its weights (w1 [3, 2048], w2 [2048, 1008])."""
+    """Write a synthetic Inception GraphDef to ``path``.
+
+    Returns (graph_def, weights): weights has w1 [3, 2048], the batch norm's mean, variance,
+    beta, gamma [2048] and w2 [2048, 1008]. Like the real file, the 1x1 convolution is
+    followed by a ``BatchNormWithGlobalNormalization`` node (an op TensorFlow refuses from
+    GraphDef version 9 on) and the GraphDef's producer version is old (8).
+    """
     rng = np.random.default_rng(seed)
-    w1 = rng.standard_normal((3, 2048)).astype(np.float32)
-    w2 = (rng.standard_normal((2048, 1008)) * 0.05).astype(np.float32)
+    weights = {"w1": rng.standard_normal((3, 2048)).astype(np.float32),
+               "mean": (rng.standard_normal(2048) * 0.1).astype(np.float32),
+               "variance": rng.uniform(0.5, 2.0, 2048).astype(np.float32),
+               "beta": (rng.standard_normal(2048) * 0.1).astype(np.float32),
+               "gamma": rng.uniform(0.5, 1.5, 2048).astype(np.float32),
+               "w2": (rng.standard_normal((2048, 1008)) * 0.05).astype(np.float32)}
     graph = tf.Graph()
     with graph.as_default():
         contents = tf.compat.v1.placeholder(tf.string, [], name="DecodeJpeg/contents")
@@ -43,24 +56,46 @@ def fake_graph(path, seed=0):
         normalized = tf.multiply(tf.subtract(resized, tf.constant(128.0, name="Sub/y"), name="Sub"),
                                  tf.constant(1 / 128, name="Mul/y"), name="Mul")
         pooled = tf.nn.avg_pool2d(normalized, 299 // POOL_GRID, 299 // POOL_GRID, "VALID")  # [1, 13, 13, 3]
-        hidden = tf.nn.relu(tf.nn.conv2d(pooled, tf.constant(w1[None, None]), 1, "VALID"))
+        conv = tf.nn.conv2d(pooled, tf.constant(weights["w1"][None, None]), 1, "VALID", name="conv/Conv2D")
+        for key in ("mean", "variance", "beta", "gamma"):
+            tf.constant(weights[key], name=f"conv/batchnorm/{key}")
+        normed = tf.identity(conv, name="conv/batchnorm")  # becomes the old batch-norm op below
+        hidden = tf.nn.relu(normed, name="conv")
         pool3 = tf.nn.avg_pool2d(hidden, POOL_GRID, 1, "VALID", name="pool_3")
         flat = tf.reshape(pool3, [1, 2048], name="pool_3/_reshape")
-        logits = tf.nn.bias_add(tf.matmul(flat, tf.constant(w2, name="softmax/weights"), name="softmax/logits/MatMul"),
+        logits = tf.nn.bias_add(tf.matmul(flat, tf.constant(weights["w2"], name="softmax/weights"),
+                                          name="softmax/logits/MatMul"),
                                 tf.constant(np.full(1008, 3.0, np.float32), name="softmax/biases"),
                                 name="softmax/logits")
         tf.nn.softmax(logits, name="softmax")
     assert pool3.shape == (1, 1, 1, 2048) and expanded.shape.as_list() == [1, None, None, 3]
+    graph_def = graph.as_graph_def()
+    node = next(n for n in graph_def.node if n.name == "conv/batchnorm")
+    node.op = inception2015.OLD_BATCH_NORM
+    del node.input[:]
+    node.input.extend(["conv/Conv2D"] + [f"conv/batchnorm/{k}" for k in ("mean", "variance", "beta", "gamma")])
+    node.attr["variance_epsilon"].f = BN_EPSILON
+    node.attr["scale_after_normalization"].b = True
+    graph_def.versions.producer = 8
     with open(path, "wb") as handle:
-        handle.write(graph.as_graph_def().SerializeToString())
-    return graph, w1, w2
+        handle.write(graph_def.SerializeToString())
+    return graph_def, weights
+
+
+def run_in_session(graph_def, tensor, feeds):
+    """The reference way: the original GraphDef (old op and all) imported into a TF1 graph and run in a session."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph) as session:
+        return session.run(tensor, feeds)
 
 
 @pytest.fixture(scope="module")
 def graph_file(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("graph") / inception2015.GRAPH_FILE)
-    graph, w1, w2 = fake_graph(path)
-    return path, graph, w1, w2
+    graph_def, weights = fake_graph(path)
+    return path, graph_def, weights
 
 
 @pytest.fixture
@@ -151,12 +186,14 @@ def test_extractor_name_carries_the_graph_digest(extractor, graph_file, tmp_path
 
 
 # ----- features: the graph's own preprocessing, batching, shapes ----------------------------
-def test_features_follow_the_graphs_resize_and_normalization(extractor, graph_file):
-    """A constant image v stays v through the resize; the graph maps it to relu(((v - 128) / 128) 1 @ w1)."""
-    w1 = graph_file[2]
+def test_features_follow_the_graphs_resize_normalization_and_batch_norm(extractor, graph_file):
+    """A constant image v stays v through the resize; the graph maps it to relu(bn(((v - 128) / 128) 1 @ w1))."""
+    w = graph_file[2]
     values = np.array([0, 64, 128, 200, 255])
     constant = np.broadcast_to(values[:, None, None, None], (5, 8, 8, 3)).astype(np.uint8)
-    expected = np.maximum(((values - 128) / 128)[:, None] * w1.sum(axis=0)[None], 0)
+    conv = ((values - 128) / 128)[:, None] * w["w1"].sum(axis=0)[None]
+    normed = (conv - w["mean"]) / np.sqrt(w["variance"] + BN_EPSILON) * w["gamma"] + w["beta"]
+    expected = np.maximum(normed, 0)
     features = extractor(constant)
     assert features.shape == (5, 2048) and features.dtype == np.float64
     np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-4)
@@ -164,14 +201,31 @@ def test_features_follow_the_graphs_resize_and_normalization(extractor, graph_fi
     np.testing.assert_allclose(extractor(np.full((1, 40, 40, 3), 200, np.uint8)), expected[3:4], rtol=1e-4, atol=1e-4)
 
 
+def test_the_old_batch_norm_op_fails_in_a_tf2_function_and_the_rewrite_matches_the_session(graph_file):
+    graph_def = graph_file[1]
+    assert inception2015.OLD_BATCH_NORM in {n.op for n in graph_def.node}
+
+    def unmodified(images):
+        return tf.compat.v1.import_graph_def(graph_def, input_map={"ExpandDims:0": images},
+                                             return_elements=["pool_3:0"], name="x")[0]
+
+    function = tf.compat.v1.wrap_function(unmodified, [tf.TensorSpec([None, None, None, 3], tf.float32)])
+    batch = images(2, side=12).astype(np.float32)
+    with pytest.raises(tf.errors.UnimplementedError, match="BatchNormWithGlobalNormalization is not available"):
+        function(tf.constant(batch))  # why the rewrite exists
+    rewritten = inception2015.replace_old_batch_norm(graph_def)
+    assert inception2015.OLD_BATCH_NORM not in {n.op for n in rewritten.node}
+    assert {n.name for n in graph_def.node} <= {n.name for n in rewritten.node}  # every name still there
+    reference_pool = run_in_session(graph_def, "pool_3:0", {"ExpandDims:0": batch[:1]})
+    ours = inception2015.wrap_graph(graph_def)(tf.constant(batch[:1]))[0].numpy()
+    np.testing.assert_allclose(ours, reference_pool.reshape(1, -1), rtol=1e-6, atol=1e-6)
+
+
 def test_batched_features_equal_the_reference_fed_one_image_at_a_time(extractor, graph_file):
     """improved-gan runs ``ExpandDims:0`` with one image per call; batches of 3 over 7 images must agree."""
-    graph = graph_file[1]
     batch = images(7, side=20)
-    with tf.compat.v1.Session(graph=graph) as session:
-        pool = graph.get_tensor_by_name("pool_3:0")
-        expected = np.concatenate([session.run(pool, {"ExpandDims:0": batch[i:i + 1].astype(np.float32)}).reshape(1, -1)
-                                   for i in range(len(batch))])
+    expected = np.concatenate([run_in_session(graph_file[1], "pool_3:0", {"ExpandDims:0": batch[i:i + 1].astype(
+        np.float32)}).reshape(1, -1) for i in range(len(batch))])
     np.testing.assert_allclose(extractor(batch), expected, rtol=1e-5, atol=1e-5)
     assert extractor(batch[:0]).shape == (0, 2048)
 
@@ -184,7 +238,7 @@ def test_grey_images_are_tiled_and_floats_refused(extractor):
 
 
 def test_softmax_is_improved_gans_pool3_times_weights_without_bias(extractor, graph_file):
-    w2 = graph_file[3]
+    w2 = graph_file[2]["w2"]
     features, probabilities = extractor.features_and_probabilities(images(5))
     assert probabilities.shape == (5, 1008)
     logits = features @ w2.astype(np.float64)

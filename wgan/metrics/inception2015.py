@@ -18,6 +18,14 @@ Every step follows a named reference, so the numbers can be set beside papers' n
   images are only cast to float32 (grey images tiled to 3 channels, as pytorch-fid does).
   TF-GAN's ``classifier_metrics`` instead resizes itself and feeds ``Mul:0``; that is not
   what TTUR's published statistics were computed with, so it is not followed here.
+* **Old batch norm.** The graph's convolutions are followed by ``BatchNormWithGlobalNormalization``
+  nodes, an op removed from GraphDef version 9 on. A TF1 session runs them because the
+  imported graph keeps its own old version; a TF2 function has the current version and
+  refuses them (tensorflow/tensorflow#2164 tracks the deprecation for this very graph).
+  ``replace_old_batch_norm`` rewrites each one, before import, into the ops of its kernel
+  in the kernel's order, ``(t - mean) * (rsqrt(variance + epsilon) * gamma) + beta`` (without
+  ``* gamma`` when ``scale_after_normalization`` is false), under the same node name. The
+  tests check the rewritten graph against the original one run in a TF1 session.
 * **Batch dimension.** The graph was frozen with batch 1 (``ExpandDims`` adds it). TTUR and
   improved-gan import it and then overwrite the static shape of every tensor whose first
   dimension is 1 with ``None``. Here ``input_map`` replaces ``ExpandDims:0`` by a
@@ -166,9 +174,48 @@ def read_graph_def(path):
     return graph_def
 
 
+OLD_BATCH_NORM = "BatchNormWithGlobalNormalization"
+
+
+def replace_old_batch_norm(graph_def):
+    """A copy of ``graph_def`` whose ``BatchNormWithGlobalNormalization`` nodes are spelled in current ops.
+
+    Inputs of the old op: t, mean, variance, beta, gamma; attributes ``variance_epsilon`` and
+    ``scale_after_normalization``. The replacement keeps the node's name (its consumers are
+    unchanged) and follows the kernel: ``(t - mean) * (rsqrt(variance + epsilon) [* gamma]) + beta``.
+    """
+    rewritten = tf.compat.v1.GraphDef()
+    rewritten.versions.CopyFrom(graph_def.versions)
+    rewritten.library.CopyFrom(graph_def.library)
+    for node in graph_def.node:
+        if node.op != OLD_BATCH_NORM:
+            rewritten.node.add().CopyFrom(node)
+            continue
+        t, mean, variance, beta, gamma = node.input[:5]
+        dtype = node.attr["T"].type
+        name = node.name
+
+        def add(op, suffix, inputs):
+            new = rewritten.node.add(name=f"{name}/{suffix}" if suffix else name, op=op)
+            new.input.extend(inputs)
+            new.attr["T"].type = dtype
+            return new.name
+
+        epsilon = rewritten.node.add(name=f"{name}/variance_epsilon", op="Const")
+        epsilon.attr["dtype"].type = dtype
+        epsilon.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(node.attr["variance_epsilon"].f,
+                                                                   tf.dtypes.as_dtype(dtype)))
+        scale = add("Rsqrt", "rsqrt", [add("AddV2", "add_epsilon", [variance, epsilon.name])])
+        if node.attr["scale_after_normalization"].b:
+            scale = add("Mul", "scale", [scale, gamma])
+        add("AddV2", "", [add("Mul", "scaled", [add("Sub", "centred", [t, mean]), scale]), beta])
+    return rewritten
+
+
 def wrap_graph(graph_def):
     """The graph as a TF2 function: float32 images [N, H, W, 3] in 0..255 ->
     (pool features float32 [N, 2048], softmax float32 [N, 1008], rows summing to 1)."""
+    graph_def = replace_old_batch_norm(graph_def)
 
     def imported(images):
         pool, = tf.compat.v1.import_graph_def(graph_def, input_map={INPUT_TENSOR: images},
