@@ -69,7 +69,9 @@ def fake_graph(path, seed=0):
                                 name="softmax/logits")
         tf.nn.softmax(logits, name="softmax")
     assert pool3.shape == (1, 1, 1, 2048) and expanded.shape.as_list() == [1, None, None, 3]
-    graph_def = graph.as_graph_def()
+    graph_def = graph.as_graph_def(add_shapes=True)  # shape hints with the frozen batch of 1, as frozen graphs have
+    pool_hint = next(n for n in graph_def.node if n.name == "pool_3").attr["_output_shapes"].list.shape[0]
+    assert [d.size for d in pool_hint.dim] == [1, 1, 1, 2048]
     node = next(n for n in graph_def.node if n.name == "conv/batchnorm")
     node.op = inception2015.OLD_BATCH_NORM
     del node.input[:]
