@@ -386,9 +386,12 @@ def test_evaluator_streams_and_names_every_number_by_extractor_and_counts(graph_
                                    "kid_std_inception2015_n40_r60", "is_inception2015_n40", "is_std_inception2015_n40"}
     assert result.about["fid_inception2015_n40_r60"] == {"metric": "fid", "extractor": "inception2015",
                                                          "features": evaluator.extractor.name,
-                                                         "comparable": True, "n_fake": 40, "n_real": 60}
+                                                         "comparable": True, "n_fake": 40, "n_real": 60,
+                                                         "reference_split": "train"}
     assert evaluation.base_metric("kid_std_inception2015_n40_r60") == "kid_std"
     assert evaluation.base_metric("fid_keras_inception_n50k_r10k") == "fid"
+    assert evaluation.base_metric("fid_inception2015_n10k_rtest10k") == "fid"
+    assert evaluation.series_name("fid", "inception2015", 10000, 10000, "test") == "fid_inception2015_n10k_rtest10k"
     # The streamed statistics equal those of all 40 images at once (an FID of 2048-d features costs seconds).
     samples = data.float_to_uint8(evaluator.samples(generator))
     features, probabilities = evaluator.extractor.features_and_probabilities(samples)
@@ -423,7 +426,7 @@ def test_final_evaluations_default_to_50k_images_against_all_records(graph_file,
     build_cifar_like(str(tmp_path), seed=0)
     seen = {}
     monkeypatch.setattr(evaluation, "Evaluator", lambda hp, metrics, num, seed, folder, extractor, reference_images,
-                        reference_stats: seen.update(metrics=metrics, num=num, reference=reference_images))
+                        *rest: seen.update(metrics=metrics, num=num, reference=reference_images))
     monkeypatch.setenv(inception2015.GRAPH_ENV, graph_file[0])
     evaluation.make_evaluator(tiny_image_hp(), str(tmp_path), reference_images=None, final=True)
     assert seen == {"metrics": ("fid", "kid", "is"), "num": 50000, "reference": None}

@@ -66,21 +66,22 @@ ALL_METRICS = TOY_METRICS + CLASSIFIER_METRICS + FEATURE_METRICS
 # Which way is better, for tables and plots (by base name; see ``base_metric``).
 HIGHER_IS_BETTER = {"modes": True, "hq": True, "w1": False, "cfid": False, "classes": True, "confident": True,
                     "fid": False, "kid": False, "is": True}
-_SERIES = re.compile(r"^(fid|kid_std|kid|is_std|is)_([a-z0-9_]+?)_n(\d+k?)(?:_r(\d+k?|stats))?$")
+_SERIES = re.compile(r"^(fid|kid_std|kid|is_std|is)_([a-z0-9_]+?)_n(\d+k?)(?:_r(test)?(\d+k?|stats))?$")
 
 
 def _count(n):
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
-def series_name(metric, extractor_label, n_fake, n_real=None):
+def series_name(metric, extractor_label, n_fake, n_real=None, split="train"):
     """``fid_inception2015_n50k_r50k``: metric, extractor, generated count and (when there is one) real count.
 
-    ``n_real`` is a count or ``"stats"`` (an imported statistics file of unknown count).
+    ``n_real`` is a count or ``"stats"`` (an imported statistics file of unknown count); real
+    images of the test split are marked ``rtest`` (``fid_inception2015_n10k_rtest10k``).
     """
     name = f"{metric}_{extractor_label}_n{_count(n_fake)}"
     if n_real is not None:
-        name += f"_r{n_real if isinstance(n_real, str) else _count(n_real)}"
+        name += f"_r{'test' if split == 'test' else ''}{n_real if isinstance(n_real, str) else _count(n_real)}"
     return name
 
 
@@ -156,14 +157,15 @@ class Evaluator:
     """
 
     def __init__(self, hp, metrics, num, seed=0, records_folder=None, extractor=None,
-                 reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None, reference_stats=None):
+                 reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None, reference_stats=None,
+                 reference_split="train"):
         if num < 2:
             raise ConfigError(f"evaluation needs at least 2 samples, got {num}")
         self.hp, self.metrics, self.num, self.seed = hp, tuple(metrics), num, seed
         if "is" in self.metrics and num < 10:
             raise ConfigError(f"the Inception Score needs at least 10 samples (10 splits), got {num}")
         self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
-        self.reference_stats = reference_stats
+        self.reference_stats, self.reference_split = reference_stats, reference_split
         if hp.data.is_toy:
             # Its own stream (seed + 1), so real and generated samples are independent.
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
@@ -251,14 +253,17 @@ class Evaluator:
         scalars, about = {}, {}
 
         def put(metric, value, n_real, spread=None):
-            name = series_name(metric, label, self.num, n_real)
+            split = self.reference_split if n_real != "stats" else "train"
+            name = series_name(metric, label, self.num, n_real, split)
             scalars[name] = value
             about[name] = {"metric": metric, "extractor": label, "features": self.extractor.name,
                            "comparable": comparable, "n_fake": self.num, "n_real": n_real}
+            if n_real is not None and n_real != "stats":
+                about[name]["reference_split"] = split
             if metric == "fid" and self.imported is not None:
                 about[name]["reference"] = self.reference_stats
             if spread is not None:
-                std = series_name(f"{metric}_std", label, self.num, n_real)
+                std = series_name(f"{metric}_std", label, self.num, n_real, split)
                 scalars[std] = spread
                 about[std] = {**about[name], "metric": f"{metric}_std"}
 
@@ -323,7 +328,7 @@ def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=e
     if features is not None and reference_split != "train":
         reference_folder = inputs.records_folder(hp, records_root, split=reference_split)
     return Evaluator(hp, metrics, num, seed, folder, features, reference_images, test_folder, reference_folder,
-                     reference_stats)
+                     reference_stats, reference_split)
 
 
 def reference_statistics(hp, records_root, extractor=extractors.DEFAULT_EXTRACTOR, reference_images=None,
