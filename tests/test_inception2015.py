@@ -330,6 +330,8 @@ def test_ttur_npz_round_trip_and_bad_files(tmp_path):
         reference.load_ttur_stats(str(tmp_path / "broken.npz"))
     with pytest.raises(DataError, match="does not exist"):
         reference.load_ttur_stats(str(tmp_path / "absent.npz"))
+    with pytest.raises(DataError, match="cannot write the statistics file .*no-such-folder"):
+        reference.save_ttur_stats(str(tmp_path / "no-such-folder" / "x.npz"), mu, sigma)
 
 
 # ----- reference statistics cached beside the records, and evaluation ----------------------

@@ -128,8 +128,14 @@ def reference_stats(folder, extractor, limit=None):
 
 
 def save_ttur_stats(path, mu, sigma, **metadata):
-    """Write ``mu`` [D] and ``sigma`` [D, D] (float64) as a TTUR-format ``.npz`` (plus ``metadata`` keys), atomically."""
-    save_stats(path, mu=np.asarray(mu, np.float64), sigma=np.asarray(sigma, np.float64), **metadata)
+    """Write ``mu`` [D] and ``sigma`` [D, D] (float64) as a TTUR-format ``.npz`` (plus ``metadata`` keys), atomically.
+
+    Raises DataError naming the path when it cannot be written (a missing folder, no permission).
+    """
+    try:
+        save_stats(path, mu=np.asarray(mu, np.float64), sigma=np.asarray(sigma, np.float64), **metadata)
+    except OSError as err:
+        raise DataError(f"cannot write the statistics file {path}: {err.strerror or err}") from None
 
 
 def load_ttur_stats(path, dim=None):
