@@ -15,8 +15,9 @@ from typing import Optional
 
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
-from wgan import images, models, runs, training, visualize
+from wgan import checkpoints, images, models, runs, training, visualize
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
 
@@ -60,16 +61,19 @@ def find_checkpoint(root, version_text):
     vdir = runs.version_dir(root, run)
     hp = runs.load_hparams(vdir)
     if snapshot is None:
-        path = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
-        if path is None:
+        # The newest checkpoint that reads back; damaged newer ones are named in a warning.
+        found = checkpoints.newest_readable(vdir)
+        if found is None:
             raise RunError(f"run v{run} in {root} has no checkpoint yet")
-        return Restored(vdir, hp, path, _step_of(path), None)
+        return Restored(vdir, hp, found.prefix, found.step, None)
     snapshots = runs.list_snapshots(vdir)
     if snapshot >= len(snapshots):
         have = (f"its snapshots are 0..{len(snapshots) - 1}" if snapshots else "it has no snapshots yet")
         raise RunError(f"run v{run} has no snapshot {snapshot}; {have} (see --list)")
     record = snapshots[snapshot]
-    return Restored(vdir, hp, os.path.join(vdir, record["path"]), record["step"], snapshot)
+    path = os.path.join(vdir, record["path"])
+    checkpoints.require_readable(path, f"snapshot {run}.{snapshot}")
+    return Restored(vdir, hp, path, record["step"], snapshot)
 
 
 GENERATORS = ("sampling", "raw", "ema")
@@ -161,6 +165,10 @@ def progress_frames(root, run, num, rows, seed):
         raise RunError(f"run v{run} has no snapshots yet; a GIF needs at least one")
     frames = []
     for record in snapshots:
+        reason = checkpoints.problem(os.path.join(vdir, record["path"]))
+        if reason is not None:
+            logging.warning("GIF: skipping snapshot %d.%d (%s): %s", run, record["index"], record["path"], reason)
+            continue
         restored = find_checkpoint(root, f"{run}.{record['index']}")
         if restored.hp.data.is_toy:
             frames.append(toy_frame(restored, num, seed))
@@ -191,19 +199,40 @@ def describe_runs(root):
     lines = []
     for number in versions:
         vdir = runs.version_dir(root, number)
-        latest = tf.train.latest_checkpoint(os.path.join(vdir, training.CKPT_DIR))
-        newest = f"newest checkpoint at step {_step_of(latest)}" if latest else "no checkpoint yet"
+        latest, newest = _newest_checkpoint(vdir)
         modified = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(vdir)))
         snapshots = runs.list_snapshots(vdir)
         # An evaluation of the newest checkpoint (-v N) that is not also a snapshot.
         newest_metrics = runs.evaluations(vdir).get(_step_of(latest), {}) if latest else {}
-        if any(s["step"] == _step_of(latest) for s in snapshots):
+        if latest and any(s["step"] == _step_of(latest) for s in snapshots):
             newest_metrics = {}
         lines.append(f"v{number}  ({newest}; last written {modified}){_format_metrics(newest_metrics, '  ')}")
         for s in snapshots:
             metrics = _format_metrics(s.get("metrics", {}), "")
-            lines.append(f"  {number}.{s['index']:<4} step {s['step']:>7}  epoch {s['epoch']:8.2f}  {s['time']}  {metrics}")
+            damage = checkpoints.describe(os.path.join(vdir, s["path"]))
+            lines.append(f"  {number}.{s['index']:<4} step {s['step']:>7}  epoch {s['epoch']:8.2f}  {s['time']}  "
+                         f"{damage or metrics}")
     return "\n".join(lines)
+
+
+def _newest_checkpoint(vdir):
+    """(newest readable rolling checkpoint prefix or None, its description for ``--list``).
+
+    Unreadable newer checkpoints are marked UNREADABLE with the reason.
+    """
+    found = checkpoints.checkpoints_in(os.path.join(vdir, training.CKPT_DIR))
+    damaged = []
+    for candidate in reversed(found):
+        reason = checkpoints.problem(candidate.prefix)
+        if reason is None:
+            text = f"newest checkpoint at step {candidate.step}"
+            if damaged:
+                text += "; " + "; ".join(damaged)
+            return candidate.prefix, text
+        damaged.append(f"{candidate.name} at step {candidate.step} UNREADABLE ({reason})")
+    if damaged:
+        return None, "no readable checkpoint: " + "; ".join(damaged)
+    return None, "no checkpoint yet"
 
 
 def _format_metrics(metrics, prefix):

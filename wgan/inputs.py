@@ -13,6 +13,7 @@ import tensorflow as tf
 from absl import logging
 
 from wgan import data
+from wgan.data import integrity
 from wgan.errors import ConfigError, DataError
 
 
@@ -102,8 +103,9 @@ def training_data(hp, records_root, seed, skip_batches=0):
     folder = records_folder(hp, records_root)
     manifest = data.read_manifest(folder)
     check_manifest(hp, manifest, folder)
+    # checksums: every shard's sha256 before training starts (benchmarks/bench_digests.py: seconds for GBs).
     dataset = data.make_dataset(folder, hp.batch_size, seed=seed, shuffle_buffer=hp.data.shuffle_buffer,
-                                skip_batches=skip_batches)
+                                skip_batches=skip_batches, checksums=True)
     return TrainingData(dataset, manifest["count"])
 
 
@@ -125,3 +127,20 @@ def distribute(strategy, training_data):
     policy = tf.data.experimental.AutoShardPolicy
     options.experimental_distribute.auto_shard_policy = policy.DATA if training_data.size is None else policy.AUTO
     return strategy.experimental_distribute_dataset(training_data.dataset.with_options(options))
+
+
+def read_failure(hp, records_root, err, kept):
+    """The error to raise when the training data failed to read with the TensorFlow error ``err``.
+
+    A ``DataError`` naming the damaged shard and record (or a records folder changed while
+    read), the rebuild command, and ``kept``, the last good checkpoint (untouched); ``err``
+    itself when the records do not explain it (toy data, or an error of another kind).
+    """
+    if hp.data.is_toy:
+        return err
+    folder = data.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize)
+    message, found = integrity.explain_read_error(folder, err)
+    if not found and not isinstance(err, (tf.errors.DataLossError, tf.errors.NotFoundError)):
+        return err
+    saved = f"the last good checkpoint {kept} is untouched" if kept else "no checkpoint had been saved yet"
+    return DataError(f"{message}; {saved}, so rerunning the same train command resumes from it")

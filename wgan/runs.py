@@ -17,10 +17,13 @@ same moment never get the same version.
 """
 
 import fcntl
+import glob
 import json
 import os
 import re
 import time
+
+from absl import logging
 
 from wgan import config
 from wgan.errors import ConfigError, RunError
@@ -32,6 +35,8 @@ SNAPSHOTS_FILE = "snapshots.jsonl"
 METRICS_FILE = "metrics.jsonl"
 EVALUATIONS_FILE = "evaluations.jsonl"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
+# Snapshot checkpoints as training saves them (wgan.checkpoints.SNAPSHOT_DIR, name "snapshot").
+_SNAPSHOT_FILES = os.path.join("snapshots", "snapshot-*.index")
 
 
 def run_root(checkpoint_dir, hp):
@@ -220,7 +225,9 @@ def open_run(checkpoint_dir, hp, version=None):
         vdir = version_dir(root, number)
         try:
             stored = config.read_json(os.path.join(vdir, HPARAMS_FILE))
-        except Exception:  # an unreadable old run is not ours to resume
+        except Exception as err:  # an unreadable old run is not ours to resume
+            logging.warning("not resuming v%d: %s cannot be read (%s)", number,
+                            os.path.join(vdir, HPARAMS_FILE), str(err).splitlines()[0] if str(err) else err)
             continue
         if stored == wanted:
             lock = RunLock(vdir)
@@ -239,39 +246,92 @@ def describe_versions(root):
 
 # ----- snapshots -------------------------------------------------------------------------
 def read_jsonl(path):
-    """Records of a JSON-lines file; a torn last line (crash mid-write) is ignored."""
+    """The JSON objects of a JSON-lines file, one per line.
+
+    A line that is not a JSON object (a torn last line after a crash, a flipped byte, even
+    one that breaks UTF-8) is skipped with a warning naming the file and line; the other
+    lines are still read.
+    """
     if not os.path.exists(path):
         return []
     records = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
             try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+                record = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                record = None
+            if isinstance(record, dict):
+                records.append(record)
+            elif line.strip():
+                logging.warning("%s line %d is damaged and was skipped", path, number)
     return records
 
 
 def append_jsonl(path, record):
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
-        f.flush()
+    """Append ``record`` as one JSON line.
+
+    A line torn by an earlier crash is ended first, so the new record never fuses with it.
+
+    Raises:
+        RunError: the write failed (for example a full disk); the file keeps its earlier lines.
+    """
+    try:
+        with open(path, "ab") as f:
+            if f.tell() > 0:
+                with open(path, "rb") as existing:
+                    existing.seek(-1, os.SEEK_END)
+                    if existing.read(1) != b"\n":
+                        f.write(b"\n")
+            f.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+            f.flush()
+    except OSError as err:
+        raise RunError(f"cannot append to {path}: {err.strerror or err}; its earlier lines are kept. "
+                       "Free disk space and rerun the same command to resume from the last checkpoint") from None
 
 
 def list_snapshots(vdir):
     """Snapshots of a version in the order saved: dicts with index, step, epoch, time, path, metrics.
 
     ``metrics`` merges those stored at training time with later evaluations of the same step
-    (``record_evaluation``); a later value of one metric replaces an earlier one.
+    (``record_evaluation``); a later value of one metric replaces an earlier one. A snapshot
+    whose line in snapshots.jsonl was lost (a truncated or damaged file) is still listed,
+    from its files in ``snapshots/``, with epoch NaN and ``"recovered": True``.
     """
     evaluated = evaluations(vdir)
-    snapshots = []
+    found = []
     for record in read_jsonl(os.path.join(vdir, SNAPSHOTS_FILE)):
-        if os.path.exists(os.path.join(vdir, record["path"]) + ".index"):
-            record["index"] = len(snapshots)
-            record["metrics"] = {**record.get("metrics", {}), **evaluated.get(record["step"], {})}
-            snapshots.append(record)
+        if not _is_snapshot_record(record):
+            logging.warning("%s: skipping a damaged snapshot record %.80s", os.path.join(vdir, SNAPSHOTS_FILE), record)
+            continue
+        if os.path.exists(os.path.join(vdir, record["path"]) + ".index") and all(
+                os.path.normpath(record["path"]) != os.path.normpath(r["path"]) for r in found):
+            found.append(record)
+    listed = {os.path.normpath(record["path"]) for record in found}
+    for index_file in glob.glob(os.path.join(glob.escape(vdir), _SNAPSHOT_FILES)):
+        path = os.path.relpath(index_file[: -len(".index")], vdir)
+        match = re.search(r"-(\d+)$", path)
+        if match and os.path.normpath(path) not in listed:
+            found.append({"path": path, "step": int(match.group(1)), "epoch": float("nan"), "recovered": True,
+                          "time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(index_file))),
+                          "metrics": {}})
+    snapshots = []
+    for record in sorted(found, key=lambda r: r["step"]):  # saved in step order
+        record["index"] = len(snapshots)
+        record["metrics"] = {**record.get("metrics", {}), **evaluated.get(record["step"], {})}
+        snapshots.append(record)
     return snapshots
+
+
+def _is_snapshot_record(record):
+    """True for a snapshots.jsonl record with the keys and types ``record_snapshot`` writes."""
+    if not (isinstance(record.get("path"), str) and isinstance(record.get("step"), int)
+            and isinstance(record.get("epoch"), (int, float)) and isinstance(record.get("time", ""), str)
+            and isinstance(record.get("metrics", {}), dict)):
+        return False
+    # The step is also in the file name: a changed digit in either shows as a mismatch.
+    named = re.search(r"-(\d+)$", record["path"])
+    return named is None or int(named.group(1)) == record["step"]
 
 
 def record_evaluation(vdir, step, metrics, checkpoint, about=None):
@@ -292,7 +352,8 @@ def evaluations(vdir):
     """{step: metrics} of every stored evaluation, later ones overriding earlier ones per metric."""
     merged = {}
     for record in read_jsonl(os.path.join(vdir, EVALUATIONS_FILE)):
-        merged.setdefault(record["step"], {}).update(record.get("metrics", {}))
+        if isinstance(record.get("step"), int) and isinstance(record.get("metrics", {}), dict):
+            merged.setdefault(record["step"], {}).update(record.get("metrics", {}))
     return merged
 
 

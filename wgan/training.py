@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from wgan import distribute, evaluation, inputs, runs, summaries
+from wgan import checkpoints, distribute, evaluation, inputs, runs, summaries
 from wgan.errors import TrainingError
 from wgan.gan import GAN
 from wgan.progress import Progress
@@ -35,9 +35,8 @@ def seed_everything(seed, deterministic=False):
 
 def checkpoint_managers(checkpoint, vdir, keep):
     """(rolling manager keeping the newest ``keep``, snapshot manager keeping everything)."""
-    rolling = tf.train.CheckpointManager(checkpoint, os.path.join(vdir, CKPT_DIR), max_to_keep=keep)
-    snapshots = tf.train.CheckpointManager(checkpoint, os.path.join(vdir, SNAPSHOT_DIR), max_to_keep=None,
-                                           checkpoint_name="snapshot")
+    rolling = checkpoints.Rotation(checkpoint, os.path.join(vdir, CKPT_DIR), keep)
+    snapshots = checkpoints.Rotation(checkpoint, os.path.join(vdir, SNAPSHOT_DIR), None, name="snapshot")
     return rolling, snapshots
 
 
@@ -75,10 +74,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     strategy = strategy or tf.distribute.get_strategy()
     gan = GAN(hp, strategy)
     checkpoint = gan.checkpoint()
-    resume_from = tf.train.latest_checkpoint(os.path.join(vdir, CKPT_DIR))
-    if resume_from:
-        checkpoint.restore(resume_from).assert_existing_objects_matched()
-        logging.info("resumed %s at step %d", resume_from, int(gan.step))
+    resume_from = checkpoints.restore_newest_readable(checkpoint, vdir)  # skips damaged ones, warning
     steps = distribute.gather_ints(strategy, int(gan.step))
     if len(set(steps)) > 1:
         # Workers that cannot all read the chief's checkpoint would train different weights, silently.
@@ -113,7 +109,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
             runs.record_snapshot(vdir, snapshots.save(checkpoint_number=step), step, epoch(), evaluated.get(step))
         return path
 
-    last_saved = rolling.latest_checkpoint
+    last_saved = resume_from
     metrics = {}
     evaluator = evaluation.for_training(hp, records_root)  # None unless eval_every > 0 and a metric applies
     evaluated = {}  # {step: scalars} of the newest evaluation, stored with a snapshot of that step
@@ -122,7 +118,10 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     with _StopRequest() as stop:
         for _ in range(iterations):
             n_critic = hp.critic_steps(step)
-            values = gan.train_iteration(iterator, n_critic)
+            try:
+                values = gan.train_iteration(iterator, n_critic)
+            except tf.errors.OpError as err:  # a damaged or vanished shard: one line naming it
+                raise inputs.read_failure(hp, records_root, err, last_saved) from None
             metrics = {k: float(v) for k, v in values.items()}
             step = int(gan.step)
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]

@@ -3,6 +3,7 @@
     python bin/build_tfrecord.py -r 64 -c 108            # CelebA, 108 center crop, 64x64
     python bin/build_tfrecord.py --data digits           # offline, scikit-learn's digits, 16x16
     python bin/build_tfrecord.py --data ~/pics/faces -r 128 --workers 4
+    python bin/build_tfrecord.py --data digits --verify  # check every shard's sha256
 
 Records go to ``<output_dir>/<data>-c<crop>-r<resize>/`` (see ``wgan.data.records_dir``).
 """
@@ -33,6 +34,8 @@ flags.DEFINE_bool("overwrite", False, "Rebuild even if the records folder is com
                   "built with other arguments.")
 flags.DEFINE_enum("split", "train", ["train", "test"], "Which split to build: test (mnist, "
                   "fashion_mnist, cifar10) goes to <name>-r<side>-test, e.g. as the evaluation reference.")
+flags.DEFINE_bool("verify", False, "Build nothing: check every shard of the records folder these "
+                  "arguments name against its dataset_info.json (size and sha256) and name the bad ones.")
 flags.DEFINE_enum("compression", "none", ["none", "gzip"], "Shard compression (none reads "
                   "fastest; see docs/data.md).")
 
@@ -51,6 +54,9 @@ def main(argv):
         raise DataError(f"toy set {FLAGS.data!r} is sampled during training; there is nothing to build")
     resize = FLAGS.resize or data.default_resize(FLAGS.data)
     crop = data.default_crop(FLAGS.data) if FLAGS.crop is None else FLAGS.crop
+    if FLAGS.verify:
+        print(data.verify_folder(data.records_dir(FLAGS.output_dir, FLAGS.data, crop or None, resize, FLAGS.split)))
+        return
     folder = data.build_records(
         FLAGS.data, resize, crop or None, FLAGS.output_dir,
         shards=FLAGS.shards, workers=FLAGS.workers, overwrite=FLAGS.overwrite,

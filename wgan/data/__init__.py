@@ -5,7 +5,7 @@ Public API (all importable from ``wgan.data``):
 * naming and defaults: ``SOURCES``, ``TOY_SETS``, ``records_dir``, ``default_crop``,
   ``default_resize``, ``is_builtin``, ``is_toy``, ``splits`` (train, and test where a source has one);
 * building: ``build_records``;
-* reading: ``read_manifest``, ``verify_records``, ``make_dataset`` (the trainer picks toy
+* reading: ``read_manifest``, ``verify_records``, ``verify_folder``, ``make_dataset`` (the trainer picks toy
   or records input in ``wgan.inputs``);
 * pixels: ``uint8_to_float``, ``float_to_uint8``;
 * toy sets: ``toy_dataset``, ``toy_modes``, ``toy_sample``.
@@ -29,6 +29,7 @@ _EXPORTS = {
     "build_records": "build",
     "read_manifest": "manifest",
     "verify_records": "manifest",
+    "verify_folder": "integrity",
     "make_dataset": "pipeline",
     "uint8_to_float": "pixels",
     "float_to_uint8": "pixels",
@@ -40,11 +41,12 @@ _EXPORTS = {
 __all__ = [
     "SOURCES", "TOY_SETS", "build_records", "default_crop", "default_resize", "float_to_uint8",
     "is_builtin", "is_toy", "make_dataset", "read_manifest", "records_dir", "splits", "toy_dataset", "toy_modes",
-    "toy_sample", "uint8_to_float", "verify_records",
+    "toy_sample", "uint8_to_float", "verify_folder", "verify_records",
 ]
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real definitions
     from wgan.data.build import build_records
+    from wgan.data.integrity import verify_folder
     from wgan.data.manifest import read_manifest, verify_records
     from wgan.data.pipeline import make_dataset
     from wgan.data.pixels import float_to_uint8, uint8_to_float

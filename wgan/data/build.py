@@ -201,6 +201,20 @@ class ShardWriter:
         self.shards = []
 
 
+def _is_write_error(err: BaseException) -> bool:
+    """True for a failed write (a full disk, an I/O error), from Python or from TensorFlow's writer."""
+    if isinstance(err, OSError):
+        return True
+    tf = sys.modules.get("tensorflow")  # loaded by the ShardWriter before anything is written
+    return tf is not None and isinstance(err, (tf.errors.ResourceExhaustedError, tf.errors.UnknownError,
+                                               tf.errors.DataLossError, tf.errors.InternalError))
+
+
+def _first_line(err: BaseException) -> str:
+    text = getattr(err, "message", None) or str(err)
+    return (text.strip().splitlines() or [type(err).__name__])[0][:200]
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
@@ -238,9 +252,13 @@ def _write_shards(data, raw, folder, settings, workers, progress):
                 writer.write(writer.records.serialize(pixels, shape, label))
                 count += 1
         writer.finish_shard()
-    except BaseException:
+    except BaseException as err:
         writer.abort()
         progress.close()  # end the status line before the error is printed
+        if _is_write_error(err):
+            raise DataError(f"writing the shards of {folder} failed ({_first_line(err)}); removed what was "
+                            "written, so nothing half-built can be read. Free disk space and rerun the same "
+                            "command") from None
         raise
     progress.close()
     return writer.shards, count, dict(sorted(skipped.items())), examples, progress.rate()

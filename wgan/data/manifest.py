@@ -9,6 +9,7 @@ truncated shard by its size before training starts.
 import hashlib
 import json
 import os
+import shlex
 
 from wgan.errors import DataError
 
@@ -96,11 +97,37 @@ def read_manifest(folder: str) -> dict:
         and isinstance(shard.get("file"), str)
         and isinstance(shard.get("records"), int)
         and isinstance(shard.get("bytes"), int)
+        and isinstance(shard.get("sha256"), str)
         for shard in shards
     )
     if not well_formed or sum(shard["records"] for shard in shards) != manifest["count"]:
         raise DataError(f"{path} has a malformed shard list; {_REBUILD}")
+    # A damaged manifest that still parses must not reach the reader with nonsense values.
+    sizes_ok = all(isinstance(manifest[key], int) and not isinstance(manifest[key], bool) and manifest[key] > 0
+                   for key in ("height", "width", "channels"))
+    if not sizes_ok or manifest["compression"] not in ("none", "gzip") or not isinstance(manifest["labels"], bool):
+        raise DataError(f"{path} has an invalid height, width, channels, compression or labels value; {_REBUILD}")
     return manifest
+
+
+def rebuild_command(folder: str, manifest: dict | None = None) -> str:
+    """The ``build_tfrecord.py`` command that rebuilds ``folder`` with its recorded arguments.
+
+    Falls back to a generic hint when the manifest (or its ``build`` settings) is unknown.
+    """
+    build = (manifest or {}).get("build") if isinstance(manifest, dict) else None
+    if not isinstance(build, dict) or not build.get("data") or not build.get("resize"):
+        return f"bin/build_tfrecord.py ... --overwrite (for {folder})"
+    parts = ["python bin/build_tfrecord.py", f"--data {shlex.quote(str(build['data']))}", f"-c {build.get('crop') or 0}",
+             f"-r {build['resize']}"]
+    if build.get("shards"):
+        parts.append(f"--shards {build['shards']}")
+    elif build.get("shard_mb") not in (None, 64.0):
+        parts.append(f"--shard_mb {build['shard_mb']}")
+    if build.get("compression") not in (None, "none"):
+        parts.append(f"--compression {build['compression']}")
+    parts += [f"--output_dir {shlex.quote(os.path.dirname(os.path.abspath(folder)))}", "--overwrite"]
+    return " ".join(parts)
 
 
 def check_shards(folder: str, manifest: dict, checksums: bool = False) -> list[str]:
@@ -112,19 +139,20 @@ def check_shards(folder: str, manifest: dict, checksums: bool = False) -> list[s
     Raises:
         DataError: naming the first missing or mismatching shard.
     """
+    rebuild = f"rebuild it with: {rebuild_command(folder, manifest)}"
     paths = []
     for shard in manifest["shards"]:
         path = os.path.join(folder, shard["file"])
         if not os.path.isfile(path):
-            raise DataError(f"shard {path} listed in {MANIFEST_NAME} is missing; {_REBUILD}")
+            raise DataError(f"shard {path} listed in {MANIFEST_NAME} is missing; {rebuild}")
         size = os.path.getsize(path)
         if size != shard["bytes"]:
             raise DataError(
                 f"shard {path} has {size} bytes but {MANIFEST_NAME} records {shard['bytes']} "
-                f"(truncated or changed); {_REBUILD}"
+                f"(truncated or changed); {rebuild}"
             )
         if checksums and file_digest(path)[1] != shard["sha256"]:
-            raise DataError(f"shard {path} does not match the sha256 in {MANIFEST_NAME}; {_REBUILD}")
+            raise DataError(f"shard {path} does not match the sha256 in {MANIFEST_NAME}; {rebuild}")
         paths.append(path)
     return paths
 

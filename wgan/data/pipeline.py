@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from wgan.data import manifest as manifest_io, records
+from wgan.data import integrity, manifest as manifest_io, records
 from wgan.data.pixels import uint8_to_float
 from wgan.errors import DataError
 
@@ -19,6 +19,7 @@ def make_dataset(
     repeat: bool = True,
     with_labels: bool = False,
     skip_batches: int = 0,
+    checksums: bool = False,
 ) -> tf.data.Dataset:
     """Batches of images from the records folder ``folder``.
 
@@ -41,6 +42,8 @@ def make_dataset(
         skip_batches: start after this many batches of the seeded order (a resumed run
             continues the sequence exactly). The skipped records are read and shuffled,
             not decoded.
+        checksums: also compare every shard's sha256 with the manifest first (reads
+            every byte once; ``integrity.verify``).
 
     Returns:
         A dataset of float32 [batch_size, H, W, C] in [-1, 1], or with
@@ -53,6 +56,8 @@ def make_dataset(
     """
     manifest = manifest_io.read_manifest(folder)
     paths = manifest_io.check_shards(folder, manifest)
+    if checksums:
+        integrity.verify(folder, manifest)
     if batch_size < 1:
         raise DataError(f"batch_size must be positive, got {batch_size}")
     if manifest["count"] < batch_size:

@@ -31,7 +31,11 @@ def serialize(pixels: bytes, shape: tuple[int, int, int], label: int | None) -> 
     }
     if label is not None:
         feature[LABEL_KEY] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)]))
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # deterministic=True writes the feature map sorted by key. Without it the order follows
+    # protobuf's per-process hash seed, so identical pixels gave different shard bytes (and
+    # sha256 digests) from one process to the next.
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    return example.SerializeToString(deterministic=True)
 
 
 def open_writer(path: str, compression: str) -> tf.io.TFRecordWriter:
