@@ -58,6 +58,8 @@ def problem(prefix):
             reader.get_tensor(name)
     except Exception as err:  # any failure to read back means a restore would fail too
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        # The caller names the file already; keep the reason short enough for one line.
+        first_line = first_line.replace(prefix, os.path.basename(prefix))
         return f"{type(err).__name__}: {first_line[:160]}"
     return None
 
@@ -162,6 +164,9 @@ class Rotation:
         os.makedirs(self.directory, exist_ok=True)
         prefix = os.path.join(self.directory, f"{self.name}-{int(checkpoint_number)}")
         kept = self.latest_checkpoint
+        # As tf.train.CheckpointManager does: checkpoints carry a save counter, and restoring
+        # one into a Checkpoint expects it.
+        self.checkpoint.save_counter.assign_add(1)
         try:
             self.checkpoint.write(prefix)
             reason = problem(prefix)
@@ -174,8 +179,7 @@ class Rotation:
                                 "Free disk space (or fix the disk) and rerun the same command to resume")
         self._latest = prefix
         self._rotate(int(checkpoint_number))
-        tf.compat.v1.train.update_checkpoint_state(
-            self.directory, prefix, all_model_checkpoint_paths=[c.prefix for c in checkpoints_in(self.directory)])
+        _write_state(self.directory, prefix)
         return prefix
 
     def _rotate(self, step):
@@ -196,6 +200,16 @@ class Rotation:
         older = [c for c in existing if c.step <= step]
         for candidate in older[: max(0, len(older) - self.keep)]:
             remove(candidate.prefix)
+
+
+def _write_state(directory, newest):
+    """TensorFlow's ``checkpoint`` state file (text proto), atomically: ``tf.train.latest_checkpoint`` reads it."""
+    lines = [f'model_checkpoint_path: "{os.path.basename(newest)}"']
+    lines += [f'all_model_checkpoint_paths: "{os.path.basename(c.prefix)}"' for c in checkpoints_in(directory)]
+    temp = os.path.join(directory, f".checkpoint.tmp-{os.getpid()}")
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.replace(temp, os.path.join(directory, "checkpoint"))
 
 
 def describe(prefix):

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from wgan.data import imageops, manifest as manifest_io, raw as raw_io, sources
+from wgan.data import imageops, locks, manifest as manifest_io, raw as raw_io, sources
 from wgan.progress import Progress
 from wgan.errors import DataError
 
@@ -356,6 +356,16 @@ def build_records(
     workers = min(workers or available_cpus(), len(raw.items)) if raw.from_files else 1
     created = not os.path.isdir(folder)
     os.makedirs(folder, exist_ok=True)
+    with locks.build_lock(folder):
+        # Another build of this folder may have finished while this one waited for the lock.
+        if not overwrite and _is_complete(folder, settings, overwrite, say):
+            return folder
+        with locks.exclusive_readers_lock(folder):  # never clear records a training is reading
+            return _build_into(folder, data, raw, settings, workers, progress, created, say)
+
+
+def _build_into(folder, data, raw, settings, workers, progress, created, say) -> str:
+    """Clear ``folder`` and write shards and manifest (under the build and readers locks)."""
     stale = _clear(folder)
     if stale:
         say(f"removed {stale} files of an earlier build from {folder}")

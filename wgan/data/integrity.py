@@ -10,14 +10,14 @@ the shard and the record.
 """
 
 import os
-import re
 
 from wgan.data import manifest as manifest_io, records
 from wgan.errors import DataError
 
 # Problems listed in one message before the rest are only counted.
 _SHOWN = 3
-_OFFSET = re.compile(r"record at (\d+)")
+# Bytes a TFRecord adds around each record: 8 length, 4 length crc, 4 data crc.
+_FRAMING = 16
 
 
 def _first_line(err) -> str:
@@ -33,13 +33,14 @@ def locate_bad_record(path: str, compression: str, expected: int | None = None) 
     """
     import tensorflow as tf
 
-    count = 0
+    count = offset = 0
     try:
-        for _ in tf.data.TFRecordDataset(path, compression_type=records.COMPRESSION_TYPES[compression]):
+        for record in tf.data.TFRecordDataset(path, compression_type=records.COMPRESSION_TYPES[compression]):
             count += 1
+            offset += len(record.numpy()) + _FRAMING
     except tf.errors.OpError as err:
-        match = _OFFSET.search(_first_line(err))
-        where = f" (byte offset {match.group(1)})" if match and compression == "none" else ""
+        # Offsets in the file exist only without compression (gzip offsets are of the inflated stream).
+        where = f" (byte offset {offset})" if compression == "none" else ""
         return f"record {count}{where} is damaged: {_first_line(err)}"
     if expected is not None and count != expected:
         return f"holds {count} records, {manifest_io.MANIFEST_NAME} says {expected}"

@@ -1,8 +1,10 @@
 """Training input: batches of images from a records folder."""
 
+import os
+
 import tensorflow as tf
 
-from wgan.data import integrity, manifest as manifest_io, records
+from wgan.data import integrity, locks, manifest as manifest_io, records
 from wgan.data.pixels import uint8_to_float
 from wgan.errors import DataError
 
@@ -54,6 +56,8 @@ def make_dataset(
             from the manifest, fewer images than one batch, or labels asked for a
             source without labels.
     """
+    # Held as long as the returned dataset lives: a build refuses to clear these records meanwhile.
+    read_lock = locks.read_lock(folder) if os.path.isdir(folder) else None
     manifest = manifest_io.read_manifest(folder)
     paths = manifest_io.check_shards(folder, manifest)
     if checksums:
@@ -89,5 +93,7 @@ def make_dataset(
             return uint8_to_float(parsed[0]), parsed[1]
         return uint8_to_float(parsed)
 
-    return batches.map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    dataset = batches.map(decode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    dataset._wgan_read_lock = read_lock  # released when the dataset is garbage collected
+    return dataset
 
