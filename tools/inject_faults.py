@@ -87,7 +87,8 @@ def command_outcome(proc):
     if proc.returncode == 0:
         return True, "completed"
     clean = proc.returncode == 1 and len(errors) == 1 and "Traceback" not in proc.stderr
-    return clean, (errors[0] if errors else proc.stderr.strip().splitlines()[-1:] or ["no output"])[0][:160]
+    last = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+    return clean, (errors[0] if errors else last[0])[:160]
 
 
 def toy_hp(**values):
