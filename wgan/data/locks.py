@@ -86,5 +86,5 @@ def read_lock(folder):
     except BlockingIOError:
         raise DataError(f"{folder} is being rebuilt right now; wait for bin/build_tfrecord.py to finish, "
                         "then start training again") from None
-    except PermissionError:
-        return None  # records on a read-only share cannot be rebuilt by us either
+    except OSError:
+        return None  # no lock file possible (a read-only share): nobody can rebuild the records there either
