@@ -328,6 +328,10 @@ def test_damaged_hyperparameters_are_named_and_never_resumed_silently(tmp_path, 
     assert any("not resuming v1" in w and path in w for w in warnings_seen)
     with pytest.raises(ConfigError, match=r"hyperparameters.json"):
         runs.open_run(str(tmp_path / "checkpoint"), hp, version=1)
+    with open(path, "wb") as handle:
+        handle.write(b'{"model": "wgan\xa2gp"}')  # a flipped bit that breaks UTF-8
+    with pytest.raises(ConfigError, match=r"hyperparameters.json: not UTF-8 text \(byte 15 is 0xa2\)"):
+        runs.load_hparams(vdir)
 
 
 # ----- full disk during a shard write ------------------------------------------------------------

@@ -150,7 +150,13 @@ def resume_and_measure(hp, vdir, reached, records_root=None, steps=2):
         return Outcome(one_line(err), 0, f"resume: {type(err).__name__}: {str(err)[:150]}")
     resumed_at = result["step"] - steps
     lost = max(0, reached - resumed_at)
-    return Outcome(lost <= CHECKPOINT_EVERY, lost, f"resumed at step {resumed_at}, fault at {reached}")
+    # Permanent snapshots must not be skipped by a resume past their step.
+    from wgan import runs
+
+    listed = {s["step"] for s in runs.list_snapshots(vdir)}
+    missing = sorted(set(range(hp.snapshot_every, result["step"] + 1, hp.snapshot_every)) - listed)
+    note = f"resumed at step {resumed_at}, fault at {reached}" + (f"; snapshots missing: {missing}" if missing else "")
+    return Outcome(lost <= CHECKPOINT_EVERY and not missing, lost, note)
 
 
 # ----- faults --------------------------------------------------------------------------------------------

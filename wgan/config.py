@@ -266,6 +266,9 @@ def read_json(path):
         raise ConfigError(f"hyperparameter file not found: {path}") from None
     except json.JSONDecodeError as err:
         raise ConfigError(f"{path}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except UnicodeDecodeError as err:  # a damaged byte, or not a text file at all
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start} is {err.object[err.start]:#04x}); "
+                          "the file is damaged or not a hyperparameter file") from None
 
 
 def load(path):

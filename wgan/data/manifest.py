@@ -100,13 +100,14 @@ def read_manifest(folder: str) -> dict:
         and isinstance(shard.get("sha256"), str)
         for shard in shards
     )
+    rebuild = f"rebuild it with: {rebuild_command(folder, manifest)}"
     if not well_formed or sum(shard["records"] for shard in shards) != manifest["count"]:
-        raise DataError(f"{path} has a malformed shard list; {_REBUILD}")
+        raise DataError(f"{path} has a malformed shard list; {rebuild}")
     # A damaged manifest that still parses must not reach the reader with nonsense values.
     sizes_ok = all(isinstance(manifest[key], int) and not isinstance(manifest[key], bool) and manifest[key] > 0
                    for key in ("height", "width", "channels"))
     if not sizes_ok or manifest["compression"] not in ("none", "gzip") or not isinstance(manifest["labels"], bool):
-        raise DataError(f"{path} has an invalid height, width, channels, compression or labels value; {_REBUILD}")
+        raise DataError(f"{path} has an invalid height, width, channels, compression or labels value; {rebuild}")
     return manifest
 
 
