@@ -239,9 +239,10 @@ def test_truncated_newest_checkpoint_falls_back_with_a_warning(trained_run, warn
     listing = generate.describe_runs(os.path.dirname(vdir))
     assert "newest checkpoint at step 4; ckpt/ckpt-6 at step 6 UNREADABLE (IndexError" in listing
 
-    # training resumes from step 4, and its new ckpt-6 replaces the damaged one.
+    # training resumes from step 4, its new ckpt-6 replaces the damaged one, and the command
+    # still ends where it was planned to (2 iterations after the newest checkpoint, step 6).
     result = training.train(hp, vdir, 2, records_root=root, progress=False)
-    assert result["step"] == 6 and checkpoints.problem(newest) is None
+    assert result["step"] == 8 and checkpoints.problem(newest) is None
     assert digest(data_file(os.path.join(vdir, "ckpt", "ckpt-4"))) == older
 
 

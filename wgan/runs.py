@@ -36,7 +36,7 @@ METRICS_FILE = "metrics.jsonl"
 EVALUATIONS_FILE = "evaluations.jsonl"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 # Snapshot checkpoints as training saves them (wgan.checkpoints.SNAPSHOT_DIR, name "snapshot").
-_SNAPSHOT_FILES = os.path.join("snapshots", "snapshot-*.index")
+_SNAPSHOT_FILES = os.path.join(SNAPSHOT_DIR, "snapshot-*.index")
 
 
 def run_root(checkpoint_dir, hp):
@@ -126,14 +126,15 @@ def checkpoint_step(path):
 def latest_step(vdir):
     """The step of the newest checkpoint in ``vdir/ckpt`` (0 for a run that never saved).
 
-    Read from the CheckpointManager's index file, without TensorFlow.
+    Read from the checkpoints' ``.index`` file names, without TensorFlow (and without
+    trusting TensorFlow's ``checkpoint`` state file, which a crash can damage). Whether
+    that checkpoint can be read is ``wgan.checkpoints``' business: training falls back
+    past an unreadable one and still ends at the step planned from this one.
     """
-    index = os.path.join(vdir, CKPT_DIR, "checkpoint")
-    if not os.path.exists(index):
-        return 0
-    with open(index, encoding="utf-8") as f:
-        match = re.search(r'^model_checkpoint_path: "(.+)"$', f.read(), re.MULTILINE)
-    return checkpoint_step(match.group(1)) if match else 0
+    steps = [checkpoint_step(path[: -len(".index")])
+             for path in glob.glob(os.path.join(glob.escape(os.path.join(vdir, CKPT_DIR)), "*-*.index"))
+             if re.search(r"-\d+\.index$", path)]
+    return max(steps, default=0)
 
 
 def load_hparams(vdir):

@@ -74,7 +74,11 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     strategy = strategy or tf.distribute.get_strategy()
     gan = GAN(hp, strategy)
     checkpoint = gan.checkpoint()
+    planned_start = runs.latest_step(vdir)
     resume_from = checkpoints.restore_newest_readable(checkpoint, vdir)  # skips damaged ones, warning
+    # Restored from another step than the newest in ckpt/ (it was unreadable, or a newer snapshot
+    # was saved just before a crash): the command still ends at the step it was planned to reach.
+    iterations = max(0, iterations + planned_start - int(gan.step))
     steps = distribute.gather_ints(strategy, int(gan.step))
     if len(set(steps)) > 1:
         # Workers that cannot all read the chief's checkpoint would train different weights, silently.
@@ -104,10 +108,10 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
 
     def save(step):
         gan.refresh_ema_statistics()  # a checkpoint's moving average carries its own batch-norm statistics
-        path = rolling.save(checkpoint_number=step)
+        # The permanent snapshot first: if a save fails, the resume starts before this step and saves it again.
         if step % hp.snapshot_every == 0 and not any(s["step"] == step for s in runs.list_snapshots(vdir)):
             runs.record_snapshot(vdir, snapshots.save(checkpoint_number=step), step, epoch(), evaluated.get(step))
-        return path
+        return rolling.save(checkpoint_number=step)
 
     last_saved = resume_from
     metrics = {}
