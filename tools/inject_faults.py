@@ -144,11 +144,14 @@ def last_logged_step(vdir):
 
 def resume_and_measure(hp, vdir, reached, records_root=None, steps=2):
     """Resume ``vdir`` for ``steps``; returns (Outcome) with the iterations lost since ``reached``."""
+    from wgan import checkpoints
+
     try:
+        found = checkpoints.newest_readable(vdir)  # where the resume restores from
+        resumed_at = found.step if found else 0
         result = train(hp, vdir, steps, records_root)
     except Exception as err:  # noqa: BLE001 - any failure is what we count
         return Outcome(one_line(err), 0, f"resume: {type(err).__name__}: {str(err)[:150]}")
-    resumed_at = result["step"] - steps
     lost = max(0, reached - resumed_at)
     # Permanent snapshots must not be skipped by a resume past their step.
     from wgan import runs
