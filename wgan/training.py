@@ -65,6 +65,9 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
           strategy=None):
     """Train the run in ``vdir`` for ``iterations`` more generator iterations.
 
+    It resumes from the newest checkpoint that reads back (``wgan.checkpoints``: damaged
+    newer ones are named in a warning and passed over), and then trains to the step
+    ``iterations`` after the newest checkpoint in ``ckpt/``, the step the command planned.
     ``stop_at_step`` (tests) simulates an interruption after that global step.
     ``strategy``: the ``tf.distribute`` strategy to train under (``wgan.distribute``);
     None is the current one. Under multi-worker training every worker resumes from the
