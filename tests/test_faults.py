@@ -329,10 +329,23 @@ def test_damaged_hyperparameters_are_named_and_never_resumed_silently(tmp_path, 
     assert any("not resuming v1" in w and path in w for w in warnings_seen)
     with pytest.raises(ConfigError, match=r"hyperparameters.json"):
         runs.open_run(str(tmp_path / "checkpoint"), hp, version=1)
+    os.remove(os.path.join(vdir, runs.HPARAMS_DIGEST))  # the file's own checks, without the digest
     with open(path, "wb") as handle:
         handle.write(b'{"model": "wgan\xa2gp"}')  # a flipped bit that breaks UTF-8
     with pytest.raises(ConfigError, match=r"hyperparameters.json: not UTF-8 text \(byte 15 is 0xa2\)"):
         runs.load_hparams(vdir)
+
+
+def test_a_changed_value_in_hyperparameters_is_refused_by_its_digest(tmp_path):
+    vdir = new_run(tmp_path, tiny_hp())
+    path = os.path.join(vdir, runs.HPARAMS_FILE)
+    text = open(path).read()
+    assert '"batch_size": 8' in text
+    open(path, "w").write(text.replace('"batch_size": 8', '"batch_size": 9'))  # valid JSON, valid value
+    with pytest.raises(ConfigError, match=r"differs from the sha256 written with it .*damaged or edited"):
+        runs.load_hparams(vdir)
+    with pytest.raises(ConfigError, match="differs from the sha256"):
+        runs.open_run(str(tmp_path / "checkpoint"), tiny_hp(), version=1)
 
 
 # ----- full disk during a shard write ------------------------------------------------------------

@@ -18,6 +18,7 @@ same moment never get the same version.
 
 import fcntl
 import glob
+import hashlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from wgan.errors import ConfigError, RunError
 CKPT_DIR = "ckpt"
 SNAPSHOT_DIR = "snapshots"
 HPARAMS_FILE = "hyperparameters.json"
+HPARAMS_DIGEST = ".hyperparameters.sha256"  # written with it: load_hparams refuses a changed file
 SNAPSHOTS_FILE = "snapshots.jsonl"
 METRICS_FILE = "metrics.jsonl"
 EVALUATIONS_FILE = "evaluations.jsonl"
@@ -138,8 +140,23 @@ def latest_step(vdir):
 
 
 def load_hparams(vdir):
-    """The run's stored hyperparameters."""
-    return config.load(os.path.join(vdir, HPARAMS_FILE))
+    """The run's stored hyperparameters.
+
+    Raises:
+        ConfigError: the file is invalid, or differs from the sha256 written beside it when
+            the run was created (a damaged byte can leave valid JSON with other values).
+    """
+    path = os.path.join(vdir, HPARAMS_FILE)
+    digest_path = os.path.join(vdir, HPARAMS_DIGEST)
+    if os.path.exists(digest_path) and os.path.exists(path):
+        with open(path, "rb") as f:
+            actual = hashlib.sha256(f.read()).hexdigest()
+        with open(digest_path, encoding="utf-8", errors="replace") as f:
+            expected = f.read().strip()
+        if actual != expected:
+            raise ConfigError(f"{path} differs from the sha256 written with it ({digest_path}): it was damaged or "
+                              f"edited. Restore it, or delete {HPARAMS_DIGEST} if you changed it on purpose")
+    return config.load(path)
 
 
 def write_atomic(path, text):
@@ -197,7 +214,9 @@ def _create_version(root, hp):
         # Lock before the hyperparameters appear, so no other process can match and take it.
         lock = RunLock(vdir)
         lock.acquire()
-        write_atomic(os.path.join(vdir, HPARAMS_FILE), hp.to_json())
+        text = hp.to_json()
+        write_atomic(os.path.join(vdir, HPARAMS_FILE), text)
+        write_atomic(os.path.join(vdir, HPARAMS_DIGEST), hashlib.sha256(text.encode("utf-8")).hexdigest() + "\n")
         return number, vdir, lock
 
 
