@@ -127,6 +127,8 @@ def rebuild_command(folder: str, manifest: dict | None = None) -> str:
         parts.append(f"--shard_mb {build['shard_mb']}")
     if build.get("compression") not in (None, "none"):
         parts.append(f"--compression {build['compression']}")
+    if build.get("split") not in (None, "train"):
+        parts.append(f"--split {build['split']}")
     parts += [f"--output_dir {shlex.quote(os.path.dirname(os.path.abspath(folder)))}", "--overwrite"]
     return " ".join(parts)
 
