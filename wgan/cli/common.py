@@ -1,16 +1,29 @@
-"""What every command shares: one-line errors and a non-zero exit instead of tracebacks."""
+"""What every command shares: one-line errors and a non-zero exit instead of tracebacks,
+``--help`` that lists the command's own flags, and a quiet console (``wgan.quiet``)."""
 
 import sys
 
-from absl import app, logging
+from absl import app, flags, logging
 
+from wgan import quiet
+from wgan.cli import help as command_help
 from wgan.errors import WganError
 
 
-def run(main):
-    """Run an absl ``main(argv)``; a ``WganError`` becomes one line on stderr and exit code 1."""
+def run(main, argv=None):
+    """Run an absl ``main(argv)``; a ``WganError`` becomes one line on stderr and exit code 1.
+
+    ``--help`` (``-h``, ``-?``, ``--helpshort``) prints the flags of ``main``'s command and
+    ``--helpfull`` every flag, both exiting 0 (absl's own exit 1 and list nothing useful).
+    """
+    argv = sys.argv if argv is None else argv
+    kind = command_help.asked(argv)
+    if kind:
+        command_help.show(sys.modules[main.__module__], kind)
+        sys.exit(0)
 
     def guarded(argv):
+        quiet.configure_python_logging(flags.FLAGS.verbosity)
         try:
             return main(argv)
         except WganError as err:
@@ -18,4 +31,4 @@ def run(main):
             print(f"error: {err}", file=sys.stderr)
             sys.exit(1)
 
-    app.run(guarded)
+    app.run(guarded, argv=argv)
