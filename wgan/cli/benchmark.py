@@ -180,3 +180,7 @@ def main(argv):
 
 def run_cli():
     common.run(main)
+
+
+if __name__ == "__main__":
+    run_cli()

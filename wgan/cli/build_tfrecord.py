@@ -69,3 +69,7 @@ def main(argv):
 def run_cli():
     """Console-script entry point (``wgan-build-tfrecord``)."""
     common.run(main)
+
+
+if __name__ == "__main__":
+    run_cli()

@@ -22,7 +22,7 @@ from wgan.cli.flags import (define_run_flags, define_version_flag, existing_run_
 from wgan.errors import RunError
 from wgan.metrics import extractors, reference
 
-define_run_flags()
+define_run_flags(model_required=False)
 define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
 flags.DEFINE_integer("num", None, f"Generated samples (default: {evaluation.FINAL_IMAGES:,} images for fid/kid/is, "
                      f"{evaluation.TOY_SAMPLES:,} toy points, {evaluation.IMAGE_SAMPLES:,} images otherwise).",
@@ -147,3 +147,7 @@ def main(argv):
 
 def run_cli():
     common.run(main)
+
+
+if __name__ == "__main__":
+    run_cli()

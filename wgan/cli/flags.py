@@ -1,14 +1,22 @@
 """Flags shared by every command that finds a run: model, data, crop, resize, checkpoint folder."""
 
-from absl import flags
+import os
 
-from wgan import config
+from absl import flags, logging
+
+from wgan import config, runs
+from wgan.errors import ConfigError
 
 
 def define_run_flags(model_required=True):
-    flags.DEFINE_enum("model", None, list(config.MODELS), "Objective: dcgan, wgan or wgan-gp.", short_name="m")
+    """The flags that name a run. ``model_required``: train needs -m; generate_img and evaluate
+    find the run without it when the other flags leave one candidate (``existing_run_root``)."""
+    model_help = ("Objective: dcgan, wgan or wgan-gp; required." if model_required else
+                  "Objective: dcgan, wgan or wgan-gp; default: the one run under --checkpoint_dir that "
+                  "matches the other flags and holds -v.")
+    flags.DEFINE_enum("model", None, list(config.MODELS), model_help, short_name="m")
     flags.DEFINE_string("data", "celeba", "Named source (celeba, digits, mnist, cifar10, 8gaussians, ...) "
-                        "or an image folder.")
+                        "or an image folder." + ("" if model_required else " Without -m, only given: any data."))
     flags.DEFINE_integer("crop", None, "Center-crop side of the records (0: none); default from the "
                          "hyperparameter file.", short_name="c")
     flags.DEFINE_integer("resize", None, "Image side of the records; default from the hyperparameter file.",
@@ -16,8 +24,7 @@ def define_run_flags(model_required=True):
     flags.DEFINE_string("hparams", None, "A hyperparameter JSON file instead of hyperparameter/<model>-<data>.json.")
     flags.DEFINE_string("checkpoint_dir", "checkpoint", "Where run folders live.")
     flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live.")
-    if model_required:
-        flags.mark_flag_as_required("model")
+    # Not flags.mark_flag_as_required: absl's two-line FATAL message; resolve_hparams says it in one.
 
 
 def define_version_flag(help_text, as_string=False):
@@ -39,16 +46,50 @@ def requested_checkpoint(root):
     return generate.find_checkpoint(root, flags.FLAGS.version)
 
 
-def existing_run_root():
-    """The run root ``-m``/``--data``/``-c``/``-r``/``--hparams`` name, for commands that open an
-    existing run (generate_img, evaluate): see ``runs.existing_root``."""
-    from wgan import runs
+def candidate_run_roots():
+    """``(run roots, what was asked)`` the flags may mean (generate_img, evaluate).
+
+    With -m and --data (or --hparams): the one root ``runs.existing_root`` finds (the
+    hyperparameter file's, or the one run of that model and data). Otherwise the runs under
+    --checkpoint_dir whose stored hyperparameters match the flags given (and that hold the
+    run number of -v), possibly none or several.
+    """
+    from wgan import generate  # TensorFlow-heavy; only the commands that restore need it
 
     f = flags.FLAGS
-    return runs.existing_root(f.checkpoint_dir, f.model, f.data, f.crop, f.resize, f.hparams)
+    asked = " ".join(f"{flag} {value}" for flag, value in
+                     (("-m", f.model), ("--data", f.data if f["data"].present else None), ("-c", f.crop),
+                      ("-r", f.resize), ("-v", f.version)) if value is not None) or "the flags"
+    if _named_by_file():
+        return [runs.existing_root(f.checkpoint_dir, f.model, f.data, f.crop, f.resize, f.hparams)], asked
+    run = generate.parse_version(f.version)[0] if f.version is not None else None
+    return runs.find_runs(f.checkpoint_dir, f.model, f.data if f["data"].present else None, f.crop, f.resize,
+                          run), asked
+
+
+def existing_run_root():
+    """The one run root the flags name (generate_img, evaluate); none or several raise a RunError
+    naming what exists. Without -m (or --data) the match is said on the log."""
+    from wgan.errors import RunError
+
+    f = flags.FLAGS
+    matches, asked = candidate_run_roots()
+    if len(matches) == 1:
+        if not _named_by_file():
+            logging.info("using %s: the only run under %s that matches %s", matches[0], f.checkpoint_dir, asked)
+        return matches[0]
+    if not matches:
+        everything = [os.path.basename(r) for r in runs.find_runs(f.checkpoint_dir)]
+        existing = f"existing runs: {', '.join(everything)}" if everything else "train one first with bin/train.py"
+        raise RunError(f"no run under {f.checkpoint_dir} matches {asked}; {existing}")
+    run = f" (each has v{f.version.split('.')[0]})" if f.version is not None else ""
+    raise RunError(f"{asked} could mean {len(matches)} runs under {f.checkpoint_dir}{run}: "
+                   f"{', '.join(os.path.basename(r) for r in matches)}; pick one with -m and --data")
 
 
 def resolve_hparams(overrides=(), seed=None):
     """HParams from the shared flags (and any --set overrides / --seed)."""
     f = flags.FLAGS
+    if f.model is None:
+        raise ConfigError(f"give -m/--model: {', '.join(config.MODELS)} (--help lists every flag)")
     return config.resolve(f.model, f.data, f.crop, f.resize, f.hparams, overrides, seed)

@@ -6,9 +6,11 @@ from absl import flags
 
 from wgan import generate, images
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, existing_run_root, requested_checkpoint
+from wgan.cli.flags import (candidate_run_roots, define_run_flags, define_version_flag, existing_run_root,
+                            requested_checkpoint)
+from wgan.errors import RunError
 
-define_run_flags()
+define_run_flags(model_required=False)
 define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
 flags.DEFINE_bool("list", False, "List every run of this model and data with its snapshots, then exit.")
 flags.DEFINE_string("output", "figures", "Folder for the pictures.")
@@ -28,10 +30,14 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    root = existing_run_root()
     if FLAGS.list:
-        print(generate.describe_runs(root))
+        roots, asked = candidate_run_roots()
+        if not roots:
+            raise RunError(f"no run under {FLAGS.checkpoint_dir} matches {asked}; train one first with bin/train.py")
+        print("\n\n".join(f"{root}:\n{generate.describe_runs(root)}" for root in roots))
+        print(f"sample one with: generate_img.py{'' if len(roots) == 1 else ' -m MODEL --data DATA'} -v RUN[.SNAPSHOT]")
         return
+    root = existing_run_root()
     restored = requested_checkpoint(root)
     hp = restored.hp
     os.makedirs(FLAGS.output, exist_ok=True)
@@ -72,3 +78,7 @@ def _png(array, path):
 
 def run_cli():
     common.run(main)
+
+
+if __name__ == "__main__":
+    run_cli()

@@ -69,6 +69,16 @@ def open_run(strategy, hp, checkpoint_dir, version=None):
     return vdir, hp, contextlib.nullcontext(), os.path.isdir(os.path.join(vdir, training.CKPT_DIR))
 
 
+def run_flags(hp):
+    """The flags that find this run again in generate_img and evaluate: ``-m wgan-gp --data digits``."""
+    parts = [f"-m {hp.model}", f"--data {hp.data.name}"]
+    parts += [f"{flag} {value}" for flag, value in (("-c", FLAGS.crop), ("-r", FLAGS.resize),
+                                                    ("--hparams", FLAGS.hparams)) if value is not None]
+    if FLAGS["checkpoint_dir"].present:
+        parts.append(f"--checkpoint_dir {FLAGS.checkpoint_dir}")
+    return " ".join(parts)
+
+
 def main(argv):
     del argv
     strategy = make_strategy()
@@ -77,8 +87,10 @@ def main(argv):
         logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams and --seed are ignored",
                         FLAGS.version)
     vdir, hp, lock, resumed = open_run(strategy, hp, FLAGS.checkpoint_dir, FLAGS.version)
-    with lock:
-        logging.info("%s %s on %s", "resuming" if resumed else "starting", vdir, distribute.describe(strategy))
+    created = distribute.is_chief(strategy) and not resumed
+    with lock, runs.removed_if_unsaved(vdir, created):
+        where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
+        logging.info("%s %s%s", "resuming" if resumed else "starting", vdir, where)
         plan = plan_iterations(hp, vdir, FLAGS.records_dir)
         if plan.iterations == 0:
             print(f"{vdir}: {plan.note}")
@@ -92,7 +104,9 @@ def main(argv):
     print(f"{vdir}: step {result['step']}, epoch {result['epoch']:.2f}, critic loss {m.get('critic_loss', 0):.4g}, "
           f"generator loss {m.get('generator_loss', 0):.4g}, Wasserstein estimate {m.get('wasserstein', 0):.4g}")
     if distribute.is_chief(strategy):
-        print(f"checkpoint {result['checkpoint']}; watch with: tensorboard --logdir {FLAGS.checkpoint_dir}")
+        print(f"saved {result['checkpoint']}\nnext: python bin/generate_img.py {run_flags(hp)} "
+              f"-v {vdir.rstrip(os.sep).rsplit('v', 1)[-1]} (samples to figures/); "
+              f"tensorboard --logdir {FLAGS.checkpoint_dir} (curves)")
     else:
         task_type, task_id = distribute.task(strategy)
         print(f"{task_type} {task_id}: checkpoints are written by the chief")
@@ -100,3 +114,7 @@ def main(argv):
 
 def run_cli():
     common.run(main)
+
+
+if __name__ == "__main__":
+    run_cli()
