@@ -16,12 +16,14 @@ Versions are created with ``os.mkdir``, which is atomic, so two trainings starte
 same moment never get the same version.
 """
 
+import contextlib
 import fcntl
 import glob
 import hashlib
 import json
 import os
 import re
+import shutil
 import time
 
 from absl import logging
@@ -257,11 +259,58 @@ def open_run(checkpoint_dir, hp, version=None):
     return number, vdir, hp, lock, False
 
 
+@contextlib.contextmanager
+def removed_if_unsaved(vdir, created):
+    """Delete version folder ``vdir`` when the block fails before anything was saved in it.
+
+    ``created``: this process made ``vdir`` (``open_run`` did not resume it); a resumed
+    version is never touched. "Saved" is any subfolder (``ckpt/``, ``snapshots/``): a run
+    stopped by bad input before its first checkpoint holds only hyperparameters.json, the
+    lock and perhaps empty logs, and would otherwise be matched and resumed as if it had trained.
+    """
+    try:
+        yield
+    except BaseException:
+        if created and os.path.isdir(vdir) and not any(e.is_dir() for e in os.scandir(vdir)):
+            shutil.rmtree(vdir, ignore_errors=True)
+            logging.info("removed %s: it stopped before saving anything", vdir)
+        raise
+
+
 def describe_versions(root):
     versions = list_versions(root)
     if not versions:
         return f"there are no runs under {root} yet"
     return "existing: " + ", ".join(f"v{v}" for v in versions)
+
+
+def _same_data(stored, wanted):
+    return stored == wanted or os.path.basename(os.path.normpath(stored)) == os.path.basename(os.path.normpath(wanted))
+
+
+def find_runs(checkpoint_dir, model=None, data=None, crop=None, resize=None, version=None):
+    """Run roots (``<checkpoint_dir>/<run name>``, sorted) whose runs match every field given.
+
+    ``model``, ``data`` (a source name or folder), ``crop`` (0: none) and ``resize`` are
+    compared with the newest version's stored hyperparameters; ``version`` (int) keeps the
+    roots that hold that ``v<N>``. None matches anything. Unreadable runs are skipped.
+    """
+    if not os.path.isdir(checkpoint_dir):
+        return []
+    found = []
+    for name in sorted(os.listdir(checkpoint_dir)):
+        root = os.path.join(checkpoint_dir, name)
+        versions = list_versions(root)
+        if not versions or (version is not None and version not in versions):
+            continue
+        try:
+            hp = load_hparams(version_dir(root, versions[-1]))
+        except Exception:  # a run another version of the toolkit wrote, or a torn file: not a candidate
+            continue
+        if ((model is None or hp.model == model) and (data is None or _same_data(hp.data.name, data))
+                and (crop is None or (hp.data.crop or 0) == crop) and (resize is None or hp.data.resize == resize)):
+            found.append(root)
+    return found
 
 
 # ----- snapshots -------------------------------------------------------------------------

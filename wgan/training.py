@@ -123,7 +123,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     step = start
     window_start, window_images = time.perf_counter(), 0
     with _StopRequest() as stop:
-        for _ in range(iterations):
+        for i in range(iterations):
             n_critic = hp.critic_steps(step)
             try:
                 values = gan.train_iteration(iterator, n_critic)
@@ -139,7 +139,9 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
             window_images += n_critic * hp.batch_size
             bar.update(1, step=step, c_loss=metrics["critic_loss"], g_loss=metrics["generator_loss"],
                        W=metrics["wasserstein"])
-            if step % hp.log_every == 0:
+            stopping = bool(stop.signal) or (stop_at_step is not None and step >= stop_at_step)
+            # The final step is always logged, so a run shorter than log_every still has its scalars.
+            if step % hp.log_every == 0 or stopping or i == iterations - 1:
                 now = time.perf_counter()
                 metrics["images_per_sec"] = window_images / max(now - window_start, 1e-9)
                 window_start, window_images = now, 0
@@ -154,7 +156,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                                                                    step, epoch())}
             if step % hp.checkpoint_every == 0 or step % hp.snapshot_every == 0:
                 last_saved = save(step)
-            if stop.signal or (stop_at_step is not None and step >= stop_at_step):
+            if stopping:
                 logging.warning("stopping at step %d on %s", step, stop.signal or "request")
                 break
     bar.close()
