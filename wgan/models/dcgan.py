@@ -21,9 +21,13 @@ differently.
 import keras
 
 from wgan.errors import ConfigError
+from wgan.models.activations import LeakyReLU
 from wgan.models.layers import bias_before, kernel_initializer, normalize
 
 LEAKY_SLOPE = 0.2  # DCGAN: "the slope of the leak was set to 0.2"
+# Not keras.layers.LeakyReLU: under the gradient penalty that one makes Grappler's remapper
+# fail and skip its fusions (wgan/models/activations.py, benchmarks/remapper.py).
+CRITIC_ACTIVATION = LeakyReLU
 MAX_START_SIDE = 7
 
 
@@ -115,7 +119,7 @@ def make_critic(hp):
                                 use_bias=bias_before(arch, norm), kernel_initializer=kernel_initializer(arch.initializer),
                                 dtype=dtype, name=f"down{stage}")(x)
         x = normalize(x, norm, arch, dtype, name=f"down{stage}_norm")
-        x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"down{stage}_lrelu")(x)
+        x = CRITIC_ACTIVATION(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"down{stage}_lrelu")(x)
     x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
     # Linear float32 score: no sigmoid (the DCGAN loss applies it to this logit), and
     # float32 so scores and losses do not round under mixed precision.
