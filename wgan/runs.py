@@ -273,6 +273,8 @@ def removed_if_unsaved(vdir, created):
     except BaseException:
         if created and os.path.isdir(vdir) and not any(e.is_dir() for e in os.scandir(vdir)):
             shutil.rmtree(vdir, ignore_errors=True)
+            with contextlib.suppress(OSError):  # and the run root, when this was its only version
+                os.rmdir(os.path.dirname(vdir))
             logging.info("removed %s: it stopped before saving anything", vdir)
         raise
 

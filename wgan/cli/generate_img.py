@@ -35,7 +35,8 @@ def main(argv):
         if not roots:
             raise RunError(f"no run under {FLAGS.checkpoint_dir} matches {asked}; train one first with bin/train.py")
         print("\n\n".join(f"{root}:\n{generate.describe_runs(root)}" for root in roots))
-        print(f"sample one with: generate_img.py{'' if len(roots) == 1 else ' -m MODEL --data DATA'} -v RUN[.SNAPSHOT]")
+        pick = "" if len(roots) == 1 else " -m MODEL --data DATA"
+        print(f"sample one with: python bin/generate_img.py{pick} -v RUN[.SNAPSHOT]")
         return
     root = existing_run_root()
     restored = requested_checkpoint(root)

@@ -86,6 +86,9 @@ def main(argv):
     if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None):
         logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams and --seed are ignored",
                         FLAGS.version)
+    if not hp.data.is_toy:
+        # Missing records stop the command before a version exists (built-in sources are built here).
+        inputs.records_folder(hp, FLAGS.records_dir)
     vdir, hp, lock, resumed = open_run(strategy, hp, FLAGS.checkpoint_dir, FLAGS.version)
     created = distribute.is_chief(strategy) and not resumed
     with lock, runs.removed_if_unsaved(vdir, created):
