@@ -1,27 +1,30 @@
 """What Grappler's ``remapper failed`` error costs WGAN-GP, measured side by side.
 
-    python benchmarks/remapper.py                       # 16x16 (digits) and 32x32, 5 timed iterations
-    python benchmarks/remapper.py --sides 64 --iterations 3
+    python benchmarks/remapper.py                       # 16x16 (digits file) and 32x32 (celeba file), 8 rounds
+    python benchmarks/remapper.py --sides 64 --rounds 4
 
-With a gradient penalty, the critic runs on the interpolates inside a gradient tape, and
-the penalty differentiates that tape again. The inner gradient of each LeakyReLU
+With a gradient penalty the critic runs on the interpolates inside a gradient tape, and the
+penalty differentiates that tape again. The inner gradient of Keras' LeakyReLU
 (``LeakyReluGrad``) reads the LeakyReLU's input, the BiasAdd output. Grappler's remapper
-fuses Conv2D + BiasAdd + LeakyRelu into one op anyway, finds the BiasAdd output still
-wanted by the LeakyReluGrad, and gives up on the whole function (``Mutation::Apply error:
-fanout ... exist for missing node ...BiasAdd``): none of its fusions are applied to the
-iteration, not only that one.
+fuses Conv2D + BiasAdd + LeakyRelu into one op anyway, finds that BiasAdd output still
+wanted, and gives up on the whole function (``Mutation::Apply error: fanout ... exist for
+missing node ...BiasAdd``): none of its rewrites apply to that function, not only this one.
 
-Each variant runs in its own process (Grappler options are process-wide):
+Two critics are built in ONE process and their iterations alternate (A B A B ...), so a
+change in the machine's load (this machine is shared) hits both alike:
 
-* ``keras-leaky-relu``: the critic with ``keras.layers.LeakyReLU`` (the graph before the fix),
-  remapper on and failing;
-* ``remapper-off``: the same graph with ``tf.config.optimizer.set_experimental_options(
-  {"remapping": False})``, which only silences the error;
+* ``keras-leaky-relu``: the critic with ``keras.layers.LeakyReLU`` (the graph before the fix);
 * ``shipped``: the critic as shipped, with ``wgan.models.activations.LeakyReLU``, whose
   gradient reads its output (same values), so the remapper succeeds.
 
-Prints one table row per (side, variant): the median over rounds of each process's median
-s/iteration, every round's value, and the time to the first iteration (Grappler included).
+A third process times ``remapper-off`` (``tf.config.optimizer.set_experimental_options(
+{"remapping": False})`` with the old critic): silencing the error that way, for comparison.
+Each process is also checked for the error text (at TF_CPP_MIN_LOG_LEVEL=2).
+Prints a markdown table: median s/iteration over the rounds, the interquartile range, the
+time to the first iteration (tracing and Grappler included; in the paired process the
+critic built first, keras-leaky-relu, also pays the process's one-time start-up, so that
+column is not a fair comparison between the two) and the speed relative to
+``keras-leaky-relu``.
 """
 
 import argparse
@@ -30,72 +33,102 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VARIANTS = ("keras-leaky-relu", "remapper-off", "shipped")
 
 
-def child(variant, side, iterations):
-    """Time one variant in this process; print one JSON line."""
-    sys.path.insert(0, ROOT)
-    import tensorflow as tf
-
+def _hparams(side):
     from wgan import benchmark
 
-    if variant in ("keras-leaky-relu", "remapper-off"):
-        import keras
+    return benchmark.shipped_hparams("wgan-gp", "digits") if side == 16 else \
+        benchmark.shipped_hparams("wgan-gp", "celeba", side)
 
-        from wgan.models import dcgan
 
-        dcgan.CRITIC_ACTIVATION = keras.layers.LeakyReLU  # the graph before the fix
-    if variant == "remapper-off":
+def _build(hp, activation):
+    """A GAN whose critic uses ``activation``, its input iterator, and the first iteration's seconds."""
+    import keras
+
+    from wgan import benchmark
+    from wgan.gan import GAN
+    from wgan.models import activations, dcgan
+
+    dcgan.CRITIC_ACTIVATION = activation
+    try:
+        keras.utils.set_random_seed(hp.seed)
+        gan = GAN(hp)
+    finally:
+        dcgan.CRITIC_ACTIVATION = activations.LeakyReLU
+    iterator = iter(benchmark.in_memory_batches(hp))
+    start = time.perf_counter()
+    _iteration(gan, iterator, hp)
+    return gan, iterator, time.perf_counter() - start
+
+
+def _iteration(gan, iterator, hp):
+    float(gan.train_iteration(iterator, hp.n_critic)["critic_loss"])  # float() waits for the result
+
+
+def child(mode, side, rounds):
+    """Time in this process; print one JSON line {variant: {"times": [...], "first": s}}."""
+    sys.path.insert(0, ROOT)
+    import keras
+    import tensorflow as tf
+
+    from wgan.models import activations
+
+    hp = _hparams(side)
+    if mode == "remapper-off":
         tf.config.optimizer.set_experimental_options({"remapping": False})
-    source = "digits" if side == 16 else "celeba"
-    hp = benchmark.shipped_hparams("wgan-gp", source, None if side == 16 else side)
-    row = benchmark.benchmark_model(hp, iterations)
-    print(json.dumps({"variant": variant, "side": side, "s_per_iteration": statistics.median(row["iteration_s"]),
-                      "iterations_per_s": row["iterations_per_s"], "first_iteration_s": row["first_iteration_s"]}))
+        variants = {"remapper-off": _build(hp, keras.layers.LeakyReLU)}
+    else:
+        variants = {"keras-leaky-relu": _build(hp, keras.layers.LeakyReLU),
+                    "shipped": _build(hp, activations.LeakyReLU)}
+    times = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (gan, iterator, _) in variants.items():
+            start = time.perf_counter()
+            _iteration(gan, iterator, hp)
+            times[name].append(time.perf_counter() - start)
+    print(json.dumps({name: {"times": times[name], "first": first} for name, (_, _, first) in variants.items()}))
+
+
+def _quartiles(values):
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return q[0], q[2]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sides", default="16,32", help="image sides (16: the digits file; else celeba resized)")
-    parser.add_argument("--iterations", type=int, default=5, help="timed iterations per variant")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of all variants")
+    parser.add_argument("--rounds", type=int, default=8, help="timed iterations of each variant, alternating")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], int(args.child[1]), args.iterations)
+        child(args.child[0], int(args.child[1]), args.rounds)
         return
+    print(f"load average before: {os.getloadavg()}", flush=True)
     rows = []
     for side in (int(s) for s in args.sides.split(",")):
-        for round_ in range(args.rounds):  # interleaved, so a change in the machine's load hits every variant
-            for variant in VARIANTS:
-                out = subprocess.run([sys.executable, __file__, "--child", variant, str(side),
-                                      "--iterations", str(args.iterations)], capture_output=True, text=True,
-                                     check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # keep its error
-                row = json.loads(out.stdout.strip().splitlines()[-1])
-                row["remapper_failed"] = "remapper failed" in out.stderr
-                rows.append(row)
-                print(f"{side:>4} round {round_} {variant:<17} {row['s_per_iteration']:.3f} s/it  "
-                      f"first {row['first_iteration_s']:.1f} s{'  (remapper failed)' if row['remapper_failed'] else ''}",
-                      flush=True)
+        for mode in ("paired", "remapper-off"):
+            out = subprocess.run([sys.executable, __file__, "--child", mode, str(side), "--rounds", str(args.rounds)],
+                                 capture_output=True, text=True, check=True,
+                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # keep Grappler's error line
+            failed = out.stderr.count("remapper failed")
+            for name, result in json.loads(out.stdout.strip().splitlines()[-1]).items():
+                rows.append({"side": side, "variant": name, "process": mode, "remapper_errors_in_process": failed,
+                             **result})
+                print(f"{side:>4} {name:<17} median {statistics.median(result['times']):.4f} s/it  "
+                      f"first {result['first']:.1f} s  ('remapper failed' lines in its process: {failed})", flush=True)
     print(f"load average after: {os.getloadavg()}")
-    table = []
-    for side in dict.fromkeys(r["side"] for r in rows):
-        for variant in VARIANTS:
-            mine = [r for r in rows if r["side"] == side and r["variant"] == variant]
-            table.append({"side": side, "variant": variant, "s_per_iteration": statistics.median(
-                r["s_per_iteration"] for r in mine), "first_iteration_s": statistics.median(
-                r["first_iteration_s"] for r in mine), "remapper_failed": any(r["remapper_failed"] for r in mine),
-                "rounds": [round(r["s_per_iteration"], 4) for r in mine]})
-    print("\n| side | variant | remapper failed | s / iteration (median of rounds) | rounds | first iteration s | "
-          "speed vs keras-leaky-relu |\n|---:|---|---|---:|---|---:|---:|")
-    for row in table:
-        base = next(r for r in table if r["side"] == row["side"] and r["variant"] == VARIANTS[0])
-        print(f"| {row['side']} | {row['variant']} | {'yes' if row['remapper_failed'] else 'no'} | "
-              f"{row['s_per_iteration']:.3f} | {', '.join(f'{t:.3f}' for t in row['rounds'])} | "
-              f"{row['first_iteration_s']:.1f} | {base['s_per_iteration'] / row['s_per_iteration']:.2f}x |")
+    print("\n| side | variant | process | 'remapper failed' in process | s / iteration (median) | IQR | "
+          "first iteration s | speed vs keras-leaky-relu |\n|---:|---|---|---:|---:|---|---:|---:|")
+    for row in rows:
+        base = next(r for r in rows if r["side"] == row["side"] and r["variant"] == "keras-leaky-relu")
+        low, high = _quartiles(row["times"])
+        print(f"| {row['side']} | {row['variant']} | {row['process']} | {row['remapper_errors_in_process']} | "
+              f"{statistics.median(row['times']):.4f} | {low:.4f}-{high:.4f} | {row['first']:.1f} | "
+              f"{statistics.median(base['times']) / statistics.median(row['times']):.2f}x |")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ def define_run_flags(model_required=True):
                   "matches the other flags and holds -v.")
     flags.DEFINE_enum("model", None, list(config.MODELS), model_help, short_name="m")
     flags.DEFINE_string("data", "celeba", "Named source (celeba, digits, mnist, cifar10, 8gaussians, ...) "
-                        "or an image folder." + ("" if model_required else " Without -m, only given: any data."))
+                        "or an image folder." + ("" if model_required else " Not given, without -m: runs of any data are searched."))
     flags.DEFINE_integer("crop", None, "Center-crop side of the records (0: none); default from the "
                          "hyperparameter file.", short_name="c")
     flags.DEFINE_integer("resize", None, "Image side of the records; default from the hyperparameter file.",
@@ -44,6 +44,12 @@ def requested_checkpoint(root):
     if flags.FLAGS.version is None:
         raise RunError(f"give -v RUN[.SNAPSHOT]; {runs.describe_versions(root)} (see generate_img.py --list)")
     return generate.find_checkpoint(root, flags.FLAGS.version)
+
+
+def _named_by_file():
+    """-m with --data or --hparams: the hyperparameter file names the run, as for train."""
+    f = flags.FLAGS
+    return f.model is not None and (f["data"].present or f.hparams is not None)
 
 
 def candidate_run_roots():

@@ -17,7 +17,7 @@ HELP_ARGS = ("-h", "-help", "--help", "-?", "--helpshort")
 HELPFULL_ARGS = ("--helpfull", "-helpfull")
 SHARED_MODULE = "wgan.cli.flags"
 # absl's own help for --verbosity describes absl, not what the user sees here.
-CONSOLE_FLAGS = {"verbosity": "-1: warnings and errors only; 0: also the toolkit's progress lines; 1: also "
+CONSOLE_FLAGS = {"verbosity": "-1: only warnings and errors are logged; 0: also the toolkit's info lines; 1: also "
                               "TensorFlow's own log lines (C++ start-up, Grappler), which are hidden otherwise (default: 0)."}
 WIDTH = 100
 
