@@ -162,7 +162,9 @@ def progress_frames(root, run, num, rows, seed):
         raise RunError(f"no run v{run} in {root}; {runs.describe_versions(root)}")
     snapshots = runs.list_snapshots(vdir)
     if not snapshots:
-        raise RunError(f"run v{run} has no snapshots yet; a GIF needs at least one")
+        every = runs.load_hparams(vdir).snapshot_every
+        raise RunError(f"run v{run} in {root} has no snapshots yet, and a GIF needs at least one (one is saved every "
+                       f"snapshot_every = {every} iterations): train it longer, or leave out --gif")
     frames = []
     for record in snapshots:
         reason = checkpoints.problem(os.path.join(vdir, record["path"]))

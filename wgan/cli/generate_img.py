@@ -41,6 +41,10 @@ def main(argv):
     root = existing_run_root()
     restored = requested_checkpoint(root)
     hp = restored.hp
+    frames = None
+    if FLAGS.gif:  # first: a run without snapshots fails before any picture is written
+        frames = generate.progress_frames(root, generate.parse_version(FLAGS.version)[0], FLAGS.num, FLAGS.rows,
+                                          FLAGS.seed)
     os.makedirs(FLAGS.output, exist_ok=True)
     stem = os.path.join(FLAGS.output, f"{hp.run_name}-{restored.label}")
     written = []
@@ -61,9 +65,8 @@ def main(argv):
             z = generate.interpolation_latents(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed)
             grid = images.make_grid(generate.samples_from(generator, z), FLAGS.rows, FLAGS.margin)
             written.append(_png(grid, f"{stem}-interpolation.png"))
-    if FLAGS.gif:
+    if frames is not None:
         run = generate.parse_version(FLAGS.version)[0]
-        frames = generate.progress_frames(root, run, FLAGS.num, FLAGS.rows, FLAGS.seed)
         path = os.path.join(FLAGS.output, f"{hp.run_name}-v{run}-progress.gif")
         images.save_gif(frames, path)
         written.append(path)
