@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from wgan.models import activations
@@ -54,9 +55,10 @@ def test_layer_keeps_dtype_policy_and_config():
 
 
 SCRIPT = """
+import sys
 import tensorflow as tf
 from wgan import benchmark
-hp = benchmark.shipped_hparams("wgan-gp", "digits")
+hp = benchmark.shipped_hparams("wgan-gp", sys.argv[1])
 from wgan import config
 hp = config.apply_overrides(hp, [("batch_size", 8), ("architecture.base_width", 8)], source="test")
 benchmark.benchmark_model(hp, iterations=1)
@@ -64,9 +66,10 @@ print("done")
 """
 
 
-def test_wgan_gp_iteration_passes_grapplers_remapper():
+@pytest.mark.parametrize("source", ["digits", "mnist"])  # the dcgan and the infogan critic
+def test_wgan_gp_iteration_passes_grapplers_remapper(source):
     # The error this layer avoids is printed by Grappler at ERROR level; keep ERROR lines here.
     env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, source], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0 and "done" in proc.stdout, proc.stderr[-3000:]
     assert "remapper failed" not in proc.stderr, proc.stderr[-3000:]

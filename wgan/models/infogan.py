@@ -36,9 +36,14 @@ files set the reference's 0.999 and 0.001).
 import keras
 
 from wgan.errors import ConfigError
+from wgan.models.activations import LeakyReLU
 from wgan.models.layers import bias_before, kernel_initializer, normalize
 
 LEAKY_SLOPE = 0.2  # compare_gan v1 ops.lrelu
+# The critic's LeakyReLU takes its gradient from its output, so the gradient penalty does not make
+# Grappler's remapper fail (wgan/models/activations.py). The generator keeps Keras' own, so an
+# exported generator.keras loads without this package.
+CRITIC_ACTIVATION = LeakyReLU
 # Hidden width of the dense layers relative to base_width: 16 * 64 = 1024 in the paper.
 DENSE_FACTOR = 16
 
@@ -53,11 +58,11 @@ def _image_shape(hp):
     return height, channels
 
 
-def _dense(x, units, arch, norm, dtype, name):
+def _dense(x, units, arch, norm, dtype, name, activation=keras.layers.LeakyReLU):
     x = keras.layers.Dense(units, use_bias=bias_before(arch, norm),
                            kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype, name=name)(x)
     x = normalize(x, norm, arch, dtype, name=f"{name}_norm")
-    return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"{name}_lrelu")(x)
+    return activation(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"{name}_lrelu")(x)
 
 
 def make_generator(hp):
@@ -101,9 +106,9 @@ def make_critic(hp):
                                 kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype,
                                 name=f"down{stage}")(x)
         x = normalize(x, norm, arch, dtype, name=f"down{stage}_norm")
-        x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"down{stage}_lrelu")(x)
+        x = CRITIC_ACTIVATION(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"down{stage}_lrelu")(x)
     x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
-    x = _dense(x, DENSE_FACTOR * w, arch, arch.c_norm, dtype, name="fc3")
+    x = _dense(x, DENSE_FACTOR * w, arch, arch.c_norm, dtype, name="fc3", activation=CRITIC_ACTIVATION)
     score = keras.layers.Dense(1, use_bias=arch.use_bias, kernel_initializer=kernel_initializer(arch.initializer),
                                dtype="float32", name="score")(x)
     return keras.Model(images, score, name="critic")
