@@ -131,3 +131,25 @@ def test_without_steps_each_model_keeps_its_files_budget():
     hp = study.study_hparams("wgan", "fashion_mnist", 0, None)
     assert hp.snapshot_every == 3_125 and hp.architecture.name == "infogan"
     assert "fashion_mnist" in study.SOURCES
+
+
+def test_failed_runs_are_counted_under_the_detector_that_tripped_first(tmp_path):
+    vdir = str(tmp_path)
+    assert study.first_trip(vdir) == "none"
+    for record in ({"step": 40, "since": 30, "detector": "stalled", "event": "trip"},
+                   {"step": 25, "since": 20, "detector": "mode_collapse", "event": "trip"},
+                   {"step": 10, "since": 5, "detector": "diverging", "event": "clear"}):
+        runs.append_jsonl(os.path.join(vdir, runs.HEALTH_FILE), record)
+    assert study.first_trip(vdir) == "mode_collapse"
+
+    results = [dict(fake_result("wgan", 0, 3, 1.0), health="mode_collapse", step=10),
+               dict(fake_result("wgan", 1, 2, 1.0), health="none", step=10),
+               dict(fake_result("wgan", 2, 8, 1.0), health="stalled", step=10)]  # a success: not counted
+    (row,) = study.summarize(results, "8gaussians", ["wgan"])
+    assert row["failed_as"] == {"collapsed": 1, "stalled": 0, "overfit": 0, "diverged": 0, "no detector": 1}
+    table = study.markdown({"source": "8gaussians", "seeds": 3, "models": ["wgan"], "steps": 10, "command": "c",
+                            "criterion": "x", "summary": [row], "runs": results, "wall_seconds": 1, "jobs": 1,
+                            "date": "today"})
+    assert "| failed: collapsed | failed: stalled | failed: overfit | failed: diverged | failed: no detector |" in table
+    assert "| 1 | 0 | 0 | 0 | 1 |" in table and "covers 3 of 8 modes (collapsed)" in table
+    assert "covers 2 of 8 modes (no detector)" in table

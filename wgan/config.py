@@ -4,7 +4,7 @@ A run is fully described by one ``HParams`` object; its JSON form (``to_dict``) 
 into the run folder as ``hyperparameters.json`` and is enough to rebuild the models.
 
 JSON files are nested one level: top-level fields plus the groups ``data``,
-``architecture``, ``g_optimizer`` and ``c_optimizer``. Overrides use dotted keys
+``architecture``, ``g_optimizer``, ``c_optimizer`` and ``health``. Overrides use dotted keys
 (``--set c_optimizer.learning_rate=5e-5``). Every check runs before TensorFlow builds
 anything and raises ``ConfigError`` naming the file, the key and the problem.
 """
@@ -92,6 +92,30 @@ class ArchitectureConfig:
 
 
 @dataclass
+class HealthConfig:
+    """Thresholds of the training-health detectors (``wgan.health``; reasons in docs/health.md)."""
+
+    enabled: bool = _field(True, "Run the health detectors at every evaluation and logged step.")
+    samples: int = _field(256, "Generated and real images per health probe (critic scores, spread).", minimum=2)
+    patience: int = _field(2, "Consecutive evaluations a condition must hold before critic_overfit or "
+                           "mode_collapse trips.", minimum=1)
+    overfit_gap: float = _field(0.5, "critic_overfit: (W_train - W_heldout) / |W_train| above this.", minimum=0.0)
+    overfit_sigmas: float = _field(3.0, "critic_overfit: and the gap above this many standard errors.", minimum=0.0)
+    collapse_spread: float = _field(0.25, "mode_collapse: generated / real spread (trace of the feature "
+                                    "covariance) below this fraction of its peak in the run.", minimum=0.0)
+    collapse_lost: float = _field(0.25, "mode_collapse: or this share of the classes (modes) covered at the "
+                                  "best evaluation lost.", minimum=0.0, maximum=1.0)
+    stall_patience: int = _field(8, "stalled: evaluations without improvement of the primary metric.", minimum=1)
+    stall_delta: float = _field(0.02, "stalled: relative improvement of the best value that counts.", minimum=0.0)
+    stall_far: float = _field(3.0, "stalled: only while the metric is worse than this multiple of real "
+                              "data's own score.", minimum=1.0)
+    diverge_factor: float = _field(50.0, "diverging: |Wasserstein estimate| or penalty above this multiple of "
+                                   "its early median.", minimum=1.0)
+    diverge_baseline: int = _field(20, "diverging: logged steps whose median is the early baseline.", minimum=1)
+    diverge_patience: int = _field(3, "diverging: consecutive logged steps above the limit.", minimum=1)
+
+
+@dataclass
 class HParams:
     """Everything that defines a training run."""
 
@@ -130,6 +154,7 @@ class HParams:
     eval_every: int = _field(0, "Compute quality metrics every this many iterations; 0 turns it off.", minimum=0)
     train_steps: int = _field(10000, "Generator iterations a training command adds without --steps or --epoch.",
                               minimum=1)
+    health: HealthConfig = _field(HealthConfig(), "Training-health detectors.")
 
     # ----- derived views --------------------------------------------------------------
     @property

@@ -394,3 +394,19 @@ def evaluate_in_training(evaluator, generator, writer, vdir, step, epoch):
     log_evaluation(writer, vdir, step, epoch, evaluation)
     logging.info("eval step %d: %s", step, evaluation.describe())
     return evaluation.scalars
+
+
+# The metric a run's best snapshot and the ``stalled`` detector go by: the first one computed.
+PRIMARY_METRICS = ("fid", "cfid", "w1")
+
+
+def primary_metric(scalars):
+    """The name of ``scalars``' primary metric (see ``PRIMARY_METRICS``), or None."""
+    return next((name for name in PRIMARY_METRICS if name in scalars), None)
+
+
+def is_better(name, value, than):
+    """Whether ``value`` of metric ``name`` beats ``than`` (None: anything does)."""
+    if than is None:
+        return True
+    return value > than if HIGHER_IS_BETTER[name] else value < than

@@ -17,20 +17,26 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, images, models, runs, training, visualize
+from wgan import checkpoints, evaluation, images, models, runs, training, visualize
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
 
-_VERSION = re.compile(r"^(\d+)(?:\.(\d+))?$")
+_VERSION = re.compile(r"^(\d+)(?:\.(\d+|" + runs.BEST + r"))?$")
 
 
 def parse_version(text):
-    """``"2"`` -> (2, None); ``"2.1"`` -> (2, 1); ``"2.10"`` -> (2, 10). Anything else: RunError."""
+    """``"2"`` -> (2, None); ``"2.1"`` -> (2, 1); ``"2.10"`` -> (2, 10); ``"2.best"`` -> (2, "best").
+
+    Anything else: RunError.
+    """
     match = _VERSION.match(str(text).strip())
     if not match or int(match.group(1)) < 1:
-        raise RunError(f"version {text!r} is not RUN or RUN.SNAPSHOT with RUN >= 1 and SNAPSHOT >= 0 "
-                       "(for example 2 or 2.1)")
-    return int(match.group(1)), None if match.group(2) is None else int(match.group(2))
+        raise RunError(f"version {text!r} is not RUN or RUN.SNAPSHOT with RUN >= 1 and SNAPSHOT >= 0 or 'best' "
+                       "(for example 2, 2.1 or 2.best)")
+    snapshot = match.group(2)
+    if snapshot is None or snapshot == runs.BEST:
+        return int(match.group(1)), snapshot
+    return int(match.group(1)), int(snapshot)
 
 
 @dataclasses.dataclass
@@ -66,6 +72,8 @@ def find_checkpoint(root, version_text):
         if found is None:
             raise RunError(f"run v{run} in {root} has no checkpoint yet")
         return Restored(vdir, hp, found.prefix, found.step, None)
+    if snapshot == runs.BEST:
+        return _best_checkpoint(vdir, hp, run)
     snapshots = runs.list_snapshots(vdir)
     if snapshot >= len(snapshots):
         have = (f"its snapshots are 0..{len(snapshots) - 1}" if snapshots else "it has no snapshots yet")
@@ -74,6 +82,20 @@ def find_checkpoint(root, version_text):
     path = os.path.join(vdir, record["path"])
     checkpoints.require_readable(path, f"snapshot {run}.{snapshot}")
     return Restored(vdir, hp, path, record["step"], snapshot)
+
+
+def _best_checkpoint(vdir, hp, run):
+    """The checkpoint of run v``run``'s best evaluated step (``-v RUN.best``)."""
+    best = runs.best_record(vdir, evaluation.primary_metric, evaluation.is_better)
+    if best is None:
+        raise RunError(f"run v{run} has no evaluation, so no best snapshot: train with --set eval_every=N "
+                       f"(iterations between evaluations) or score snapshots with bin/evaluate.py -v {run}.SNAPSHOT; "
+                       f"or pick one with -v {run}.SNAPSHOT (see --list)")
+    path = os.path.join(vdir, best["path"])
+    if not os.path.exists(path + ".index"):
+        raise RunError(f"run v{run}'s best checkpoint {path} (step {best['step']}) is missing; "
+                       f"pick a snapshot with -v {run}.SNAPSHOT (see --list)")
+    return Restored(vdir, hp, path, best["step"], runs.BEST)
 
 
 GENERATORS = ("sampling", "raw", "ema")
@@ -208,13 +230,30 @@ def describe_runs(root):
         newest_metrics = runs.evaluations(vdir).get(_step_of(latest), {}) if latest else {}
         if latest and any(s["step"] == _step_of(latest) for s in snapshots):
             newest_metrics = {}
-        lines.append(f"v{number}  ({newest}; last written {modified}){_format_metrics(newest_metrics, '  ')}")
+        lines.append(f"v{number}  ({newest}; last written {modified}){_format_metrics(newest_metrics, '  ')}"
+                     + _format_flags(vdir, _step_of(latest) if latest else 0))
+        best = runs.best_record(vdir, evaluation.primary_metric, evaluation.is_better)
         for s in snapshots:
             metrics = _format_metrics(s.get("metrics", {}), "")
             damage = checkpoints.describe(os.path.join(vdir, s["path"]))
+            mark = "  <- best" if best is not None and best["step"] == s["step"] else ""
             lines.append(f"  {number}.{s['index']:<4} step {s['step']:>7}  epoch {s['epoch']:8.2f}  {s['time']}  "
-                         f"{damage or metrics}")
+                         f"{damage or metrics}" + mark + _format_flags(vdir, s["step"]))
+        if best is None:
+            lines.append(f"  {number}.best  none: no evaluation yet (train with --set eval_every=N, or bin/evaluate.py)")
+        else:
+            lines.append(f"  {number}.best  step {best['step']:>7}  epoch {best['epoch']:8.2f}  {best['time']}  "
+                         f"{best['metric']}={best['value']:.4g} (best {best['metric']} of the evaluations)"
+                         + _format_flags(vdir, best["step"]))
     return "\n".join(lines)
+
+
+def _format_flags(vdir, step):
+    """``  health: mode_collapse (since 1200)`` for the detectors tripped at ``step``, else ``""``."""
+    flags = runs.health_flags(vdir, step)
+    if not flags:
+        return ""
+    return "  health: " + ", ".join(f"{name} (since {record['since']})" for name, record in sorted(flags.items()))
 
 
 def _newest_checkpoint(vdir):

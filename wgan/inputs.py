@@ -14,6 +14,7 @@ from absl import logging
 
 from wgan import data
 from wgan.data import integrity
+from wgan.data import split as heldout_split
 from wgan.errors import ConfigError, DataError
 
 
@@ -49,7 +50,7 @@ def records_folder(hp, records_root, build_missing=True, split="train"):
             raise DataError(f"no records at {folder}; build them first with: {build_command(hp, split)}")
         logging.info("building the %s %s records first: %s", hp.data.name, split, folder)
         data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root,
-                           split=split)
+                           split=split, heldout_per_mille=heldout_split.DEFAULT_HELDOUT_PER_MILLE)
     return folder
 
 
@@ -74,6 +75,28 @@ def test_records_folder(hp, records_root, raw_root="datasets"):
         return data.build_records(hp.data.name, resize=hp.data.resize, crop=hp.data.crop, output_dir=records_root,
                                   split="test", raw_root=raw_root, progress=False)
     return None
+
+
+def heldout_records(hp, records_root):
+    """The records folder of real images ``hp``'s run never trains on, or None (with the reason).
+
+    The source's test split when it has one without a download (``test_records_folder``),
+    else the held-out part of the training records (``<records>/heldout``, see
+    ``wgan.data.split``). Returns ``(folder, None)`` or ``(None, why)``.
+    """
+    if hp.data.is_toy:
+        return None, "toy data is sampled fresh every batch, so every sample is held out"
+    folder = records_folder(hp, records_root)
+    test = test_records_folder(hp, records_root)
+    if test is not None:
+        return test, None
+    if "test" in data.splits(hp.data.name):
+        return None, f"{hp.data.name} has no test split records; build them with: {build_command(hp, 'test')}"
+    entry = data.read_manifest(folder).get("heldout") or {}
+    if entry.get("count", 0) < 2:
+        return None, (f"{folder} has no held-out images; rebuild it with bin/build_tfrecord.py --overwrite "
+                      f"(--heldout {heldout_split.DEFAULT_HELDOUT_PER_MILLE} by default)")
+    return os.path.join(folder, entry["folder"]), None
 
 
 def check_manifest(hp, manifest, folder):

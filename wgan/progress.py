@@ -68,6 +68,14 @@ class Progress:
         else:
             print(line, file=self.stream, flush=True)
 
+    def message(self, text: str) -> None:
+        """Print ``text`` as a line of its own above the status line (printed even when disabled)."""
+        if self.enabled and self.interactive and self.width:
+            print(" " * self.width, end="\r", file=self.stream)
+        print(text, file=self.stream, flush=True)
+        if self.enabled and self.interactive and self.width:
+            self._draw()
+
     def close(self) -> None:
         """Draw the final line and end it."""
         if self.enabled:

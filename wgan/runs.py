@@ -8,6 +8,8 @@ Layout of one run version::
         snapshots/             permanent snapshots, one every ``snapshot_every`` iterations
         snapshots.jsonl        one line per snapshot: index, step, epoch, time, path, metrics
         evaluations.jsonl      metrics computed later for a checkpoint step (bin/evaluate.py)
+        best/, best.json       the checkpoint of the evaluated step that scored best on the primary metric
+        health.jsonl           one line per health-detector trip or clear (wgan.health)
         metrics.jsonl          scalars as JSON lines, readable without TensorBoard
         events.out.tfevents.*  TensorBoard
         .lock                  held (flock) by the process training this version
@@ -38,6 +40,11 @@ HPARAMS_DIGEST = ".hyperparameters.sha256"  # written with it: load_hparams refu
 SNAPSHOTS_FILE = "snapshots.jsonl"
 METRICS_FILE = "metrics.jsonl"
 EVALUATIONS_FILE = "evaluations.jsonl"
+HEALTH_FILE = "health.jsonl"
+BEST_FILE = "best.json"
+BEST_DIR = "best"
+# ``-v 2.best``: the snapshot name of a run's best evaluated checkpoint.
+BEST = "best"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 # Snapshot checkpoints as training saves them (wgan.checkpoints.SNAPSHOT_DIR, name "snapshot").
 _SNAPSHOT_FILES = os.path.join(SNAPSHOT_DIR, "snapshot-*.index")
@@ -246,7 +253,8 @@ def open_run(checkpoint_dir, hp, version=None):
     for number in reversed(list_versions(root)):
         vdir = version_dir(root, number)
         try:
-            stored = config.read_json(os.path.join(vdir, HPARAMS_FILE))
+            # Through the schema, so a run stored before a key existed matches with its default.
+            stored = config.from_dict(config.read_json(os.path.join(vdir, HPARAMS_FILE))).to_dict()
         except Exception as err:  # an unreadable old run is not ours to resume
             logging.warning("not resuming v%d: %s cannot be read (%s)", number,
                             os.path.join(vdir, HPARAMS_FILE), str(err).splitlines()[0] if str(err) else err)
@@ -434,3 +442,49 @@ def record_snapshot(vdir, prefix, step, epoch, metrics=None):
         "path": os.path.relpath(prefix, vdir), "step": int(step), "epoch": float(epoch),
         "time": time.strftime("%Y-%m-%d %H:%M:%S"), "metrics": metrics or {},
     })
+
+
+# ----- best snapshot and health flags ----------------------------------------------------
+def write_best(vdir, prefix, step, epoch, metric, value, higher_is_better):
+    """Record the checkpoint ``prefix`` of ``step`` as the run's best on ``metric`` (best.json, atomic)."""
+    write_atomic(os.path.join(vdir, BEST_FILE), json.dumps({
+        "path": os.path.relpath(prefix, vdir), "step": int(step), "epoch": float(epoch), "metric": metric,
+        "value": float(value), "higher_is_better": bool(higher_is_better),
+        "time": time.strftime("%Y-%m-%d %H:%M:%S")}, sort_keys=True) + "\n")
+
+
+def read_best(vdir):
+    """The run's best.json record (path, step, epoch, metric, value, ...) or None before any evaluation."""
+    path = os.path.join(vdir, BEST_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def best_record(vdir, primary_metric, is_better):
+    """The run's best checkpoint: best.json (written while training), else its best evaluated snapshot, else None.
+
+    ``primary_metric(scalars)`` names the metric to compare and ``is_better(name, a, b)``
+    says which of two values wins (``wgan.evaluation``), so snapshots scored later by
+    bin/evaluate.py also count.
+    """
+    best = read_best(vdir)
+    if best is not None:
+        return best
+    for snapshot in list_snapshots(vdir):
+        metric = primary_metric(snapshot["metrics"])
+        if metric is not None and (best is None or (best["metric"] == metric
+                                                    and is_better(metric, snapshot["metrics"][metric], best["value"]))):
+            best = {"path": snapshot["path"], "step": snapshot["step"], "epoch": snapshot["epoch"], "metric": metric,
+                    "value": snapshot["metrics"][metric], "time": snapshot["time"]}
+    return best
+
+
+def health_flags(vdir, step):
+    """{detector: trip record} of the detectors tripped (and not cleared) at ``step``, from health.jsonl."""
+    state = {}
+    for record in read_jsonl(os.path.join(vdir, HEALTH_FILE)):
+        if record.get("step", 0) <= step:
+            state[record["detector"]] = record
+    return {name: record for name, record in state.items() if record.get("event") == "trip"}

@@ -88,6 +88,15 @@ CRITERIA = {
 SOURCES = tuple(CRITERIA)
 
 
+# Evaluations during each study run, for the health detectors that label a failure (wgan.health).
+HEALTH_EVALUATIONS = 10
+# ... but no closer together than this: a few-step smoke study is not worth evaluating.
+MIN_EVAL_EVERY = 50
+# A failed run's label: the health detector that tripped first, as the study tables name it.
+FAILURE_LABELS = {"mode_collapse": "collapsed", "stalled": "stalled", "critic_overfit": "overfit",
+                  "diverging": "diverged", "none": "no detector"}
+
+
 def study_hparams(model, source, seed, steps=None, overrides=()):
     """The shipped hyperparameters of ``model`` on ``source`` for one study run.
 
@@ -95,12 +104,14 @@ def study_hparams(model, source, seed, steps=None, overrides=()):
     None keeps each model's own shipped ``train_steps`` (after ``overrides``), the length
     its file was tuned for. ``snapshot_every`` becomes the run length, so the final
     checkpoint is a snapshot (its metrics then show in ``generate_img.py --list``);
-    ``eval_every`` is 0 (the study evaluates once, at the end) unless ``overrides`` say otherwise.
+    ``eval_every`` gives ``HEALTH_EVALUATIONS`` evaluations per run (at least
+    ``MIN_EVAL_EVERY`` iterations apart), so the health detectors can say how a run
+    failed, unless ``overrides`` say otherwise.
     """
     hp = config.resolve(model, source, seed=seed, overrides=list(overrides))
     steps = hp.train_steps if steps is None else steps
     study = [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
-             ("eval_every", 0)]
+             ("eval_every", max(MIN_EVAL_EVERY, steps // HEALTH_EVALUATIONS))]
     return config.resolve(model, source, seed=seed, overrides=study + list(overrides))
 
 
@@ -153,9 +164,16 @@ def run_one(task):
     if hp.data.is_toy:
         scalars["num_modes"] = len(result.extras["mode_counts"])
     return {"model": hp.model, "seed": hp.seed, "run": os.path.relpath(vdir, task["checkpoint_dir"]),
+            "health": first_trip(vdir),
             "step": restored.step, "train_seconds": timing.get("seconds"), "resumed": timing.get("resumed", False),
             "eval_seconds": time.perf_counter() - started, "metrics": scalars, "extras": result.extras,
             "picture": _picture(hp, generator, evaluator)}
+
+
+def first_trip(vdir):
+    """The health detector that tripped first in the run ``vdir`` (earliest step), or "none"."""
+    trips = [r for r in runs.read_jsonl(os.path.join(vdir, runs.HEALTH_FILE)) if r.get("event") == "trip"]
+    return min(trips, key=lambda r: (r["since"], r["step"]))["detector"] if trips else "none"
 
 
 def _picture(hp, generator, evaluator):
@@ -195,7 +213,9 @@ def summarize(results, source, models):
     rows = []
     for model in models:
         mine = [r for r in results if r["model"] == model]
-        row = {"model": model, "runs": len(mine), "successes": sum(r["failure"] is None for r in mine)}
+        row = {"model": model, "runs": len(mine), "successes": sum(r["failure"] is None for r in mine),
+               "failed_as": {label: sum(r["failure"] is not None and r.get("health", "none") == name for r in mine)
+                             for name, label in FAILURE_LABELS.items()}}
         for name in criterion.columns + ("train_seconds",):
             values = [r["metrics"].get(name) if name != "train_seconds" else r["train_seconds"] for r in mine]
             row[name] = dict(zip(("mean", "std"), _mean_std(values)))
@@ -223,23 +243,33 @@ def markdown(report):
     lines = [title, "",
              f"Command: `{report['command']}`", "",
              f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
-             "| model | successes | iterations | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " |",
-             "|---|---|---|" + "---|" * (len(columns) + 1)]
+             "| model | successes | iterations | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " | "
+             + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
+             "|---|---|---|" + "---|" * (len(columns) + 1 + len(FAILURE_LABELS))]
     for row in report["summary"]:
         cells = [_cell(row[c], _DIGITS[c]) for c in columns + ("train_seconds",)]
+        counts = [str(row.get("failed_as", {}).get(label, 0)) for label in FAILURE_LABELS.values()]
         steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
         lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | "
-                     f"{', '.join(f'{s:,}' for s in steps)} | " + " | ".join(cells) + " |")
-    lines += ["", "Values are mean ± standard deviation over seeds; per run:", "",
+                     f"{', '.join(f'{s:,}' for s in steps)} | " + " | ".join(cells + counts) + " |")
+    lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
+              "that tripped first during it (docs/health.md), or 'no detector'. Per run:", "",
               "| model | seed | " + " | ".join(columns) + " | verdict | train s |",
               "|---|---|" + "---|" * (len(columns) + 2)]
     for r in report["runs"]:
         values = " | ".join(f"{r['metrics'][c]:.{_RUN_DIGITS[c]}f}" for c in columns)
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
-        lines.append(f"| {r['model']} | {r['seed']} | {values} | {r['failure'] or 'ok'} | {seconds} |")
+        lines.append(f"| {r['model']} | {r['seed']} | {values} | {_verdict(r)} | {seconds} |")
     total = f"Total wall time {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel run(s)"
     lines += ["", f"{total}, {report['date']}."]
     return "\n".join(lines) + "\n"
+
+
+def _verdict(result):
+    """``ok``, or the failure with the first health detector that tripped: ``covers 3 of 8 modes (stalled)``."""
+    if result["failure"] is None:
+        return "ok"
+    return f"{result['failure']} ({FAILURE_LABELS[result.get('health', 'none')]})"
 
 
 def figure(results, models, seeds, path):
@@ -266,7 +296,8 @@ def figure(results, models, seeds, path):
             # aspect="equal": a square picture stays square whatever room the layout gives the panel.
             ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", interpolation="nearest",
                       aspect="equal", vmin=0, vmax=255)
-            ax.set_title(f"seed {seed}: {'ok' if r['failure'] is None else 'FAILED'}", fontsize=8,
+            failed = f"FAILED: {FAILURE_LABELS[r.get('health', 'none')]}"
+            ax.set_title(f"seed {seed}: {'ok' if r['failure'] is None else failed}", fontsize=8,
                          color="black" if r["failure"] is None else "red")
             if j == 0:
                 ax.set_ylabel(model, fontsize=9)
@@ -307,7 +338,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
         result["failure"] = criterion.verdict(result["metrics"])
         results.append(result)
         log(f"[{len(results)}/{len(tasks)}] {result['model']} seed {result['seed']}: "
-            f"{result['failure'] or 'ok'}  " + " ".join(f"{k}={result['metrics'][k]:.4g}" for k in criterion.columns)
+            f"{_verdict(result)}  " + " ".join(f"{k}={result['metrics'][k]:.4g}" for k in criterion.columns)
             + (f"  ({result['train_seconds']:.0f} s)" if result["train_seconds"] is not None else ""))
 
     if jobs <= 1:

@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, distribute, evaluation, inputs, runs, summaries
+from wgan import checkpoints, distribute, evaluation, health, inputs, runs, summaries
 from wgan.errors import TrainingError
 from wgan.gan import GAN
 from wgan.progress import Progress
@@ -120,6 +120,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     metrics = {}
     evaluator = evaluation.for_training(hp, records_root)  # None unless eval_every > 0 and a metric applies
     evaluated = {}  # {step: scalars} of the newest evaluation, stored with a snapshot of that step
+    monitor = health.Monitor(hp, vdir, gan, evaluator, writer, records_root, start, say=bar.message)
     step = start
     window_start, window_images = time.perf_counter(), 0
     with _StopRequest() as stop:
@@ -147,13 +148,16 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                 window_start, window_images = now, 0
                 summaries.write_scalars(writer, metrics, step)
                 runs.append_jsonl(metrics_path, {"step": step, "epoch": round(epoch(), 4), **metrics})
+                monitor.after_log(step, metrics)
             if step % hp.sample_every == 0:
                 summaries.write_samples(writer, gan, step, real_points)
             if step % hp.histogram_every == 0:
                 summaries.write_histograms(writer, gan.critic, step)
-            if evaluator is not None and step % hp.eval_every == 0:
-                evaluated = {step: evaluation.evaluate_in_training(evaluator, gan.sampling_generator, writer, vdir,
-                                                                   step, epoch())}
+            if hp.eval_every and step % hp.eval_every == 0:
+                if evaluator is not None:
+                    evaluated = {step: evaluation.evaluate_in_training(evaluator, gan.sampling_generator, writer,
+                                                                       vdir, step, epoch())}
+                monitor.after_evaluation(step, epoch(), evaluated.get(step, {}))
             if step % hp.checkpoint_every == 0 or step % hp.snapshot_every == 0:
                 last_saved = save(step)
             if stopping:
@@ -166,5 +170,6 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     writer.flush()
     distribute.remove_write_dir(vdir, run_dir)
     return {"step": step, "epoch": epoch(), "metrics": metrics, "checkpoint": last_saved,
-            "interrupted": bool(stop.signal)}
+            "interrupted": bool(stop.signal), "health": monitor.tripped(),
+            "health_seconds": monitor.seconds}
 

@@ -13,6 +13,7 @@ import sys
 from absl import app, flags
 
 from wgan.cli import common
+from wgan.data.split import DEFAULT_HELDOUT_PER_MILLE  # no TensorFlow: safe for the spawned workers
 
 flags.DEFINE_string("data", "celeba", "A named source (celeba, lsun, anime, digits, mnist, "
                     "fashion_mnist, cifar10, svhn) or a folder of images, read recursively.")
@@ -36,6 +37,9 @@ flags.DEFINE_enum("split", "train", ["train", "test"], "Which split to build: te
                   "fashion_mnist, cifar10) goes to <name>-r<side>-test, e.g. as the evaluation reference.")
 flags.DEFINE_bool("verify", False, "Build nothing: check every shard of the records folder these "
                   "arguments name against its dataset_info.json (size and sha256) and name the bad ones.")
+flags.DEFINE_integer("heldout", DEFAULT_HELDOUT_PER_MILLE, "Images per 1,000 held out of training (chosen by content digest, the "
+                     "same on every build) in <records>/heldout/; 0 for none. Sources with a test split hold none out: "
+                     "the test split is their held-out part.", lower_bound=0, upper_bound=999)
 flags.DEFINE_enum("compression", "none", ["none", "gzip"], "Shard compression (none reads "
                   "fastest; see docs/data.md).")
 
@@ -62,6 +66,7 @@ def main(argv):
         shards=FLAGS.shards, workers=FLAGS.workers, overwrite=FLAGS.overwrite,
         compression=FLAGS.compression, shard_mb=FLAGS.shard_mb, raw_root=FLAGS.raw_root,
         split=FLAGS.split,
+        heldout_per_mille=FLAGS.heldout,
     )
     print(folder, file=sys.stdout)
 

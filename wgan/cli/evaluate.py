@@ -17,13 +17,13 @@ from absl import flags
 
 from wgan import evaluation, generate, runs
 from wgan.cli import common
-from wgan.cli.flags import (define_run_flags, define_version_flag, existing_run_root, requested_checkpoint,
-                            resolve_hparams)
+from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, define_run_flags, define_version_flag, existing_run_root,
+                            requested_checkpoint, resolve_hparams)
 from wgan.errors import RunError
 from wgan.metrics import extractors, reference
 
 define_run_flags(model_required=False)
-define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
+define_version_flag(CHECKPOINT_VERSION_HELP, as_string=True)
 flags.DEFINE_integer("num", None, f"Generated samples (default: {evaluation.FINAL_IMAGES:,} images for fid/kid/is, "
                      f"{evaluation.TOY_SAMPLES:,} toy points, {evaluation.IMAGE_SAMPLES:,} images otherwise).",
                      lower_bound=2)

@@ -27,6 +27,11 @@ def define_run_flags(model_required=True):
     # Not flags.mark_flag_as_required: absl's two-line FATAL message; resolve_hparams says it in one.
 
 
+# -v of the commands that restore a checkpoint (generate_img, evaluate).
+CHECKPOINT_VERSION_HELP = ("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1, 2.best the "
+                           "checkpoint of its best evaluation during training.")
+
+
 def define_version_flag(help_text, as_string=False):
     """``-v/--version``. absl's logging owns ``-v`` (for ``--verbosity``); the toolkit's commands
     give it to the run version instead, as users type it (``--verbosity`` keeps working)."""

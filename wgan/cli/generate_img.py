@@ -6,12 +6,12 @@ from absl import flags
 
 from wgan import generate, images
 from wgan.cli import common
-from wgan.cli.flags import (candidate_run_roots, define_run_flags, define_version_flag, existing_run_root,
-                            requested_checkpoint)
+from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, candidate_run_roots, define_run_flags, define_version_flag,
+                            existing_run_root, requested_checkpoint)
 from wgan.errors import RunError
 
 define_run_flags(model_required=False)
-define_version_flag("RUN[.SNAPSHOT]: 2 is the newest checkpoint of run v2, 2.1 its snapshot 1.", as_string=True)
+define_version_flag(CHECKPOINT_VERSION_HELP, as_string=True)
 flags.DEFINE_bool("list", False, "List every run of this model and data with its snapshots, then exit.")
 flags.DEFINE_string("output", "figures", "Folder for the pictures.")
 flags.DEFINE_integer("num", 64, "Samples in the grid (points for toy data).", lower_bound=1)

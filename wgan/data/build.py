@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from wgan.data import imageops, locks, manifest as manifest_io, raw as raw_io, sources
+from wgan.data import imageops, locks, manifest as manifest_io, raw as raw_io, sources, split as heldout_split
 from wgan.progress import Progress
 from wgan.errors import DataError
 
@@ -65,13 +65,16 @@ def _check_arguments(resize, crop, shards, workers, compression, shard_mb) -> No
         raise DataError(f"shard_mb must be positive, got {shard_mb!r}")
 
 
-def build_settings(data, crop, resize, compression, shards, shard_mb, split="train") -> dict:
+def build_settings(data, crop, resize, compression, shards, shard_mb, split="train", heldout_per_mille=0) -> dict:
     """Everything that determines a build's output bytes; stored as the manifest's ``build``.
 
     A rerun with equal settings over a complete folder has nothing to do; a rerun
     with different settings must not silently mix or replace records.
+    ``heldout_per_mille`` is recorded only when non-zero, so folders built before the
+    held-out split existed still compare equal to a build without one.
     """
-    return {
+    held = {"heldout_per_mille": heldout_per_mille} if heldout_per_mille else {}
+    return {**held, 
         "format_version": manifest_io.FORMAT_VERSION,
         # A folder path is identified by its absolute path: two folders with the same
         # base name share a records folder name but not their records.
@@ -129,6 +132,12 @@ def _clear(folder: str) -> int:
     stale = [name for name in os.listdir(folder) if _is_build_file(name)]
     for name in stale:
         os.remove(os.path.join(folder, name))
+    heldout = heldout_split.heldout_dir(folder)
+    if os.path.isdir(heldout):
+        stale.append(heldout_split.HELDOUT_DIR)
+        _clear(heldout)
+        with contextlib.suppress(OSError):
+            os.rmdir(heldout)
     return len(stale)
 
 
@@ -237,6 +246,9 @@ def _write_shards(data, raw, folder, settings, workers, progress):
         record_bytes = shape[0] * shape[1] * shape[2] + _RECORD_OVERHEAD
         per_shard = max(1, int(settings["shard_mb"] * 2**20 // record_bytes))
     writer = ShardWriter(folder, settings["compression"], per_shard)
+    per_mille = settings.get("heldout_per_mille", 0)
+    # Opened (and its folder created) only when the first held-out image comes.
+    heldout = ShardWriter(heldout_split.heldout_dir(folder), settings["compression"], per_shard)
     count, skipped, examples = 0, {}, []
     progress = Progress(len(raw.items), progress)
     try:
@@ -249,11 +261,17 @@ def _write_shards(data, raw, folder, settings, workers, progress):
                         examples.append({"item": raw.name_of(index, data), "reason": reason, "detail": detail})
                     continue
                 label = None if raw.labels is None else raw.labels[index]
+                if heldout_split.is_heldout(pixels, per_mille):
+                    os.makedirs(heldout.folder, exist_ok=True)
+                    heldout.write(writer.records.serialize(pixels, shape, label))
+                    continue
                 writer.write(writer.records.serialize(pixels, shape, label))
                 count += 1
         writer.finish_shard()
+        heldout.finish_shard()
     except BaseException as err:
         writer.abort()
+        heldout.abort()
         progress.close()  # end the status line before the error is printed
         if _is_write_error(err):
             raise DataError(f"writing the shards of {folder} failed ({_first_line(err)}); removed what was "
@@ -261,7 +279,7 @@ def _write_shards(data, raw, folder, settings, workers, progress):
                             "command") from None
         raise
     progress.close()
-    return writer.shards, count, dict(sorted(skipped.items())), examples, progress.rate()
+    return writer.shards, count, dict(sorted(skipped.items())), examples, progress.rate(), heldout.shards
 
 
 def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
@@ -291,6 +309,18 @@ def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
     }
 
 
+def _write_heldout_manifest(folder, manifest, shards, settings) -> dict:
+    """Write ``heldout/dataset_info.json`` (before the main manifest); return the main manifest's entry."""
+    count = sum(shard["records"] for shard in shards)
+    entry = {"folder": heldout_split.HELDOUT_DIR if shards else None, "count": count,
+             "per_mille": settings.get("heldout_per_mille", 0), "rule": heldout_split.RULE}
+    if shards:
+        manifest_io.write_manifest(heldout_split.heldout_dir(folder), {
+            **{k: v for k, v in manifest.items() if k not in ("skipped", "skipped_examples")},
+            "count": count, "shards": shards, "split": "heldout"})
+    return entry
+
+
 def build_records(
     data: str,
     resize: int,
@@ -306,6 +336,7 @@ def build_records(
     shard_mb: float = DEFAULT_SHARD_MB,
     raw_root: str = raw_io.RAW_ROOT,
     split: str = "train",
+    heldout_per_mille: int = 0,
 ) -> str:
     """Build the records folder of ``data`` and return its path.
 
@@ -335,6 +366,11 @@ def build_records(
         split: ``train``, or ``test`` for sources that have one (mnist, fashion_mnist,
             cifar10); the test split goes to its own folder (``records_dir(..., split)``)
             and the manifest's ``split`` says which one a folder holds.
+        heldout_per_mille: images per 1,000 kept out of training in ``<folder>/heldout/``,
+            chosen by content digest (see ``wgan.data.split``); 0 holds nothing out, and so
+            do sources with a test split (mnist, fashion_mnist, cifar10), whose test split
+            is their held-out part.
+            The manifest's ``count`` is the training images; ``heldout.count`` the others.
 
     Raises:
         DataError: bad arguments, missing raw data, no usable image, or an existing
@@ -343,7 +379,11 @@ def build_records(
     crop = crop or None
     _check_arguments(resize, crop, shards, workers, compression, shard_mb)
     folder = sources.records_dir(output_dir, data, crop, resize, split)
-    settings = build_settings(data, crop, resize, compression, shards, shard_mb, split)
+    if not isinstance(heldout_per_mille, int) or not 0 <= heldout_per_mille < 1000:
+        raise DataError(f"heldout must be an integer from 0 to 999 (images per 1,000), got {heldout_per_mille!r}")
+    if split != "train" or "test" in sources.splits(data):
+        heldout_per_mille = 0  # the test split is the held-out part (wgan.inputs.heldout_records)
+    settings = build_settings(data, crop, resize, compression, shards, shard_mb, split, heldout_per_mille)
     say = functools.partial(print, file=sys.stderr, flush=True) if progress else _silent
     if _is_complete(folder, settings, overwrite, say):
         return folder
@@ -372,8 +412,10 @@ def _build_into(folder, data, raw, settings, workers, progress, created, say) ->
     ignored = f" ({raw.ignored_files} non-image files ignored)" if raw.ignored_files else ""
     say(f"building {folder} from {len(raw.items)} images{ignored} with {_plural(workers, 'worker')}")
 
-    shard_list, count, skipped, examples, rate = _write_shards(data, raw, folder, settings, workers, progress)
+    shard_list, count, skipped, examples, rate, heldout_shards = _write_shards(data, raw, folder, settings, workers,
+                                                                               progress)
     if count == 0:
+        _clear(folder)
         if created:
             with contextlib.suppress(OSError):
                 os.rmdir(folder)
@@ -381,8 +423,12 @@ def _build_into(folder, data, raw, settings, workers, progress, created, say) ->
                         f"({_skip_summary(skipped)}); first: {examples[0]['item']}: "
                         f"{examples[0]['reason']} ({examples[0]['detail']})")
 
-    manifest_io.write_manifest(folder, _manifest(data, raw, settings, count, skipped, examples, shard_list))
-    say(f"wrote {count} images in {_plural(len(shard_list), 'shard')} to {folder} ({rate:,.0f} img/s)")
+    manifest = _manifest(data, raw, settings, count, skipped, examples, shard_list)
+    manifest["heldout"] = _write_heldout_manifest(folder, manifest, heldout_shards, settings)
+    manifest_io.write_manifest(folder, manifest)
+    held = manifest["heldout"]["count"]
+    say(f"wrote {count} images in {_plural(len(shard_list), 'shard')} to {folder} ({rate:,.0f} img/s)"
+        + (f", {held} more held out in {heldout_split.heldout_dir(folder)}" if held else ""))
     if skipped:
         say(f"skipped {sum(skipped.values())} images: {_skip_summary(skipped)}; first ones:")
         for example in examples:

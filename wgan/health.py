@@ -1,0 +1,498 @@
+"""Training health: say while a run trains that it is failing, how, and which snapshot was best.
+
+Four detectors (names as in ``health.jsonl``, TensorBoard and docs/health.md), each with the
+threshold of ``hp.health`` it compares against:
+
+* ``critic_overfit``: the critic scores its training images higher than held-out real
+  images it never saw (WGAN-GP paper, section 5.3, Figure 4b). With W_train = E[D(train)] -
+  E[D(fake)] and W_heldout = E[D(heldout)] - E[D(fake)] on the same fakes, it trips when
+  (W_train - W_heldout) / |W_train| > ``overfit_gap`` and the gap exceeds
+  ``overfit_sigmas`` standard errors, for ``patience`` evaluations in a row.
+* ``mode_collapse``: the generated samples' spread (trace of their covariance in the
+  evaluation features: classifier features for labelled digits, the points for toy data,
+  pixels otherwise), as a ratio to the real spread, falls below ``collapse_spread`` times
+  its peak over the run's earlier evaluations, or, once every
+  class (toy: mode) has been covered at some evaluation, a share of at least
+  ``collapse_lost`` of them is lost, for ``patience`` evaluations in a row.
+* ``stalled``: the primary metric (``evaluation.PRIMARY_METRICS``) has not improved by
+  ``stall_delta`` (relative) for ``stall_patience`` evaluations while it is still worse
+  than ``stall_far`` times real data's own score (the metric of real images).
+* ``diverging``: |Wasserstein estimate| or the gradient penalty, as logged every
+  ``log_every`` steps, above ``diverge_factor`` times its median over the first
+  ``diverge_baseline`` logged steps, for ``diverge_patience`` logged steps in a row.
+
+A trip prints one line (what, since which step, the numbers, what to try, the best
+snapshot), appends one JSON line to the run's health.jsonl and shows as TensorBoard
+``health/<detector>`` = 1; a detector whose condition no longer holds writes a ``clear``
+line. The measured signals go to TensorBoard under ``health/``. ``Monitor`` also keeps the
+run's best checkpoint (``best/``, ``best.json``; ``-v N.best``).
+
+Cost per evaluation: one generator pass over ``samples`` latents and one critic pass over
+at most 3 x ``samples`` images (and a classifier pass for digits); see docs/health.md.
+"""
+
+import functools
+import math
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from wgan import evaluation, inputs, runs, visualize
+from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
+from wgan.metrics import reference
+
+# Latents and real toy points of the probes come from their own fixed seeds, apart from the evaluator's.
+PROBE_SEED = 7919
+
+
+class Detector:
+    """One failure mode: ``check`` returns (condition holds, values, threshold) for one update."""
+
+    name = ""
+    advice = ""
+    patience = 1
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def describe(self, values):
+        """The numbers of a trip, in words."""
+        return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
+
+
+class CriticOverfit(Detector):
+    name = "critic_overfit"
+    advice = "try more data, fewer critic steps (n_critic), a weaker critic or an earlier snapshot"
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.patience = cfg.patience
+
+    def check(self, signals):
+        if "wasserstein_heldout" not in signals:
+            return None
+        w_train, gap, se = signals["wasserstein_train"], signals["gap"], signals["gap_se"]
+        ratio = signals["gap_ratio"]
+        holds = w_train > 0 and ratio > self.cfg.overfit_gap and gap > self.cfg.overfit_sigmas * se
+        values = {"wasserstein_train": w_train, "wasserstein_heldout": signals["wasserstein_heldout"],
+                  "gap_ratio": ratio, "gap_sigmas": gap / se if se > 0 else math.inf, "images": signals["images"]}
+        return holds, values, {"gap_ratio": self.cfg.overfit_gap, "gap_sigmas": self.cfg.overfit_sigmas}
+
+    def describe(self, values):
+        return (f"held-out W {values['wasserstein_heldout']:.4g} vs training W {values['wasserstein_train']:.4g} "
+                f"on {values['images']} images each (gap {values['gap_ratio']:.0%} of training W, "
+                f"{values['gap_sigmas']:.1f} standard errors)")
+
+
+class ModeCollapse(Detector):
+    name = "mode_collapse"
+    advice = "try a lower generator learning rate, more critic steps, wgan-gp, or an earlier snapshot"
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.patience = cfg.patience
+
+    def check(self, signals):
+        if "spread_ratio" not in signals:
+            return None
+        values = {"spread_ratio": signals["spread_ratio"], "peak_spread_ratio": signals["peak_spread_ratio"],
+                  "space": signals["space"]}
+        threshold = {"fall_from_peak": self.cfg.collapse_spread}
+        # Against the run's own peak, not the real spread alone: an untrained generator's samples
+        # also spread little (0.01 x real at step 100 of the digits quick start, rising after).
+        holds = signals["spread_ratio"] < self.cfg.collapse_spread * signals["peak_spread_ratio"]
+        if "covered" in signals:
+            lost = signals["best_covered"] - signals["covered"]
+            values.update(covered=signals["covered"], of=signals["total"], lost=lost, unit=signals["unit"])
+            threshold["lost_share"] = self.cfg.collapse_lost
+            # Only once every class (mode) was covered: before that, early samples' classes are noise.
+            complete = signals["best_covered"] >= signals["total"]
+            holds = holds or (complete and lost > 0 and lost >= self.cfg.collapse_lost * signals["total"])
+        return holds, values, threshold
+
+    def describe(self, values):
+        text = (f"generated spread ({values['space']}) {values['spread_ratio']:.3g} x the real spread, down from "
+                f"{values['peak_spread_ratio']:.3g} x at its peak")
+        if "covered" in values:
+            text += (f", {values['covered']} of {values['of']} {values['unit']} covered "
+                     f"({values['lost']} lost since the best coverage)")
+        return text
+
+
+class Stalled(Detector):
+    name = "stalled"
+    advice = "try other learning rates, a different seed, wgan-gp, or stop here and keep the best snapshot"
+
+    def check(self, signals):
+        if "metric" not in signals:
+            return None
+        far = signals["floor"] is None or not evaluation.is_better(
+            signals["metric"], signals["current"], self.cfg.stall_far * signals["floor"])
+        holds = signals["evals_since_best"] >= self.cfg.stall_patience and far
+        values = {"metric": signals["metric"], "current": signals["current"], "best": signals["best"],
+                  "best_step": signals["best_step"], "real_score": signals["floor"],
+                  "evals_since_best": signals["evals_since_best"]}
+        return holds, values, {"stall_patience": self.cfg.stall_patience, "stall_delta": self.cfg.stall_delta,
+                               "stall_far": self.cfg.stall_far}
+
+    def describe(self, values):
+        real = f"{values['real_score']:.4g}" if values["real_score"] is not None else "n/a"
+        return (f"{values['metric']} {values['current']:.4g}, best {values['best']:.4g} at step {values['best_step']}, "
+                f"no gain of {self.cfg.stall_delta:.0%} in {values['evals_since_best']} evaluations "
+                f"(real data scores {real})")
+
+
+class Diverging(Detector):
+    name = "diverging"
+    advice = "try lower learning rates, a larger gp_lambda or a smaller clip_value, or an earlier snapshot"
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.patience = cfg.diverge_patience
+
+    def check(self, signals):
+        ratios = {k: v for k, v in signals.items() if k.endswith("_ratio")}
+        if not ratios:
+            return None
+        name = max(ratios, key=ratios.get)
+        values = {"signal": name[:-len("_ratio")], "value": signals[name[:-len("_ratio")]],
+                  "early_median": signals[name[:-len("_ratio")] + "_baseline"], "ratio": ratios[name]}
+        return ratios[name] > self.cfg.diverge_factor, values, {"diverge_factor": self.cfg.diverge_factor}
+
+    def describe(self, values):
+        return (f"{values['signal']} {values['value']:.4g} is {values['ratio']:.0f} x its early median "
+                f"{values['early_median']:.4g}")
+
+
+# Evaluated at every evaluation, and at every logged step, respectively.
+EVALUATION_DETECTORS = (CriticOverfit, ModeCollapse, Stalled)
+LOG_DETECTORS = (Diverging,)
+DETECTORS = tuple(d.name for d in EVALUATION_DETECTORS + LOG_DETECTORS)
+# The logged scalars ``diverging`` watches (absolute values): offset-free, unlike d_real and d_fake.
+DIVERGE_SIGNALS = ("wasserstein", "gradient_penalty")
+
+
+def _spread(features):
+    """Trace of the covariance of features [N, D]: the samples' total variance."""
+    features = np.asarray(features, np.float64).reshape(len(features), -1)
+    return float(np.trace(np.atleast_2d(np.cov(features, rowvar=False))))
+
+
+def critic_scores(critic, x, batch_size=256):
+    """Critic outputs float64 [N] for samples x [N, ...] in [-1, 1], in inference mode."""
+    parts = [critic(tf.convert_to_tensor(x[i:i + batch_size]), training=False) for i in range(0, len(x), batch_size)]
+    return np.concatenate([tf.reshape(tf.cast(p, tf.float32), [-1]).numpy() for p in parts]).astype(np.float64)
+
+
+class Probe:
+    """The real-data side of the evaluation-time signals, prepared once per training.
+
+    ``train`` and ``heldout``: float32 real samples in [-1, 1] (equal counts; heldout None
+    without a held-out split); ``real_spread``: the real samples' spread in the features
+    ``features`` maps samples to.
+    """
+
+    def __init__(self, hp, evaluator, records_root, say):
+        cfg = hp.health
+        self.hp, self.evaluator = hp, evaluator
+        self.z = _latents(hp, cfg.samples)
+        self.heldout = None
+        if hp.data.is_toy:
+            self.train = toy_sample(hp.data.name, cfg.samples, np.random.default_rng(PROBE_SEED))
+            self.features, self.space = (lambda x: x), "points"
+            self.real_spread = _spread(self.train)
+            # As many fresh points as the evaluator generates: its metrics depend on the count.
+            self.floor_samples = None if evaluator is None else toy_sample(
+                hp.data.name, evaluator.num, np.random.default_rng(PROBE_SEED + 1))
+            return
+        folder = inputs.records_folder(hp, records_root)
+        held_folder, why = inputs.heldout_records(hp, records_root)
+        # One read serves the critic probe, the pixel spread and real data's own score.
+        train = reference.read_images(folder, limit=max(cfg.samples, evaluator.num if evaluator else 0))
+        if held_folder is None:
+            say(f"health: critic_overfit is off: {why}")
+            self.train = uint8_to_float(train[:cfg.samples])
+        else:
+            held = reference.read_images(held_folder, limit=min(cfg.samples, len(train)))
+            self.heldout = uint8_to_float(held)
+            self.train = uint8_to_float(train[:len(held)])  # as many as held out: equal standard errors
+        judge = getattr(evaluator, "judge", None)
+        if judge is not None:  # the classifier's features, the space cfid is measured in
+            self.features, self.space = (lambda x: judge(float_to_uint8(x))), "classifier features"
+            self.real_spread = float(np.trace(judge.sigma))
+        else:
+            self.features, self.space = (lambda x: x), "pixels"
+            self.real_spread = _spread(self.train)
+        # Real data's own score: held-out images when there are enough, else training images.
+        self.floor_samples = None
+        if evaluator is not None:
+            enough = self.heldout is not None and len(self.heldout) >= evaluator.num
+            self.floor_samples = self.heldout if enough else uint8_to_float(train[:evaluator.num])
+
+    def signals(self, gan):
+        """Critic and spread signals of the current networks: {name: float}."""
+        fake = visualize.generate(gan.sampling_generator, self.z)
+        out = {"spread_generated": _spread(self.features(fake)), "spread_real": self.real_spread, "space": self.space}
+        out["spread_ratio"] = out["spread_generated"] / max(self.real_spread, 1e-12)
+        if self.heldout is not None:
+            d_fake = critic_scores(gan.critic, fake).mean()
+            d_train, d_held = critic_scores(gan.critic, self.train), critic_scores(gan.critic, self.heldout)
+            out["wasserstein_train"] = float(d_train.mean() - d_fake)
+            out["wasserstein_heldout"] = float(d_held.mean() - d_fake)
+            out["gap"] = float(d_train.mean() - d_held.mean())
+            out["gap_se"] = float(math.sqrt(d_train.var(ddof=1) / len(d_train) + d_held.var(ddof=1) / len(d_held)))
+            out["gap_ratio"] = out["gap"] / max(abs(out["wasserstein_train"]), 1e-12)
+            out["images"] = len(d_held)
+        return out
+
+    def real_score(self, metric):
+        """The primary metric of real samples (the best a generator can hope for), or None."""
+        if self.evaluator is None or metric is None or self.floor_samples is None:
+            return None
+        if len(self.floor_samples) < self.evaluator.num:
+            return None  # fewer real images than the evaluator scores: no like-for-like number
+        return self.evaluator(_RealSamples(self.floor_samples)).scalars.get(metric)
+
+
+class _RealSamples:
+    """Stands in for a generator: returns real samples in the order outputs are asked for.
+
+    The evaluator then scores real data exactly as it scores a generator (same counts,
+    same batching), which is what "real data's own score" has to mean.
+    """
+
+    def __init__(self, samples):
+        self.samples, self.at = samples, 0
+
+    def __call__(self, z, training=False):
+        n = int(z.shape[0])
+        out = self.samples[self.at:self.at + n]
+        self.at += n
+        return tf.convert_to_tensor(out)
+
+
+def _latents(hp, n):
+    from wgan.generate import latent  # wgan.generate imports training, which imports this module
+
+    return latent(hp, n, PROBE_SEED)
+
+
+def _timed(method):
+    """Adds the wall time of ``method`` to ``self.seconds``: the detectors' cost (benchmarks/bench_health.py)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    return wrapper
+
+
+class _State:
+    """One detector's streak: consecutive updates its condition held, since which step, tripped or not."""
+
+    def __init__(self):
+        self.streak, self.since, self.tripped = 0, None, False
+
+
+class Monitor:
+    """The health of one training: fed every logged step and every evaluation by ``wgan.training``.
+
+    Args:
+        hp: the run's HParams (``hp.health`` holds the thresholds).
+        vdir: the folder this process writes (health.jsonl, best.json, best/).
+        gan: the ``GAN`` being trained (its critic and sampling generator are probed; its
+            networks are saved as the best snapshot).
+        evaluator: the run's ``evaluation.Evaluator`` or None.
+        writer: the TensorBoard writer.
+        start: the step training resumes from (state is replayed from the run's files up to it).
+        say: prints one console line.
+    """
+
+    def __init__(self, hp, vdir, gan, evaluator, writer, records_root, start, say=None):
+        self.hp, self.cfg, self.vdir, self.gan, self.writer = hp, hp.health, vdir, gan, writer
+        self.evaluator = evaluator
+        self.say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+        # The networks only (no optimizer state): what -v N.best restores, at a third of the bytes.
+        networks = {"generator": gan.generator, "critic": gan.critic}
+        if gan.ema_generator is not None:
+            networks["ema_generator"] = gan.ema_generator
+        self.best_manager = tf.train.CheckpointManager(tf.train.Checkpoint(**networks),
+                                                       os.path.join(vdir, runs.BEST_DIR), max_to_keep=1,
+                                                       checkpoint_name="best")
+        self.records_root = records_root
+        self.probe = None
+        self.floor, self.floor_known = None, False
+        self.detectors = [d(self.cfg) for d in EVALUATION_DETECTORS + LOG_DETECTORS]
+        self.states = {d.name: _State() for d in self.detectors}
+        self.best = runs.read_best(vdir)
+        self.history = []  # (step, primary metric value) of every evaluation
+        self.best_covered = 0
+        self.peak_spread = 0.0
+        self.logged = {name: [] for name in DIVERGE_SIGNALS}
+        self.seconds = 0.0  # spent in after_log and after_evaluation
+        self._replay(start)
+
+    # ----- resume ---------------------------------------------------------------------
+    def _replay(self, start):
+        """Rebuild the detectors' memory from metrics.jsonl and health.jsonl up to ``start``."""
+        for record in runs.read_jsonl(os.path.join(self.vdir, runs.METRICS_FILE)):
+            if record.get("step", 0) > start:
+                continue
+            scalars = {k[len("eval/"):]: v for k, v in record.items() if k.startswith("eval/")}
+            metric = evaluation.primary_metric(scalars)
+            if metric is not None:
+                self.history.append((record["step"], scalars[metric]))
+                self.best_covered = max(self.best_covered, self._covered(scalars) or 0)
+            self.peak_spread = max(self.peak_spread, record.get("health/spread_ratio", 0.0))
+            for name in DIVERGE_SIGNALS:
+                if name in record and len(self.logged[name]) < self.cfg.diverge_baseline:
+                    self.logged[name].append(abs(record[name]))
+        for record in runs.read_jsonl(os.path.join(self.vdir, runs.HEALTH_FILE)):
+            if record.get("step", 0) <= start and record.get("detector") in self.states:
+                state = self.states[record["detector"]]
+                state.tripped = record.get("event") == "trip"
+                state.since = record.get("since")
+        if self.best is not None and self.best["step"] > start:
+            self.best = None  # a best from beyond the resumed checkpoint (crash after saving it) is stale
+
+    # ----- per logged step --------------------------------------------------------------
+    @_timed
+    def after_log(self, step, metrics):
+        """Feed the scalars logged at ``step`` ({name: float}) to ``diverging``."""
+        if not self.cfg.enabled:
+            return
+        signals = {}
+        for name in DIVERGE_SIGNALS:
+            if name not in metrics:
+                continue
+            history = self.logged[name]
+            if len(history) < self.cfg.diverge_baseline:
+                history.append(abs(metrics[name]))
+                continue
+            baseline = statistics.median(history)
+            if baseline <= 0:  # a model without this term (no penalty): nothing to compare with
+                continue
+            signals.update({name: abs(metrics[name]), f"{name}_baseline": baseline,
+                            f"{name}_ratio": abs(metrics[name]) / baseline})
+        if signals:
+            self._write_scalars({k: v for k, v in signals.items() if k.endswith("_ratio")}, step)
+            self._update([d for d in self.detectors if isinstance(d, LOG_DETECTORS)], signals, step)
+
+    # ----- per evaluation ---------------------------------------------------------------
+    @_timed
+    def after_evaluation(self, step, epoch, scalars):
+        """Feed the evaluation of ``step`` (scalars {name: float}) to the detectors; keep the best checkpoint."""
+        metric = evaluation.primary_metric(scalars)
+        if metric is not None and evaluation.is_better(metric, scalars[metric], self._best_value(metric)):
+            prefix = self.best_manager.save(checkpoint_number=step)
+            runs.write_best(self.vdir, prefix, step, epoch, metric, scalars[metric], evaluation.HIGHER_IS_BETTER[metric])
+            self.best = runs.read_best(self.vdir)
+        if not self.cfg.enabled:
+            return
+        if self.probe is None:
+            self.probe = Probe(self.hp, self.evaluator, self.records_root, self.say)
+        signals = self.probe.signals(self.gan)
+        signals["peak_spread_ratio"] = self.peak_spread
+        self.peak_spread = max(self.peak_spread, signals["spread_ratio"])
+        covered = self._covered(scalars)
+        if covered is not None:
+            self.best_covered = max(self.best_covered, covered)
+            signals.update(covered=covered, best_covered=self.best_covered, total=self._total(),
+                           unit="modes" if self.hp.data.is_toy else "classes")
+        if metric is not None:
+            if not self.floor_known:
+                self.floor, self.floor_known = self.probe.real_score(metric), True
+            self.history.append((step, scalars[metric]))
+            signals.update(self._stall_signals(metric))
+        logged = {k: float(v) for k, v in signals.items() if k not in ("best_step", "best_covered", "total")
+                  and isinstance(v, (int, float)) and not isinstance(v, bool)}
+        self._write_scalars(logged, step)
+        # Also in metrics.jsonl: readable without TensorBoard, and replayed on resume.
+        runs.append_jsonl(os.path.join(self.vdir, runs.METRICS_FILE),
+                          {"step": step, **{f"health/{k}": v for k, v in logged.items()}})
+        self._update([d for d in self.detectors if isinstance(d, EVALUATION_DETECTORS)], signals, step)
+
+    def _best_value(self, metric):
+        return self.best["value"] if self.best is not None and self.best.get("metric") == metric else None
+
+    def _covered(self, scalars):
+        """Classes (labelled data) or modes (toy) the samples cover, or None."""
+        return scalars.get("modes", scalars.get("classes"))
+
+    def _total(self):
+        if self.hp.data.is_toy:
+            return len(toy_modes(self.hp.data.name))
+        return self.evaluator.judge.num_classes
+
+    def _stall_signals(self, metric):
+        """Evaluations since the primary metric last improved on its best by ``stall_delta`` (relative)."""
+        best_value, best_step, since = None, None, 0
+        for step, value in self.history:
+            margin = self.cfg.stall_delta * abs(best_value) if best_value is not None else 0.0
+            target = None if best_value is None else (best_value + margin if evaluation.HIGHER_IS_BETTER[metric]
+                                                      else best_value - margin)
+            if evaluation.is_better(metric, value, target):
+                best_value, best_step, since = value, step, 0
+            else:
+                since += 1
+        return {"metric": metric, "current": self.history[-1][1], "best": best_value, "best_step": best_step,
+                "floor": self.floor, "evals_since_best": since}
+
+    # ----- trips ------------------------------------------------------------------------
+    def _update(self, detectors, signals, step):
+        for detector in detectors:
+            result = detector.check(signals)
+            if result is None:
+                continue
+            holds, values, threshold = result
+            state = self.states[detector.name]
+            if holds:
+                state.since = step if state.streak == 0 and not state.tripped else state.since
+                state.streak += 1
+            else:
+                state.streak = 0
+            if holds and not state.tripped and state.streak >= detector.patience:
+                state.tripped = True
+                self._record("trip", detector, step, state.since, values, threshold)
+                self.say(self.line(detector, state.since, values))
+            elif not holds and state.tripped:
+                state.tripped = False
+                self._record("clear", detector, step, state.since, values, threshold)
+                self.say(f"health: {detector.name} cleared at step {step}: {detector.describe(values)}")
+            self._write_scalars({detector.name: float(state.tripped)}, step)
+
+    def line(self, detector, since, values):
+        """The console line of a trip: what, since when, the numbers, what to try, the best snapshot."""
+        return (f"health: {detector.name} since step {since}: {detector.describe(values)}; {detector.advice}; "
+                f"{self.best_text()}")
+
+    def best_text(self):
+        if self.best is None:
+            return "no evaluated snapshot yet"
+        return (f"best so far: {os.path.basename(self.vdir)}.best (step {self.best['step']}, "
+                f"{self.best['metric']} {self.best['value']:.4g})")
+
+    def _record(self, event, detector, step, since, values, threshold):
+        runs.append_jsonl(os.path.join(self.vdir, runs.HEALTH_FILE), {
+            "step": int(step), "detector": detector.name, "event": event, "since": since,
+            "values": {k: (float(v) if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) else v)
+                       for k, v in values.items()},
+            "threshold": threshold, "best_step": self.best["step"] if self.best else None})
+
+    def tripped(self):
+        """Names of the detectors tripped now."""
+        return [name for name, state in self.states.items() if state.tripped]
+
+    def _write_scalars(self, values, step):
+        with self.writer.as_default():
+            for name, value in values.items():
+                if value is not None and math.isfinite(value):
+                    tf.summary.scalar(f"health/{name}", value, step=step)
