@@ -44,6 +44,7 @@ from wgan.errors import ConfigError
 from wgan.metrics import classifier, extractors, kid, reference, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
+from wgan.prior import latent
 
 TOY_SAMPLES = 2000
 # Points in the exact W1: its cost grows as N^3 (see wgan.metrics.toy.EXACT_W1_MAX).
@@ -184,8 +185,6 @@ class Evaluator:
 
     def samples(self, generator, num=None):
         """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the (first ``num``) fixed latents."""
-        from wgan.generate import latent  # here: wgan.generate imports training, which imports this module
-
         return visualize.generate(generator, latent(self.hp, self.num, self.seed)[:num])
 
     def __call__(self, generator):
@@ -209,8 +208,6 @@ class Evaluator:
         return Evaluation(scalars, extras, about)
 
     def _images(self, generator):
-        from wgan.generate import latent
-
         latents = latent(self.hp, self.num, self.seed)
         judged = min(self.num, IMAGE_SAMPLES)
         for_judge = []

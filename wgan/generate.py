@@ -17,9 +17,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, evaluation, images, models, runs, training, visualize
+from wgan import checkpoints, evaluation, images, models, runs, visualize
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
+from wgan.prior import latent
 
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+|" + runs.BEST + r"))?$")
 
@@ -53,10 +54,6 @@ class Restored:
     def label(self):
         version = os.path.basename(self.vdir)
         return f"{version}.{self.snapshot}" if self.snapshot is not None else version
-
-
-def _step_of(path):
-    return int(path.rsplit("-", 1)[1])
 
 
 def find_checkpoint(root, version_text):
@@ -125,14 +122,6 @@ def load_critic(restored):
     critic = models.make_critic(restored.hp)
     tf.train.Checkpoint(critic=critic).restore(restored.path).expect_partial().assert_existing_objects_matched()
     return critic
-
-
-def latent(hp, n, seed):
-    """Latent vectors [n, z_dim] float32 from the run's prior, fixed by ``seed``."""
-    rng = np.random.default_rng(seed)
-    if hp.z_distribution == "uniform":
-        return rng.uniform(-1.0, 1.0, (n, hp.z_dim)).astype(np.float32)
-    return rng.standard_normal((n, hp.z_dim)).astype(np.float32)
 
 
 def slerp(a, b, t):
@@ -227,11 +216,11 @@ def describe_runs(root):
         modified = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(vdir)))
         snapshots = runs.list_snapshots(vdir)
         # An evaluation of the newest checkpoint (-v N) that is not also a snapshot.
-        newest_metrics = runs.evaluations(vdir).get(_step_of(latest), {}) if latest else {}
-        if latest and any(s["step"] == _step_of(latest) for s in snapshots):
+        newest_metrics = runs.evaluations(vdir).get(runs.checkpoint_step(latest), {}) if latest else {}
+        if latest and any(s["step"] == runs.checkpoint_step(latest) for s in snapshots):
             newest_metrics = {}
         lines.append(f"v{number}  ({newest}; last written {modified}){_format_metrics(newest_metrics, '  ')}"
-                     + _format_flags(vdir, _step_of(latest) if latest else 0))
+                     + _format_flags(vdir, runs.checkpoint_step(latest) if latest else 0))
         best = runs.best_record(vdir, evaluation.primary_metric, evaluation.is_better)
         for s in snapshots:
             metrics = _format_metrics(s.get("metrics", {}), "")
@@ -261,7 +250,7 @@ def _newest_checkpoint(vdir):
 
     Unreadable newer checkpoints are marked UNREADABLE with the reason.
     """
-    found = checkpoints.checkpoints_in(os.path.join(vdir, training.CKPT_DIR))
+    found = checkpoints.checkpoints_in(os.path.join(vdir, runs.CKPT_DIR))
     damaged = []
     for candidate in reversed(found):
         reason = checkpoints.problem(candidate.prefix)

@@ -44,6 +44,7 @@ import tensorflow as tf
 from wgan import evaluation, inputs, runs, visualize
 from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
 from wgan.metrics import reference
+from wgan.prior import latent
 
 # Latents and real toy points of the probes come from their own fixed seeds, apart from the evaluator's.
 PROBE_SEED = 7919
@@ -276,8 +277,6 @@ class _RealSamples:
 
 
 def _latents(hp, n):
-    from wgan.generate import latent  # wgan.generate imports training, which imports this module
-
     return latent(hp, n, PROBE_SEED)
 
 

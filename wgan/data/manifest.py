@@ -34,6 +34,11 @@ def file_digest(path: str) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def short_digest(path: str, length: int = 8) -> str:
+    """The first ``length`` hex digits of the file's sha256 (names local weights and graphs in metric labels)."""
+    return file_digest(path)[1][:length]
+
+
 def fsync_file(path: str) -> None:
     """Flush a closed file's data to disk, so a rename after it cannot expose an empty file."""
     fd = os.open(path, os.O_RDONLY)

@@ -36,7 +36,7 @@ from wgan.data import manifest as manifest_io
 from wgan.data import uint8_to_float
 from wgan.errors import DataError
 from wgan.metrics import reference
-from wgan.metrics.extractors import file_digest
+from wgan.data.manifest import short_digest
 from wgan.metrics.frechet import frechet_distance, gaussian_stats
 
 CONFIDENCE = 0.9
@@ -251,7 +251,7 @@ class ClassifierJudge:
         # Names the features in the stats cache after the classifier file, so a retrained
         # classifier never reuses the statistics of the old one.
         path = classifier_path(folder)
-        self.name = f"{os.path.basename(path)[:-len('.keras')]}-{file_digest(path)}"
+        self.name = f"{os.path.basename(path)[:-len('.keras')]}-{short_digest(path)}"
         self.mu, self.sigma = reference.reference_stats(folder, self)[:2]
         if test_folder is not None and self.info.get("real_test") is None:
             # The real test split's own scores: what a perfect generator would get.

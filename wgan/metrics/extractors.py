@@ -23,12 +23,12 @@ the Inception Score.
 """
 
 import dataclasses
-import hashlib
 import os
 
 import numpy as np
 import tensorflow as tf
 
+from wgan.data.manifest import short_digest
 from wgan.errors import ConfigError, DataError
 
 INCEPTION_SIZE = 299
@@ -49,15 +49,6 @@ def _as_rgb_float(images):
         raise TypeError(f"feature extractors take uint8 images, got {images.dtype.name}")
     images = tf.cast(images, tf.float32)
     return tf.tile(images, [1, 1, 1, 3]) if images.shape[-1] == 1 else images
-
-
-def file_digest(path, length=8):
-    """The first ``length`` hex digits of the sha256 of a file (identifies local weights)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:length]
 
 
 def cached_imagenet_weights():
@@ -83,7 +74,7 @@ class InceptionFeatures:
             if not os.path.isfile(weights):
                 raise ConfigError(f"--inception_weights {weights} does not exist (give the InceptionV3 no-top "
                                   f"weights file, {INCEPTION_NOTOP_FILE})")
-            self.name = f"{self.label}-{file_digest(weights)}"
+            self.name = f"{self.label}-{short_digest(weights)}"
         else:
             self.name = self.label
         try:
@@ -149,7 +140,7 @@ class ExtractorEntry:
 
 
 def _inception2015(inception_weights, inception_graph, download):
-    from wgan.metrics.inception2015 import Inception2015  # imports this module's file_digest
+    from wgan.metrics.inception2015 import Inception2015
 
     return Inception2015(inception_graph, download)
 

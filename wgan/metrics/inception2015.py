@@ -52,7 +52,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan.errors import ConfigError, DataError
-from wgan.metrics.extractors import file_digest
+from wgan.data.manifest import short_digest
 
 DATA_URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
 ARCHIVE_FILE = "inception-2015-12-05.tgz"
@@ -244,7 +244,7 @@ class Inception2015:
 
     def __init__(self, graph=None, download=True, batch_size=BATCH_SIZE):
         self.path = find_graph(graph, download)
-        self.name = f"{self.label}-{file_digest(self.path)}"
+        self.name = f"{self.label}-{short_digest(self.path)}"
         self._function = wrap_graph(read_graph_def(self.path))
         self.batch_size = batch_size
 
