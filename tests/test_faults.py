@@ -8,7 +8,6 @@ Each asserts the message and that the earlier good state is untouched or restore
 import errno
 import glob
 import hashlib
-import json
 import os
 import subprocess
 import sys

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wgan import config, data, health, runs, training
+from wgan import config, data, runs, training
 from wgan.gan import GAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

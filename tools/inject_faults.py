@@ -408,7 +408,7 @@ def fault_enospc_checkpoint(base, rng):
     def write(self, prefix, options=None):
         saves[0] += 1
         if saves[0] == fail_on:
-            path = original(self, prefix, options)
+            original(self, prefix, options)
             data_file = glob.glob(prefix + ".data-*")[0]
             with open(data_file, "r+b") as handle:
                 handle.truncate(os.path.getsize(data_file) // 3)
