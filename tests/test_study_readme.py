@@ -1,0 +1,63 @@
+"""The README's study table comes from the studies' study.json (tools/readme_tables.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from wgan import study, study_readme
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _report(source, model_metrics, steps=None):
+    runs = []
+    for model, metrics in model_metrics.items():
+        for seed, (m, failure, health) in enumerate(metrics):
+            runs.append({"model": model, "seed": seed, "step": 100, "train_seconds": 10.0 + seed,
+                         "metrics": m, "failure": failure, "health": health})
+    models = list(model_metrics)
+    return {"source": source, "models": models, "steps": steps, "date": "2026-12-01",
+            "command": f"python bin/study.py --source {source} --seeds 2",
+            "summary": study.summarize(runs, source, models), "runs": runs}
+
+
+def test_table_rows_metrics_and_failure_labels():
+    toy = {"modes": 8, "hq": 0.9, "w1": 0.1, "num_modes": 8}
+    report = _report("8gaussians", {"wgan-gp": [(toy, None, "none"), (dict(toy, modes=6), "covers 6", "mode_collapse")]})
+    table = study_readme.table([report])
+    assert "python bin/study.py --source 8gaussians --seeds 2" in table
+    row = [line for line in table.splitlines() if line.startswith("| 8gaussians | wgan-gp")][0]
+    assert "| 1/2 |" in row and "modes 7.0 ± 1.0 of 8" in row and "1 collapsed" in row and row.endswith("| 10 |")
+    assert "each model trains for its own shipped train_steps" in table
+
+
+def test_replace_block_keeps_the_rest_and_refuses_a_readme_without_markers():
+    text = f"intro\n{study_readme.BEGIN}\nold\n{study_readme.END}\noutro\n"
+    new = study_readme.replace_block(text, "NEW")
+    assert new == f"intro\n{study_readme.BEGIN}\nNEW\n{study_readme.END}\noutro\n"
+    with pytest.raises(ValueError, match="study-table"):
+        study_readme.replace_block("no markers", "NEW")
+
+
+def test_the_shipped_readme_is_what_its_studies_say():
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "readme_tables.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_tool_rewrites_a_stale_table(tmp_path):
+    digits = {"cfid": 9.0, "classes": 10, "confident": 0.8}
+    folder = tmp_path / "study" / "digits"
+    folder.mkdir(parents=True)
+    (folder / "study.json").write_text(json.dumps(_report("digits", {"dcgan": [(digits, None, "none")]})))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{study_readme.BEGIN}\nstale\n{study_readme.END}\n")
+    tool = os.path.join(ROOT, "tools", "readme_tables.py")
+    args = ["--readme", str(readme), "--studies", str(tmp_path / "study")]
+    assert subprocess.run([sys.executable, tool, *args, "--check"], capture_output=True).returncode == 1
+    assert subprocess.run([sys.executable, tool, *args], capture_output=True).returncode == 0
+    assert "classifier FID 9.0 ± 0.0" in readme.read_text()
+    assert subprocess.run([sys.executable, tool, *args, "--check"], capture_output=True).returncode == 0

@@ -1,0 +1,81 @@
+"""The README's study table, made from the studies' own ``study.json`` files.
+
+The README shows one table over several studies (toy and digits), each row a model on a
+source. It is never edited by hand: ``python tools/readme_tables.py`` reads
+``docs/study/<source>/study.json`` and rewrites the block between the markers
+
+    <!-- study-table:begin -->
+    <!-- study-table:end -->
+
+with the commands that produced the studies and one row per (source, model).
+"""
+
+import json
+import os
+import re
+
+from wgan import study
+
+BEGIN, END = "<!-- study-table:begin -->", "<!-- study-table:end -->"
+
+# The headline metrics of a row, in order, for each kind of source.
+_HEADLINE = {"modes": "modes {} of {num_modes}", "hq": "high-quality share {}", "w1": "W1 {}",
+             "cfid": "classifier FID {}", "confident": "confident share {}"}
+
+
+def _headline(report, row):
+    columns = [c for c in study.CRITERIA[report["source"]].columns if c in _HEADLINE]
+    num_modes = {r["metrics"].get("num_modes") for r in report["runs"] if r["model"] == row["model"]}
+    parts = []
+    for name in columns:
+        cell = study._cell(row[name], study._DIGITS[name])
+        parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
+    return ", ".join(parts)
+
+
+def _failures(row):
+    if row["successes"] == row["runs"]:
+        return "none"
+    if "failed_as" not in row:
+        return "not labelled (study predates the health detectors)"
+    labelled = [(label, n) for label, n in row.get("failed_as", {}).items() if n]
+    return ", ".join(f"{n} {label}" for label, n in labelled) or "none"
+
+
+def table(reports):
+    """Markdown: the studies' commands, then one row per (source, model) of ``reports`` (study.json dicts)."""
+    lines = ["```sh"] + [report["command"] for report in reports] + ["```", ""]
+    lines += ["| source | model | successes | iterations | headline metrics (mean ± std over seeds) "
+              "| failures, by the first health detector | train s / run |",
+              "|---|---|---|---|---|---|---|"]
+    for report in reports:
+        for row in report["summary"]:
+            steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
+            seconds = row["train_seconds"]["mean"]
+            lines.append(f"| {report['source']} | {row['model']} | {row['successes']}/{row['runs']} | "
+                         f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
+                         f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
+    dates = sorted({report["date"] for report in reports})
+    lines += ["", f"Budget rule: {study.budget_rule(reports[0]['steps'])}"
+              + ("" if len({r['steps'] for r in reports}) == 1 else " (see each study's command)")
+              + f". Measured {', '.join(dates)}; per-run tables and figures: docs/study/<source>/study.md."]
+    return "\n".join(lines)
+
+
+def replace_block(text, block):
+    """``text`` with the part between the markers replaced by ``block``; ValueError without the markers."""
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"no {BEGIN} ... {END} block")
+    return pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text, count=1)
+
+
+def load_reports(folder, sources):
+    """The ``study.json`` of each source under ``folder`` that has one, in ``sources`` order."""
+    reports = []
+    for source in sources:
+        path = os.path.join(folder, source, "study.json")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                reports.append(json.load(handle))
+    return reports
