@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wgan import config, data, runs, training
+from wgan import config, data, files, runs, training
 from wgan.gan import GAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -265,7 +265,7 @@ def test_a_run_stored_before_the_health_group_existed_is_still_resumed(tmp_path)
     vdir = new_run(tmp_path, hp)
     stored = json.loads(open(os.path.join(vdir, runs.HPARAMS_FILE)).read())
     del stored["health"]
-    runs.write_atomic(os.path.join(vdir, runs.HPARAMS_FILE), json.dumps(stored))
+    files.write_atomic(os.path.join(vdir, runs.HPARAMS_FILE), json.dumps(stored))
     number, _, _, lock, resumed = runs.open_run(str(tmp_path / "checkpoint"), hp)
     lock.release()
     assert (number, resumed) == (1, True)

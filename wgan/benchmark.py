@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import config, data
+from wgan.cpus import available_cpus
 from wgan.gan import GAN
 from wgan.models.flops import count_flops
 
@@ -248,7 +249,7 @@ def machine_info():
     """What the figures depend on: CPU, cores, devices, versions, commit and load average."""
     return {
         "cpu": _cpu_model(),
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": available_cpus(),
         "gpus": [d.name for d in tf.config.list_logical_devices("GPU")],
         "tensorflow": tf.__version__,
         "keras": keras.__version__,

@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 
-from wgan import config, runs
+from wgan import config, files, runs
 from wgan.errors import ConfigError
 
 TOY_SAMPLES = 2000
@@ -148,7 +148,7 @@ def run_one(task):
             started = time.perf_counter()
             training.train(hp, vdir, hp.train_steps - done, records_root=task["records_dir"], progress=False)
             timing = {"seconds": time.perf_counter() - started, "steps": hp.train_steps - done, "resumed": done > 0}
-            runs.write_atomic(time_path, json.dumps(timing) + "\n")
+            files.write_atomic(time_path, json.dumps(timing) + "\n")
         timing = {}
         if os.path.exists(time_path):
             with open(time_path, encoding="utf-8") as handle:
@@ -360,6 +360,6 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
               "runs": [{k: v for k, v in r.items() if k != "picture"} for r in results]}
-    runs.write_atomic(os.path.join(output, "study.json"), json.dumps(report, indent=1) + "\n")
-    runs.write_atomic(os.path.join(output, "study.md"), markdown(report))
+    files.write_atomic(os.path.join(output, "study.json"), json.dumps(report, indent=1) + "\n")
+    files.write_atomic(os.path.join(output, "study.md"), markdown(report))
     return report

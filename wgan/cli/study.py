@@ -13,6 +13,7 @@ import sys
 from absl import flags
 
 from wgan import config, study
+from wgan.cpus import available_cpus
 from wgan.cli import common
 
 flags.DEFINE_enum("source", "8gaussians", list(study.SOURCES), "Data to train on.")
@@ -30,7 +31,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    jobs = FLAGS.jobs or len(os.sched_getaffinity(0))
+    jobs = FLAGS.jobs or available_cpus()
     output = FLAGS.output or os.path.join("study", FLAGS.source)
     command = "python bin/study.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report = study.run_study(FLAGS.source, FLAGS.models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
