@@ -5,8 +5,10 @@ fresh real batch pulled from the tf.data iterator inside the graph, then ``g_ste
 generator updates. ``n_critic`` is a tensor argument, so the WGAN warm-up schedule changes
 the count without retracing.
 
-Objectives: DCGAN (https://arxiv.org/abs/1511.06434, non-saturating loss), WGAN with weight
-clipping (https://arxiv.org/abs/1701.07875) and WGAN-GP (https://arxiv.org/abs/1704.00028).
+Objectives come from the registry ``wgan.objectives`` (``hp.model``): its entry gives the
+critic and generator losses and the constraint the critic update applies (none, the
+gradient penalty of WGAN-GP, https://arxiv.org/abs/1704.00028, or the weight clipping of
+WGAN, https://arxiv.org/abs/1701.07875).
 
 Distribution: every update runs through ``strategy.run``, so a ``tf.distribute`` strategy
 wraps the same code (``wgan.distribute``). With R replicas:
@@ -31,7 +33,7 @@ cross-replica synchronization inside a nested compiled function is not supported
 import keras
 import tensorflow as tf
 
-from wgan import losses, models
+from wgan import losses, models, objectives
 from wgan.errors import ConfigError
 from wgan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
@@ -87,7 +89,8 @@ class GAN(tf.Module):
             raise ConfigError(f"key 'batch_size' is {hp.batch_size}, which does not split evenly over "
                               f"{replicas} replicas; use a multiple of {replicas}")
         self._check_jit_sync_batch_norm()
-        self.critic_loss_fn, self.generator_loss_fn = losses.LOSSES[hp.model]
+        self.objective = objectives.get(hp.model)
+        self.critic_loss_fn, self.generator_loss_fn = self.objective.critic_loss, self.objective.generator_loss
         # Generator iterations done, and real images the critic has seen (for epochs). Plain
         # variables outside the strategy: only cross-replica code updates them, identically
         # on every worker, and the training loop reads them with int().
@@ -275,7 +278,7 @@ class GAN(tf.Module):
             loss = self._average(self.critic_loss_fn(real_scores, fake_scores))
             penalty = tf.zeros([])
             gp_norm = tf.zeros([])
-            if hp.model == "wgan-gp":
+            if self.objective.penalized:
                 per_example_penalty, norms = losses.gradient_penalty(
                     self.critic, real, fake, alpha=alpha, loss_scale=self._loss_scale(self.c_opt))
                 penalty = self._average(per_example_penalty)
@@ -321,7 +324,7 @@ class GAN(tf.Module):
         for index, name in self._critic_kernels:
             metrics[name] = self._replica_share(self._gradient_norm(self.c_opt, [grads[index]]))
         self.c_opt.apply_gradients(zip(grads, variables))
-        if self.hp.model == "wgan":
+        if self.objective.clipped:
             # Clipped per replica: every replica applied the same summed gradient to the
             # same weights, so the copies are equal and clipping keeps them equal, with no
             # cross-replica synchronization.

@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 
-from wgan import config, files, runs
+from wgan import config, files, objectives, runs
 from wgan.errors import ConfigError
 
 TOY_SAMPLES = 2000
@@ -189,11 +189,12 @@ def _picture(hp, generator, evaluator):
     return images.zoom(images.make_grid(float_to_uint8(samples[:36]), rows=6, margin=1), 2)
 
 
-def _prepare(source, steps, overrides, records_dir):
-    """Build records and train the digit classifier once, before workers would race to do it."""
+def _prepare(source, model, steps, overrides, records_dir):
+    """Build records and train the digit classifier once, before workers would race to do it
+    (from ``model``'s file: every model of a study reads the same records)."""
     from wgan import evaluation
 
-    hp = study_hparams("wgan-gp", source, 0, steps, overrides)
+    hp = study_hparams(model, source, 0, steps, overrides)
     if not hp.data.is_toy:
         evaluation.make_evaluator(hp, records_dir, num=IMAGE_SAMPLES)
 
@@ -318,16 +319,16 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     """
     if source not in CRITERIA:
         raise ConfigError(f"--source {source!r}: the study has a failure criterion for {', '.join(SOURCES)} only")
-    unknown = [m for m in models if m not in config.MODELS]
+    unknown = [m for m in models if m not in objectives.OBJECTIVES]
     if unknown or not models:
-        raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(config.MODELS)}")
+        raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(objectives.NAMES)}")
     if (steps is not None and steps < 1) or not seeds:
         raise ConfigError(f"the study needs steps >= 1 and at least one seed (got {steps} steps, {len(seeds)} seeds)")
     for model in models:  # a bad --set or a missing file fails here, before any training
         study_hparams(model, source, seeds[0], steps, overrides)
     os.makedirs(output, exist_ok=True)
     started = time.perf_counter()
-    _prepare(source, steps, overrides, records_dir)
+    _prepare(source, models[0], steps, overrides, records_dir)
     tasks = [{"model": m, "seed": s, "source": source, "steps": steps, "overrides": list(overrides),
               "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
              for s in seeds for m in models]
