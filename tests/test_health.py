@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import merged, tiny_hparams
 from wgan import config, data, files, runs, training
 from wgan.gan import GAN
 
@@ -15,13 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def toy_hp(model="wgan-gp", **values):
     """A small MLP on 8gaussians: an iteration takes milliseconds."""
-    hp = {"model": model, "data": {"name": "8gaussians", "crop": None, "resize": None, "channels": 0},
-          "architecture": {"name": "mlp", "base_width": 32, "depth": 2, "g_norm": "none"},
-          "batch_size": 64, "z_dim": 2, "n_critic": 2, "gp_lambda": 0.1, "seed": 1, "log_every": 1,
-          "sample_every": 1000, "histogram_every": 1000, "checkpoint_every": 1000, "snapshot_every": 1000}
-    for key, value in values.items():
-        hp[key] = {**hp.get(key, {}), **value} if isinstance(value, dict) else value
-    return config.from_dict(hp)
+    hp = {"architecture": {"base_width": 32, "g_norm": "none"}, "batch_size": 64, "z_dim": 2, "n_critic": 2,
+          "gp_lambda": 0.1, "seed": 1, "sample_every": 1000, "histogram_every": 1000, "checkpoint_every": 1000,
+          "snapshot_every": 1000}
+    return tiny_hparams(model, "8gaussians", **merged(hp, values))
 
 
 def new_run(tmp_path, hp):
