@@ -2,7 +2,7 @@
 
 One seed README judged by eye that, out of five runs with one set of hyperparameters, DCGAN
 failed three, WGAN two and WGAN-GP none. ``run_study`` makes that a measurement: every
-(model, seed) pair trains through the library (``runs.open_run`` + ``training.train``) from
+(model, seed) pair trains through the library (``launch.train_run``, as bin/train.py does) from
 the shipped ``hyperparameter/<model>-<source>.json`` with the study's step count and seed,
 in a checkpoint folder of the study's own (user runs are untouched). Its final checkpoint is
 evaluated (``wgan.evaluation``), the source's failure criterion (``CRITERIA``) gives a
@@ -136,23 +136,21 @@ def run_one(task):
 
     ``task``: dict with model, seed, source, steps, overrides, checkpoint_dir, records_dir.
     """
-    from wgan import evaluation, generate, training
+    from wgan import evaluation, generate, launch
 
     hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"])
-    number, vdir, hp, lock, _ = runs.open_run(task["checkpoint_dir"], hp)
-    with lock:
-        done = runs.latest_step(vdir)
-        time_path = os.path.join(vdir, TIME_FILE)
-        if done < hp.train_steps:
-            training.seed_everything(hp.seed)
-            started = time.perf_counter()
-            training.train(hp, vdir, hp.train_steps - done, records_root=task["records_dir"], progress=False)
-            timing = {"seconds": time.perf_counter() - started, "steps": hp.train_steps - done, "resumed": done > 0}
-            files.write_atomic(time_path, json.dumps(timing) + "\n")
-        timing = {}
-        if os.path.exists(time_path):
-            with open(time_path, encoding="utf-8") as handle:
-                timing = json.load(handle)
+    launched = launch.train_run(task["checkpoint_dir"], hp, launch.until_step(hp.train_steps),
+                                records_root=task["records_dir"], progress=False)
+    number, vdir, hp = launched.number, launched.vdir, launched.hp
+    time_path = os.path.join(vdir, TIME_FILE)
+    if launched.result is not None:
+        resumed = launched.iterations < hp.train_steps  # it started from a checkpoint
+        timing = {"seconds": launched.seconds, "steps": launched.iterations, "resumed": resumed}
+        files.write_atomic(time_path, json.dumps(timing) + "\n")
+    timing = {}
+    if os.path.exists(time_path):
+        with open(time_path, encoding="utf-8") as handle:
+            timing = json.load(handle)
     restored = generate.find_checkpoint(runs.run_root(task["checkpoint_dir"], hp), str(number))
     num = TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES
     started = time.perf_counter()
