@@ -83,6 +83,9 @@ _ENTRIES = (
               "WGAN (Arjovsky et al. 2017): Wasserstein critic, weights clipped to +-clip_value."),
     Objective("wgan-gp", "wgan.losses:wgan_critic_loss", "wgan.losses:wgan_generator_loss", GRADIENT_PENALTY,
               "WGAN-GP (Gulrajani et al. 2017): Wasserstein critic with a gp_lambda gradient penalty."),
+    # Neither Lim & Ye nor Miyato et al. add a penalty to the hinge loss (wgan/losses_hinge.py).
+    Objective("hinge", "wgan.losses_hinge:hinge_critic_loss", "wgan.losses:wgan_generator_loss", NO_CONSTRAINT,
+              "Hinge (Lim & Ye 2017; Miyato et al. 2018): margin loss for the critic, -D(G(z)) for the generator."),
 )
 OBJECTIVES = {objective.name: objective for objective in _ENTRIES}
 NAMES = tuple(OBJECTIVES)
