@@ -73,9 +73,10 @@ def main() -> None:
     parser.add_argument("--read_batches", type=int, default=300)
     args = parser.parse_args()
 
+    from wgan.cpus import available_cpus
     from wgan.data import build, records  # noqa: F401  (import TensorFlow before timing)
 
-    all_workers = build.available_cpus()
+    all_workers = available_cpus()
     with tempfile.TemporaryDirectory() as work:
         raw = os.path.join(work, "raw")
         start = time.perf_counter()

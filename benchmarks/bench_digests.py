@@ -3,7 +3,7 @@
     python benchmarks/bench_digests.py               # a 256 MB test file
     python benchmarks/bench_digests.py --mb 64
 
-Writes a file of ``--mb`` MB into a temporary folder and times ``manifest.file_digest``
+Writes a file of ``--mb`` MB into a temporary folder and times ``wgan.files.file_digest``
 (the function training and ``build_tfrecord.py --verify`` use) on it, from the page cache
 (warm: the common case right after a build or an earlier run) and after evicting the
 file's pages with ``posix_fadvise(DONTNEED)`` (cold: read from the disk; only this file's
@@ -39,7 +39,7 @@ def record_bytes(side, channels, labels):
 
 
 def time_digest(path, cold):
-    from wgan.data import manifest
+    from wgan import files
 
     if cold:
         fd = os.open(path, os.O_RDONLY)
@@ -47,7 +47,7 @@ def time_digest(path, cold):
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         os.close(fd)
     start = time.perf_counter()
-    manifest.file_digest(path)
+    files.file_digest(path)
     return time.perf_counter() - start
 
 

@@ -45,6 +45,8 @@ def real_graph(path, batch_size):
 
 
 def main():
+    from wgan.cpus import available_cpus
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graph", default=os.environ.get("WGAN_INCEPTION_GRAPH"),
                         help="the 2015 graph's .pb; default: the random-weight stand-in")
@@ -64,7 +66,7 @@ def main():
     for _ in range(args.batches):
         forward(images)
     rate = args.batch * args.batches / (time.perf_counter() - started)
-    print(f"| {what} | {os.cpu_count()} | {args.batch} | {rate:.1f} | {10000 / rate / 60:.0f} | "
+    print(f"| {what} | {available_cpus()} | {args.batch} | {rate:.1f} | {10000 / rate / 60:.0f} | "
           f"{50000 / rate / 60:.0f} |")
 
 

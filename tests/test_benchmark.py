@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import benchmark, config
+from conftest import merged, tiny_hparams
+from wgan import benchmark
 from wgan.gan import GAN
 from wgan.models.flops import count_flops
 
@@ -22,10 +23,8 @@ ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def toy_hp(model="wgan-gp", **values):
-    return config.from_dict({"model": model, "batch_size": 16, "z_dim": 4, "n_critic": 3, "g_steps": 2,
-                             "data": {"name": "8gaussians", "crop": None, "resize": None, "channels": 0},
-                             "architecture": {"name": "mlp", "base_width": 8, "depth": 2, "g_norm": "none"},
-                             **values})
+    return tiny_hparams(model, "8gaussians", **merged({"batch_size": 16, "z_dim": 4, "n_critic": 3, "g_steps": 2,
+                                                       "architecture": {"base_width": 8, "g_norm": "none"}}, values))
 
 
 def test_iteration_flops_follow_the_stated_conventions():

@@ -38,7 +38,7 @@ COMPARE_GAN_V1 = {
 
 
 @pytest.mark.parametrize("data", ["mnist", "fashion_mnist"])
-@pytest.mark.parametrize("model", config.MODELS)
+@pytest.mark.parametrize("model", COMPARE_GAN_V1)
 def test_paper_files_match_compare_gan_v1(model, data):
     ref = COMPARE_GAN_V1[model]
     hp = config.load(os.path.join(REPO, "hyperparameter", f"{model}-{data}.json"))
@@ -59,10 +59,20 @@ def test_paper_files_match_compare_gan_v1(model, data):
 
 
 def test_all_models_shipped_for_every_dataset():
+    # The three objectives the toolkit started with ship for every dataset; a newer objective ships where it was tried.
     names = {os.path.basename(p)[:-5] for p in SHIPPED}
     for data in ["celeba", "digits", "mnist", "fashion_mnist", "cifar10", "8gaussians", "25gaussians", "swissroll"]:
-        for model in config.MODELS:
+        assert set(COMPARE_GAN_V1) <= set(config.shipped_models(data))
+        for model in COMPARE_GAN_V1:
             assert f"{model}-{data}" in names
+
+
+def test_shipped_models_are_the_registry_entries_with_a_file(tmp_path):
+    for model in ("wgan-gp", "dcgan", "nosuch"):
+        (tmp_path / f"{model}-digits.json").write_text("{}")
+    assert config.shipped_models("digits", root=str(tmp_path)) == ["dcgan", "wgan-gp"]  # registry order
+    assert config.shipped_models("celeba", root=str(tmp_path)) == []
+    assert config.shipped_models("mnist")[:3] == ["dcgan", "wgan", "wgan-gp"]
 
 
 def test_paper_defaults():

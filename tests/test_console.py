@@ -12,7 +12,7 @@ import sys
 import pytest
 import tensorflow as tf
 
-from wgan import config, quiet, runs, training
+from wgan import config, files, objectives, quiet, runs, training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {k: v for k, v in os.environ.items() if k != quiet.LEVEL_VARIABLE}
@@ -110,7 +110,8 @@ def test_a_start_that_fails_leaves_no_empty_version(tmp_path):
 def test_train_without_model_is_one_line(tmp_path):
     proc = command("train.py", "--data", "digits", cwd=tmp_path, check=False)
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == ["error: give -m/--model: dcgan, wgan, wgan-gp (--help lists every flag)"]
+    names = ", ".join(objectives.NAMES)
+    assert proc.stderr.strip().splitlines() == [f"error: give -m/--model: {names} (--help lists every flag)"]
 
 
 HELP = {
@@ -153,7 +154,7 @@ def test_find_runs_matches_the_stored_hyperparameters(tmp_path):
     for model, source in (("wgan-gp", "8gaussians"), ("dcgan", "8gaussians"), ("wgan-gp", "digits")):
         hp = config.resolve(model, source)
         os.makedirs(runs.version_dir(runs.run_root(str(tmp_path), hp), 1))
-        runs.write_atomic(os.path.join(runs.version_dir(runs.run_root(str(tmp_path), hp), 1), runs.HPARAMS_FILE),
+        files.write_atomic(os.path.join(runs.version_dir(runs.run_root(str(tmp_path), hp), 1), runs.HPARAMS_FILE),
                           hp.to_json())
     names = lambda found: [os.path.basename(r) for r in found]  # noqa: E731
     assert names(runs.find_runs(str(tmp_path))) == ["dcgan-8gaussians", "wgan-gp-8gaussians", "wgan-gp-digits-r16"]

@@ -103,8 +103,7 @@ records_root, checkpoint_dir = sys.argv[1], sys.argv[2]
 from wgan import distribute
 strategy = distribute.make_strategy("multi_worker", communication="ring")
 import numpy as np
-from wgan import config, inputs, training
-from wgan.cli import train as train_cli
+from wgan import config, inputs, launch, training
 from wgan.errors import TrainingError
 
 hp = config.from_dict({
@@ -118,7 +117,7 @@ ids = []
 for _ in range(3):
     for local in strategy.experimental_local_results(next(iterator)):
         ids += np.rint((local.numpy().reshape(len(local), -1).mean(axis=1) + 1) * 127.5 / 4).astype(int).tolist()
-vdir, hp, lock, resumed = train_cli.open_run(strategy, hp, checkpoint_dir)
+_, vdir, hp, lock, resumed = launch.open_run(strategy, hp, checkpoint_dir)
 with lock:
     result = training.train(hp, vdir, 3, records_root=records_root, progress=False, strategy=strategy)
 # A resume where the worker cannot see the chief's checkpoint (as without a shared file system).

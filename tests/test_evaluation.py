@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import merged, tiny_hparams
 from wgan import config, data, evaluation, runs, training
 from wgan.errors import ConfigError, DataError
 from wgan.metrics import classifier, extractors, reference
@@ -19,13 +20,8 @@ ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def tiny_hp(toy=True, **values):
-    data_config = ({"name": "8gaussians", "crop": None, "resize": None, "channels": 0} if toy
-                   else {"name": "digits", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64})
-    return config.from_dict({"model": "wgan-gp", "batch_size": 16, "z_dim": 4, "n_critic": 1, "data": data_config,
-                             "architecture": {"name": "mlp" if toy else "dcgan", "base_width": 16 if toy else 4,
-                                              "depth": 2},
-                             "log_every": 1, "sample_every": 100, "checkpoint_every": 2, "snapshot_every": 4,
-                             **values})
+    return tiny_hparams("wgan-gp", "8gaussians" if toy else "digits",
+                        **merged({"batch_size": 16, "z_dim": 4, "histogram_every": 1000}, values))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ import pytest
 import tensorflow as tf
 from absl import logging as absl_logging
 
-from wgan import checkpoints, config, data, generate, inputs, runs, training
+from conftest import build_mnist_records, merged, tiny_hparams
+from wgan import checkpoints, data, generate, inputs, runs, training
 from wgan.data import build, integrity, locks, manifest as manifest_io
 from wgan.errors import ConfigError, DataError, RunError, TrainingError
 
@@ -26,20 +27,12 @@ ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def tiny_hp(**values):
-    hp = {"model": "wgan-gp", "batch_size": 8, "z_dim": 8, "n_critic": 1, "seed": 3,
-          "data": {"name": "mnist", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64},
-          "architecture": {"name": "dcgan", "base_width": 4, "depth": 2},
-          "log_every": 1, "sample_every": 100, "histogram_every": 100, "checkpoint_every": 2, "snapshot_every": 4,
-          "keep_checkpoints": 3, **values}
-    return config.from_dict(hp)
+    return tiny_hparams("wgan-gp", "mnist", **merged({"seed": 3, "keep_checkpoints": 3}, values))
 
 
 def build_mnist(root, shards=4):
     """mnist-r16 records from 64 generated images (nothing downloaded)."""
-    rng = np.random.default_rng(0)
-    images = (rng.random((64, 28, 28)) * 255).astype(np.uint8)
-    return data.build_records("mnist", resize=16, crop=None, output_dir=str(root), workers=1, progress=False,
-                              shards=shards, arrays=(images, np.arange(64) % 10), overwrite=True)
+    return build_mnist_records(root, shards=shards, overwrite=True)
 
 
 def digest(path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import merged, tiny_hparams
 from wgan import config, generate, runs, training
 from wgan.errors import ConfigError, RunError
 
@@ -28,13 +29,8 @@ def test_parse_version_rejects(text):
 
 
 def tiny_hp(toy=False, **values):
-    data = ({"name": "8gaussians", "crop": None, "resize": None, "channels": 0} if toy
-            else {"name": "digits", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64})
-    return config.from_dict({"model": "wgan-gp", "batch_size": 8, "z_dim": 8, "n_critic": 1, "data": data,
-                             "architecture": {"name": "mlp" if toy else "dcgan", "base_width": 4 if not toy else 16,
-                                              "depth": 2},
-                             "log_every": 1, "sample_every": 100, "checkpoint_every": 2, "snapshot_every": 2,
-                             **values})
+    return tiny_hparams("wgan-gp", "8gaussians" if toy else "digits",
+                        **merged({"snapshot_every": 2, "histogram_every": 1000}, values))
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wgan import config, data, runs, training
+from conftest import merged, tiny_hparams
+from wgan import config, data, files, runs, training
 from wgan.gan import GAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -15,13 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def toy_hp(model="wgan-gp", **values):
     """A small MLP on 8gaussians: an iteration takes milliseconds."""
-    hp = {"model": model, "data": {"name": "8gaussians", "crop": None, "resize": None, "channels": 0},
-          "architecture": {"name": "mlp", "base_width": 32, "depth": 2, "g_norm": "none"},
-          "batch_size": 64, "z_dim": 2, "n_critic": 2, "gp_lambda": 0.1, "seed": 1, "log_every": 1,
-          "sample_every": 1000, "histogram_every": 1000, "checkpoint_every": 1000, "snapshot_every": 1000}
-    for key, value in values.items():
-        hp[key] = {**hp.get(key, {}), **value} if isinstance(value, dict) else value
-    return config.from_dict(hp)
+    hp = {"architecture": {"base_width": 32, "g_norm": "none"}, "batch_size": 64, "z_dim": 2, "n_critic": 2,
+          "gp_lambda": 0.1, "seed": 1, "sample_every": 1000, "histogram_every": 1000, "checkpoint_every": 1000,
+          "snapshot_every": 1000}
+    return tiny_hparams(model, "8gaussians", **merged(hp, values))
 
 
 def new_run(tmp_path, hp):
@@ -265,7 +263,7 @@ def test_a_run_stored_before_the_health_group_existed_is_still_resumed(tmp_path)
     vdir = new_run(tmp_path, hp)
     stored = json.loads(open(os.path.join(vdir, runs.HPARAMS_FILE)).read())
     del stored["health"]
-    runs.write_atomic(os.path.join(vdir, runs.HPARAMS_FILE), json.dumps(stored))
+    files.write_atomic(os.path.join(vdir, runs.HPARAMS_FILE), json.dumps(stored))
     number, _, _, lock, resumed = runs.open_run(str(tmp_path / "checkpoint"), hp)
     lock.release()
     assert (number, resumed) == (1, True)

@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, data, evaluation
-from wgan.data import manifest
+from wgan import config, data, evaluation, files
 from wgan.errors import ConfigError, DataError
 from wgan.metrics import extractors, frechet, inception2015, inception_score, reference
 
@@ -132,7 +131,7 @@ def test_graph_is_found_by_path_variable_cache_and_archive(graph_file, no_graph_
     found = inception2015.locate_graph()
     assert found == str(no_graph_anywhere / inception2015.GRAPH_FILE)
     assert open(found, "rb").read() == open(path, "rb").read()
-    assert not [f for f in os.listdir(no_graph_anywhere) if f.startswith(".graph-")]
+    assert not [f for f in os.listdir(no_graph_anywhere) if ".tmp-" in f]
     assert inception2015.locate_graph() == found  # now served from the cache without the archive
 
 
@@ -156,7 +155,7 @@ def test_a_missing_graph_says_where_to_get_it_and_where_to_put_it(no_graph_anywh
     assert inception2015.DATA_URL in message and str(no_graph_anywhere) in message
     assert "--inception_graph" in message and "WGAN_INCEPTION_GRAPH" in message
     assert not os.path.exists(no_graph_anywhere / inception2015.ARCHIVE_FILE)  # no partial download left behind
-    assert not [f for f in os.listdir(no_graph_anywhere) if ".part" in f]
+    assert not [f for f in os.listdir(no_graph_anywhere) if ".tmp-" in f]
     with pytest.raises(DataError, match="is not in"):
         inception2015.find_graph(download=False)
 
@@ -181,7 +180,7 @@ def test_a_file_that_is_not_the_graph_is_refused(tmp_path, no_graph_anywhere):
 
 
 def test_extractor_name_carries_the_graph_digest(extractor, graph_file, tmp_path):
-    assert extractor.name == f"inception2015-{manifest.short_digest(graph_file[0])}"
+    assert extractor.name == f"inception2015-{files.short_digest(graph_file[0])}"
     assert extractor.label == "inception2015" and extractor.comparable and extractor.has_probabilities
     other = str(tmp_path / "other.pb")
     fake_graph(other, seed=1)

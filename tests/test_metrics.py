@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from conftest import build_mnist_records
 from wgan import data
 from wgan.errors import ConfigError
 from wgan.metrics import extractors, frechet, kid, reference, toy
@@ -207,11 +208,7 @@ def test_inception_local_weights_must_exist(tmp_path):
 @pytest.fixture(scope="module")
 def mnist_records(tmp_path_factory):
     """mnist-r16 records of 300 generated images with labels (nothing is downloaded)."""
-    root = str(tmp_path_factory.mktemp("records"))
-    rng = np.random.default_rng(0)
-    images = (rng.random((300, 28, 28)) * 255).astype(np.uint8)
-    return data.build_records("mnist", resize=16, crop=None, output_dir=root, shards=2, workers=1, progress=False,
-                              arrays=(images, np.arange(300) % 10))
+    return build_mnist_records(tmp_path_factory.mktemp("records"), count=300, shards=2)
 
 
 def test_read_images_returns_every_image_in_build_order(mnist_records):

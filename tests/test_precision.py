@@ -5,16 +5,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import merged, tiny_hparams
 from wgan import config, losses
 from wgan.gan import GAN
 
 
 def tiny_hp(model="wgan-gp", **values):
-    hp = {"model": model, "batch_size": 8, "z_dim": 8, "n_critic": 2, "seed": 2,
-          "data": {"name": "mnist", "crop": None, "resize": 16, "channels": 1},
-          "architecture": {"name": "dcgan", "base_width": 4, "c_norm": "none"}}
-    hp.update(values)
-    return config.from_dict(hp)
+    base = {"n_critic": 2, "seed": 2, "architecture": {"c_norm": "none", "depth": 3}}
+    return tiny_hparams(model, "mnist", **merged(base, values))
 
 
 def batches(seed=0):

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from wgan import config, data, run_length, runs
+from conftest import build_mnist_records
+from wgan import config, run_length, runs
 from wgan.errors import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -113,9 +113,7 @@ def test_rerunning_a_finished_run_changes_nothing(tmp_path):
 def mnist_records(tmp_path_factory):
     """Records of 48 generated 28x28 'mnist' images at 16x16, in a folder the tests copy in."""
     root = tmp_path_factory.mktemp("mnist") / "records"
-    rng = np.random.default_rng(0)
-    data.build_records("mnist", resize=16, crop=None, output_dir=str(root), workers=1, progress=False,
-                       arrays=((rng.random((48, 28, 28)) * 255).astype(np.uint8), np.arange(48) % 10))
+    build_mnist_records(root, count=48)
     return root
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, data, inputs, runs, training
+from conftest import merged, tiny_hparams
+from wgan import config, inputs, models, objectives, runs, training
 from wgan.errors import TrainingError
 from wgan.gan import GAN
 
@@ -21,40 +22,22 @@ ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def tiny_hp(model, architecture="dcgan", **values):
-    """A model small enough to train a few steps in well under a second."""
+    """A model small enough to train a few steps in well under a second; its critic uses batch
+    norm wherever the objective allows it, so that batch norm is trained too."""
     toy = architecture == "mlp" and values.pop("toy", True)
-    hp = {
-        "model": model, "batch_size": 8, "z_dim": 8, "n_critic": 2, "seed": 3,
-        "data": ({"name": "8gaussians", "crop": None, "resize": None, "channels": 0} if toy
-                 else {"name": "mnist", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64}),
-        "architecture": {"name": architecture, "base_width": 4 if architecture == "dcgan" else 16, "depth": 2,
-                         "c_norm": "batch" if model != "wgan-gp" else "none"},
-        "log_every": 1, "sample_every": 2, "histogram_every": 2, "checkpoint_every": 2, "snapshot_every": 4,
-    }
-    for key, value in values.items():
-        if isinstance(value, dict):
-            hp[key] = {**hp.get(key, {}), **value}
-        else:
-            hp[key] = value
-    return config.from_dict(hp)
-
-
-@pytest.fixture(scope="module")
-def records_root(tmp_path_factory):
-    """mnist-r16 records built from 64 generated 28x28 images (nothing is downloaded)."""
-    root = str(tmp_path_factory.mktemp("records"))
-    rng = np.random.default_rng(0)
-    images = (rng.random((64, 28, 28)) * 255).astype(np.uint8)
-    data.build_records("mnist", resize=16, crop=None, output_dir=root, workers=1, progress=False,
-                       arrays=(images, np.arange(64) % 10))
-    return root
+    c_norm = "batch" if objectives.get(model).critic_batch_norm else "none"
+    width = 4 if architecture == "dcgan" else 16
+    base = {"n_critic": 2, "seed": 3, "sample_every": 2, "histogram_every": 2,
+            "architecture": {"name": architecture, "base_width": width, "c_norm": c_norm}}
+    return tiny_hparams(model, "8gaussians" if toy else "mnist", **merged(base, values))
 
 
 def real_iterator(hp, records_root):
     return iter(inputs.training_data(hp, records_root, seed=0).dataset)
 
 
-CASES = [(m, a) for m in config.MODELS for a in ("dcgan", "mlp")] + [("wgan-gp", "mlp-images")]
+# dcgan of every objective: the registry matrix below; here the toy mlp, and the records pipeline.
+CASES = [(m, "mlp") for m in objectives.NAMES] + [("wgan-gp", "dcgan"), ("wgan-gp", "mlp-images")]
 
 
 @pytest.mark.parametrize("model, architecture", CASES)
@@ -66,12 +49,45 @@ def test_every_model_and_architecture_trains(model, architecture, records_root):
     for _ in range(3):
         metrics = {k: float(v) for k, v in gan.train_iteration(iterator, hp.n_critic).items()}
         assert all(np.isfinite(v) for v in metrics.values()), metrics
-        if model == "wgan":  # bounds hold after every critic update (n_critic=1 would show each one)
+        if objectives.get(model).clipped:  # bounds hold after every critic update (n_critic=1 would show each one)
             assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
     after = [v.numpy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
     assert all(not np.array_equal(b, a) for b, a in zip(before, after) if b.size > 1)
     assert int(gan.step) == 3
-    assert (metrics["gradient_penalty"] > 0) == (model == "wgan-gp")
+    assert (metrics["gradient_penalty"] > 0) == objectives.get(model).penalized
+
+
+def matrix_hp(model, architecture):
+    """Tiny hyperparameters any architecture can express: 32x32 RGB images (the smallest side of
+    the WGAN-GP paper's networks), 4 base channels, 2 layers; batch norm in the critic where
+    the objective allows it."""
+    c_norm = "batch" if objectives.get(model).critic_batch_norm else "none"
+    return tiny_hparams(model, "mnist", data={"name": "cifar10", "resize": 32, "channels": 3}, n_critic=2,
+                        architecture={"name": architecture, "base_width": 4, "c_norm": c_norm})
+
+
+# Every objective of the registry x every architecture of the registry: a new entry in
+# either is covered without touching this file.
+MATRIX = [(m, a) for m in objectives.NAMES for a in models.ARCHITECTURES]
+
+
+@pytest.mark.parametrize("model, architecture", MATRIX)
+def test_one_iteration_of_every_objective_and_architecture_with_one_trace(model, architecture):
+    hp = matrix_hp(model, architecture)
+    objective = objectives.get(model)
+    gan = GAN(hp)
+    images = np.random.default_rng(0).uniform(-1, 1, (hp.batch_size, 32, 32, 3)).astype(np.float32)
+    iterator = iter(tf.data.Dataset.from_tensors(images).repeat())
+    before = [v.numpy().copy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
+    for n_critic in (hp.n_critic, 1):  # another critic count reuses the trace
+        metrics = {k: float(v) for k, v in gan.train_iteration(iterator, n_critic).items()}
+        assert all(np.isfinite(v) for v in metrics.values()), metrics
+    after = [v.numpy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
+    assert all(not np.array_equal(b, a) for b, a in zip(before, after) if b.size > 1)
+    assert gan.trace_count == 1 and int(gan.step) == 2
+    assert (metrics["gradient_penalty"] > 0) == objective.penalized
+    if objective.clipped:
+        assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
 
 
 @pytest.mark.parametrize("model", config.MODELS)
@@ -88,7 +104,7 @@ def test_infogan_trains_every_objective_with_one_trace(model, precision, records
     after = [v.numpy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
     assert all(not np.array_equal(b, a) for b, a in zip(before, after) if b.size > 1)
     assert gan.trace_count == 1
-    if model == "wgan":
+    if objectives.get(model).clipped:
         assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
 
 

@@ -24,7 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import config, data
+from wgan import config, data, objectives
+from wgan.cpus import available_cpus
 from wgan.gan import GAN
 from wgan.models.flops import count_flops
 
@@ -42,12 +43,12 @@ def update_flops(hp, generator_flops, critic_flops):
     costs 1x.
 
     * critic update: G (fakes, no gradient) + 2C (real and fake scores) + 4C (their
-      backward); WGAN-GP adds 6C: forward at x_hat (C), input gradient (C), and the
+      backward); a gradient penalty (WGAN-GP) adds 6C: forward at x_hat (C), input gradient (C), and the
       second-order backward through both (2C + 2C);
     * generator update: G + C forward, C for the input gradient through the critic, 2G
       for the generator's backward.
     """
-    critic = generator_flops + 6 * critic_flops + (6 * critic_flops if hp.model == "wgan-gp" else 0)
+    critic = generator_flops + 6 * critic_flops + (6 * critic_flops if objectives.get(hp.model).penalized else 0)
     generator = 3 * generator_flops + 2 * critic_flops
     return critic, generator
 
@@ -248,7 +249,7 @@ def machine_info():
     """What the figures depend on: CPU, cores, devices, versions, commit and load average."""
     return {
         "cpu": _cpu_model(),
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": available_cpus(),
         "gpus": [d.name for d in tf.config.list_logical_devices("GPU")],
         "tensorflow": tf.__version__,
         "keras": keras.__version__,

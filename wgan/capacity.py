@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import config, losses, models, optimizers
+from wgan import config, losses, models, objectives, optimizers
 from wgan.data.toy import toy_sample
 
 EXTENT = 2.0  # value surfaces on [-EXTENT, EXTENT]^2
@@ -59,7 +59,9 @@ def critic_hparams(constraint, depth, width, clip_value=0.01, gp_lambda=0.1):
     optimizer = ({"name": "rmsprop", "learning_rate": 5e-5} if constraint == "clip"
                  else {"name": "adam", "learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9})
     return config.from_dict({
-        "model": "wgan" if constraint == "clip" else "wgan-gp", "clip_value": clip_value, "gp_lambda": gp_lambda,
+        "model": objectives.with_constraint(
+            objectives.WEIGHT_CLIPPING if constraint == "clip" else objectives.GRADIENT_PENALTY).name,
+        "clip_value": clip_value, "gp_lambda": gp_lambda,
         "data": {"name": "8gaussians", "crop": None, "resize": None, "channels": 0},
         # He initialization, as the reference toy code's ReLU layers (gan_toy.py): the signal starts level.
         "architecture": {"name": "mlp", "base_width": width, "depth": depth, "c_norm": "none", "g_norm": "none",

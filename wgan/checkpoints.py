@@ -27,6 +27,7 @@ import tensorflow as tf
 from absl import logging
 
 from wgan.errors import RunError, TrainingError
+from wgan.files import write_atomic
 from wgan.runs import CKPT_DIR, SNAPSHOT_DIR
 _STEP = re.compile(r"-(\d+)$")
 
@@ -206,10 +207,7 @@ def _write_state(directory, newest):
     """TensorFlow's ``checkpoint`` state file (text proto), atomically: ``tf.train.latest_checkpoint`` reads it."""
     lines = [f'model_checkpoint_path: "{os.path.basename(newest)}"']
     lines += [f'all_model_checkpoint_paths: "{os.path.basename(c.prefix)}"' for c in checkpoints_in(directory)]
-    temp = os.path.join(directory, f".checkpoint.tmp-{os.getpid()}")
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    os.replace(temp, os.path.join(directory, "checkpoint"))
+    write_atomic(os.path.join(directory, "checkpoint"), "\n".join(lines) + "\n")
 
 
 def describe(prefix):

@@ -18,9 +18,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
+from wgan import objectives
 from wgan.errors import ConfigError
 
-MODELS = ("dcgan", "wgan", "wgan-gp")
+MODELS = objectives.NAMES  # the objective registry's names, for flags and choices
 
 
 def _field(default, help_text, choices=None, minimum=None, maximum=None, **kwargs):
@@ -119,7 +120,7 @@ class HealthConfig:
 class HParams:
     """Everything that defines a training run."""
 
-    model: str = _field("wgan-gp", "Objective: dcgan, wgan (weight clipping) or wgan-gp (gradient penalty).", choices=MODELS)
+    model: str = _field("wgan-gp", f"Objective: {objectives.summary()}.", choices=MODELS)
     data: DataConfig = _field(DataConfig(), "The training data.")
     architecture: ArchitectureConfig = _field(ArchitectureConfig(), "The networks.")
     g_optimizer: OptimizerConfig = _field(OptimizerConfig(), "Generator optimizer.")
@@ -265,9 +266,9 @@ def _check_consistency(hp, source):
     if hp.architecture.name not in ARCHITECTURES:
         raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}; "
                           f"valid values: {', '.join(ARCHITECTURES)}")
-    if hp.model == "wgan-gp" and hp.architecture.c_norm == "batch":
+    if not objectives.get(hp.model).critic_batch_norm and hp.architecture.c_norm == "batch":
         raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
-                          "gradient penalty of wgan-gp; use 'none' or 'layer'")
+                          f"gradient penalty of {hp.model}; use 'none' or 'layer'")
     if hp.data.is_toy and hp.architecture.name != "mlp":
         raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}, but toy 2-D data "
                           f"({hp.data.name}) needs the 'mlp' architecture")
@@ -346,6 +347,12 @@ def default_path(model, data, root=None):
         local = os.path.join("hyperparameter", name)
         return local if os.path.exists(local) else os.path.join(SHIPPED_ROOT, name)
     return os.path.join(root, name)
+
+
+def shipped_models(data, root=None):
+    """The registry's objectives (in registry order) with a shipped ``<model>-<data>.json`` file:
+    what a command that compares objectives on ``data`` runs by default (study, benchmark)."""
+    return [model for model in MODELS if os.path.exists(default_path(model, data, root))]
 
 
 def describe():

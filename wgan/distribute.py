@@ -1,4 +1,6 @@
-"""tf.distribute strategies for training: creation, worker roles and where each worker writes.
+"""tf.distribute strategies for training: creation, worker roles, where each worker writes, and
+the replica arithmetic of a training step (batch slices, global-batch averages, metric shares,
+batch-norm statistics kept equal across replicas).
 
 ``make_strategy(name)`` builds one of
 
@@ -143,6 +145,98 @@ def chief_value(strategy, value):
     # Every other worker contributes 0 and the chief's value is the largest (the gather has
     # no notion of which entry is whose; ReduceOp has no MAX).
     return max(gather_ints(strategy, value if is_chief(strategy) else 0))
+
+
+# ----- replica arithmetic of a training step --------------------------------------------
+# With R replicas the global batch B = hp.batch_size splits into R slices of B / R. Losses
+# average per-example values over B (not over the slice), so the gradients the replicas sum
+# are the gradient of the global-batch loss; metrics are per-replica shares that sum to the
+# global value.
+
+
+def replica_batch(strategy, batch_size):
+    """Examples per replica: the global ``batch_size`` over the replicas in sync.
+
+    Raises ConfigError when the batch does not split evenly (replicas would see batches of
+    different sizes and the global-batch average would be wrong).
+    """
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ConfigError(f"key 'batch_size' is {batch_size}, which does not split evenly over "
+                          f"{replicas} replicas; use a multiple of {replicas}")
+    return batch_size // replicas
+
+
+def replica_rows(global_draw, rows):
+    """The current replica's ``rows`` rows of a [global batch, ...] draw.
+
+    Replica r takes rows r * rows onwards, as the distributed dataset splits real batches,
+    so R replicas see exactly the noise one device sees on the same global batch. Call it in
+    replica context.
+    """
+    offset = tf.distribute.get_replica_context().replica_id_in_sync_group * rows
+    return global_draw[offset:offset + rows]
+
+
+def global_mean(per_example, global_batch):
+    """This replica's share of the global-batch mean: sum of its per-example float32 values [b]
+    over ``global_batch`` (scalar float32; the shares sum to the mean over all replicas)."""
+    return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+
+
+def replica_share(value):
+    """A value every replica holds identically (float32 scalar), as a share that sums to it over
+    the replicas in sync. Call it in replica context."""
+    return value / tf.distribute.get_replica_context().num_replicas_in_sync
+
+
+def sum_shares(strategy, per_replica):
+    """``{name: per-replica share}`` -> ``{name: global float32 scalar}`` (their sum). Cross-replica context."""
+    return {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+
+
+class ReplicaStatistics:
+    """Batch-norm moving statistics kept as one mirrored value across replicas.
+
+    Without synchronized batch norm each replica updates its copy of the moving mean and
+    variance from its own slice of the batch, so the copies drift apart. ``average()``,
+    called in replica context after every update, replaces each copy with the mean over
+    replicas. With one replica, or with ``sync_batch_norm`` (statistics over the global
+    batch already), there is nothing to average and it does nothing.
+    """
+
+    def __init__(self, strategy, networks, sync_batch_norm):
+        self.variables = []
+        if strategy.num_replicas_in_sync > 1 and not sync_batch_norm:
+            # Non-trainable floats: the moving statistics (integer counters are left alone).
+            self.variables = [v for m in networks for v in m.non_trainable_variables if "float" in v.dtype]
+
+    def average(self):
+        if not self.variables:
+            return
+        ctx = tf.distribute.get_replica_context()
+        # A SUM of computed shares: a MEAN all-reduce of the raw variable reads fails under
+        # MultiWorkerMirroredStrategy in TF 2.21 ("destinations can not be empty").
+        shares = [tf.convert_to_tensor(v) / ctx.num_replicas_in_sync for v in self.variables]
+        means = ctx.all_reduce(tf.distribute.ReduceOp.SUM, shares)
+        for variable, mean in zip(self.variables, means):
+            variable.assign(mean)
+
+
+def check_jit_sync_batch_norm(strategy, architecture, jit_compile):
+    """Refuse XLA with synchronized batch norm across non-GPU replicas (ConfigError).
+
+    Synchronized batch norm all-reduces inside the forward pass. Inside an XLA-compiled
+    update that needs a merge-free all-reduce, which tf.distribute has only when every
+    replica is a GPU; elsewhere it would fail deep inside tracing, so it is refused here.
+    """
+    uses_bn = "batch" in (architecture.g_norm, architecture.c_norm)
+    if not (jit_compile and architecture.sync_batch_norm and uses_bn and strategy.num_replicas_in_sync > 1):
+        return
+    devices = strategy.extended.worker_devices
+    if not all("GPU" in d.upper() for d in devices):
+        raise ConfigError("jit_compile with architecture.sync_batch_norm needs GPU replicas under a "
+                          f"distribution strategy (replicas: {', '.join(devices)}); turn one of them off")
 
 
 def describe(strategy):

@@ -5,22 +5,19 @@ fresh real batch pulled from the tf.data iterator inside the graph, then ``g_ste
 generator updates. ``n_critic`` is a tensor argument, so the WGAN warm-up schedule changes
 the count without retracing.
 
-Objectives: DCGAN (https://arxiv.org/abs/1511.06434, non-saturating loss), WGAN with weight
-clipping (https://arxiv.org/abs/1701.07875) and WGAN-GP (https://arxiv.org/abs/1704.00028).
+Objectives come from the registry ``wgan.objectives`` (``hp.model``): its entry gives the
+critic and generator losses and the constraint the critic update applies (none, the
+gradient penalty of WGAN-GP, https://arxiv.org/abs/1704.00028, or the weight clipping of
+WGAN, https://arxiv.org/abs/1701.07875).
 
 Distribution: every update runs through ``strategy.run``, so a ``tf.distribute`` strategy
-wraps the same code (``wgan.distribute``). With R replicas:
-
-* ``hp.batch_size`` is the global batch B; each replica gets B / R real examples and the
-  losses average per-example values over B, so the all-reduced (summed) gradient is the
-  gradient of the global-batch loss;
-* noise is drawn statelessly for the whole global batch from seeds the iteration takes
-  from ``self.rng`` (cross-replica, so every replica and worker gets the same seeds) and
-  each replica keeps its own B / R rows: replicas never share z or alpha, and R replicas
-  see exactly the z and alpha one device would see on the same global batch;
-* gradients are summed over replicas once, here (``optimizers.all_reduce_gradients``),
-  so that the logged gradient norms and the float16 overflow check see the global gradient;
-* metrics are per-replica shares that sum to the global value.
+wraps the same code; the replica arithmetic (batch slices, global-batch averages, metric
+shares, batch-norm statistics) lives in ``wgan.distribute``. ``hp.batch_size`` is the global
+batch. Noise is drawn statelessly for the whole global batch from seeds the iteration takes
+from ``self.rng`` (cross-replica, so every replica and worker gets the same seeds), and each
+replica keeps its own rows, so R replicas see exactly the z and alpha one device would see.
+Gradients are summed over replicas once, here (``optimizers.all_reduce_gradients``), so that
+the logged gradient norms and the float16 overflow check see the global gradient.
 
 With ``hp.jit_compile`` the forward and backward passes of each update are compiled with
 XLA; the all-reduce and the optimizer update stay outside the XLA cluster, because a
@@ -31,8 +28,7 @@ cross-replica synchronization inside a nested compiled function is not supported
 import keras
 import tensorflow as tf
 
-from wgan import losses, models
-from wgan.errors import ConfigError
+from wgan import distribute, losses, models, objectives
 from wgan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
 # Fixed latent vectors per run: a 4 x 16 image grid, or enough points for a toy scatter plot.
@@ -82,12 +78,10 @@ class GAN(tf.Module):
         super().__init__(name="gan")
         self.hp = hp
         self.strategy = strategy or tf.distribute.get_strategy()
-        replicas = self.strategy.num_replicas_in_sync
-        if hp.batch_size % replicas:
-            raise ConfigError(f"key 'batch_size' is {hp.batch_size}, which does not split evenly over "
-                              f"{replicas} replicas; use a multiple of {replicas}")
-        self._check_jit_sync_batch_norm()
-        self.critic_loss_fn, self.generator_loss_fn = losses.LOSSES[hp.model]
+        self.replica_batch = distribute.replica_batch(self.strategy, hp.batch_size)
+        distribute.check_jit_sync_batch_norm(self.strategy, hp.architecture, hp.jit_compile)
+        self.objective = objectives.get(hp.model)
+        self.critic_loss_fn, self.generator_loss_fn = self.objective.critic_loss, self.objective.generator_loss
         # Generator iterations done, and real images the critic has seen (for epochs). Plain
         # variables outside the strategy: only cross-replica code updates them, identically
         # on every worker, and the training loop reads them with int().
@@ -112,13 +106,8 @@ class GAN(tf.Module):
             self.fixed_z = tf.Variable(
                 self.latent(tf.random.Generator.from_seed(hp.seed + 1), num_fixed),
                 trainable=False, name="fixed_z")
-        # Batch-norm moving statistics (trainable=False floats). Without synchronized batch
-        # norm each replica updates its copy from its own slice of the batch, so the copies
-        # drift apart; they are averaged after every update to stay one mirrored value.
-        self._replica_statistics = []
-        if replicas > 1 and not hp.architecture.sync_batch_norm:
-            self._replica_statistics = [v for m in (self.generator, self.critic) for v in m.non_trainable_variables
-                                        if "float" in v.dtype]
+        self._statistics = distribute.ReplicaStatistics(self.strategy, (self.generator, self.critic),
+                                                        hp.architecture.sync_batch_norm)
         # The moving average's batch-norm layers, traced once with momentum 0 (see refresh_ema_statistics).
         self._ema_norm_layers = [] if self.ema_generator is None else [
             layer for layer in _all_layers(self.ema_generator) if isinstance(layer, keras.layers.BatchNormalization)]
@@ -137,19 +126,6 @@ class GAN(tf.Module):
         self._critic_gradients_fn = compile_update(self._critic_gradients)
         self._generator_gradients_fn = compile_update(self._generator_gradients)
         self._compiled_iteration = tf.function(self._iteration)
-
-    def _check_jit_sync_batch_norm(self):
-        """Synchronized batch norm all-reduces inside the forward pass. Inside an XLA-compiled
-        update that needs a merge-free all-reduce, which tf.distribute has only when every
-        replica is a GPU; elsewhere it would fail deep inside tracing, so refuse it here."""
-        arch = self.hp.architecture
-        uses_bn = "batch" in (arch.g_norm, arch.c_norm)
-        if not (self.hp.jit_compile and arch.sync_batch_norm and uses_bn and self.strategy.num_replicas_in_sync > 1):
-            return
-        devices = self.strategy.extended.worker_devices
-        if not all("GPU" in d.upper() for d in devices):
-            raise ConfigError("jit_compile with architecture.sync_batch_norm needs GPU replicas under a "
-                              f"distribution strategy (replicas: {', '.join(devices)}); turn one of them off")
 
     # ----- state -----------------------------------------------------------------------
     def checkpoint(self):
@@ -205,24 +181,13 @@ class GAN(tf.Module):
             return tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
         return tf.random.stateless_normal(shape, seed)
 
-    @property
-    def replica_batch(self):
-        """Examples per replica: the global ``batch_size`` over the replicas in sync."""
-        return self.hp.batch_size // self.strategy.num_replicas_in_sync
-
     def _replica_rows(self, global_draw):
-        """The current replica's ``replica_batch`` rows of a [batch_size, ...] draw (replica r
-        takes rows r * replica_batch onwards, as the distributed dataset splits real batches)."""
-        offset = tf.distribute.get_replica_context().replica_id_in_sync_group * self.replica_batch
-        return global_draw[offset:offset + self.replica_batch]
+        """This replica's rows of a [batch_size, ...] draw (``distribute.replica_rows``)."""
+        return distribute.replica_rows(global_draw, self.replica_batch)
 
     def _average(self, per_example):
-        """Sum of this replica's per-example float32 values [b] over the GLOBAL batch size."""
-        return tf.nn.compute_average_loss(per_example, global_batch_size=self.hp.batch_size)
-
-    def _replica_share(self, value):
-        """A value every replica holds identically, as a share that sums to it over replicas."""
-        return value / self.strategy.num_replicas_in_sync
+        """This replica's share of the global-batch mean of per-example float32 values [b]."""
+        return distribute.global_mean(per_example, self.hp.batch_size)
 
     @staticmethod
     def _loss_scale(optimizer):
@@ -246,18 +211,6 @@ class GAN(tf.Module):
         norm = norm / scale
         return tf.where(tf.math.is_finite(norm), norm, tf.zeros_like(norm))
 
-    def _average_statistics(self):
-        """Replace every replica's batch-norm moving statistics with their mean over replicas."""
-        if not self._replica_statistics:
-            return
-        ctx = tf.distribute.get_replica_context()
-        # A SUM of computed shares: a MEAN all-reduce of the raw variable reads fails under
-        # MultiWorkerMirroredStrategy in TF 2.21 ("destinations can not be empty").
-        shares = [tf.convert_to_tensor(v) / ctx.num_replicas_in_sync for v in self._replica_statistics]
-        means = ctx.all_reduce(tf.distribute.ReduceOp.SUM, shares)
-        for variable, mean in zip(self._replica_statistics, means):
-            variable.assign(mean)
-
     # ----- forward and backward passes (per replica; XLA-compiled with jit_compile) ------
     def _critic_gradients(self, real, z, alpha):
         """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
@@ -275,7 +228,7 @@ class GAN(tf.Module):
             loss = self._average(self.critic_loss_fn(real_scores, fake_scores))
             penalty = tf.zeros([])
             gp_norm = tf.zeros([])
-            if hp.model == "wgan-gp":
+            if self.objective.penalized:
                 per_example_penalty, norms = losses.gradient_penalty(
                     self.critic, real, fake, alpha=alpha, loss_scale=self._loss_scale(self.c_opt))
                 penalty = self._average(per_example_penalty)
@@ -317,16 +270,16 @@ class GAN(tf.Module):
         alpha = self._replica_rows(tf.random.stateless_uniform([self.hp.batch_size], seeds[:, 1]))
         grads, metrics = self._critic_gradients_fn(real, z, alpha)
         grads = all_reduce_gradients(grads)
-        metrics["c_grad_norm"] = self._replica_share(self._gradient_norm(self.c_opt, grads))
+        metrics["c_grad_norm"] = distribute.replica_share(self._gradient_norm(self.c_opt, grads))
         for index, name in self._critic_kernels:
-            metrics[name] = self._replica_share(self._gradient_norm(self.c_opt, [grads[index]]))
+            metrics[name] = distribute.replica_share(self._gradient_norm(self.c_opt, [grads[index]]))
         self.c_opt.apply_gradients(zip(grads, variables))
-        if self.hp.model == "wgan":
+        if self.objective.clipped:
             # Clipped per replica: every replica applied the same summed gradient to the
             # same weights, so the copies are equal and clipping keeps them equal, with no
             # cross-replica synchronization.
             losses.clip_weights(variables, self.hp.clip_value)
-        self._average_statistics()
+        self._statistics.average()
         return metrics
 
     def _generator_step(self, seed):
@@ -335,9 +288,9 @@ class GAN(tf.Module):
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed))
         grads, metrics = self._generator_gradients_fn(z)
         grads = all_reduce_gradients(grads)
-        metrics["g_grad_norm"] = self._replica_share(self._gradient_norm(self.g_opt, grads))
+        metrics["g_grad_norm"] = distribute.replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))
-        self._average_statistics()
+        self._statistics.average()
         if self.ema_generator is not None:
             decay = ema_decay(self.hp, self.step + 1)
             # Per replica, like clipping: equal weights in, equal averages out. Only the
@@ -349,10 +302,6 @@ class GAN(tf.Module):
         return metrics
 
     # ----- the compiled iteration --------------------------------------------------------
-    def _reduce(self, per_replica):
-        """Per-replica metric shares -> global float32 scalars (their sum)."""
-        return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
-
     def _iteration(self, iterator, n_critic):
         """``n_critic`` critic updates then ``g_steps`` generator updates; returns float32 scalars."""
         self.trace_count += 1
@@ -365,13 +314,14 @@ class GAN(tf.Module):
         c_metrics = {k: tf.zeros([]) for k in CRITIC_METRICS + tuple(name for _, name in self._critic_kernels)}
         for _ in tf.range(n_critic):
             seeds = self.rng.make_seeds(2)  # int64 [2, 2]: z and alpha
-            c_metrics = self._reduce(self.strategy.run(self._critic_step, args=(next(iterator), seeds)))
+            per_replica = self.strategy.run(self._critic_step, args=(next(iterator), seeds))
+            c_metrics = distribute.sum_shares(self.strategy, per_replica)
         self.images_seen.assign_add(tf.cast(n_critic, tf.int64) * hp.batch_size)
 
         g_metrics = {k: tf.zeros([]) for k in GENERATOR_METRICS}
         for _ in tf.range(hp.g_steps):
             seed = self.rng.make_seeds(1)[:, 0]
-            g_metrics = self._reduce(self.strategy.run(self._generator_step, args=(seed,)))
+            g_metrics = distribute.sum_shares(self.strategy, self.strategy.run(self._generator_step, args=(seed,)))
         self.step.assign_add(1)
         metrics = {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
         if self._loss_scale(self.c_opt) is not None:

@@ -1,5 +1,8 @@
 """GAN objectives as pure functions: DCGAN, WGAN and the WGAN-GP gradient penalty.
 
+Which objective uses which losses and which constraint (penalty, clipping) is said by its
+entry in ``wgan.objectives``, not here.
+
 * WGAN: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN", https://arxiv.org/abs/1701.07875
 * WGAN-GP: Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
   https://arxiv.org/abs/1704.00028
@@ -12,8 +15,6 @@ over the global batch (``tf.nn.compute_average_loss``) so the same code is corre
 are cast to float32 first, so mixed-precision critics give float32 losses.
 """
 
-import collections
-
 import tensorflow as tf
 
 # Inside the square root of the gradient norm: keeps sqrt differentiable at a zero
@@ -21,8 +22,9 @@ import tensorflow as tf
 GRAD_NORM_EPSILON = 1e-12
 
 
-def _per_example(scores):
-    """Critic outputs [B, 1] or [B] -> float32 [B]."""
+def per_example_scores(scores):
+    """Critic outputs [B, 1] or [B], any float dtype -> float32 [B]: what every loss of every
+    objective (here and in other loss modules) applies to the scores first."""
     scores = tf.cast(scores, tf.float32)
     rank, last = scores.shape.rank, scores.shape[-1] if scores.shape.rank else None
     if not (rank == 1 or (rank == 2 and last in (1, None))):
@@ -38,12 +40,12 @@ def wgan_critic_loss(real_scores, fake_scores):
     Minimizing its mean maximizes E[f(real)] - E[f(fake)], the critic's estimate of the
     Wasserstein-1 distance (valid while f is kept near 1-Lipschitz by clipping or a penalty).
     """
-    return _per_example(fake_scores) - _per_example(real_scores)
+    return per_example_scores(fake_scores) - per_example_scores(real_scores)
 
 
 def wgan_generator_loss(fake_scores):
     """-f(fake) per example, float32 [B], unbounded."""
-    return -_per_example(fake_scores)
+    return -per_example_scores(fake_scores)
 
 
 def wasserstein_estimate(real_scores, fake_scores):
@@ -51,7 +53,7 @@ def wasserstein_estimate(real_scores, fake_scores):
 
     Averages over the examples given (one replica's batch under a distribution strategy).
     """
-    return tf.reduce_mean(_per_example(real_scores)) - tf.reduce_mean(_per_example(fake_scores))
+    return tf.reduce_mean(per_example_scores(real_scores)) - tf.reduce_mean(per_example_scores(fake_scores))
 
 
 # ----- DCGAN --------------------------------------------------------------------------
@@ -63,8 +65,8 @@ def dcgan_critic_loss(real_logits, fake_logits):
     a sigmoid followed by a log would not: in float32 sigmoid(x) rounds to 1 for x above
     about 17, and log(1 - 1) = -inf.
     """
-    real = _per_example(real_logits)
-    fake = _per_example(fake_logits)
+    real = per_example_scores(real_logits)
+    fake = per_example_scores(fake_logits)
     return (tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(real), logits=real)
             + tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.zeros_like(fake), logits=fake))
 
@@ -75,7 +77,7 @@ def dcgan_generator_loss(fake_logits):
     The minimax form log(1 - sigmoid(fake)) has a vanishing gradient exactly when the
     discriminator rejects the samples confidently, early in training; this form does not.
     """
-    return tf.nn.softplus(-_per_example(fake_logits))
+    return tf.nn.softplus(-per_example_scores(fake_logits))
 
 
 # ----- WGAN-GP ------------------------------------------------------------------------
@@ -167,14 +169,3 @@ def clip_weights(variables, clip_value):
         limit = tf.cast(clip_value, variable.dtype)
         # tf.clip_by_value(t, clip_value_min, clip_value_max): the minimum comes first.
         variable.assign(tf.clip_by_value(variable, -limit, limit))
-
-
-# ----- lookup ------------------------------------------------------------------------
-Objective = collections.namedtuple("Objective", ["critic_loss", "generator_loss"])
-
-LOSSES = {
-    "dcgan": Objective(dcgan_critic_loss, dcgan_generator_loss),
-    "wgan": Objective(wgan_critic_loss, wgan_generator_loss),
-    # The same losses; the trainer adds gp_lambda * gradient_penalty(...) to the critic loss.
-    "wgan-gp": Objective(wgan_critic_loss, wgan_generator_loss),
-}

@@ -21,7 +21,6 @@ same moment never get the same version.
 import contextlib
 import fcntl
 import glob
-import hashlib
 import json
 import os
 import re
@@ -31,6 +30,7 @@ import time
 from absl import logging
 
 from wgan import config
+from wgan.files import file_digest, write_atomic
 from wgan.errors import ConfigError, RunError
 
 CKPT_DIR = "ckpt"
@@ -158,24 +158,13 @@ def load_hparams(vdir):
     path = os.path.join(vdir, HPARAMS_FILE)
     digest_path = os.path.join(vdir, HPARAMS_DIGEST)
     if os.path.exists(digest_path) and os.path.exists(path):
-        with open(path, "rb") as f:
-            actual = hashlib.sha256(f.read()).hexdigest()
+        actual = file_digest(path)[1]
         with open(digest_path, encoding="utf-8", errors="replace") as f:
             expected = f.read().strip()
         if actual != expected:
             raise ConfigError(f"{path} differs from the sha256 written with it ({digest_path}): it was damaged or "
                               f"edited. Restore it, or delete {HPARAMS_DIGEST} if you changed it on purpose")
     return config.load(path)
-
-
-def write_atomic(path, text):
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 class RunLock:
@@ -223,9 +212,9 @@ def _create_version(root, hp):
         # Lock before the hyperparameters appear, so no other process can match and take it.
         lock = RunLock(vdir)
         lock.acquire()
-        text = hp.to_json()
-        write_atomic(os.path.join(vdir, HPARAMS_FILE), text)
-        write_atomic(os.path.join(vdir, HPARAMS_DIGEST), hashlib.sha256(text.encode("utf-8")).hexdigest() + "\n")
+        path = os.path.join(vdir, HPARAMS_FILE)
+        write_atomic(path, hp.to_json())
+        write_atomic(os.path.join(vdir, HPARAMS_DIGEST), file_digest(path)[1] + "\n")
         return number, vdir, lock
 
 

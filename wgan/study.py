@@ -2,7 +2,7 @@
 
 One seed README judged by eye that, out of five runs with one set of hyperparameters, DCGAN
 failed three, WGAN two and WGAN-GP none. ``run_study`` makes that a measurement: every
-(model, seed) pair trains through the library (``runs.open_run`` + ``training.train``) from
+(model, seed) pair trains through the library (``launch.train_run``, as bin/train.py does) from
 the shipped ``hyperparameter/<model>-<source>.json`` with the study's step count and seed,
 in a checkpoint folder of the study's own (user runs are untouched). Its final checkpoint is
 evaluated (``wgan.evaluation``), the source's failure criterion (``CRITERIA``) gives a
@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 
-from wgan import config, runs
+from wgan import config, files, objectives, runs
 from wgan.errors import ConfigError
 
 TOY_SAMPLES = 2000
@@ -136,23 +136,21 @@ def run_one(task):
 
     ``task``: dict with model, seed, source, steps, overrides, checkpoint_dir, records_dir.
     """
-    from wgan import evaluation, generate, training
+    from wgan import evaluation, generate, launch
 
     hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"])
-    number, vdir, hp, lock, _ = runs.open_run(task["checkpoint_dir"], hp)
-    with lock:
-        done = runs.latest_step(vdir)
-        time_path = os.path.join(vdir, TIME_FILE)
-        if done < hp.train_steps:
-            training.seed_everything(hp.seed)
-            started = time.perf_counter()
-            training.train(hp, vdir, hp.train_steps - done, records_root=task["records_dir"], progress=False)
-            timing = {"seconds": time.perf_counter() - started, "steps": hp.train_steps - done, "resumed": done > 0}
-            runs.write_atomic(time_path, json.dumps(timing) + "\n")
-        timing = {}
-        if os.path.exists(time_path):
-            with open(time_path, encoding="utf-8") as handle:
-                timing = json.load(handle)
+    launched = launch.train_run(task["checkpoint_dir"], hp, launch.until_step(hp.train_steps),
+                                records_root=task["records_dir"], progress=False)
+    number, vdir, hp = launched.number, launched.vdir, launched.hp
+    time_path = os.path.join(vdir, TIME_FILE)
+    if launched.result is not None:
+        resumed = launched.iterations < hp.train_steps  # it started from a checkpoint
+        timing = {"seconds": launched.seconds, "steps": launched.iterations, "resumed": resumed}
+        files.write_atomic(time_path, json.dumps(timing) + "\n")
+    timing = {}
+    if os.path.exists(time_path):
+        with open(time_path, encoding="utf-8") as handle:
+            timing = json.load(handle)
     restored = generate.find_checkpoint(runs.run_root(task["checkpoint_dir"], hp), str(number))
     num = TOY_SAMPLES if hp.data.is_toy else IMAGE_SAMPLES
     started = time.perf_counter()
@@ -189,11 +187,12 @@ def _picture(hp, generator, evaluator):
     return images.zoom(images.make_grid(float_to_uint8(samples[:36]), rows=6, margin=1), 2)
 
 
-def _prepare(source, steps, overrides, records_dir):
-    """Build records and train the digit classifier once, before workers would race to do it."""
+def _prepare(source, model, steps, overrides, records_dir):
+    """Build records and train the digit classifier once, before workers would race to do it
+    (from ``model``'s file: every model of a study reads the same records)."""
     from wgan import evaluation
 
-    hp = study_hparams("wgan-gp", source, 0, steps, overrides)
+    hp = study_hparams(model, source, 0, steps, overrides)
     if not hp.data.is_toy:
         evaluation.make_evaluator(hp, records_dir, num=IMAGE_SAMPLES)
 
@@ -318,16 +317,16 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     """
     if source not in CRITERIA:
         raise ConfigError(f"--source {source!r}: the study has a failure criterion for {', '.join(SOURCES)} only")
-    unknown = [m for m in models if m not in config.MODELS]
+    unknown = [m for m in models if m not in objectives.OBJECTIVES]
     if unknown or not models:
-        raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(config.MODELS)}")
+        raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(objectives.NAMES)}")
     if (steps is not None and steps < 1) or not seeds:
         raise ConfigError(f"the study needs steps >= 1 and at least one seed (got {steps} steps, {len(seeds)} seeds)")
     for model in models:  # a bad --set or a missing file fails here, before any training
         study_hparams(model, source, seeds[0], steps, overrides)
     os.makedirs(output, exist_ok=True)
     started = time.perf_counter()
-    _prepare(source, steps, overrides, records_dir)
+    _prepare(source, models[0], steps, overrides, records_dir)
     tasks = [{"model": m, "seed": s, "source": source, "steps": steps, "overrides": list(overrides),
               "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
              for s in seeds for m in models]
@@ -360,6 +359,6 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
               "runs": [{k: v for k, v in r.items() if k != "picture"} for r in results]}
-    runs.write_atomic(os.path.join(output, "study.json"), json.dumps(report, indent=1) + "\n")
-    runs.write_atomic(os.path.join(output, "study.md"), markdown(report))
+    files.write_atomic(os.path.join(output, "study.json"), json.dumps(report, indent=1) + "\n")
+    files.write_atomic(os.path.join(output, "study.md"), markdown(report))
     return report

@@ -4,7 +4,8 @@
     python bin/benchmark.py --sizes 64 --models wgan-gp --jit off,on --iterations 5
     python bin/benchmark.py --compare benchmark-old.json       # ratios against an earlier run
 
-For every model (dcgan, wgan, wgan-gp) with the dcgan architecture at each ``--sizes``
+For every model (by default each objective with shipped celeba hyperparameters: dcgan, wgan,
+wgan-gp) with the dcgan architecture at each ``--sizes``
 (the shipped celeba hyperparameters: batch 64, base width 64) and the toy MLP (the shipped
 8gaussians hyperparameters), for every ``--precision`` and ``--jit`` setting: generator
 iterations/s, real images/s through the critic, time to the first iteration, and achieved
@@ -21,10 +22,11 @@ import tempfile
 
 from absl import flags, logging
 
+from wgan import config, objectives
 from wgan.cli import common
 from wgan.errors import ConfigError
 
-flags.DEFINE_list("models", ["dcgan", "wgan", "wgan-gp"], "Objectives to time.")
+flags.DEFINE_list("models", config.shipped_models("celeba"), "Objectives to time.")
 flags.DEFINE_list("sizes", ["32", "64"], "Image sides for the dcgan architecture.")
 flags.DEFINE_bool("toy", True, "Also time the toy MLP on 8gaussians.")
 flags.DEFINE_list("precision", ["float32", "mixed_bfloat16"], "Precision policies to time.")
@@ -45,7 +47,7 @@ JIT_VALUES = {"off": False, "on": True}
 
 def configurations():
     """``[(label, hp)]`` in the order they are timed."""
-    from wgan import benchmark, config
+    from wgan import benchmark
 
     for precision in FLAGS.precision:
         if precision not in benchmark.COMPUTE_DTYPES:
@@ -54,8 +56,7 @@ def configurations():
         if value not in JIT_VALUES:
             raise ConfigError(f"--jit {value!r}; valid values: off, on")
     for model in FLAGS.models:
-        if model not in config.MODELS:
-            raise ConfigError(f"--models {model!r}; valid values: {', '.join(config.MODELS)}")
+        objectives.get(model, where="--models")
     shapes = [(int(side), "celeba") for side in FLAGS.sizes] + ([(None, "8gaussians")] if FLAGS.toy else [])
     out = []
     for side, source in shapes:

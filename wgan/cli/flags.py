@@ -4,15 +4,15 @@ import os
 
 from absl import flags, logging
 
-from wgan import config, runs
+from wgan import config, objectives, runs
 from wgan.errors import ConfigError
 
 
 def define_run_flags(model_required=True):
     """The flags that name a run. ``model_required``: train needs -m; generate_img and evaluate
     find the run without it when the other flags leave one candidate (``existing_run_root``)."""
-    model_help = ("Objective: dcgan, wgan or wgan-gp; required." if model_required else
-                  "Objective: dcgan, wgan or wgan-gp; default: the one run under --checkpoint_dir that "
+    model_help = (f"Objective: {objectives.summary()}; required." if model_required else
+                  f"Objective: {objectives.summary()}; default: the one run under --checkpoint_dir that "
                   "matches the other flags and holds -v.")
     flags.DEFINE_enum("model", None, list(config.MODELS), model_help, short_name="m")
     flags.DEFINE_string("data", "celeba", "Named source (celeba, digits, mnist, cifar10, 8gaussians, ...) "

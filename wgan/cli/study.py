@@ -13,12 +13,14 @@ import sys
 from absl import flags
 
 from wgan import config, study
+from wgan.cpus import available_cpus
 from wgan.cli import common
 
 flags.DEFINE_enum("source", "8gaussians", list(study.SOURCES), "Data to train on.")
 flags.DEFINE_integer("seeds", 5, "Runs per model, with seeds first_seed .. first_seed + seeds - 1.", lower_bound=1)
 flags.DEFINE_integer("first_seed", 0, "First seed.", lower_bound=0)
-flags.DEFINE_list("models", list(config.MODELS), "Models to compare.")
+flags.DEFINE_list("models", None, "Models to compare (default: every objective with a shipped "
+                  "hyperparameter/<model>-<source>.json).")
 flags.DEFINE_integer("steps", None, "Generator iterations per run, the same for every model (default: each "
                      "model's own shipped train_steps).", lower_bound=1)
 flags.DEFINE_string("output", None, "Folder for the report and the runs (default: study/<source>).")
@@ -30,10 +32,11 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    jobs = FLAGS.jobs or len(os.sched_getaffinity(0))
+    jobs = FLAGS.jobs or available_cpus()
     output = FLAGS.output or os.path.join("study", FLAGS.source)
     command = "python bin/study.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    report = study.run_study(FLAGS.source, FLAGS.models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
+    models = FLAGS.models if FLAGS.models is not None else config.shipped_models(FLAGS.source)
+    report = study.run_study(FLAGS.source, models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
                              FLAGS.steps, output, jobs=jobs, records_dir=FLAGS.records_dir,
                              overrides=[config.parse_override(s) for s in FLAGS.set], command=command,
                              log=lambda line: print(line, flush=True))

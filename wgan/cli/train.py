@@ -1,11 +1,8 @@
 """``python bin/train.py -m wgan``: train DCGAN, WGAN or WGAN-GP and save versioned checkpoints."""
 
-import contextlib
-import os
-
 from absl import flags, logging
 
-from wgan import config, distribute, inputs, run_length, runs, training
+from wgan import config, distribute, inputs, launch, run_length, runs
 from wgan.cli import common
 from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
 from wgan.errors import ConfigError
@@ -50,25 +47,6 @@ def make_strategy():
                                     communication=FLAGS.communication)
 
 
-def open_run(strategy, hp, checkpoint_dir, version=None):
-    """``runs.open_run`` on the chief; other workers take the chief's version without locking it.
-
-    Returns ``(vdir, hp, lock, resumed)``. Every multi-worker task runs the same command,
-    so all of them resolve the same hyperparameters; the chief alone picks (and locks) the
-    version, and the others learn its number by a collective broadcast.
-    """
-    if distribute.is_chief(strategy):
-        number, vdir, hp, lock, resumed = runs.open_run(checkpoint_dir, hp, version)
-        distribute.chief_value(strategy, number)
-        return vdir, hp, lock, resumed
-    number = distribute.chief_value(strategy, 0)
-    vdir = runs.version_dir(runs.run_root(checkpoint_dir, hp), number)
-    # On a shared file system the stored hyperparameters win, as they do on the chief.
-    if version is not None and os.path.exists(os.path.join(vdir, runs.HPARAMS_FILE)):
-        hp = runs.load_hparams(vdir)
-    return vdir, hp, contextlib.nullcontext(), os.path.isdir(os.path.join(vdir, training.CKPT_DIR))
-
-
 def run_flags(hp):
     """The flags that find this run again in generate_img and evaluate: ``-m wgan-gp --data digits``."""
     parts = [f"-m {hp.model}", f"--data {hp.data.name}"]
@@ -89,26 +67,29 @@ def main(argv):
     if not hp.data.is_toy:
         # Missing records stop the command before a version exists (built-in sources are built here).
         inputs.records_folder(hp, FLAGS.records_dir)
-    vdir, hp, lock, resumed = open_run(strategy, hp, FLAGS.checkpoint_dir, FLAGS.version)
-    created = distribute.is_chief(strategy) and not resumed
-    with lock, runs.removed_if_unsaved(vdir, created):
-        where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
+    where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
+
+    def iterations(vdir, hp, resumed):
         logging.info("%s %s%s", "resuming" if resumed else "starting", vdir, where)
         plan = plan_iterations(hp, vdir, FLAGS.records_dir)
         if plan.iterations == 0:
             print(f"{vdir}: {plan.note}")
-            return
-        if plan.note:
+        elif plan.note:
             logging.warning("%s", plan.note)
-        training.seed_everything(hp.seed, FLAGS.deterministic)
-        result = training.train(hp, vdir, plan.iterations, records_root=FLAGS.records_dir, progress=FLAGS.progress,
-                                strategy=strategy)
+        return plan.iterations
+
+    launched = launch.train_run(FLAGS.checkpoint_dir, hp, iterations, version=FLAGS.version, strategy=strategy,
+                                records_root=FLAGS.records_dir, progress=FLAGS.progress,
+                                deterministic=FLAGS.deterministic)
+    if launched.result is None:
+        return
+    vdir, hp, result = launched.vdir, launched.hp, launched.result
     m = result["metrics"]
     print(f"{vdir}: step {result['step']}, epoch {result['epoch']:.2f}, critic loss {m.get('critic_loss', 0):.4g}, "
           f"generator loss {m.get('generator_loss', 0):.4g}, Wasserstein estimate {m.get('wasserstein', 0):.4g}")
     if distribute.is_chief(strategy):
         print(f"saved {result['checkpoint']}\nnext: python bin/generate_img.py {run_flags(hp)} "
-              f"-v {vdir.rstrip(os.sep).rsplit('v', 1)[-1]} (samples to figures/); "
+              f"-v {launched.number} (samples to figures/); "
               f"tensorboard --logdir {FLAGS.checkpoint_dir} (curves)")
     else:
         task_type, task_id = distribute.task(strategy)

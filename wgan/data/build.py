@@ -15,6 +15,8 @@ import os
 import signal
 import sys
 
+from wgan import files
+from wgan.cpus import available_cpus
 from wgan.data import imageops, locks, manifest as manifest_io, raw as raw_io, sources, split as heldout_split
 from wgan.progress import Progress
 from wgan.errors import DataError
@@ -36,14 +38,6 @@ EXAMPLES_SHOWN = 5
 
 def _silent(message: str) -> None:
     """``say`` when progress output is off."""
-
-
-def available_cpus() -> int:
-    """Cores this process may run on (respects CPU affinity, unlike ``os.cpu_count``)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not available on macOS and Windows
-        return os.cpu_count() or 1
 
 
 def _check_arguments(resize, crop, shards, workers, compression, shard_mb) -> None:
@@ -178,7 +172,7 @@ class ShardWriter:
         """Append one serialized record, starting and completing shards as needed."""
         if self.writer is None:
             name = self.records.shard_name(len(self.shards), self.compression)
-            self.temp = os.path.join(self.folder, f".{name}.tmp-{os.getpid()}")
+            self.temp = files.temp_name(os.path.join(self.folder, name))
             self.writer = self.records.open_writer(self.temp, self.compression)
             self.count = 0
         self.writer.write(record)
@@ -192,10 +186,9 @@ class ShardWriter:
             return
         self.writer.close()
         self.writer = None
-        manifest_io.fsync_file(self.temp)
-        size, sha256 = manifest_io.file_digest(self.temp)
+        size, sha256 = files.file_digest(self.temp)
         name = self.records.shard_name(len(self.shards), self.compression)
-        os.replace(self.temp, os.path.join(self.folder, name))
+        files.commit(self.temp, os.path.join(self.folder, name))
         self.shards.append({"file": name, "records": self.count, "bytes": size, "sha256": sha256})
 
     def abort(self) -> None:

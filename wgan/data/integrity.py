@@ -13,6 +13,7 @@ import os
 
 from wgan.data import manifest as manifest_io, records
 from wgan.errors import DataError
+from wgan.files import file_digest
 
 # Problems listed in one message before the rest are only counted.
 _SHOWN = 3
@@ -64,7 +65,7 @@ def shard_problems(folder: str, manifest: dict, checksums: bool = True) -> list[
             problems.append(f"{shard['file']} has {size} bytes, not {shard['bytes']}"
                             + (f"; {where}" if where else ""))
             continue
-        if checksums and manifest_io.file_digest(path)[1] != shard["sha256"]:
+        if checksums and file_digest(path)[1] != shard["sha256"]:
             where = locate_bad_record(path, manifest["compression"], shard["records"])
             problems.append(f"{shard['file']} does not match its sha256; "
                             + (where or "its records read back intact, so the shard was replaced or the "

@@ -6,12 +6,12 @@ its record count, byte size and sha256, so a reader can reject a missing or
 truncated shard by its size before training starts.
 """
 
-import hashlib
 import json
 import os
 import shlex
 
 from wgan.errors import DataError
+from wgan.files import file_digest, write_atomic
 
 MANIFEST_NAME = "dataset_info.json"
 
@@ -23,45 +23,14 @@ _REQUIRED_KEYS = ("format_version", "count", "height", "width", "channels", "com
 _REBUILD = "rebuild it with bin/build_tfrecord.py --overwrite"
 
 
-def file_digest(path: str) -> tuple[int, str]:
-    """Size in bytes and hex sha256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
-def short_digest(path: str, length: int = 8) -> str:
-    """The first ``length`` hex digits of the file's sha256 (names local weights and graphs in metric labels)."""
-    return file_digest(path)[1][:length]
-
-
-def fsync_file(path: str) -> None:
-    """Flush a closed file's data to disk, so a rename after it cannot expose an empty file."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_manifest(folder: str, manifest: dict) -> str:
     """Write ``manifest`` as ``folder/dataset_info.json`` atomically; return its path.
 
-    The JSON goes to a temporary name first and is moved into place with
-    ``os.replace``, so a reader sees either no manifest or the complete one.
+    The JSON goes to a temporary name first and is moved into place
+    (``wgan.files.write_atomic``), so a reader sees either no manifest or the complete one.
     """
     path = os.path.join(folder, MANIFEST_NAME)
-    temp = os.path.join(folder, f".{MANIFEST_NAME}.tmp-{os.getpid()}")
-    with open(temp, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    write_atomic(path, json.dumps(manifest, indent=2) + "\n")
     return path
 
 

@@ -36,7 +36,7 @@ from wgan.data import manifest as manifest_io
 from wgan.data import uint8_to_float
 from wgan.errors import DataError
 from wgan.metrics import reference
-from wgan.data.manifest import short_digest
+from wgan.files import atomic_path, short_digest
 from wgan.metrics.frechet import frechet_distance, gaussian_stats
 
 CONFIDENCE = 0.9
@@ -196,10 +196,8 @@ def predict_logits(model, x, batch_size=512):
 
 
 def _write_atomic(path, write):
-    stem, extension = os.path.splitext(path)
-    temp = f"{stem}.tmp{os.getpid()}{extension}"  # Keras insists on the .keras extension
-    write(temp)
-    os.replace(temp, path)
+    with atomic_path(path, keep_extension=True) as temp:  # Keras insists on the .keras extension
+        write(temp)
 
 
 def _info_path(folder):

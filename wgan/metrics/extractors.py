@@ -28,7 +28,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from wgan.data.manifest import short_digest
+from wgan.files import short_digest
 from wgan.errors import ConfigError, DataError
 
 INCEPTION_SIZE = 299

@@ -44,7 +44,6 @@ Every step follows a named reference, so the numbers can be set beside papers' n
 import os
 import shutil
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 
@@ -52,7 +51,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan.errors import ConfigError, DataError
-from wgan.data.manifest import short_digest
+from wgan.files import atomic_path, short_digest
 
 DATA_URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
 ARCHIVE_FILE = "inception-2015-12-05.tgz"
@@ -88,13 +87,12 @@ def _extract_graph(archive, folder):
             member = tar.extractfile(GRAPH_FILE)
             if member is None:
                 raise KeyError(GRAPH_FILE)
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".graph-", delete=False) as handle:
+            # A killed extraction never leaves a half-written graph under the real name.
+            with atomic_path(target) as temp, open(temp, "wb") as handle:
                 shutil.copyfileobj(member, handle)
-                temp = handle.name
     except (tarfile.TarError, KeyError, OSError, EOFError) as err:
         raise DataError(f"{archive} is not the Inception archive (no readable {GRAPH_FILE} in it: {err}); "
                         f"{_where_to_put_it()}") from None
-    os.replace(temp, target)  # a killed extraction never leaves a half-written graph under the real name
     return target
 
 
@@ -132,14 +130,12 @@ def download_graph(url=DATA_URL):
     folder = cache_dir()
     os.makedirs(folder, exist_ok=True)
     archive = os.path.join(folder, ARCHIVE_FILE)
-    temp = f"{archive}.part{os.getpid()}"
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, open(temp, "wb") as handle:
+        # A failed download removes its partial file and leaves no archive behind.
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, atomic_path(archive) as temp, \
+                open(temp, "wb") as handle:
             shutil.copyfileobj(response, handle)
-        os.replace(temp, archive)
     except (urllib.error.URLError, OSError, ValueError) as err:
-        if os.path.exists(temp):
-            os.remove(temp)
         reason = getattr(err, "reason", None) or err
         raise DataError(f"the Inception graph ({GRAPH_FILE}) is not in {folder} and the download failed "
                         f"({reason}); {_where_to_put_it()}") from None

@@ -3,7 +3,7 @@
 ``<records>/fid_stats_<extractor>_n<count>.npz`` holds ``mu`` [D], ``sigma`` [D, D],
 ``count``, the features of the first ``KID_FEATURES`` images (float32, for KID, which needs
 samples rather than moments), the extractor name and a digest of the manifest's shard list.
-It is written atomically (temporary file + ``os.replace``), so a concurrent reader sees the
+It is written atomically (``wgan.files.atomic_path``), so a concurrent reader sees the
 old file or the whole new one, and it is recomputed when the records were rebuilt. One file
 per count, so the cheap in-training reference (10,000 images) and the full-set reference of
 final evaluations do not replace each other. The images stream through the extractor in
@@ -22,6 +22,7 @@ import zipfile
 import numpy as np
 import tensorflow as tf
 
+from wgan import files
 from wgan.data import manifest as manifest_io
 from wgan.data import records
 from wgan.errors import DataError
@@ -77,12 +78,8 @@ def stats_path(folder, extractor_name, count):
 
 def save_stats(path, **values):
     """``numpy.savez`` to ``path`` atomically."""
-    temp = f"{path}.tmp{os.getpid()}"
-    with open(temp, "wb") as handle:
+    with files.atomic_path(path) as temp, open(temp, "wb") as handle:
         np.savez(handle, **values)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 def reference_stats(folder, extractor, limit=None):

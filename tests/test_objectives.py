@@ -1,0 +1,58 @@
+"""The objective registry: every entry's losses, its constraint, and what reads it."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from wgan import benchmark, config, losses, objectives
+from wgan.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", objectives.NAMES)
+def test_every_entry_has_losses_of_the_loss_contract(name):
+    objective = objectives.get(name)
+    assert objective.constraint in objectives.CONSTRAINTS and objective.description
+    real, fake = tf.constant([[1.0], [2.0], [-3.0]]), tf.constant([0.5, -1.0, 4.0], tf.bfloat16)
+    for loss in (objective.critic_loss(real, fake), objective.generator_loss(fake)):
+        assert loss.dtype == tf.float32 and loss.shape == (3,)
+        assert np.all(np.isfinite(loss.numpy()))
+
+
+def test_the_paper_objectives_and_their_constraints():
+    assert objectives.NAMES[:3] == ("dcgan", "wgan", "wgan-gp")
+    dcgan, wgan, gp = (objectives.get(n) for n in ("dcgan", "wgan", "wgan-gp"))
+    assert (dcgan.critic_loss, dcgan.generator_loss) == (losses.dcgan_critic_loss, losses.dcgan_generator_loss)
+    assert wgan.critic_loss is gp.critic_loss is losses.wgan_critic_loss
+    assert wgan.generator_loss is gp.generator_loss is losses.wgan_generator_loss
+    assert (dcgan.constraint, wgan.constraint, gp.constraint) == (
+        objectives.NO_CONSTRAINT, objectives.WEIGHT_CLIPPING, objectives.GRADIENT_PENALTY)
+    assert gp.penalized and not gp.clipped and not gp.critic_batch_norm
+    assert wgan.clipped and not wgan.penalized and wgan.critic_batch_norm
+    assert not (dcgan.clipped or dcgan.penalized)
+
+
+def test_an_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ConfigError, match=r"--models is 'gan'; valid values: dcgan, wgan, wgan-gp"):
+        objectives.get("gan", where="--models")
+    with pytest.raises(ValueError, match="constraint"):
+        objectives.Objective("x", "a:b", "a:b", "spectral", "no such constraint")
+
+
+@pytest.mark.parametrize("name", objectives.NAMES)
+def test_the_schema_reads_the_constraint(name):
+    objective = objectives.get(name)
+    values = {"model": name, "architecture": {"c_norm": "batch"}}
+    if objective.critic_batch_norm:
+        assert config.from_dict(values).architecture.c_norm == "batch"
+    else:
+        with pytest.raises(ConfigError, match=f"gradient penalty of {name}"):
+            config.from_dict(values)
+    assert name in config.HParams.__dataclass_fields__["model"].metadata["choices"]
+
+
+@pytest.mark.parametrize("name", objectives.NAMES)
+def test_the_flop_count_reads_the_constraint(name):
+    hp = config.from_dict({"model": name, "architecture": {"c_norm": "none"}})
+    critic, generator = benchmark.update_flops(hp, 10, 100)
+    assert critic == 10 + 600 + (600 if objectives.get(name).penalized else 0)
+    assert generator == 30 + 200
