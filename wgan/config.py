@@ -350,9 +350,10 @@ def default_path(model, data, root=None):
 
 
 def shipped_models(data, root=None):
-    """The registry's objectives (in registry order) with a shipped ``<model>-<data>.json`` file:
-    what a command that compares objectives on ``data`` runs by default (study, benchmark)."""
-    return [model for model in MODELS if os.path.exists(default_path(model, data, root))]
+    """The registry's compared objectives (in registry order) with a shipped ``<model>-<data>.json``
+    file: what a command that compares objectives on ``data`` runs by default (study, benchmark)."""
+    return [model for model in MODELS
+            if objectives.get(model).compared and os.path.exists(default_path(model, data, root))]
 
 
 def describe():

@@ -36,14 +36,19 @@ def _function(path):
 @dataclasses.dataclass(frozen=True)
 class Objective:
     """One objective: ``name`` (the value of ``hp.model``), its loss functions as
-    ``"module:function"`` paths, its ``constraint`` (one of ``CONSTRAINTS``) and a
-    one-line ``description`` for ``--help``."""
+    ``"module:function"`` paths, its ``constraint`` (one of ``CONSTRAINTS``), a one-line
+    ``description`` for ``--help``, and whether the comparing commands (study, benchmark)
+    include it when no ``--models`` is given (``compared``)."""
 
     name: str
     critic_loss_path: str
     generator_loss_path: str
     constraint: str
     description: str
+    # The README's study tables compare the three models of the WGAN papers and are regenerated
+    # by the commands they print, so an objective joins the default comparison only once its
+    # files are swept and the tables rerun; until then ``--models`` names it.
+    compared: bool = True
 
     def __post_init__(self):
         if self.constraint not in CONSTRAINTS:
@@ -85,7 +90,8 @@ _ENTRIES = (
               "WGAN-GP (Gulrajani et al. 2017): Wasserstein critic with a gp_lambda gradient penalty."),
     # Neither Lim & Ye nor Miyato et al. add a penalty to the hinge loss (wgan/losses_hinge.py).
     Objective("hinge", "wgan.losses_hinge:hinge_critic_loss", "wgan.losses:wgan_generator_loss", NO_CONSTRAINT,
-              "Hinge (Lim & Ye 2017; Miyato et al. 2018): margin loss for the critic, -D(G(z)) for the generator."),
+              "Hinge (Lim & Ye 2017; Miyato et al. 2018): margin loss for the critic, -D(G(z)) for the generator.",
+              compared=False),
 )
 OBJECTIVES = {objective.name: objective for objective in _ENTRIES}
 NAMES = tuple(OBJECTIVES)
