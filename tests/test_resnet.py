@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, losses
+from wgan import config
 from wgan.config import ArchitectureConfig, DataConfig, HParams
 from wgan.errors import ConfigError
 from wgan.gan import GAN
@@ -259,7 +259,7 @@ def train_hp(model, side, precision="float32"):
 
 
 @pytest.mark.parametrize("side, precision", [(32, "float32"), (32, "mixed_bfloat16"), (64, "float32")])
-@pytest.mark.parametrize("model", sorted(losses.LOSSES))
+@pytest.mark.parametrize("model", config.MODELS)  # the objective registry's names
 def test_every_objective_trains_the_resnet_with_one_trace(model, side, precision):
     hp = train_hp(model, side, precision)
     keras.utils.set_random_seed(0)
@@ -273,19 +273,16 @@ def test_every_objective_trains_the_resnet_with_one_trace(model, side, precision
     after = [v.numpy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
     # The 64x64 critic flattens its last block into the linear score, so a constant added there
     # (the biases of block4's conv2 and shortcut) shifts every score alike: a critic loss that a
-    # shift leaves unchanged (the Wasserstein ones) gives those biases no gradient, also in the reference.
-    r, f = tf.constant([[0.3], [-1.2]]), tf.constant([[0.5], [2.0]])
-    objective = losses.LOSSES[model].critic_loss
-    shift_invariant = np.allclose(objective(r + 0.7, f + 0.7).numpy(), objective(r, f).numpy())
-    dead = {"block4_conv2/bias", "block4_shortcut/bias"} if side == 64 and shift_invariant else set()
+    # shift leaves unchanged (the Wasserstein ones) gives those two no gradient, also in the reference.
+    may_stay = {"block4_conv2/bias", "block4_shortcut/bias"} if side == 64 else set()
     variables = gan.generator.trainable_variables + gan.critic.trainable_variables
-    changed = [not np.array_equal(b, a) for b, a, v in zip(before, after, variables) if b.size > 1 and v.path not in dead]
+    unchanged = [v.path for b, a, v in zip(before, after, variables) if b.size > 1 and np.array_equal(b, a)]
     if model == "wgan":
         # Clipping can pin a whole small variable (a norm's scale of 1 clipped to 0.01) at the bound.
         assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
-        assert sum(changed) > 0.8 * len(changed)
+        assert len(unchanged) < 0.2 * len(variables), unchanged
     else:
-        assert all(changed)
+        assert set(unchanged) <= may_stay, unchanged
     assert gan.trace_count == 1 and int(gan.step) == 2
 
 
@@ -414,3 +411,12 @@ def test_runs_of_both_architectures_live_side_by_side(tmp_path):
     assert os.path.basename(runs.existing_root(str(checkpoint), "wgan-gp", "cifar10")) == "wgan-gp-cifar10-r32"
     stored = json.loads((checkpoint / "wgan-gp-cifar10-resnet-r32" / "v0" / runs.HPARAMS_FILE).read_text())
     assert stored["architecture"]["name"] == "resnet"
+    assert [os.path.basename(p) for p in runs.find_runs(str(checkpoint), "wgan-gp", "cifar10", architecture="resnet")] \
+        == ["wgan-gp-cifar10-resnet-r32"]
+    # Without --architecture, the resnet run is found by name when it is the only run of its model and data.
+    only = tmp_path / "only"
+    hp = config.resolve("wgan-gp", "cifar10", architecture="resnet")
+    (only / hp.run_name / "v0").mkdir(parents=True)
+    (only / hp.run_name / "v0" / runs.HPARAMS_FILE).write_text(hp.to_json())
+    assert os.path.basename(runs.existing_root(str(only), "wgan-gp", "cifar10")) == "wgan-gp-cifar10-resnet-r32"
+    assert runs.find_run_roots(str(only), "wgan-gp", "cifar10", architecture="dcgan") == []

@@ -59,13 +59,18 @@ def find_run_roots(checkpoint_dir, model, data, crop=None, resize=None, architec
     """Run roots under ``checkpoint_dir`` of ``model`` on ``data``, whatever hyperparameter file made them.
 
     A root is ``<model>-<data>[-<architecture>][-c<crop>][-r<resize>]`` holding at least one
-    complete version; ``crop`` (0: none) and ``resize`` narrow the match when given; the
-    architecture part is the one ``architecture`` names (none for dcgan, infogan, mlp or None).
-    Sorted paths.
+    complete version; ``crop`` (0: none) and ``resize`` narrow the match when given, and so
+    does ``architecture`` (dcgan, infogan and mlp runs have no architecture part); None
+    matches any. Sorted paths.
     """
+    from wgan.models import ARCHITECTURES  # the registry alone, no TensorFlow
+
     if not os.path.isdir(checkpoint_dir):
         return []
     stem = re.escape(config.run_name(model, data, architecture=architecture))
+    if architecture is None:
+        named = [re.escape(name) for name, entry in ARCHITECTURES.items() if entry.named]
+        stem += f"(-(?:{'|'.join(named)}))?" if named else ""
     crop_part = "" if crop == 0 else (rf"-c{crop}" if crop else r"(-c\d+)?")
     resize_part = rf"-r{resize}" if resize else r"(-r\d+)?"
     pattern = re.compile(f"^{stem}{crop_part}{resize_part}$")
@@ -102,7 +107,7 @@ def existing_root(checkpoint_dir, model, data, crop=None, resize=None, hparams=N
     if len(found) > 1:
         names = ", ".join(os.path.basename(p) for p in found)
         raise RunError(f"several runs of {model} on {data} in {checkpoint_dir}: {names}; "
-                       "choose one with -c/-r (or --hparams)")
+                       "choose one with -c/-r or --architecture (or --hparams)")
     if problem is not None:
         raise problem
     return root

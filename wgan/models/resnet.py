@@ -35,7 +35,9 @@ Differences from the reference, deliberate:
 * weights follow ``architecture.initializer``; the reference draws uniform weights with
   variance 2 / (fan_in + fan_out) (Glorot) for shortcuts and dense layers and twice that
   for the other convolutions;
-* the reference's conditional variants (ACGAN, conditional batch norm) are not built.
+* the reference's conditional variants (ACGAN, conditional batch norm) are not built;
+* the critic's ReLUs that read a residual sum are ``tf.maximum(x, 0)`` (``CRITIC_SUM_ACTIVATION``),
+  the same values, so that Grappler's remapper does not fail under the gradient penalty.
 """
 
 from dataclasses import dataclass
@@ -47,7 +49,8 @@ from wgan.models.activations import MaxReLU
 from wgan.models.layers import bias_before, kernel_initializer, normalize
 
 START_SIDE = 4  # both generators start from 4x4, both 64x64 critics end there
-# The critic's ReLUs that read a residual sum directly (c_norm "none"): not keras.layers.ReLU,
+# The critic's ReLUs that read a residual sum directly (the head's, and each block's first
+# with c_norm "none"): not keras.layers.ReLU,
 # whose Conv2D + BiasAdd + Add + Relu fusion makes Grappler's remapper fail under the gradient
 # penalty (wgan/models/activations.py, benchmarks/remapper_resnet.py). The generator keeps
 # Keras' own, so an exported generator.keras loads without this package.
