@@ -420,3 +420,16 @@ def test_runs_of_both_architectures_live_side_by_side(tmp_path):
     (only / hp.run_name / "v0" / runs.HPARAMS_FILE).write_text(hp.to_json())
     assert os.path.basename(runs.existing_root(str(only), "wgan-gp", "cifar10")) == "wgan-gp-cifar10-resnet-r32"
     assert runs.find_run_roots(str(only), "wgan-gp", "cifar10", architecture="dcgan") == []
+
+
+def test_docs_size_table_is_the_commands_output():
+    files = [os.path.join("hyperparameter", f"{name}.json") for name in
+             ("wgan-gp-cifar10-resnet", "wgan-gp-celeba-resnet", "wgan-celeba-resnet")]
+    command = " ".join(["python tools/model_table.py", *files])
+    doc = os.path.join(REPO, "docs", "models.md")
+    with open(doc, encoding="utf-8") as handle:
+        assert f"`{command}`" in handle.read()  # the doc prints the command that made its table
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "tools", "model_table.py"), "--check", doc, *files],
+                          capture_output=True, text=True, cwd=REPO, timeout=600,
+                          env={**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]

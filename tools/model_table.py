@@ -1,6 +1,7 @@
 """Print a markdown table of the networks that hyperparameter files build: parameters and forward FLOPs.
 
     python tools/model_table.py hyperparameter/wgan-gp-cifar10-resnet.json hyperparameter/wgan-gp-celeba-resnet.json
+    python tools/model_table.py --check docs/models.md FILE...   # exit 1 unless the doc holds this exact table
 
 One row per network of each file: its architecture and image side, ``c_norm`` for the critic,
 the trainable parameters, all parameters (batch-norm moving statistics included, as Keras'
@@ -36,17 +37,24 @@ def rows(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="+", help="hyperparameter JSON files")
+    parser.add_argument("--check", metavar="DOC", help="print nothing; exit 1 unless DOC contains the table verbatim")
     args = parser.parse_args()
-    print("| file | network | | trainable parameters | all parameters | forward GFLOPs / example |\n"
-          "|---|---|---|---:|---:|---:|")
     from wgan.errors import ConfigError
 
+    lines = ["| file | network | | trainable parameters | all parameters | forward GFLOPs / example |",
+             "|---|---|---|---:|---:|---:|"]
     try:
         for path in args.files:
-            for row in rows(path):
-                print(row, flush=True)
+            lines.extend(rows(path))
     except ConfigError as err:  # a missing or invalid file: one line, no traceback
         sys.exit(f"model_table.py: {err}")
+    table = "\n".join(lines) + "\n"
+    if args.check:
+        with open(args.check, encoding="utf-8") as handle:
+            if table not in handle.read():
+                sys.exit(f"model_table.py: {args.check} does not hold the current table; rerun the command it prints")
+        return
+    print(table, end="")
 
 
 if __name__ == "__main__":
