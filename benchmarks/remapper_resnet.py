@@ -95,7 +95,8 @@ def main():
           "critic alone")
     base = statistics.median(paired["keras-relu"]["times"])
     print(f"\nwidth {args.width}, batch {args.batch}, {args.rounds} rounds\n"
-          "| variant | s / iteration (median) | min-max | first iteration s | speed vs keras-relu |\n|---|---:|---|---:|---:|")
+          "| variant | s / iteration (median) | min-max | first iteration s | speed vs keras-relu |\n"
+          "|---|---:|---|---:|---:|")
     for name, row in paired.items():
         median = statistics.median(row["times"])
         print(f"| {name} | {median:.3f} | {min(row['times']):.3f}-{max(row['times']):.3f} | {row['first']:.1f} | "

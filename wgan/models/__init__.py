@@ -19,7 +19,6 @@ contract (B = batch, (H, W, C) = ``hp.data.sample_shape``):
 
 import importlib
 from dataclasses import dataclass
-from typing import Optional
 
 from wgan.errors import ConfigError
 
@@ -39,7 +38,7 @@ class Architecture:
 
     module: str
     named: bool = True
-    sides: Optional[tuple] = None
+    sides: tuple | None = None
 
 
 ARCHITECTURES = {

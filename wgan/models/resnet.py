@@ -171,7 +171,8 @@ def _flatten_head(x, dtype):
 
 PLANS = {
     32: Plan(reference="gan_cifar_resnet.py", g_channels=(1, 1, 1, 1), c_stem=_optimized_stem,
-             c_blocks=((1, "down"), (1, None), (1, None)), c_first_block=2, c_head=_mean_head, conv1_bias=True, pool_first=False),
+             c_blocks=((1, "down"), (1, None), (1, None)), c_first_block=2, c_head=_mean_head, conv1_bias=True,
+             pool_first=False),
     64: Plan(reference="gan_64x64.py GoodGenerator/GoodDiscriminator", g_channels=(8, 8, 4, 2, 1),
              c_stem=_conv_stem, c_blocks=((2, "down"), (4, "down"), (8, "down"), (8, "down")), c_first_block=1,
              c_head=_flatten_head,
