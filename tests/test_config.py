@@ -121,7 +121,7 @@ def write(tmp_path, text):
     ({"model": "gan"}, "valid values: dcgan, wgan, wgan-gp"),
     ({"c_optimizer": {"name": "adagrad"}}, "valid values: adam, rmsprop, sgd"),
     ({"c_optimizer": {"beta_1": 1.5}}, "key 'c_optimizer.beta_1' is 1.5; it must be <= 1.0"),
-    ({"architecture": {"name": "resnet"}}, "key 'architecture.name' is 'resnet'; valid values: dcgan, infogan, mlp"),
+    ({"architecture": {"name": "biggan"}}, "key 'architecture.name' is 'biggan'; valid values: dcgan, infogan, mlp, resnet"),
     ({"architecture": {"c_norm": "batch"}}, "batch norm breaks the per-example gradient penalty"),
     ({"data": [1]}, "'data' must be a JSON object"),
 ])

@@ -55,18 +55,19 @@ def assert_critic_output(hp, critic, training):
 def test_registry_lists_architectures_without_importing_tensorflow():
     code = "import sys, wgan.models; print(sorted(wgan.models.ARCHITECTURES)); print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["['dcgan',", "'infogan',", "'mlp']", "False"]
+    assert out == ["['dcgan',", "'infogan',", "'mlp',", "'resnet']", "False"]
 
 
 @pytest.mark.parametrize("build", [make_generator, make_critic])
 def test_unknown_architecture_lists_valid_names(build):
-    with pytest.raises(ConfigError, match=r"key 'architecture.name' is 'resnet'; valid values: dcgan, infogan, mlp"):
-        build(make_hp(name="resnet"))
+    with pytest.raises(ConfigError, match=r"key 'architecture.name' is 'biggan'; valid values: dcgan, infogan, mlp, resnet"):
+        build(make_hp(name="biggan"))
 
 
 def test_config_validator_rejects_unknown_architecture():
-    with pytest.raises(ConfigError, match=r"^h.json: key 'architecture.name' is 'resnet'; valid values: dcgan, infogan, mlp$"):
-        config.from_dict({"architecture": {"name": "resnet"}}, source="h.json")
+    with pytest.raises(ConfigError, match=r"^h.json: key 'architecture.name' is 'biggan'; valid values: dcgan, infogan, mlp, "
+                                          r"resnet$"):
+        config.from_dict({"architecture": {"name": "biggan"}}, source="h.json")
     assert config.from_dict({"architecture": {"name": "mlp"}}).architecture.name == "mlp"
 
 

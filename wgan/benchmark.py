@@ -91,10 +91,11 @@ def matmul_gflops(dtype=tf.float32, n=2048, min_seconds=1.0, repeats=3):
 
 
 # ----- training iterations --------------------------------------------------------------
-def shipped_hparams(model, data_name, side=None, precision="float32", jit_compile=False):
-    """A shipped hyperparameter file (``hyperparameter/<model>-<data>.json``) resized to
-    ``side`` (no crop: the benchmark feeds images of that side directly)."""
-    hp = config.load(config.default_path(model, data_name))
+def shipped_hparams(model, data_name, side=None, precision="float32", jit_compile=False, architecture=None):
+    """A shipped hyperparameter file (``hyperparameter/<model>-<data>[-<architecture>].json``,
+    ``config.default_path``) resized to ``side`` (no crop: the benchmark feeds images of that
+    side directly)."""
+    hp = config.load(config.default_path(model, data_name, architecture=architecture))
     overrides = [("precision", precision), ("jit_compile", jit_compile)]
     if side is not None:
         overrides += [("data.resize", side), ("data.crop", None)]

@@ -74,9 +74,12 @@ class OptimizerConfig:
 class ArchitectureConfig:
     """Network architecture, looked up by name in ``wgan.models``."""
 
-    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions), infogan (Lucic et al. 2018) or mlp.")
+    name: str = _field("dcgan", "Architecture: dcgan (strided convolutions), infogan (Lucic et al. 2018), mlp, "
+                       "or resnet (the WGAN-GP paper's residual networks, 32x32 or 64x64).")
     base_width: int = _field(64, "dcgan, infogan: channels of the critic's first layer (doubled per stage; "
-                             "infogan's dense layers have 16x); mlp: hidden units.", minimum=1)
+                             "infogan's dense layers have 16x); resnet: the channels of every block at 32x32 "
+                             "(128 in the paper), of the critic's first layer at 64x64 (64); mlp: hidden units.",
+                             minimum=1)
     depth: int = _field(3, "mlp: hidden layers per network.", minimum=1)
     upsampling: str = _field("transpose", "dcgan generator: transposed convolutions or nearest-neighbour resize + conv.",
                              choices=("transpose", "nearest"))
@@ -160,8 +163,9 @@ class HParams:
     # ----- derived views --------------------------------------------------------------
     @property
     def run_name(self):
-        """``<model>-<data>[-c<crop>]-r<resize>``; toy data has neither crop nor resize."""
-        return run_name(self.model, self.data.name, self.data.crop, self.data.resize)
+        """``<model>-<data>[-<architecture>][-c<crop>]-r<resize>``; toy data has neither crop nor
+        resize, and the architecture appears only when its registry entry is ``named``."""
+        return run_name(self.model, self.data.name, self.data.crop, self.data.resize, self.architecture.name)
 
     def critic_steps(self, iteration):
         """Critic updates for generator iteration ``iteration`` (0-based), with the WGAN warm-up."""
@@ -186,11 +190,22 @@ class HParams:
         return out
 
 
-def run_name(model, data, crop=None, resize=None):
-    """``<model>-<data>[-c<crop>]-r<resize>`` (a folder path contributes its base name); without
-    crop and resize (toy data) just ``<model>-<data>``."""
+def _architecture_part(architecture):
+    """The architecture's part of run and file names, or None (``wgan.models.name_part``)."""
+    from wgan.models import name_part  # lazy, as in _check_consistency
+
+    return name_part(architecture) if architecture else None
+
+
+def run_name(model, data, crop=None, resize=None, architecture=None):
+    """``<model>-<data>[-<architecture>][-c<crop>]-r<resize>`` (a folder path contributes its base
+    name); without crop and resize (toy data) just ``<model>-<data>[-<architecture>]``. The
+    architecture is named only when its registry entry says so (resnet; not dcgan, infogan or
+    mlp, so their runs keep their names): ``wgan-gp-cifar10-resnet-r32``."""
     data = os.path.basename(os.path.normpath(data)) if os.sep in data else data
     parts = [model, data]
+    if _architecture_part(architecture):
+        parts.append(_architecture_part(architecture))
     if crop:
         parts.append(f"c{crop}")
     if resize:
@@ -266,6 +281,10 @@ def _check_consistency(hp, source):
     if hp.architecture.name not in ARCHITECTURES:
         raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}; "
                           f"valid values: {', '.join(ARCHITECTURES)}")
+    from wgan.models import check_side
+    side_problem = check_side(hp.architecture.name, hp.data.resize)
+    if side_problem:
+        raise ConfigError(f"{where}{side_problem}")
     if not objectives.get(hp.model).critic_batch_norm and hp.architecture.c_norm == "batch":
         raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
                           f"gradient penalty of {hp.model}; use 'none' or 'layer'")
@@ -336,13 +355,16 @@ def apply_overrides(hp, overrides, source="--set"):
 SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hyperparameter")
 
 
-def default_path(model, data, root=None):
-    """``<root>/<model>-<data>.json`` (a folder path uses its base name).
+def default_path(model, data, root=None, architecture=None):
+    """``<root>/<model>-<data>[-<architecture>].json`` (a folder path uses its base name); the
+    architecture is part of the name when its registry entry is ``named`` (run_name's rule):
+    ``wgan-gp-cifar10-resnet.json``, but ``wgan-gp-cifar10.json`` for dcgan.
 
     Without ``root``: ``./hyperparameter/`` when it holds that file (a user's own copy),
     else the shipped ``hyperparameter/`` folder of the toolkit.
     """
-    name = f"{model}-{os.path.basename(os.path.normpath(data))}.json"
+    part = _architecture_part(architecture)
+    name = f"{model}-{os.path.basename(os.path.normpath(data))}{'-' + part if part else ''}.json"
     if root is None:
         local = os.path.join("hyperparameter", name)
         return local if os.path.exists(local) else os.path.join(SHIPPED_ROOT, name)
@@ -373,18 +395,20 @@ def describe():
     return "\n".join(lines)
 
 
-def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root=None):
+def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root=None,
+            architecture=None):
     """The hyperparameters a command line asks for.
 
-    Starts from ``path`` or ``hyperparameter/<model>-<data>.json``; an image folder without a
-    file of its own starts from the celeba file with the folder as data. Then the flags
-    (``crop`` 0 means no crop; None keeps the file's value) and ``--set`` overrides apply.
+    Starts from ``path`` or ``hyperparameter/<model>-<data>[-<architecture>].json``
+    (``default_path``); an image folder without a file of its own starts from the celeba file
+    with the folder as data. Then the flags (``crop`` 0 means no crop; None keeps the file's
+    value; ``architecture`` None keeps the file's) and ``--set`` overrides apply.
     """
     data = data or "celeba"
     if path is None:
-        path = default_path(model, data, root)
+        path = default_path(model, data, root, architecture)
         if not os.path.exists(path) and os.path.isdir(data):
-            path = default_path(model, "celeba", root)
+            path = default_path(model, "celeba", root, architecture)
             crop = 0 if crop is None else crop
     if not os.path.exists(path):
         folder = os.path.dirname(path)
@@ -399,5 +423,7 @@ def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), s
         flags.append(("data.resize", resize))
     if seed is not None:
         flags.append(("seed", seed))
+    if architecture is not None:
+        flags.append(("architecture.name", architecture))
     hp = apply_overrides(hp, flags, source=f"{path} with the command-line flags")
     return apply_overrides(hp, list(overrides), source="--set") if overrides else hp

@@ -2,7 +2,7 @@
 
 Layout of one run version::
 
-    checkpoint/<model>-<data>[-c<crop>]-r<resize>/v<N>/
+    checkpoint/<model>-<data>[-<architecture>][-c<crop>]-r<resize>/v<N>/
         hyperparameters.json   resolved HParams; alone enough to rebuild the models
         ckpt/                  newest few checkpoints (tf.train.CheckpointManager)
         snapshots/             permanent snapshots, one every ``snapshot_every`` iterations
@@ -51,19 +51,26 @@ _SNAPSHOT_FILES = os.path.join(SNAPSHOT_DIR, "snapshot-*.index")
 
 
 def run_root(checkpoint_dir, hp):
-    """``<checkpoint_dir>/<model>-<data>[-c<crop>]-r<resize>``."""
+    """``<checkpoint_dir>/<model>-<data>[-<architecture>][-c<crop>]-r<resize>`` (``config.run_name``)."""
     return os.path.join(checkpoint_dir, hp.run_name)
 
 
-def find_run_roots(checkpoint_dir, model, data, crop=None, resize=None):
+def find_run_roots(checkpoint_dir, model, data, crop=None, resize=None, architecture=None):
     """Run roots under ``checkpoint_dir`` of ``model`` on ``data``, whatever hyperparameter file made them.
 
-    A root is ``<model>-<data>[-c<crop>][-r<resize>]`` holding at least one complete version;
-    ``crop`` (0: none) and ``resize`` narrow the match when given. Sorted paths.
+    A root is ``<model>-<data>[-<architecture>][-c<crop>][-r<resize>]`` holding at least one
+    complete version; ``crop`` (0: none) and ``resize`` narrow the match when given, and so
+    does ``architecture`` (dcgan, infogan and mlp runs have no architecture part); None
+    matches any. Sorted paths.
     """
+    from wgan.models import ARCHITECTURES  # the registry alone, no TensorFlow
+
     if not os.path.isdir(checkpoint_dir):
         return []
-    stem = re.escape(config.run_name(model, data))
+    stem = re.escape(config.run_name(model, data, architecture=architecture))
+    if architecture is None:
+        named = [re.escape(name) for name, entry in ARCHITECTURES.items() if entry.named]
+        stem += f"(-(?:{'|'.join(named)}))?" if named else ""
     crop_part = "" if crop == 0 else (rf"-c{crop}" if crop else r"(-c\d+)?")
     resize_part = rf"-r{resize}" if resize else r"(-r\d+)?"
     pattern = re.compile(f"^{stem}{crop_part}{resize_part}$")
@@ -71,34 +78,36 @@ def find_run_roots(checkpoint_dir, model, data, crop=None, resize=None):
                   if pattern.match(name) and list_versions(os.path.join(checkpoint_dir, name)))
 
 
-def existing_root(checkpoint_dir, model, data, crop=None, resize=None, hparams=None):
+def existing_root(checkpoint_dir, model, data, crop=None, resize=None, hparams=None, architecture=None):
     """The run root of an existing run of ``model`` on ``data``, without needing its hyperparameter file.
 
     A run folder describes itself (its hyperparameters.json), so reopening it needs no file:
     the root that the hyperparameter file gives (``hparams``, else
-    ``hyperparameter/<model>-<data>.json``, with ``crop``/``resize`` applied) is used when it
-    exists or when ``hparams`` was given; otherwise the one root of this model and data in
-    ``checkpoint_dir`` (``find_run_roots``, narrowed by ``crop``/``resize``).
+    ``hyperparameter/<model>-<data>[-<architecture>].json``, with ``crop``/``resize``/``architecture``
+    applied) is used when it exists or when ``hparams`` was given; otherwise the one root of
+    this model, data and architecture in ``checkpoint_dir`` (``find_run_roots``, narrowed by
+    ``crop``/``resize``).
 
     Raises:
         RunError: several candidate roots (listed; choose with crop/resize).
         ConfigError: no candidate root and the hyperparameter file is missing or invalid.
     """
     try:
-        root, problem = run_root(checkpoint_dir, config.resolve(model, data, crop, resize, hparams)), None
+        hp = config.resolve(model, data, crop, resize, hparams, architecture=architecture)
+        root, problem = run_root(checkpoint_dir, hp), None
     except ConfigError as err:  # no default file for this data, for instance
         if hparams:
             raise
         root, problem = None, err
     if root is not None and (os.path.isdir(root) or hparams):
         return root
-    found = find_run_roots(checkpoint_dir, model, data, crop, resize)
+    found = find_run_roots(checkpoint_dir, model, data, crop, resize, architecture)
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
         names = ", ".join(os.path.basename(p) for p in found)
         raise RunError(f"several runs of {model} on {data} in {checkpoint_dir}: {names}; "
-                       "choose one with -c/-r (or --hparams)")
+                       "choose one with -c/-r or --architecture (or --hparams)")
     if problem is not None:
         raise problem
     return root
@@ -287,11 +296,11 @@ def _same_data(stored, wanted):
     return stored == wanted or os.path.basename(os.path.normpath(stored)) == os.path.basename(os.path.normpath(wanted))
 
 
-def find_runs(checkpoint_dir, model=None, data=None, crop=None, resize=None, version=None):
+def find_runs(checkpoint_dir, model=None, data=None, crop=None, resize=None, version=None, architecture=None):
     """Run roots (``<checkpoint_dir>/<run name>``, sorted) whose runs match every field given.
 
-    ``model``, ``data`` (a source name or folder), ``crop`` (0: none) and ``resize`` are
-    compared with the newest version's stored hyperparameters; ``version`` (int) keeps the
+    ``model``, ``data`` (a source name or folder), ``crop`` (0: none), ``resize`` and
+    ``architecture`` are compared with the newest version's stored hyperparameters; ``version`` (int) keeps the
     roots that hold that ``v<N>``. None matches anything. Unreadable runs are skipped.
     """
     if not os.path.isdir(checkpoint_dir):
@@ -307,7 +316,8 @@ def find_runs(checkpoint_dir, model=None, data=None, crop=None, resize=None, ver
         except Exception:  # a run another version of the toolkit wrote, or a torn file: not a candidate
             continue
         if ((model is None or hp.model == model) and (data is None or _same_data(hp.data.name, data))
-                and (crop is None or (hp.data.crop or 0) == crop) and (resize is None or hp.data.resize == resize)):
+                and (crop is None or (hp.data.crop or 0) == crop) and (resize is None or hp.data.resize == resize)
+                and (architecture is None or hp.architecture.name == architecture)):
             found.append(root)
     return found
 

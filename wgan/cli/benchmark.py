@@ -3,11 +3,13 @@
     python bin/benchmark.py                                    # the README table
     python bin/benchmark.py --sizes 64 --models wgan-gp --jit off,on --iterations 5
     python bin/benchmark.py --compare benchmark-old.json       # ratios against an earlier run
+    python bin/benchmark.py --architectures resnet --source cifar10 --sizes 32 --models wgan-gp
 
 For every model (by default each objective with shipped celeba hyperparameters: dcgan, wgan,
-wgan-gp) with the dcgan architecture at each ``--sizes``
-(the shipped celeba hyperparameters: batch 64, base width 64) and the toy MLP (the shipped
-8gaussians hyperparameters), for every ``--precision`` and ``--jit`` setting: generator
+wgan-gp) with every ``--architectures`` (default dcgan) at each ``--sizes`` (the shipped
+``<model>-<source>[-<architecture>].json`` files, celeba by default: batch 64, base width 64)
+and the toy MLP (the shipped 8gaussians hyperparameters), for every ``--precision`` and
+``--jit`` setting: generator
 iterations/s, real images/s through the critic, time to the first iteration, and achieved
 GFLOP/s (``wgan.benchmark.iteration_flops``) with its ratio to the GFLOP/s of an n x n
 matrix product in the same compute dtype, measured in the same run. Then the input
@@ -27,7 +29,11 @@ from wgan.cli import common
 from wgan.errors import ConfigError
 
 flags.DEFINE_list("models", config.shipped_models("celeba"), "Objectives to time.")
-flags.DEFINE_list("sizes", ["32", "64"], "Image sides for the dcgan architecture.")
+flags.DEFINE_list("sizes", ["32", "64"], "Image sides of the image architectures.")
+flags.DEFINE_list("architectures", ["dcgan"], "Image architectures to time (resnet: the WGAN-GP paper's "
+                  "residual networks, far slower).")
+flags.DEFINE_string("source", "celeba", "The image rows start from hyperparameter/<model>-<source>[-<architecture>].json "
+                    "resized to each --sizes.")
 flags.DEFINE_bool("toy", True, "Also time the toy MLP on 8gaussians.")
 flags.DEFINE_list("precision", ["float32", "mixed_bfloat16"], "Precision policies to time.")
 flags.DEFINE_list("jit", ["off"], "XLA settings to time: off, on, or off,on.")
@@ -57,49 +63,61 @@ def configurations():
             raise ConfigError(f"--jit {value!r}; valid values: off, on")
     for model in FLAGS.models:
         objectives.get(model, where="--models")
-    shapes = [(int(side), "celeba") for side in FLAGS.sizes] + ([(None, "8gaussians")] if FLAGS.toy else [])
+    from wgan.models import ARCHITECTURES
+
+    for architecture in FLAGS.architectures:
+        if architecture not in ARCHITECTURES:
+            raise ConfigError(f"--architectures {architecture!r}; valid values: {', '.join(ARCHITECTURES)}")
+    # (side, source, architecture); the toy rows take the architecture of their file (mlp).
+    shapes = [(int(side), FLAGS.source, architecture) for architecture in FLAGS.architectures
+              for side in FLAGS.sizes] + ([(None, "8gaussians", None)] if FLAGS.toy else [])
     out = []
-    for side, source in shapes:
+    for side, source, architecture in shapes:
         for model in FLAGS.models:
             for jit in FLAGS.jit:
                 for precision in FLAGS.precision:
-                    hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit])
-                    where = f"dcgan {side}x{side}" if side else "mlp toy"
+                    hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit], architecture)
+                    # Labels as before architectures were a flag, so --compare matches older JSON.
+                    where = f"{hp.architecture.name} {side}x{side}" if side else f"{hp.architecture.name} toy"
                     out.append((f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}", hp))
     return out
 
 
 def print_models(rows, peaks):
-    print(f"\n{'model   architecture  precision      xla':<38}{'it/s':>8}{'real img/s':>12}{'first it (s)':>14}"
+    print(f"\n{'model   architecture   precision      xla':<39}{'it/s':>8}{'real img/s':>12}{'first it (s)':>14}"
           f"{'GFLOP/it':>10}{'GFLOP/s':>9}{'matmul GFLOP/s':>16}{'ratio':>7}")
     for row in rows:
         peak = peaks[row["precision"]]
-        print(f"{row['label']:<38}{row['iterations_per_s']:>8.3f}{row['real_images_per_s']:>12.1f}"
+        print(f"{row['label']:<39}{row['iterations_per_s']:>8.3f}{row['real_images_per_s']:>12.1f}"
               f"{row['first_iteration_s']:>14.1f}{row['gflop_per_iteration']:>10.1f}{row['gflops']:>9.1f}"
               f"{peak:>16.1f}{row['gflops'] / peak:>7.2f}")
 
 
 def speedups(rows):
-    """``{(model, side, jit, precision): it/s relative to float32 with the same model, side, jit}``."""
-    base = {(r["model"], r["side"], r["jit_compile"]): r["iterations_per_s"] for r in rows
+    """``{(model, architecture, side, jit, precision): it/s relative to float32 with the same model,
+    architecture, side, jit}``."""
+    base = {(r["model"], r["architecture"], r["side"], r["jit_compile"]): r["iterations_per_s"] for r in rows
             if r["precision"] == "float32"}
-    return {(r["model"], r["side"], r["jit_compile"], r["precision"]): r["iterations_per_s"] / base[key]
-            for r in rows if (key := (r["model"], r["side"], r["jit_compile"])) in base and r["precision"] != "float32"}
+    return {(r["model"], r["architecture"], r["side"], r["jit_compile"], r["precision"]): r["iterations_per_s"] / base[key]
+            for r in rows if (key := (r["model"], r["architecture"], r["side"], r["jit_compile"])) in base
+            and r["precision"] != "float32"}
 
 
 def print_speedups(rows):
     found = speedups(rows)
-    xla = {(r["model"], r["side"], r["precision"]): r["iterations_per_s"] for r in rows if r["jit_compile"]}
+    xla = {(r["model"], r["architecture"], r["side"], r["precision"]): r["iterations_per_s"]
+           for r in rows if r["jit_compile"]}
     if found:
-        print("\nspeed-up over float32 (same model, size and XLA setting):")
-        for (model, side, jit, precision), ratio in found.items():
-            print(f"  {model:<7} {side or 'toy'!s:>4} {'xla ' if jit else ''}{precision}: {ratio:.2f}x")
+        print("\nspeed-up over float32 (same model, network, size and XLA setting):")
+        for (model, architecture, side, jit, precision), ratio in found.items():
+            print(f"  {model:<7} {architecture:<7} {side or 'toy'!s:>4} {'xla ' if jit else ''}{precision}: {ratio:.2f}x")
     if xla:
         print("\nXLA (jit_compile) speed-up over the same configuration without it:")
         for r in rows:
-            key = (r["model"], r["side"], r["precision"])
+            key = (r["model"], r["architecture"], r["side"], r["precision"])
             if not r["jit_compile"] and key in xla:
-                print(f"  {r['model']:<7} {r['side'] or 'toy'!s:>4} {r['precision']}: {xla[key] / r['iterations_per_s']:.2f}x")
+                print(f"  {r['model']:<7} {r['architecture']:<7} {r['side'] or 'toy'!s:>4} {r['precision']}: "
+                      f"{xla[key] / r['iterations_per_s']:.2f}x")
 
 
 def print_comparison(rows, path):
@@ -110,7 +128,7 @@ def print_comparison(rows, path):
           f"load {old.get('machine', {}).get('load_average')}):")
     for row in rows:
         if row["label"] in before:
-            print(f"  {row['label']:<38}{row['iterations_per_s'] / before[row['label']]:>7.2f}x")
+            print(f"  {row['label']:<39}{row['iterations_per_s'] / before[row['label']]:>7.2f}x")
 
 
 def measure_input(results, rows):
@@ -130,7 +148,8 @@ def measure_input(results, rows):
             if not candidates:
                 continue
             fastest = max(candidates, key=lambda r: r["iterations_per_s"])
-            hp = benchmark.shipped_hparams(model, "celeba", side, fastest["precision"], fastest["jit_compile"])
+            hp = benchmark.shipped_hparams(model, FLAGS.source, side, fastest["precision"], fastest["jit_compile"],
+                                           fastest["architecture"])
             dataset = data.make_dataset(folder, hp.batch_size, seed=0, shuffle_buffer=hp.data.shuffle_buffer)
             cost = benchmark.input_overhead(hp, dataset, FLAGS.input_rounds)
             cost["step_batches_per_s"] = hp.n_critic / cost["records_s"]

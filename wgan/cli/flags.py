@@ -4,7 +4,7 @@ import os
 
 from absl import flags, logging
 
-from wgan import config, objectives, runs
+from wgan import config, models, objectives, runs
 from wgan.errors import ConfigError
 
 
@@ -21,7 +21,12 @@ def define_run_flags(model_required=True):
                          "hyperparameter file.", short_name="c")
     flags.DEFINE_integer("resize", None, "Image side of the records; default from the hyperparameter file.",
                          short_name="r")
-    flags.DEFINE_string("hparams", None, "A hyperparameter JSON file instead of hyperparameter/<model>-<data>.json.")
+    flags.DEFINE_enum("architecture", None, list(models.ARCHITECTURES),
+                      "Networks (architecture.name); default: the hyperparameter file's. An architecture that "
+                      "is part of names (resnet) reads hyperparameter/<model>-<data>-<architecture>.json and "
+                      "names runs <model>-<data>-<architecture>-...")
+    flags.DEFINE_string("hparams", None, "A hyperparameter JSON file instead of "
+                        "hyperparameter/<model>-<data>[-<architecture>].json.")
     flags.DEFINE_string("checkpoint_dir", "checkpoint", "Where run folders live.")
     flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live.")
     # Not flags.mark_flag_as_required: absl's two-line FATAL message; resolve_hparams says it in one.
@@ -69,13 +74,14 @@ def candidate_run_roots():
 
     f = flags.FLAGS
     asked = " ".join(f"{flag} {value}" for flag, value in
-                     (("-m", f.model), ("--data", f.data if f["data"].present else None), ("-c", f.crop),
-                      ("-r", f.resize), ("-v", f.version)) if value is not None) or "the flags"
+                     (("-m", f.model), ("--data", f.data if f["data"].present else None),
+                      ("--architecture", f.architecture), ("-c", f.crop), ("-r", f.resize), ("-v", f.version)) if value is not None) or "the flags"
     if _named_by_file():
-        return [runs.existing_root(f.checkpoint_dir, f.model, f.data, f.crop, f.resize, f.hparams)], asked
+        return [runs.existing_root(f.checkpoint_dir, f.model, f.data, f.crop, f.resize, f.hparams,
+                                   f.architecture)], asked
     run = generate.parse_version(f.version)[0] if f.version is not None else None
     return runs.find_runs(f.checkpoint_dir, f.model, f.data if f["data"].present else None, f.crop, f.resize,
-                          run), asked
+                          run, f.architecture), asked
 
 
 def existing_run_root():
@@ -103,4 +109,5 @@ def resolve_hparams(overrides=(), seed=None):
     f = flags.FLAGS
     if f.model is None:
         raise ConfigError(f"give -m/--model: {', '.join(config.MODELS)} (--help lists every flag)")
-    return config.resolve(f.model, f.data, f.crop, f.resize, f.hparams, overrides, seed)
+    return config.resolve(f.model, f.data, f.crop, f.resize, f.hparams, overrides, seed,
+                          architecture=f.architecture)

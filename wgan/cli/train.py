@@ -50,8 +50,9 @@ def make_strategy():
 def run_flags(hp):
     """The flags that find this run again in generate_img and evaluate: ``-m wgan-gp --data digits``."""
     parts = [f"-m {hp.model}", f"--data {hp.data.name}"]
-    parts += [f"{flag} {value}" for flag, value in (("-c", FLAGS.crop), ("-r", FLAGS.resize),
-                                                    ("--hparams", FLAGS.hparams)) if value is not None]
+    parts += [f"{flag} {value}" for flag, value in (("--architecture", FLAGS.architecture), ("-c", FLAGS.crop),
+                                                    ("-r", FLAGS.resize), ("--hparams", FLAGS.hparams))
+              if value is not None]
     if FLAGS["checkpoint_dir"].present:
         parts.append(f"--checkpoint_dir {FLAGS.checkpoint_dir}")
     return " ".join(parts)

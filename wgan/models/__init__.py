@@ -18,21 +18,60 @@ contract (B = batch, (H, W, C) = ``hp.data.sample_shape``):
 """
 
 import importlib
+from dataclasses import dataclass
 
 from wgan.errors import ConfigError
 
+
+@dataclass(frozen=True)
+class Architecture:
+    """One registry entry.
+
+    ``module``: the module path holding ``make_generator`` / ``make_critic``.
+    ``named``: whether run folders and default hyperparameter files carry the name
+    (``wgan-gp-cifar10-resnet-r32``, ``hyperparameter/wgan-gp-cifar10-resnet.json``). The
+    architectures the shipped ``<model>-<data>.json`` files choose are not named, so their
+    run folders keep the names they had before architectures were part of names.
+    ``sides``: the only image sides it is defined for (checked by the hyperparameter
+    validator, before TensorFlow builds anything); None: the module decides.
+    """
+
+    module: str
+    named: bool = True
+    sides: tuple | None = None
+
+
 ARCHITECTURES = {
-    "dcgan": "wgan.models.dcgan",
-    "infogan": "wgan.models.infogan",
-    "mlp": "wgan.models.mlp",
+    "dcgan": Architecture("wgan.models.dcgan", named=False),
+    "infogan": Architecture("wgan.models.infogan", named=False),
+    "mlp": Architecture("wgan.models.mlp", named=False),
+    "resnet": Architecture("wgan.models.resnet", sides=(32, 64)),
 }
 
 
-def _module(hp):
-    name = hp.architecture.name
+def entry(name):
+    """The ``Architecture`` registered as ``name``; an unknown name raises a ConfigError listing the valid ones."""
     if name not in ARCHITECTURES:
         raise ConfigError(f"key 'architecture.name' is {name!r}; valid values: {', '.join(ARCHITECTURES)}")
-    return importlib.import_module(ARCHITECTURES[name])
+    return ARCHITECTURES[name]
+
+
+def name_part(name):
+    """The architecture's part of run and hyperparameter file names: ``name`` or None (not named)."""
+    return name if entry(name).named else None
+
+
+def check_side(name, side):
+    """A ConfigError message when architecture ``name`` is not defined for image side ``side``, else None."""
+    sides = entry(name).sides
+    if sides is None or side is None or side in sides:
+        return None
+    return (f"key 'data.resize' is {side}; the {name} architecture is defined for image sides "
+            f"{', '.join(str(s) for s in sides)} only")
+
+
+def _module(hp):
+    return importlib.import_module(entry(hp.architecture.name).module)
 
 
 def make_generator(hp):

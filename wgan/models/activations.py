@@ -52,3 +52,24 @@ class LeakyReLU(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+@keras.saving.register_keras_serializable(package="wgan")
+class MaxReLU(keras.layers.Layer):
+    """ReLU written as ``tf.maximum(x, 0)`` (any shape, float dtype), for a ReLU that reads a residual sum.
+
+    In a residual critic, Grappler's remapper fuses Conv2D + BiasAdd + Add + Relu (the conv of
+    a shortcut or a block, the residual sum, the next block's ReLU) into one op. Under the
+    gradient penalty the sum is still wanted by the next convolution's gradient
+    (``ShapeN``), and the remapper fails exactly as for LeakyReLU (``fanout ... exist for
+    missing node ...Add``) and drops its fusions. A ``Maximum`` is not in that pattern, so
+    the fusion is not attempted. The values equal ``tf.nn.relu``'s; the gradient too except
+    at exactly 0 (1 here, 0 there), a set of measure zero; the second derivative is zero
+    wherever it exists. ``benchmarks/remapper_resnet.py`` measures the difference.
+    """
+
+    def call(self, inputs):
+        return tf.maximum(inputs, tf.zeros_like(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
