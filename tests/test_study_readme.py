@@ -31,7 +31,7 @@ def test_table_rows_metrics_and_failure_labels():
     assert "python bin/study.py --source 8gaussians --seeds 2" in table
     row = [line for line in table.splitlines() if line.startswith("| 8gaussians | wgan-gp")][0]
     assert "| 1/2 |" in row and "modes 7.0 ± 1.0 of 8" in row and "1 collapsed" in row and row.endswith("| 10 |")
-    assert "each model trains for its own shipped train_steps" in table
+    assert "8gaussians: each model trains for its own shipped train_steps" in table
 
 
 def test_replace_block_keeps_the_rest_and_refuses_a_readme_without_markers():

@@ -55,10 +55,10 @@ def table(reports):
             lines.append(f"| {report['source']} | {row['model']} | {row['successes']}/{row['runs']} | "
                          f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
                          f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
+    rules = "; ".join(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports)
     dates = sorted({report["date"] for report in reports})
-    lines += ["", f"Budget rule: {study.budget_rule(reports[0]['steps'])}"
-              + ("" if len({r['steps'] for r in reports}) == 1 else " (see each study's command)")
-              + f". Measured {', '.join(dates)}; per-run tables and figures: docs/study/<source>/study.md."]
+    lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
+              "docs/study/<source>/study.md."]
     return "\n".join(lines)
 
 
