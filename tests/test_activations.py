@@ -1,5 +1,5 @@
-"""The critic's LeakyReLU (wgan/models/activations.py) against tf.nn.leaky_relu: values, gradients, the penalty's
-second-order gradient, and the Grappler error it exists to avoid."""
+"""The critic's LeakyReLU and MaxReLU (wgan/models/activations.py) against tf.nn.leaky_relu and tf.nn.relu: values,
+gradients, the penalty's second-order gradient, and the Grappler error they exist to avoid."""
 
 import os
 import subprocess
@@ -14,12 +14,12 @@ from wgan.models import activations
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _critic_terms(act, x, kernel, bias):
-    """Score, d score / d x and d ||d score / d x||^2 / d kernel of conv -> bias -> act -> sum (as in the penalty)."""
+def _critic_terms(act, x, kernel, bias, strides=2):
+    """Score, d score / d x and d ||d score / d x||^2 / d (kernel, bias) of conv -> bias -> act -> sum (as in the penalty)."""
     with tf.GradientTape() as outer:
         with tf.GradientTape() as inner:
             inner.watch(x)
-            h = act(tf.nn.bias_add(tf.nn.conv2d(x, kernel, 2, "SAME"), bias))
+            h = act(tf.nn.bias_add(tf.nn.conv2d(x, kernel, strides, "SAME"), bias))
             score = tf.reduce_sum(h * tf.linspace(-1.0, 1.0, h.shape[-1]))
         grad_x = inner.gradient(score, x)
         penalty = tf.reduce_sum(grad_x ** 2)
@@ -45,6 +45,21 @@ def test_values_and_first_and_second_derivatives_equal_tf_nn_leaky_relu():
         tape.watch(zero)
         a, b = activations.leaky_relu(zero, 0.2), tf.nn.leaky_relu(zero, alpha=0.2)
     np.testing.assert_array_equal(tape.gradient(a, zero), tape.gradient(b, zero))
+
+
+def test_max_relu_matches_relu_to_second_order():
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(3, 8, 8, 2)), tf.float32)
+    kernel = tf.Variable(rng.normal(size=(3, 3, 2, 5)), dtype=tf.float32)
+    bias = tf.Variable(rng.normal(size=(5,)), dtype=tf.float32)
+    ours = _critic_terms(activations.MaxReLU(), x, kernel, bias, strides=1)
+    reference = _critic_terms(tf.nn.relu, x, kernel, bias, strides=1)
+    np.testing.assert_allclose(ours[0], reference[0], rtol=1e-6)
+    np.testing.assert_allclose(ours[1], reference[1], rtol=1e-6, atol=1e-7)
+    for mine, theirs in zip(ours[2], reference[2]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    y = activations.MaxReLU(dtype="mixed_bfloat16")(tf.constant([[-1.0, 2.0]]))
+    assert y.dtype == tf.bfloat16 and np.array_equal(tf.cast(y, tf.float32), [[0.0, 2.0]])
 
 
 def test_layer_keeps_dtype_policy_and_config():

@@ -16,7 +16,6 @@ from wgan.config import ArchitectureConfig, DataConfig, HParams
 from wgan.errors import ConfigError
 from wgan.gan import GAN
 from wgan.models import make_critic, make_generator
-from wgan.models.activations import MaxReLU
 from wgan.models.flops import count_flops
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -286,33 +285,6 @@ def test_every_objective_trains_the_resnet_with_one_trace(model, side, precision
     else:
         assert set(unchanged) <= may_stay, unchanged
     assert gan.trace_count == 1 and int(gan.step) == 2
-
-
-def _penalty_terms(act, x, kernel, bias):
-    """Score, d score / d x and d ||d score / d x||^2 / d (kernel, bias) of conv -> bias -> act -> sum."""
-    with tf.GradientTape() as outer:
-        with tf.GradientTape() as inner:
-            inner.watch(x)
-            h = act(tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias))
-            score = tf.reduce_sum(h * tf.linspace(-1.0, 1.0, h.shape[-1]))
-        grad_x = inner.gradient(score, x)
-        penalty = tf.reduce_sum(grad_x ** 2)
-    return score, grad_x, outer.gradient(penalty, [kernel, bias], unconnected_gradients=tf.UnconnectedGradients.ZERO)
-
-
-def test_max_relu_matches_relu_to_second_order():
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=(3, 8, 8, 2)), tf.float32)
-    kernel = tf.Variable(rng.normal(size=(3, 3, 2, 5)), dtype=tf.float32)
-    bias = tf.Variable(rng.normal(size=(5,)), dtype=tf.float32)
-    ours = _penalty_terms(MaxReLU(), x, kernel, bias)
-    reference = _penalty_terms(tf.nn.relu, x, kernel, bias)
-    np.testing.assert_allclose(ours[0], reference[0], rtol=1e-6)
-    np.testing.assert_allclose(ours[1], reference[1], rtol=1e-6, atol=1e-7)
-    for mine, theirs in zip(ours[2], reference[2]):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
-    y = MaxReLU(dtype="mixed_bfloat16")(tf.constant([[-1.0, 2.0]]))
-    assert y.dtype == tf.bfloat16 and np.array_equal(tf.cast(y, tf.float32), [[0.0, 2.0]])
 
 
 def test_only_the_critic_relus_that_read_a_residual_sum_are_max_relus():
