@@ -33,7 +33,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,52 +44,26 @@ def _hparams(side):
         benchmark.shipped_hparams("wgan-gp", "celeba", side)
 
 
-def _build(hp, activation):
-    """A GAN whose critic uses ``activation``, its input iterator, and the first iteration's seconds."""
-    import keras
-
-    from wgan import benchmark
-    from wgan.gan import GAN
-    from wgan.models import activations, dcgan
-
-    dcgan.CRITIC_ACTIVATION = activation
-    try:
-        keras.utils.set_random_seed(hp.seed)
-        gan = GAN(hp)
-    finally:
-        dcgan.CRITIC_ACTIVATION = activations.LeakyReLU
-    iterator = iter(benchmark.in_memory_batches(hp))
-    start = time.perf_counter()
-    _iteration(gan, iterator, hp)
-    return gan, iterator, time.perf_counter() - start
-
-
-def _iteration(gan, iterator, hp):
-    float(gan.train_iteration(iterator, hp.n_critic)["critic_loss"])  # float() waits for the result
-
-
 def child(mode, side, rounds):
     """Time in this process; print one JSON line {variant: {"times": [...], "first": s}}."""
     sys.path.insert(0, ROOT)
     import keras
     import tensorflow as tf
 
-    from wgan.models import activations
+    from wgan import benchmark
+    from wgan.models import activations, dcgan
 
     hp = _hparams(side)
+
+    def build(activation):
+        return benchmark.gan_with_patch(hp, dcgan, "CRITIC_ACTIVATION", activation)
+
     if mode == "remapper-off":
         tf.config.optimizer.set_experimental_options({"remapping": False})
-        variants = {"remapper-off": _build(hp, keras.layers.LeakyReLU)}
+        variants = {"remapper-off": build(keras.layers.LeakyReLU)}
     else:
-        variants = {"keras-leaky-relu": _build(hp, keras.layers.LeakyReLU),
-                    "shipped": _build(hp, activations.LeakyReLU)}
-    times = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, (gan, iterator, _) in variants.items():
-            start = time.perf_counter()
-            _iteration(gan, iterator, hp)
-            times[name].append(time.perf_counter() - start)
-    print(json.dumps({name: {"times": times[name], "first": first} for name, (_, _, first) in variants.items()}))
+        variants = {"keras-leaky-relu": build(keras.layers.LeakyReLU), "shipped": build(activations.LeakyReLU)}
+    print(json.dumps(benchmark.alternate(variants, hp, rounds)))
 
 
 def _quartiles(values):

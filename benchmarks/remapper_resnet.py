@@ -25,29 +25,8 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _build(hp, activation):
-    """A GAN whose critic reads residual sums with ``activation``, its iterator, and the first iteration's seconds."""
-    import keras
-
-    from wgan import benchmark
-    from wgan.gan import GAN
-    from wgan.models import activations, resnet
-
-    resnet.CRITIC_SUM_ACTIVATION = activation
-    try:
-        keras.utils.set_random_seed(hp.seed)
-        gan = GAN(hp)
-    finally:
-        resnet.CRITIC_SUM_ACTIVATION = activations.MaxReLU
-    iterator = iter(benchmark.in_memory_batches(hp))
-    start = time.perf_counter()
-    float(gan.train_iteration(iterator, hp.n_critic)["critic_loss"])
-    return gan, iterator, time.perf_counter() - start
 
 
 def child(mode, width, batch, rounds):
@@ -55,21 +34,19 @@ def child(mode, width, batch, rounds):
     import keras
 
     from wgan import benchmark, config
-    from wgan.models import activations
+    from wgan.models import activations, resnet
 
     hp = benchmark.shipped_hparams("wgan-gp", "cifar10", architecture="resnet")
     hp = config.apply_overrides(hp, [("architecture.base_width", width), ("batch_size", batch)], source="benchmark")
+
+    def build(activation):
+        return benchmark.gan_with_patch(hp, resnet, "CRITIC_SUM_ACTIVATION", activation)
+
     if mode == "shipped-alone":
-        variants = {"shipped": _build(hp, activations.MaxReLU)}
+        variants = {"shipped": build(activations.MaxReLU)}
     else:
-        variants = {"keras-relu": _build(hp, keras.layers.ReLU), "shipped": _build(hp, activations.MaxReLU)}
-    times = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, (gan, iterator, _) in variants.items():
-            start = time.perf_counter()
-            float(gan.train_iteration(iterator, hp.n_critic)["critic_loss"])
-            times[name].append(time.perf_counter() - start)
-    print(json.dumps({name: {"times": times[name], "first": first} for name, (_, _, first) in variants.items()}))
+        variants = {"keras-relu": build(keras.layers.ReLU), "shipped": build(activations.MaxReLU)}
+    print(json.dumps(benchmark.alternate(variants, hp, rounds)))
 
 
 def main():

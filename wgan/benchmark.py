@@ -113,6 +113,40 @@ def _run(gan, iterator, n_critic):
     float(gan.train_iteration(iterator, n_critic)["critic_loss"])
 
 
+def gan_with_patch(hp, module, attribute, value):
+    """A GAN of ``hp`` built while ``module.attribute`` is ``value``, its in-memory iterator and first-iteration s.
+
+    The attribute is restored afterwards, so variants of one network (for example a critic
+    activation) can be built side by side in one process and timed alternately (``alternate``).
+    """
+    before = getattr(module, attribute)
+    setattr(module, attribute, value)
+    try:
+        keras.utils.set_random_seed(hp.seed)
+        gan = GAN(hp)
+    finally:
+        setattr(module, attribute, before)
+    iterator = iter(in_memory_batches(hp))
+    start = time.perf_counter()
+    _run(gan, iterator, hp.n_critic)
+    return gan, iterator, time.perf_counter() - start
+
+
+def alternate(variants, hp, rounds):
+    """Time ``rounds`` iterations of each variant in turn (A B A B ...), so a change of load hits all alike.
+
+    ``variants``: {name: (gan, iterator, first_s)} from ``gan_with_patch``. Returns
+    {name: {"times": [s per iteration, ...], "first": first_s}}.
+    """
+    times = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, (gan, iterator, _) in variants.items():
+            start = time.perf_counter()
+            _run(gan, iterator, hp.n_critic)
+            times[name].append(time.perf_counter() - start)
+    return {name: {"times": times[name], "first": first} for name, (_, _, first) in variants.items()}
+
+
 def benchmark_model(hp, iterations=3, label=None):
     """Time ``iterations`` generator iterations of ``hp`` (after one untimed first iteration).
 
