@@ -231,13 +231,17 @@ def summarize(results, source, models):
     return rows
 
 
-def _cell(stat, digits):
+_DIGITS = {"modes": 1, "hq": 3, "w1": 3, "cfid": 1, "classes": 1, "confident": 3, "train_seconds": 0}
+
+
+def format_stat(column, stat):
+    """``"9.4 ± 0.9"``: a summary cell ``{"mean", "std"}`` of ``column`` at that column's precision."""
     if stat["mean"] is None:
         return "n/a"
+    digits = _DIGITS[column]
     return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
 
 
-_DIGITS = {"modes": 1, "hq": 3, "w1": 3, "cfid": 1, "classes": 1, "confident": 3, "train_seconds": 0}
 _RUN_DIGITS = {"modes": 0, "hq": 3, "w1": 3, "cfid": 1, "classes": 0, "confident": 3}
 _TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
            "classes": "classes ≥ 2.5%", "confident": "confident share", "train_seconds": "train time / run (s)"}
@@ -255,7 +259,7 @@ def markdown(report):
              + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
              "|---|---|---|" + "---|" * (len(columns) + 1 + len(FAILURE_LABELS))]
     for row in report["summary"]:
-        cells = [_cell(row[c], _DIGITS[c]) for c in columns + ("train_seconds",)]
+        cells = [format_stat(c, row[c]) for c in columns + ("train_seconds",)]
         counts = [str(row.get("failed_as", {}).get(label, 0)) for label in FAILURE_LABELS.values()]
         steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
         lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | "

@@ -28,7 +28,7 @@ def _headline(report, row):
     num_modes = {r["metrics"].get("num_modes") for r in report["runs"] if r["model"] == row["model"]}
     parts = []
     for name in columns:
-        cell = study._cell(row[name], study._DIGITS[name])
+        cell = study.format_stat(name, row[name])
         parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
     return ", ".join(parts)
 
