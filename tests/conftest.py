@@ -5,6 +5,7 @@ folder on ``sys.path``) and ask for the fixtures by name. Nothing here downloads
 """
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -18,6 +19,16 @@ DATA = {
     "mnist": {"name": "mnist", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64},
     "digits": {"name": "digits", "crop": None, "resize": 16, "channels": 1, "shuffle_buffer": 64},
 }
+
+
+# What TensorFlow's C++ logging looks like (absl prefix, or the notices it is known to print):
+# the commands hide these unless TF_CPP_MIN_LOG_LEVEL or --verbosity 1 asks for them.
+TF_LINE = re.compile(r"^[IWEF]\d{4} |I0000|W0000|E0000|cpu_feature_guard|cuda|absl::InitializeLog", re.IGNORECASE)
+
+
+def tf_lines(proc):
+    """The lines of a finished subprocess's stdout and stderr that came from TensorFlow's C++ logging."""
+    return [line for line in (proc.stdout + proc.stderr).splitlines() if TF_LINE.search(line)]
 
 
 def merged(base, values):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import tf_lines
 from wgan import config, runs, study
 from wgan.errors import ConfigError
 
@@ -58,8 +59,10 @@ def test_bad_study_arguments_fail_before_training(tmp_path):
 
 
 def run_study_cli(*args, cwd):
+    """bin/study.py as a user starts it: TF_CPP_MIN_LOG_LEVEL unset, so TensorFlow lines would show."""
+    env = {k: v for k, v in ENV.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run([sys.executable, os.path.join(REPO, "bin", "study.py"), *args], capture_output=True,
-                          text=True, env=ENV, cwd=str(cwd), timeout=600)
+                          text=True, env=env, cwd=str(cwd), timeout=600)
 
 
 def test_study_end_to_end_two_seeds_three_models(tmp_path):
@@ -67,6 +70,7 @@ def test_study_end_to_end_two_seeds_three_models(tmp_path):
     proc = run_study_cli("--source", "8gaussians", "--seeds", "2", "--steps", "4", "--jobs", "2",
                          "--models", "dcgan,wgan,wgan-gp", "--output", "out", *small, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert tf_lines(proc) == []  # nor from the spawned pool workers (--jobs 2 always uses the pool)
     out = tmp_path / "out"
     report = json.loads((out / "study.json").read_text())
     assert [(r["model"], r["seed"]) for r in report["runs"]] == [(m, s) for m in ("dcgan", "wgan", "wgan-gp")

@@ -90,10 +90,11 @@ def test_one_iteration_of_every_objective_and_architecture_with_one_trace(model,
         assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
 
 
+# float32 on images of every objective is the matrix above; here mixed precision, the
+# paper's uniform latent and real 28x28 records.
 @pytest.mark.parametrize("model", config.MODELS)
-@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
-def test_infogan_trains_every_objective_with_one_trace(model, precision, records_root):
-    hp = tiny_hp(model, "infogan", precision=precision, z_distribution="uniform")
+def test_infogan_trains_every_objective_in_mixed_precision_with_one_trace(model, records_root):
+    hp = tiny_hp(model, "infogan", precision="mixed_bfloat16", z_distribution="uniform")
     hp.architecture.base_width = 4  # dense layers of 64 units
     gan = GAN(hp)
     iterator = real_iterator(hp, records_root)
@@ -226,20 +227,8 @@ def run_train(args, **kwargs):
                           capture_output=True, text=True, env=ENV, cwd=REPO, timeout=300, **kwargs)
 
 
-def test_deterministic_runs_give_identical_losses(tmp_path):
-    losses = []
-    for name in ("a", "b"):
-        proc = run_train(["-m", "wgan-gp", "--data", "8gaussians", "--steps", "6", "--deterministic", "--seed", "5",
-                          "--set", "batch_size=32", "--set", "architecture.base_width=32", "--set", "log_every=1",
-                          "--checkpoint_dir", str(tmp_path / name)])
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        records = runs.read_jsonl(str(tmp_path / name / "wgan-gp-8gaussians" / "v1" / runs.METRICS_FILE))
-        losses.append([(r["critic_loss"], r["generator_loss"]) for r in records])
-    assert len(losses[0]) == 6 and losses[0] == losses[1]
-
-
 def test_sigterm_saves_a_checkpoint_and_resume_continues(tmp_path):
-    args = ["-m", "wgan-gp", "--data", "8gaussians", "--steps", "100000", "--set", "batch_size=32",
+    args = ["-m", "wgan-gp", "--data", "8gaussians", "--steps", "100000", "--seed", "5", "--set", "batch_size=32",
             "--set", "architecture.base_width=16", "--set", "log_every=1", "--checkpoint_dir", str(tmp_path)]
     proc = subprocess.Popen([sys.executable, os.path.join(REPO, "bin", "train.py"), "--noprogress", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=REPO)
@@ -253,6 +242,8 @@ def test_sigterm_saves_a_checkpoint_and_resume_continues(tmp_path):
     saved = tf.train.latest_checkpoint(str(tmp_path / "wgan-gp-8gaussians" / "v1" / "ckpt"))
     step = int(saved.rsplit("-", 1)[1])
     assert step >= 3 and step == runs.read_jsonl(str(metrics))[-1]["step"]
+    stored = json.loads((tmp_path / "wgan-gp-8gaussians" / "v1" / "hyperparameters.json").read_text())
+    assert stored["seed"] == 5 and stored["batch_size"] == 32  # --seed and --set reach the run
 
     resumed = run_train(["-m", "wgan-gp", "-v", "1", "--steps", "2", "--data", "8gaussians",
                          "--checkpoint_dir", str(tmp_path)])
