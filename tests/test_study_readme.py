@@ -61,3 +61,16 @@ def test_tool_rewrites_a_stale_table(tmp_path):
     assert subprocess.run([sys.executable, tool, *args], capture_output=True).returncode == 0
     assert "classifier FID 9.0 ± 0.0" in readme.read_text()
     assert subprocess.run([sys.executable, tool, *args, "--check"], capture_output=True).returncode == 0
+
+
+def test_the_real_test_split_stands_beside_the_generated_scores():
+    generated = {"cfid": 9.0, "classes": 10, "confident": 0.6}
+    report = _report("fashion_mnist", {"wgan-gp": [(generated, None, "none")]})
+    report.update(wall_seconds=60.0, seeds=1, jobs=1, criterion=study.CRITERIA["fashion_mnist"].text,
+                  real={"cfid": 0.2, "classes": 10, "confident": 0.797, "class_histogram": [0.1] * 10, "images": 10000})
+    row = [line for line in study_readme.table([report]).splitlines() if "real test split" in line][0]
+    assert row.startswith("| fashion_mnist | real test split (10,000 images) |")
+    assert "classifier FID 0.2, confident share 0.797" in row
+    study_row = [line for line in study.markdown(report).splitlines() if "real test split" in line][0]
+    assert "| 0.2 | 10 | 0.797 |" in study_row
+    assert study_row.count("|") == study.markdown(report).splitlines()[7].count("|")  # as many cells as the header

@@ -198,12 +198,19 @@ def _picture(hp, generator, evaluator):
 
 def _prepare(source, model, steps, overrides, records_dir):
     """Build records and train the digit classifier once, before workers would race to do it
-    (from ``model``'s file: every model of a study reads the same records)."""
+    (from ``model``'s file: every model of a study reads the same records).
+
+    Returns the real test split's own classifier scores (``cfid``, ``classes``, ``confident``,
+    ``class_histogram``, ``images``), the yardstick beside every generated score, or None
+    when the source has no test split (digits, the toy sets).
+    """
     from wgan import evaluation
 
     hp = study_hparams(model, source, 0, steps, overrides)
-    if not hp.data.is_toy:
-        evaluation.make_evaluator(hp, records_dir, num=IMAGE_SAMPLES)
+    if hp.data.is_toy:
+        return None
+    judge = evaluation.make_evaluator(hp, records_dir, num=IMAGE_SAMPLES).judge
+    return judge.info.get("real_test") if judge is not None else None
 
 
 def _mean_std(values):
@@ -243,6 +250,11 @@ def format_stat(column, stat):
 
 
 _RUN_DIGITS = {"modes": 0, "hq": 3, "w1": 3, "cfid": 1, "classes": 0, "confident": 3}
+
+
+def format_value(column, value):
+    """``"9.4"``: one run's (or the real images') value of ``column`` at that column's precision."""
+    return f"{value:.{_RUN_DIGITS[column]}f}"
 _TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
            "classes": "classes ≥ 2.5%", "confident": "confident share", "train_seconds": "train time / run (s)"}
 
@@ -264,12 +276,17 @@ def markdown(report):
         steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
         lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | "
                      f"{', '.join(f'{s:,}' for s in steps)} | " + " | ".join(cells + counts) + " |")
+    if report.get("real"):
+        real = report["real"]
+        cells = [format_value(c, real[c]) if c in real else "" for c in columns + ("train_seconds",)]
+        lines.append(f"| real test split ({real['images']:,} images) | | | " + " | ".join(cells) + " |"
+                     + " |" * len(FAILURE_LABELS))
     lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
               "that tripped first during it (docs/health.md), or 'no detector'. Per run:", "",
               "| model | seed | " + " | ".join(columns) + " | verdict | train s |",
               "|---|---|" + "---|" * (len(columns) + 2)]
     for r in report["runs"]:
-        values = " | ".join(f"{r['metrics'][c]:.{_RUN_DIGITS[c]}f}" for c in columns)
+        values = " | ".join(format_value(c, r["metrics"][c]) for c in columns)
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
         lines.append(f"| {r['model']} | {r['seed']} | {values} | {_verdict(r)} | {seconds} |")
     total = f"Total wall time {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel run(s)"
@@ -339,7 +356,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
         study_hparams(model, source, seeds[0], steps, overrides)
     os.makedirs(output, exist_ok=True)
     started = time.perf_counter()
-    _prepare(source, models[0], steps, overrides, records_dir)
+    real = _prepare(source, models[0], steps, overrides, records_dir)
     tasks = [{"model": m, "seed": s, "source": source, "steps": steps, "overrides": list(overrides),
               "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
              for s in seeds for m in models]
@@ -371,6 +388,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
               "steps": steps, "overrides": [f"{k}={json.dumps(v)}" for k, v in overrides], "jobs": jobs,
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
+              "real": real,
               "runs": [{k: v for k, v in r.items() if k != "picture"} for r in results]}
     files.write_atomic(os.path.join(output, "study.json"), json.dumps(report, indent=1) + "\n")
     files.write_atomic(os.path.join(output, "study.md"), markdown(report))

@@ -33,6 +33,13 @@ def _headline(report, row):
     return ", ".join(parts)
 
 
+def _real_headline(report):
+    """The real test split's own scores in the row's words: what a perfect generator would get."""
+    real = report["real"]
+    columns = [c for c in study.CRITERIA[report["source"]].columns if c in _HEADLINE and c in real]
+    return ", ".join(_HEADLINE[c].format(study.format_value(c, real[c])) for c in columns)
+
+
 def _failures(row):
     if row["successes"] == row["runs"]:
         return "none"
@@ -55,6 +62,9 @@ def table(reports):
             lines.append(f"| {report['source']} | {row['model']} | {row['successes']}/{row['runs']} | "
                          f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
                          f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
+        if report.get("real"):
+            lines.append(f"| {report['source']} | real test split ({report['real']['images']:,} images) | | | "
+                         f"{_real_headline(report)} | | |")
     rules = "; ".join(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports)
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
