@@ -35,21 +35,18 @@ def parse_variant(text):
     return name, [config.parse_override(part) for part in body.split(",") if part.strip()]
 
 
-def _cell(stat, digits):
-    return "n/a" if stat["mean"] is None else f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
-
-
 def markdown(rows, source, model, command):
     columns = study.CRITERIA[source].columns
     lines = [f"#### Sweep: {model} on {source}", "", f"Command: `{command}`", "",
-             "| variant | overrides | successes | iterations | " + " | ".join(study._TITLES[c] for c in columns)
+             "| variant | overrides | successes | iterations | " + " | ".join(study.TITLES[c] for c in columns)
              + " | train s / run |", "|---|---|---|---|" + "---|" * (len(columns) + 1)]
     for row in rows:
         summary = row["summary"]
-        cells = [_cell(summary[c], study._DIGITS[c]) for c in columns]
+        cells = [study.format_stat(c, summary[c]) for c in columns]
         overrides = ", ".join(f"`{o}`" for o in row["overrides"]) or "(shipped file)"
+        seconds = study.format_stat("train_seconds", summary["train_seconds"])
         lines.append(f"| {row['variant']} | {overrides} | {summary['successes']} / {summary['runs']} | "
-                     f"{row['steps']:,} | " + " | ".join(cells) + f" | {_cell(summary['train_seconds'], 0)} |")
+                     f"{row['steps']:,} | " + " | ".join(cells) + f" | {seconds} |")
     return "\n".join(lines) + "\n"
 
 

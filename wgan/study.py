@@ -255,7 +255,7 @@ _RUN_DIGITS = {"modes": 0, "hq": 3, "w1": 3, "cfid": 1, "classes": 0, "confident
 def format_value(column, value):
     """``"9.4"``: one run's (or the real images') value of ``column`` at that column's precision."""
     return f"{value:.{_RUN_DIGITS[column]}f}"
-_TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
+TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
            "classes": "classes ≥ 2.5%", "confident": "confident share", "train_seconds": "train time / run (s)"}
 
 
@@ -267,7 +267,7 @@ def markdown(report):
     lines = [title, "",
              f"Command: `{report['command']}`", "",
              f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
-             "| model | successes | iterations | " + " | ".join(_TITLES[c] for c in columns + ("train_seconds",)) + " | "
+             "| model | successes | iterations | " + " | ".join(TITLES[c] for c in columns + ("train_seconds",)) + " | "
              + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
              "|---|---|---|" + "---|" * (len(columns) + 1 + len(FAILURE_LABELS))]
     for row in report["summary"]:
