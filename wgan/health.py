@@ -55,10 +55,13 @@ class Detector:
 
     name = ""
     advice = ""
-    patience = 1
+    # The health config field that says in how many consecutive updates the condition must hold
+    # before the detector trips; None: at the first.
+    patience_field = None
 
     def __init__(self, cfg):
         self.cfg = cfg
+        self.patience = getattr(cfg, self.patience_field) if self.patience_field else 1
 
     def describe(self, values):
         """The numbers of a trip, in words."""
@@ -68,10 +71,7 @@ class Detector:
 class CriticOverfit(Detector):
     name = "critic_overfit"
     advice = "try more data, fewer critic steps (n_critic), a weaker critic or an earlier snapshot"
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.patience = cfg.patience
+    patience_field = "patience"
 
     def check(self, signals):
         if "wasserstein_heldout" not in signals:
@@ -92,10 +92,7 @@ class CriticOverfit(Detector):
 class ModeCollapse(Detector):
     name = "mode_collapse"
     advice = "try a lower generator learning rate, more critic steps, wgan-gp, or an earlier snapshot"
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.patience = cfg.patience
+    patience_field = "patience"
 
     def check(self, signals):
         if "spread_ratio" not in signals:
@@ -150,10 +147,7 @@ class Stalled(Detector):
 class Diverging(Detector):
     name = "diverging"
     advice = "try lower learning rates, a larger gp_lambda or a smaller clip_value, or an earlier snapshot"
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.patience = cfg.diverge_patience
+    patience_field = "diverge_patience"
 
     def check(self, signals):
         ratios = {k: v for k, v in signals.items() if k.endswith("_ratio")}
