@@ -142,8 +142,11 @@ def last_logged_step(vdir):
     return max((r["step"] for r in records if isinstance(r.get("step"), int)), default=0)
 
 
-def resume_and_measure(hp, vdir, reached, records_root=None, steps=2):
-    """Resume ``vdir`` for ``steps``; returns (Outcome) with the iterations lost since ``reached``."""
+def resume_and_measure(hp, vdir, reached, records_root=None, steps=2, fault=""):
+    """Resume ``vdir`` for ``steps``; returns (Outcome) with the iterations lost since ``reached``.
+
+    ``fault`` (what was done to the run) starts the outcome's note.
+    """
     from wgan import checkpoints
 
     try:
@@ -151,14 +154,14 @@ def resume_and_measure(hp, vdir, reached, records_root=None, steps=2):
         resumed_at = found.step if found else 0
         result = train(hp, vdir, steps, records_root)
     except Exception as err:  # noqa: BLE001 - any failure is what we count
-        return Outcome(one_line(err), 0, f"resume: {type(err).__name__}: {str(err)[:150]}")
+        return Outcome(one_line(err), 0, f"{fault}resume: {type(err).__name__}: {str(err)[:150]}")
     lost = max(0, reached - resumed_at)
     # Permanent snapshots must not be skipped by a resume past their step.
     from wgan import runs
 
     listed = {s["step"] for s in runs.list_snapshots(vdir)}
     missing = sorted(set(range(hp.snapshot_every, result["step"] + 1, hp.snapshot_every)) - listed)
-    note = f"resumed at step {resumed_at}, fault at {reached}" + (f"; snapshots missing: {missing}" if missing else "")
+    note = f"{fault}resumed at step {resumed_at}, fault at {reached}" + (f"; snapshots missing: {missing}" if missing else "")
     return Outcome(lost <= CHECKPOINT_EVERY and not missing, lost, note)
 
 
@@ -229,9 +232,7 @@ def fault_sigkill_train(base, rng):
     child.wait()
     reached = last_logged_step(vdir)
     hp = runs.load_hparams(vdir)
-    outcome = resume_and_measure(hp, vdir, reached)
-    outcome.note = f"killed near step {reached}; " + outcome.note
-    return outcome
+    return resume_and_measure(hp, vdir, reached, fault=f"killed near step {reached}; ")
 
 
 def _damage_shard(base, rng, damage):
@@ -252,9 +253,7 @@ def _damage_shard(base, rng, damage):
     if after != before:
         return Outcome(False, 0, f"{how}: the checkpoints changed")
     build_images(root)  # the remedy the message names
-    outcome = resume_and_measure(hp, vdir, 4, root)
-    outcome.note = f"{how}; " + outcome.note
-    return outcome
+    return resume_and_measure(hp, vdir, 4, root, fault=f"{how}; ")
 
 
 def _toy_run(base, steps=24):
@@ -280,9 +279,7 @@ def _damage_checkpoint(base, rng, damage):
             return Outcome(False, 0, f"{how}: --list does not mark it")
     except Exception as err:  # noqa: BLE001
         return Outcome(one_line(err), 0, f"{how}: generate: {type(err).__name__}: {str(err)[:150]}")
-    outcome = resume_and_measure(hp, vdir, 30)
-    outcome.note = f"{how}; " + outcome.note
-    return outcome
+    return resume_and_measure(hp, vdir, 30, fault=f"{how}; ")
 
 
 def _damage_hparams(base, rng, damage):
@@ -324,10 +321,9 @@ def _damage_snapshots(base, rng, damage):
     extra = set(after) - set(before)
     if extra:
         return Outcome(False, lost, f"{how}: listing changed to {sorted(extra)}")
-    outcome = resume_and_measure(hp, vdir, 40)
+    outcome = resume_and_measure(hp, vdir, 40, fault=f"{how}; {len(after)}/{len(before)} snapshots listed; ")
     outcome.lost = max(outcome.lost, lost)
     outcome.survived = outcome.survived and lost == 0
-    outcome.note = f"{how}; {len(after)}/{len(before)} snapshots listed; " + outcome.note
     return outcome
 
 
@@ -426,9 +422,7 @@ def fault_enospc_checkpoint(base, rng):
     finally:
         tf.train.Checkpoint.write = original
     reached = last_logged_step(vdir)
-    outcome = resume_and_measure(hp, vdir, reached)
-    outcome.note = f"ENOSPC on save {fail_on}: {message[:80]}...; " + outcome.note
-    return outcome
+    return resume_and_measure(hp, vdir, reached, fault=f"ENOSPC on save {fail_on}: {message[:80]}...; ")
 
 
 def fault_enospc_metrics(base, rng):
@@ -479,11 +473,11 @@ def fault_enospc_metrics(base, rng):
     finally:
         del runs.open
     reached = last_logged_step(vdir)
-    outcome = resume_and_measure(hp, vdir, fail_at)
+    fault = f"ENOSPC at append {fail_at} (step {reached}); "
+    outcome = resume_and_measure(hp, vdir, fail_at, fault=fault)
     steps = [r["step"] for r in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))]
     if steps[-2:] != [steps[-2], steps[-2] + 1]:
-        outcome.survived, outcome.note = False, f"metrics after resume: {steps[-4:]}"
-    outcome.note = f"ENOSPC at append {fail_at} (step {reached}); " + outcome.note
+        outcome.survived, outcome.note = False, f"{fault}metrics after resume: {steps[-4:]}"
     return outcome
 
 
