@@ -289,7 +289,11 @@ def markdown(report):
         values = " | ".join(format_value(c, r["metrics"][c]) for c in columns)
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
         lines.append(f"| {r['model']} | {r['seed']} | {values} | {_verdict(r)} | {seconds} |")
-    total = f"Total wall time {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel run(s)"
+    trained = sum(r["train_seconds"] or 0 for r in report["runs"])
+    # A study started again only evaluates the runs it finds complete: its own wall time is then
+    # short, and the runs' recorded training time is what they cost.
+    total = (f"Wall time of this invocation {report['wall_seconds'] / 60:.1f} min with {report['jobs']} parallel "
+             f"run(s); the runs' recorded training time adds up to {trained / 60:.1f} min")
     lines += ["", f"{total}, {report['date']}."]
     return "\n".join(lines) + "\n"
 
