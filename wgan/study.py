@@ -316,7 +316,7 @@ def figure(results, models, seeds, path):
     # Panels at their own pixel size (100 dpi), plus room for the titles and labels.
     height, width = results[0]["picture"].shape[:2]
     fig, axes = plt.subplots(len(models), len(seeds), squeeze=False,
-                             figsize=((width / 100 + 0.1) * len(seeds) + 0.3, (height / 100 + 0.3) * len(models)))
+                             figsize=((width / 100 + 0.1) * len(seeds) + 0.3, (height / 100 + 0.45) * len(models)))
     for i, model in enumerate(models):
         for j, seed in enumerate(seeds):
             ax = axes[i][j]
