@@ -255,6 +255,13 @@ _RUN_DIGITS = {"modes": 0, "hq": 3, "w1": 3, "cfid": 1, "classes": 0, "confident
 def format_value(column, value):
     """``"9.4"``: one run's (or the real images') value of ``column`` at that column's precision."""
     return f"{value:.{_RUN_DIGITS[column]}f}"
+
+
+def real_label(real):
+    """``"real test split (10,000 images)"``: the row name of a report's ``real`` scores."""
+    return f"real test split ({real['images']:,} images)"
+
+
 TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
            "classes": "classes ≥ 2.5%", "confident": "confident share", "train_seconds": "train time / run (s)"}
 
@@ -279,7 +286,7 @@ def markdown(report):
     if report.get("real"):
         real = report["real"]
         cells = [format_value(c, real[c]) if c in real else "" for c in columns + ("train_seconds",)]
-        lines.append(f"| real test split ({real['images']:,} images) | | | " + " | ".join(cells) + " |"
+        lines.append(f"| {real_label(real)} | | | " + " | ".join(cells) + " |"
                      + " |" * len(FAILURE_LABELS))
     lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
               "that tripped first during it (docs/health.md), or 'no detector'. Per run:", "",

@@ -63,7 +63,7 @@ def table(reports):
                          f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
                          f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
         if report.get("real"):
-            lines.append(f"| {report['source']} | real test split ({report['real']['images']:,} images) | | | "
+            lines.append(f"| {report['source']} | {study.real_label(report['real'])} | | | "
                          f"{_real_headline(report)} | | |")
     rules = "; ".join(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports)
     dates = sorted({report["date"] for report in reports})
