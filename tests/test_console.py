@@ -143,6 +143,15 @@ def test_help_works_for_python_m_and_helpfull_lists_everything(tmp_path):
     assert "\nabsl.logging:\n" in full.stdout and "--zoom" in full.stdout  # other libraries' flags too
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    # `python bin/study.py --help | head -0`: the reader has gone before the help is written.
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "bin", "study.py"), "--help"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV, cwd=str(tmp_path))
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
 def test_find_runs_matches_the_stored_hyperparameters(tmp_path):
     for model, source in (("wgan-gp", "8gaussians"), ("dcgan", "8gaussians"), ("wgan-gp", "digits")):
         hp = config.resolve(model, source)

@@ -1,6 +1,7 @@
 """What every command shares: one-line errors and a non-zero exit instead of tracebacks,
 ``--help`` that lists the command's own flags, and a quiet console (``wgan.quiet``)."""
 
+import os
 import sys
 
 from absl import app, flags, logging
@@ -17,6 +18,16 @@ def run(main, argv=None):
     ``--helpfull`` every flag, both exiting 0 (absl's own exit 1 and list nothing useful).
     """
     argv = sys.argv if argv is None else argv
+    try:
+        _run(main, argv)
+    except BrokenPipeError:
+        # Whoever read stdout stopped (``--help | head``): end quietly, as ``cat`` does, and point
+        # stdout at /dev/null so that Python's flush at exit does not raise the same error again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+
+
+def _run(main, argv):
     kind = command_help.asked(argv)
     if kind:
         command_help.show(sys.modules[main.__module__], kind)
