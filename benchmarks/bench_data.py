@@ -17,9 +17,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-
 import numpy as np
 from PIL import Image
+
+from wgan import quiet  # noqa: E402
+
+quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 
 def make_jpegs(folder: str, count: int, seed: int = 0) -> None:

@@ -17,8 +17,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-
 import numpy as np
+
+from wgan import quiet  # noqa: E402
+
+quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 
 def stand_in(batch_size):

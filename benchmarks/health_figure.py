@@ -16,6 +16,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
+from wgan import quiet  # noqa: E402
+
+quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 
 def _read(path):

@@ -31,8 +31,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-
 import numpy as np
+
+from wgan import quiet  # noqa: E402
+
+quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 DEFAULT_PROJECT = "hyperparameter/wgan-gp-fashion_mnist.json"
 TRAIN_IMAGES = 60000

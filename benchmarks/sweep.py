@@ -23,6 +23,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wgan import quiet  # noqa: E402
+
+quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 from wgan import config, study  # noqa: E402
 
