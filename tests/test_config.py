@@ -23,6 +23,17 @@ def test_every_shipped_file_is_valid(path):
     assert name == f"{hp.model}-{hp.data.name}" or name.startswith(f"{hp.model}-{hp.data.name}-")
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
+def test_shipped_files_watch_their_runs_where_a_metric_works_offline(path):
+    # Toy sets and labelled images have metrics that need no download (wgan.evaluation), so a
+    # run of the shipped file reports its health and keeps its best snapshot without flags.
+    from wgan import evaluation
+
+    hp = config.load(path)
+    if evaluation.default_metrics(hp, extractor_configured=False):
+        assert hp.eval_every > 0 and hp.train_steps // hp.eval_every >= 8, (hp.eval_every, hp.train_steps)
+
+
 # compare_gan v1 (Lucic et al. 2018): params.py's per-model defaults (GANHyperParams, WGANHyperParams,
 # WGANGPHyperParams: beta1, learning_rate, disc_iters, discriminator_batchnorm, weight_clipping, lambda),
 # gan_lib.create_gan's batch_size 64 and z_dim 64, abstract_gan.z_generator's U(-1, 1), ops.batch_norm's
