@@ -11,7 +11,7 @@ from PIL import Image
 
 from conftest import tf_lines
 from wgan import config, runs, study
-from wgan.errors import ConfigError
+from wgan.errors import ConfigError, RunError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
@@ -102,6 +102,20 @@ def test_study_end_to_end_two_seeds_three_models(tmp_path):
     assert again["runs"][0]["metrics"] == report["runs"][-1]["metrics"]
     assert again["runs"][0]["train_seconds"] == report["runs"][-1]["train_seconds"]
     assert sorted(os.listdir(out / "checkpoint" / "wgan-gp-8gaussians")) == ["v1", "v2"]
+
+
+def test_an_interrupted_run_writes_no_report_and_the_rerun_finishes_it(tmp_path, monkeypatch):
+    from wgan import launch
+
+    out, small = str(tmp_path / "out"), [("batch_size", 32), ("architecture.base_width", 16)]
+    until_step = launch.until_step
+    monkeypatch.setattr(launch, "until_step", lambda step: until_step(2))  # as if SIGTERM came after step 2
+    with pytest.raises(RunError, match=r"wgan-gp-8gaussians/v1 stopped at step 2 of 4, so no report was written"):
+        study.run_study("8gaussians", ["wgan-gp"], [0], 4, out, overrides=small, log=lambda _: 0)
+    assert not os.path.exists(os.path.join(out, "study.json")) and not os.path.exists(os.path.join(out, "study.md"))
+    monkeypatch.setattr(launch, "until_step", until_step)
+    report = study.run_study("8gaussians", ["wgan-gp"], [0], 4, out, overrides=small, log=lambda _: 0)
+    assert [(r["step"], r["resumed"]) for r in report["runs"]] == [(4, True)]
 
 
 def _overrides(args):

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from wgan import config, files, objectives, runs
-from wgan.errors import ConfigError
+from wgan.errors import ConfigError, RunError
 
 # Samples behind each final score. Digits keep 1,000 (their data has 1,797 images); MNIST and
 # Fashion-MNIST use 10,000, the sample size of Lucic et al.'s tables and of the test split.
@@ -151,6 +151,12 @@ def run_one(task):
     launched = launch.train_run(task["checkpoint_dir"], hp, launch.until_step(hp.train_steps),
                                 records_root=task["records_dir"], progress=False)
     number, vdir, hp = launched.number, launched.vdir, launched.hp
+    reached = runs.latest_step(vdir)
+    if reached < hp.train_steps:
+        # Stopped by SIGINT/SIGTERM (it saved a checkpoint): a report built now would pass a
+        # half-trained run off as finished, and a study or sweep started again would read it back.
+        raise RunError(f"study run {os.path.relpath(vdir, task['checkpoint_dir'])} stopped at step {reached} of "
+                       f"{hp.train_steps}, so no report was written; start the same command again to finish it")
     time_path = os.path.join(vdir, TIME_FILE)
     if launched.result is not None:
         resumed = launched.iterations < hp.train_steps  # it started from a checkpoint
