@@ -21,7 +21,7 @@ setup(
         "scikit-learn",  # the bundled offline digits, swiss roll
         "matplotlib",  # toy 2-D frames with critic contours
     ],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"]},  # xdist: tests/conftest.py
     entry_points={
         "console_scripts": [
             "wgan-build-tfrecord = wgan.cli.build_tfrecord:run_cli",

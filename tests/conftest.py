@@ -11,6 +11,12 @@ import numpy as np
 import pytest
 
 from wgan import config, data
+from wgan.cpus import available_cpus
+
+
+def pytest_xdist_auto_num_workers():
+    """``-n auto`` (pyproject.toml): one worker per core this process may use, not per core of the machine."""
+    return available_cpus()
 
 # The data groups of the tiny runs: the toy 2-D mixture, 16x16 grey images named mnist
 # (built from generated pixels) and scikit-learn's bundled digits at 16x16.
