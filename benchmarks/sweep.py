@@ -11,8 +11,10 @@ the other; the seeds of one variant run ``--jobs`` at a time, one core each.
 
 A variant is ``name:key=value,key=value`` (dotted hyperparameter keys, JSON values; an
 empty list is the shipped file). Writes ``<output>/sweep.md`` and ``sweep.json``, and
-each variant's study under ``<output>/<name>/``. A variant whose study already finished
-is read back, not retrained, so an interrupted sweep continues where it stopped.
+each variant's study under ``<output>/<name>/``. A variant whose study already finished with
+the same seeds, steps and overrides is read back (``study.finished_report``); otherwise its
+study runs, evaluating the runs it finds complete instead of retraining them, so an
+interrupted sweep continues where it stopped.
 """
 
 import argparse
@@ -28,6 +30,7 @@ from wgan import quiet  # noqa: E402
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 from wgan import config, study  # noqa: E402
+from wgan.errors import WganError  # noqa: E402
 
 
 def parse_variant(text):
@@ -70,11 +73,8 @@ def main():
     rows = []
     for name, overrides in map(parse_variant, args.variant):
         folder = os.path.join(args.output, name)
-        done = os.path.join(folder, "study.json")
-        if os.path.exists(done):
-            with open(done, encoding="utf-8") as f:
-                report = json.load(f)
-        else:
+        report = study.finished_report(folder, seeds, args.steps, overrides)
+        if report is None:  # not run yet, or run with other seeds, steps or overrides
             started = time.perf_counter()
             report = study.run_study(args.source, [args.model], seeds, args.steps, folder, jobs=args.jobs,
                                      records_dir=args.records_dir, overrides=overrides, command=command,
@@ -93,4 +93,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except WganError as err:  # a bad --variant key, an interrupted run: one line, as bin/ does
+        sys.exit(f"error: {err}")

@@ -118,6 +118,17 @@ def test_an_interrupted_run_writes_no_report_and_the_rerun_finishes_it(tmp_path,
     assert [(r["step"], r["resumed"]) for r in report["runs"]] == [(4, True)]
 
 
+def test_a_report_is_read_back_only_for_the_same_study(tmp_path):
+    (tmp_path / "study.json").write_text(json.dumps({"seed_values": [0, 1], "steps": None,
+                                                     "overrides": ["gp_lambda=1"]}))
+    assert study.finished_report(str(tmp_path), [0, 1], None, [("gp_lambda", 1)]) is not None
+    # Another seed list, length or override is another study (benchmarks/sweep.py then runs it).
+    assert study.finished_report(str(tmp_path), [0], None, [("gp_lambda", 1)]) is None
+    assert study.finished_report(str(tmp_path), [0, 1], 500, [("gp_lambda", 1)]) is None
+    assert study.finished_report(str(tmp_path), [0, 1], None, [("gp_lambda", 10)]) is None
+    assert study.finished_report(str(tmp_path / "elsewhere"), [0, 1], None, []) is None
+
+
 def _overrides(args):
     from wgan import config
 

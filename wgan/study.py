@@ -352,6 +352,29 @@ def figure(results, models, seeds, path):
     plt.close(fig)
 
 
+def finished_report(output, seeds, steps, overrides=()):
+    """``output/study.json`` when it is the report of exactly this study (seeds, steps, overrides), else None.
+
+    A report of other seeds, steps or overrides is another study: read back in its place it
+    would be tabulated under the wrong command (``benchmarks/sweep.py``). Running
+    ``run_study`` instead costs little, because it evaluates finished runs without training
+    them again.
+    """
+    path = os.path.join(output, "study.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        report = json.load(handle)
+    same = (report.get("seed_values") == list(seeds) and report.get("steps") == steps
+            and report.get("overrides") == _override_texts(overrides))
+    return report if same else None
+
+
+def _override_texts(overrides):
+    """``[("a.b", 1)]`` -> ``["a.b=1"]``: how a report records its overrides."""
+    return [f"{k}={json.dumps(v)}" for k, v in overrides]
+
+
 def run_study(source, models, seeds, steps, output, jobs=1, records_dir="datasets/tfrecords", overrides=(),
               command=None, log=print):
     """Train ``models`` x ``seeds`` on ``source``; write the report to ``output``.
@@ -402,7 +425,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))
     figure(results, models, seeds, os.path.join(output, "study.png"))
     report = {"source": source, "models": list(models), "seeds": len(seeds), "seed_values": list(seeds),
-              "steps": steps, "overrides": [f"{k}={json.dumps(v)}" for k, v in overrides], "jobs": jobs,
+              "steps": steps, "overrides": _override_texts(overrides), "jobs": jobs,
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
               "real": real,
