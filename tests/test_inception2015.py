@@ -7,6 +7,8 @@ one with the same tensor names and shapes on the path the reference code uses:
 ``pool_3/_reshape`` [1, 2048] (the frozen batch of 1) -> ``softmax/logits/MatMul`` with
 weights [2048, 1008] -> bias -> ``softmax``. So loading, the graph's own preprocessing, the
 freed batch dimension, the feature and softmax shapes are exercised as with the real file.
+With ``tfgan=True`` the bias is random and the logits are also named ``logits``, as in TF-GAN's
+``inceptionv1_for_inception_score.pb``, which TF-GAN feeds at ``Mul:0``.
 """
 
 import json
@@ -31,7 +33,7 @@ POOL_GRID = 13  # 299 = 13 * 23
 BN_EPSILON = 0.001
 
 
-def fake_graph(path, seed=0):
+def fake_graph(path, seed=0, tfgan=False):
     """Write a synthetic Inception GraphDef to ``path``.
 
     Returns (graph_def, weights): weights has w1 [3, 2048], the batch norm's mean, variance,
@@ -45,7 +47,8 @@ def fake_graph(path, seed=0):
                "variance": rng.uniform(0.5, 2.0, 2048).astype(np.float32),
                "beta": (rng.standard_normal(2048) * 0.1).astype(np.float32),
                "gamma": rng.uniform(0.5, 1.5, 2048).astype(np.float32),
-               "w2": (rng.standard_normal((2048, 1008)) * 0.05).astype(np.float32)}
+               "w2": (rng.standard_normal((2048, 1008)) * 0.05).astype(np.float32),
+               "b2": (rng.standard_normal(1008) if tfgan else np.full(1008, 3.0)).astype(np.float32)}
     graph = tf.Graph()
     with graph.as_default():
         contents = tf.compat.v1.placeholder(tf.string, [], name="DecodeJpeg/contents")
@@ -62,11 +65,13 @@ def fake_graph(path, seed=0):
         normed = tf.identity(conv, name="conv/batchnorm")  # becomes the old batch-norm op below
         hidden = tf.nn.relu(normed, name="conv")
         pool3 = tf.nn.avg_pool2d(hidden, POOL_GRID, 1, "VALID", name="pool_3")
-        flat = tf.reshape(pool3, [1, 2048], name="pool_3/_reshape")
+        # TF-GAN's file serves batches (its run_inception maps over them), so its logits take any batch.
+        flat = tf.reshape(pool3, [-1 if tfgan else 1, 2048], name="pool_3/_reshape")
         logits = tf.nn.bias_add(tf.matmul(flat, tf.constant(weights["w2"], name="softmax/weights"),
                                           name="softmax/logits/MatMul"),
-                                tf.constant(np.full(1008, 3.0, np.float32), name="softmax/biases"),
-                                name="softmax/logits")
+                                tf.constant(weights["b2"], name="softmax/biases"), name="softmax/logits")
+        if tfgan:
+            logits = tf.identity(logits, name="logits")
         tf.nn.softmax(logits, name="softmax")
     assert pool3.shape == (1, 1, 1, 2048) and expanded.shape.as_list() == [1, None, None, 3]
     graph_def = graph.as_graph_def(add_shapes=True)  # shape hints with the frozen batch of 1, as frozen graphs have
@@ -104,6 +109,7 @@ def graph_file(tmp_path_factory):
 def no_graph_anywhere(tmp_path, monkeypatch):
     monkeypatch.setenv(inception2015.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.delenv(inception2015.GRAPH_ENV, raising=False)
+    monkeypatch.delenv(inception2015.TFGAN_GRAPH.env, raising=False)
     return tmp_path / "cache"
 
 
@@ -249,6 +255,100 @@ def test_softmax_is_improved_gans_pool3_times_weights_without_bias(extractor, gr
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
+# ----- TF-GAN's file of the same network (google/compare_gan v1, Lucic et al. 2018) ------------
+TFGAN = inception2015.TFGAN_GRAPH
+
+
+@pytest.fixture(scope="module")
+def tfgan_graph_file(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("tfgan") / TFGAN.member)
+    graph_def, weights = fake_graph(path, seed=2, tfgan=True)
+    return path, graph_def, weights
+
+
+def tf1_bilinear(images, size):
+    """TF1 ``resize_bilinear`` (align_corners=False, no half-pixel centres) written out: source ``dst * in / out``."""
+    def axis(n):
+        source = np.arange(size) * (n / size)
+        low = np.floor(source).astype(int)
+        return low, np.minimum(low + 1, n - 1), source - low
+
+    (y0, y1, dy), (x0, x1, dx) = axis(images.shape[1]), axis(images.shape[2])
+    rows = images[:, y0] * (1 - dy)[None, :, None, None] + images[:, y1] * dy[None, :, None, None]
+    return rows[:, :, x0] * (1 - dx)[None, None, :, None] + rows[:, :, x1] * dx[None, None, :, None]
+
+
+def test_tfgan_preprocessing_is_the_tf1_bilinear_resize_then_minus_128_over_128():
+    batch = images(2, side=10).astype(np.float64)
+    ours = inception2015.tfgan_preprocess(tf.constant(batch, tf.float32)).numpy()
+    assert ours.shape == (2, 299, 299, 3)
+    np.testing.assert_allclose(ours, (tf1_bilinear(batch, 299) - 128) / 128, atol=1e-5)
+    # Not tf.image.resize, whose half-pixel centres move every value.
+    other = (tf.image.resize(batch, (299, 299), method="bilinear").numpy() - 128) / 128
+    assert np.abs(ours - other).max() > 0.05
+
+
+def test_tfgan_extractor_feeds_mul_and_reads_logits_with_their_bias(tfgan_graph_file):
+    path, graph_def, weights = tfgan_graph_file
+    extractor = inception2015.Inception2015(path, download=False, batch_size=3, source=TFGAN)
+    assert extractor.label == "inception2015_tfgan" and extractor.name == f"inception2015_tfgan-{files.short_digest(path)}"
+    batch = images(4, side=10)
+    fed = ((tf1_bilinear(batch.astype(np.float64), 299) - 128) / 128).astype(np.float32)
+    # The reference: TF-GAN's run_inception, the original graph in a TF1 session with Mul:0 fed (one image: the
+    # frozen batch of 1).
+    pool, softmax = zip(*[run_in_session(graph_def, ["pool_3:0", "softmax:0"], {"Mul:0": fed[i:i + 1]})
+                          for i in range(len(batch))])
+    features, probabilities = extractor.features_and_probabilities(batch)
+    np.testing.assert_allclose(features, np.concatenate(pool).reshape(4, -1), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(probabilities, np.concatenate(softmax), rtol=1e-3, atol=1e-6)
+    unbiased = np.exp(features @ weights["w2"].astype(np.float64))
+    assert not np.allclose(probabilities, unbiased / unbiased.sum(axis=1, keepdims=True), atol=1e-4)  # the bias counts
+
+
+def test_both_files_read_the_same_weights_to_the_same_features(tfgan_graph_file):
+    """The two protocols differ only in the file: TTUR's graph resizes inside with the same TF1 op."""
+    path = tfgan_graph_file[0]
+    batch = images(5, side=12)
+    ttur = inception2015.Inception2015(path, download=False)
+    tfgan = inception2015.Inception2015(path, download=False, source=TFGAN)
+    np.testing.assert_allclose(ttur(batch), tfgan(batch), rtol=1e-5, atol=1e-5)
+
+
+def test_the_tfgan_source_has_its_own_file_variable_archive_and_message(graph_file, tfgan_graph_file,
+                                                                       no_graph_anywhere, monkeypatch):
+    with pytest.raises(DataError, match="is not inceptionv1_for_inception_score.pb.*no node logits"):
+        inception2015.Inception2015(graph_file[0], download=False, source=TFGAN)  # TTUR's file has no 'logits'
+    monkeypatch.setenv(TFGAN.env, tfgan_graph_file[0])
+    assert inception2015.locate_graph(source=TFGAN) == tfgan_graph_file[0] and inception2015.locate_graph() is None
+    monkeypatch.delenv(TFGAN.env)
+    os.makedirs(no_graph_anywhere)
+    with tarfile.open(no_graph_anywhere / TFGAN.archive, "w:gz") as tar:
+        tar.add(tfgan_graph_file[0], arcname=TFGAN.member)
+    assert inception2015.locate_graph(source=TFGAN) == str(no_graph_anywhere / TFGAN.member)
+    os.remove(no_graph_anywhere / TFGAN.member)
+    os.remove(no_graph_anywhere / TFGAN.archive)
+    with pytest.raises(DataError) as caught:
+        inception2015.find_graph(download=False, source=TFGAN)
+    message = str(caught.value)
+    assert TFGAN.url in message and "$WGAN_TFGAN_INCEPTION_GRAPH" in message and str(no_graph_anywhere) in message
+
+
+def test_the_registry_builds_the_tfgan_extractor_and_training_finds_it(tfgan_graph_file, no_graph_anywhere,
+                                                                      monkeypatch):
+    entry = extractors.extractor_entry("inception2015_tfgan")
+    assert entry.comparable and entry.has_probabilities
+    assert not entry.configured(None, None, True) and entry.configured(None, tfgan_graph_file[0], False)
+    built = extractors.make_extractor("inception2015_tfgan", inception_graph=tfgan_graph_file[0], download=False)
+    name = evaluation.series_name("fid", built.label, 10000, 10000, "test")
+    assert name == "fid_inception2015_tfgan_n10k_rtest10k" and evaluation.base_metric(name) == "fid"
+    monkeypatch.setattr(extractors, "configured_inception_weights", lambda: None)
+    assert extractors.configured_extractor() is None
+    monkeypatch.setenv(TFGAN.env, tfgan_graph_file[0])
+    assert entry.configured(None, None, True)
+    assert extractors.configured_extractor() == ("inception2015_tfgan", {"inception_graph": tfgan_graph_file[0],
+                                                                         "download": False})
+
+
 # ----- the Inception Score arithmetic -------------------------------------------------------
 def reference_inception_score(preds, splits=10):
     """improved-gan's get_inception_score arithmetic, written out for comparison."""
@@ -352,7 +452,9 @@ def test_reference_statistics_are_cached_per_count_and_keyed_by_the_manifest(ext
     assert calls == [25, 25, 10] and first.count == 60 and first.mu.shape == (2048,)
     path = reference.stats_path(folder, extractor.name, 60)
     assert os.path.basename(path) == f"fid_stats_{extractor.name}_n60.npz" and os.path.isfile(path)
-    np.testing.assert_allclose(first.mu, extractor(reference.read_images(folder)).mean(axis=0), rtol=1e-10)
+    # float32 features: the convolutions of a batch of 1 and of 3 may round differently on some CPUs (seen: an
+    # AMD EPYC, 4e-9), so the streamed mean agrees to float32's precision, not float64's.
+    np.testing.assert_allclose(first.mu, extractor(reference.read_images(folder)).mean(axis=0), rtol=1e-6)
     probabilities = extractor.features_and_probabilities(reference.read_images(folder))[1]
     assert first.inception_score == pytest.approx(inception_score.inception_score(probabilities))
     del calls[3:]  # those direct calls
@@ -418,7 +520,7 @@ def test_is_needs_an_extractor_with_probabilities():
     assert evaluation.available_metrics(hp, "keras_inception") == ("fid", "kid")
     with pytest.raises(ConfigError, match="is cannot be computed for cifar10 with random.*--extractor inception2015"):
         evaluation.parse_metrics("fid,is", hp, "random")
-    with pytest.raises(ConfigError, match="unknown feature extractor 'inception'; choose inception2015, "
+    with pytest.raises(ConfigError, match="unknown feature extractor 'inception'; choose inception2015, inception2015_tfgan, "
                                           "keras_inception, random"):
         extractors.make_extractor("inception")
     assert not extractors.EXTRACTORS["keras_inception"].comparable and extractors.EXTRACTORS["inception2015"].comparable

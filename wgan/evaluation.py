@@ -280,18 +280,6 @@ class Evaluator:
         return scalars, about
 
 
-def _extractor_configured(extractor, inception_weights, inception_graph, look):
-    """Can ``extractor`` run without a download? random always; the Inception networks when their file is
-    given, or (with ``look``) found in the environment variable or cache."""
-    if extractor == "keras_inception":
-        return inception_weights is not None or (look and extractors.configured_inception_weights() is not None)
-    if extractor == "inception2015":
-        from wgan.metrics import inception2015
-
-        return inception_graph is not None or (look and inception2015.locate_graph() is not None)
-    return True
-
-
 def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=extractors.DEFAULT_EXTRACTOR,
                    inception_weights=None, reference_images=REFERENCE_IMAGES, reference_split="train",
                    inception_graph=None, download=True, reference_stats=None, final=False):
@@ -301,13 +289,13 @@ def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=e
     points; for images 1,000, or with ``final`` and a feature metric ``FINAL_IMAGES``);
     ``extractor``: a registry name (``wgan.metrics.extractors.EXTRACTORS``) for fid/kid/is,
     built with ``inception_weights`` (keras_inception), ``inception_graph`` and ``download``
-    (inception2015); ``reference_images``: real images behind the statistics (None: all);
+    (the 2015 graphs); ``reference_images``: real images behind the statistics (None: all);
     ``reference_split``: the records behind the fid/kid statistics, ``train`` or ``test``
     (sources with a test split; built on first use like the training records).
     """
     if metrics is None:
-        metrics = default_metrics(hp, _extractor_configured(extractor, inception_weights, inception_graph, final),
-                                  extractor)
+        configured = extractors.extractor_entry(extractor).configured(inception_weights, inception_graph, final)
+        metrics = default_metrics(hp, configured, extractor)
         if not metrics and final and not hp.data.is_toy:
             metrics = available_metrics(hp, extractor)  # other images: the papers' metrics, fetching the graph if need be
     metrics = tuple(metrics)

@@ -33,8 +33,9 @@ flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all chea
 flags.DEFINE_enum("extractor", extractors.DEFAULT_EXTRACTOR, list(extractors.EXTRACTORS), "Features for "
                   "fid/kid/is. " + "; ".join(f"{k}: {v.description}" for k, v in extractors.EXTRACTORS.items()) + ".")
 flags.DEFINE_string("inception_graph", None, "inception2015: the classify_image_graph_def.pb (or the "
-                    "inception-2015-12-05.tgz holding it); default $WGAN_INCEPTION_GRAPH, then ~/.cache/wgan "
-                    "($WGAN_CACHE), then a download into that cache.")
+                    "inception-2015-12-05.tgz holding it), default $WGAN_INCEPTION_GRAPH; inception2015_tfgan: the "
+                    "inceptionv1_for_inception_score.pb (or frozen_inception_v1_2015_12_05.tar.gz), default "
+                    "$WGAN_TFGAN_INCEPTION_GRAPH; then ~/.cache/wgan ($WGAN_CACHE), then a download into that cache.")
 flags.DEFINE_string("inception_weights", None, "keras_inception: a local InceptionV3 no-top weights file instead "
                     "of Keras' download.")
 flags.DEFINE_integer("reference_num", None, "Real images behind the fid/kid reference statistics (default: all "

@@ -8,9 +8,11 @@ reference statistics, so two extractors with one name must give the same feature
 ``has_probabilities`` also give class probabilities (``features_and_probabilities``) for
 the Inception Score.
 
-* ``inception2015`` (the default): the Inception graph of 2015-12-05 that TTUR's FID code,
-  improved-gan's Inception Score and TF-GAN use; see ``wgan.metrics.inception2015``.
+* ``inception2015`` (the default): the Inception graph of 2015-12-05 in the file and the way
+  TTUR's FID code and improved-gan's Inception Score read it; see ``wgan.metrics.inception2015``.
   Comparable with papers.
+* ``inception2015_tfgan``: the same network in the file and the way TF-GAN and
+  google/compare_gan v1 read it (Lucic et al. 2018's protocol). Comparable with papers.
 * ``keras_inception``: ``keras.applications.InceptionV3`` without its top,
   global-average pooled, D = 2048. Images are resized to 299 x 299 (bilinear) and scaled by
   its ``preprocess_input``; grey images are tiled to 3 channels. The ImageNet weights are
@@ -30,6 +32,7 @@ import tensorflow as tf
 
 from wgan.files import short_digest
 from wgan.errors import ConfigError, DataError
+from wgan.metrics import inception2015
 
 INCEPTION_SIZE = 299
 INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -131,32 +134,45 @@ class RandomFeatures:
 
 @dataclasses.dataclass(frozen=True)
 class ExtractorEntry:
-    """A registered extractor: ``build(inception_weights, inception_graph, download)`` makes it."""
+    """A registered extractor: ``build(inception_weights, inception_graph, download)`` makes it;
+    ``configured(inception_weights, inception_graph, look)`` says whether it can run without a
+    download (its file given, or with ``look`` found in its environment variable or cache)."""
 
     build: object
+    configured: object
     comparable: bool
     has_probabilities: bool
     description: str
 
 
-def _inception2015(inception_weights, inception_graph, download):
-    from wgan.metrics.inception2015 import Inception2015
+def _graph_entry(source, description):
+    """The registry entry of one 2015-12-05 graph file (``wgan.metrics.inception2015.GraphFile``)."""
 
-    return Inception2015(inception_graph, download)
+    def build(inception_weights, inception_graph, download):
+        return inception2015.Inception2015(inception_graph, download, source=source)
 
+    def configured(inception_weights, inception_graph, look):
+        return inception_graph is not None or (look and inception2015.locate_graph(source=source) is not None)
+
+    return ExtractorEntry(build, configured, True, True, f"{description} ({source.member}, read as {source.reference} "
+                                                         "read it): comparable with published FID, KID, IS")
+
+
+# The 2015 graph files, in the order training looks for them (``configured_extractor``).
+GRAPH_SOURCES = (inception2015.TTUR_GRAPH, inception2015.TFGAN_GRAPH)
 
 EXTRACTORS = {
-    "inception2015": ExtractorEntry(
-        _inception2015, True, True,
-        "the Inception graph of 2015-12-05 (TTUR, improved-gan, TF-GAN): comparable with published FID, KID, IS"),
+    inception2015.TTUR_GRAPH.label: _graph_entry(inception2015.TTUR_GRAPH, "the Inception graph of 2015-12-05"),
+    inception2015.TFGAN_GRAPH.label: _graph_entry(inception2015.TFGAN_GRAPH, "the same network in TF-GAN's file"),
     "keras_inception": ExtractorEntry(
-        lambda weights, graph, download: InceptionFeatures(weights or "imagenet"), False, False,
-        "Keras' ImageNet InceptionV3 (other weights and preprocessing): not comparable with papers"),
+        lambda weights, graph, download: InceptionFeatures(weights or "imagenet"),
+        lambda weights, graph, look: weights is not None or (look and configured_inception_weights() is not None),
+        False, False, "Keras' ImageNet InceptionV3 (other weights and preprocessing): not comparable with papers"),
     "random": ExtractorEntry(
-        lambda weights, graph, download: RandomFeatures(), False, False,
+        lambda weights, graph, download: RandomFeatures(), lambda weights, graph, look: True, False, False,
         "a small seeded random network (tests, offline smoke checks): comparable only with itself"),
 }
-DEFAULT_EXTRACTOR = "inception2015"
+DEFAULT_EXTRACTOR = inception2015.TTUR_GRAPH.label
 
 
 def extractor_entry(name):
@@ -179,14 +195,14 @@ def make_extractor(name, inception_weights=None, inception_graph=None, download=
 def configured_extractor():
     """The extractor training may use without a download, as (name, kwargs), or None.
 
-    The 2015 graph when it is found locally (``$WGAN_INCEPTION_GRAPH`` or the cache), else
-    Keras' InceptionV3 when its weights are (``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache).
+    A 2015 graph file when one is found locally (TTUR's first, then TF-GAN's: their
+    environment variables or the cache), else Keras' InceptionV3 when its weights are
+    (``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache).
     """
-    from wgan.metrics import inception2015
-
-    graph = inception2015.locate_graph()
-    if graph:
-        return "inception2015", {"inception_graph": graph, "download": False}
+    for source in GRAPH_SOURCES:
+        graph = inception2015.locate_graph(source=source)
+        if graph:
+            return source.label, {"inception_graph": graph, "download": False}
     weights = configured_inception_weights()
     return ("keras_inception", {"inception_weights": weights}) if weights else None
 

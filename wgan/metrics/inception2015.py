@@ -16,8 +16,8 @@ Every step follows a named reference, so the numbers can be set beside papers' n
   graph's own nodes after it do the rest: ``ResizeBilinear`` to 299 x 299, then ``Sub``
   (- 128) and ``Mul`` (/ 128). No resizing or scaling happens outside the graph; uint8
   images are only cast to float32 (grey images tiled to 3 channels, as pytorch-fid does).
-  TF-GAN's ``classifier_metrics`` instead resizes itself and feeds ``Mul:0``; that is not
-  what TTUR's published statistics were computed with, so it is not followed here.
+  TF-GAN's ``classifier_metrics`` instead resizes outside the graph and feeds ``Mul:0`` of
+  another file of the same network: that is the second source below.
 * **Old batch norm.** The graph's convolutions are followed by ``BatchNormWithGlobalNormalization``
   nodes, an op removed from GraphDef version 9 on. A TF1 session runs them because the
   imported graph keeps its own old version; a TF2 function has the current version and
@@ -39,8 +39,23 @@ Every step follows a named reference, so the numbers can be set beside papers' n
   second input of the ``softmax/logits/MatMul`` node, [2048, 1008], **without** the graph's
   bias (the reference leaves it out, and the WGAN-GP paper's scores come from that code).
   The score itself is in ``wgan.metrics.inception_score``.
+
+**Two files, two registry entries** (``GraphFile``; ``wgan.metrics.extractors`` registers both):
+
+* ``inception2015`` (``TTUR_GRAPH``): the steps above, ``classify_image_graph_def.pb`` of
+  ``inception-2015-12-05.tgz``, fed at ``ExpandDims:0``.
+* ``inception2015_tfgan`` (``TFGAN_GRAPH``): ``inceptionv1_for_inception_score.pb`` of
+  ``frozen_inception_v1_2015_12_05.tar.gz``, the file TF-GAN's ``classifier_metrics``
+  (``INCEPTION_FROZEN_GRAPH``) and google/compare_gan v1 (Lucic et al. 2018) load. TF-GAN's
+  ``preprocess_image`` runs outside the graph: the TF1 ``resize_bilinear`` to 299 x 299
+  (``align_corners=False`` and no half-pixel centres, the same legacy op as the TTUR graph's
+  ``ResizeBilinear`` node), then ``(x - 128) / 128``; the result is fed at ``Mul:0``.
+  Features are ``pool_3:0`` flattened, class probabilities ``softmax(logits:0)`` (TF-GAN's
+  ``INCEPTION_OUTPUT``, with the graph's bias, unlike improved-gan). It is found at
+  ``--inception_graph``, ``$WGAN_TFGAN_INCEPTION_GRAPH`` or the same cache folder.
 """
 
+import dataclasses
 import os
 import shutil
 import tarfile
@@ -63,9 +78,44 @@ POOL_TENSOR = "pool_3:0"
 SOFTMAX_MATMUL = "softmax/logits/MatMul"
 FEATURE_DIM = 2048
 NUM_CLASSES = 1008
+IMAGE_SIZE = 299
 BATCH_SIZE = 50
 DOWNLOAD_TIMEOUT = 60
 _SCOPE = "inception2015"
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphFile:
+    """One frozen file of the 2015-12-05 network, and how its reference code feeds and reads it.
+
+    ``resize_outside``: the images are resized and scaled (TF-GAN's ``preprocess_image``)
+    before ``input_tensor``; else the graph's own nodes do it. ``logits``: the tensor whose
+    softmax gives the class probabilities; None: ``pool_3 @ W`` of ``SOFTMAX_MATMUL``
+    without the bias (improved-gan).
+    """
+
+    label: str
+    url: str
+    archive: str
+    member: str
+    env: str
+    input_tensor: str
+    resize_outside: bool
+    logits: object
+    reference: str
+
+    def required_nodes(self):
+        """Node names a file must have to be this one."""
+        probabilities = self.logits.split(":")[0] if self.logits else SOFTMAX_MATMUL
+        return self.input_tensor.split(":")[0], POOL_TENSOR.split(":")[0], probabilities
+
+
+TTUR_GRAPH = GraphFile("inception2015", DATA_URL, ARCHIVE_FILE, GRAPH_FILE, GRAPH_ENV, INPUT_TENSOR, False, None,
+                       "TTUR's fid.py and improved-gan's Inception Score")
+TFGAN_GRAPH = GraphFile("inception2015_tfgan", "http://download.tensorflow.org/models/frozen_inception_v1_2015_12_05.tar.gz",
+                        "frozen_inception_v1_2015_12_05.tar.gz", "inceptionv1_for_inception_score.pb",
+                        "WGAN_TFGAN_INCEPTION_GRAPH", "Mul:0", True, "logits:0",
+                        "TF-GAN's classifier_metrics and google/compare_gan v1")
 
 
 def cache_dir():
@@ -73,87 +123,87 @@ def cache_dir():
     return os.path.expanduser(os.environ.get(CACHE_ENV) or os.path.join("~", ".cache", "wgan"))
 
 
-def _where_to_put_it():
-    return (f"download {DATA_URL} on a machine with internet and put it (or the {GRAPH_FILE} inside it) in "
-            f"{cache_dir()}/, or pass --inception_graph FILE, or set ${GRAPH_ENV}=FILE")
+def _where_to_put_it(source):
+    return (f"download {source.url} on a machine with internet and put it (or the {source.member} inside it) in "
+            f"{cache_dir()}/, or pass --inception_graph FILE, or set ${source.env}=FILE")
 
 
-def _extract_graph(archive, folder):
-    """Extract ``GRAPH_FILE`` from the .tgz ``archive`` into ``folder`` atomically; returns its path."""
-    target = os.path.join(folder, GRAPH_FILE)
+def _extract_graph(archive, folder, source):
+    """Extract ``source.member`` from the .tgz ``archive`` into ``folder`` atomically; returns its path."""
+    target = os.path.join(folder, source.member)
     os.makedirs(folder, exist_ok=True)
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            member = tar.extractfile(GRAPH_FILE)
+            member = tar.extractfile(source.member)
             if member is None:
-                raise KeyError(GRAPH_FILE)
+                raise KeyError(source.member)
             # A killed extraction never leaves a half-written graph under the real name.
             with atomic_path(target) as temp, open(temp, "wb") as handle:
                 shutil.copyfileobj(member, handle)
     except (tarfile.TarError, KeyError, OSError, EOFError) as err:
-        raise DataError(f"{archive} is not the Inception archive (no readable {GRAPH_FILE} in it: {err}); "
-                        f"{_where_to_put_it()}") from None
+        raise DataError(f"{archive} is not the Inception archive (no readable {source.member} in it: {err}); "
+                        f"{_where_to_put_it(source)}") from None
     return target
 
 
-def _usable(path, what):
+def _usable(path, what, source):
     """A .pb path from a user-given .pb or .tgz path; ConfigError naming ``what`` when it does not exist."""
     path = os.path.expanduser(path)
     if not os.path.isfile(path):
-        raise ConfigError(f"{what} {path} does not exist; {_where_to_put_it()}")
+        raise ConfigError(f"{what} {path} does not exist; {_where_to_put_it(source)}")
     if path.endswith((".tgz", ".tar.gz")):
-        return _extract_graph(path, cache_dir())
+        return _extract_graph(path, cache_dir(), source)
     return path
 
 
-def locate_graph(path=None):
-    """The graph file without downloading: ``path``, else ``$WGAN_INCEPTION_GRAPH``, else the cache; or None.
+def locate_graph(path=None, source=TTUR_GRAPH):
+    """``source``'s file without downloading: ``path``, else its environment variable, else the cache; or None.
 
     A given path or variable that names no file is an error (ConfigError), not a fallback.
     """
     if path:
-        return _usable(path, "--inception_graph")
-    if os.environ.get(GRAPH_ENV):
-        return _usable(os.environ[GRAPH_ENV], f"${GRAPH_ENV}")
-    cached = os.path.join(cache_dir(), GRAPH_FILE)
+        return _usable(path, "--inception_graph", source)
+    if os.environ.get(source.env):
+        return _usable(os.environ[source.env], f"${source.env}", source)
+    cached = os.path.join(cache_dir(), source.member)
     if os.path.isfile(cached):
         return cached
-    archive = os.path.join(cache_dir(), ARCHIVE_FILE)
-    return _extract_graph(archive, cache_dir()) if os.path.isfile(archive) else None
+    archive = os.path.join(cache_dir(), source.archive)
+    return _extract_graph(archive, cache_dir(), source) if os.path.isfile(archive) else None
 
 
-def download_graph(url=DATA_URL):
-    """Download the archive into the cache folder and extract the graph; returns the graph's path.
+def download_graph(source=TTUR_GRAPH):
+    """Download ``source``'s archive into the cache folder and extract the graph; returns the graph's path.
 
     Raises DataError with where to get the file and where to put it when the download fails.
     """
     folder = cache_dir()
     os.makedirs(folder, exist_ok=True)
-    archive = os.path.join(folder, ARCHIVE_FILE)
+    archive = os.path.join(folder, source.archive)
     try:
         # A failed download removes its partial file and leaves no archive behind.
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, atomic_path(archive) as temp, \
+        with urllib.request.urlopen(source.url, timeout=DOWNLOAD_TIMEOUT) as response, atomic_path(archive) as temp, \
                 open(temp, "wb") as handle:
             shutil.copyfileobj(response, handle)
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", None) or err
-        raise DataError(f"the Inception graph ({GRAPH_FILE}) is not in {folder} and the download failed "
-                        f"({reason}); {_where_to_put_it()}") from None
-    return _extract_graph(archive, folder)
+        raise DataError(f"the Inception graph ({source.member}) is not in {folder} and the download failed "
+                        f"({reason}); {_where_to_put_it(source)}") from None
+    return _extract_graph(archive, folder, source)
 
 
-def find_graph(path=None, download=True):
+def find_graph(path=None, download=True, source=TTUR_GRAPH):
     """``locate_graph``, then (when ``download``) ``download_graph``; DataError when both fail."""
-    found = locate_graph(path)
+    found = locate_graph(path, source)
     if found:
         return found
     if not download:
-        raise DataError(f"the Inception graph ({GRAPH_FILE}) is not in {cache_dir()}; {_where_to_put_it()}")
-    return download_graph()
+        raise DataError(f"the Inception graph ({source.member}) is not in {cache_dir()}; {_where_to_put_it(source)}")
+    return download_graph(source)
 
 
-def read_graph_def(path):
-    """Parse and check a frozen GraphDef: it must have the reference's input, pool and softmax nodes."""
+def read_graph_def(path, source=TTUR_GRAPH):
+    """Parse and check a frozen GraphDef: it must have ``source``'s input, pool and probability nodes."""
     from google.protobuf.message import DecodeError
 
     graph_def = tf.compat.v1.GraphDef()
@@ -161,12 +211,12 @@ def read_graph_def(path):
         with open(path, "rb") as handle:
             graph_def.ParseFromString(handle.read())
     except (OSError, DecodeError) as err:
-        raise DataError(f"{path} is not a readable TensorFlow GraphDef ({err}); {_where_to_put_it()}") from None
+        raise DataError(f"{path} is not a readable TensorFlow GraphDef ({err}); {_where_to_put_it(source)}") from None
     names = {node.name for node in graph_def.node}
-    missing = [n for n in (INPUT_TENSOR.split(":")[0], POOL_TENSOR.split(":")[0], SOFTMAX_MATMUL) if n not in names]
+    missing = [n for n in source.required_nodes() if n not in names]
     if missing:
-        raise DataError(f"{path} is not the Inception graph of 2015-12-05 (no node {', '.join(missing)}); "
-                        f"{_where_to_put_it()}")
+        raise DataError(f"{path} is not {source.member}, the Inception graph of 2015-12-05 that {source.label} reads "
+                        f"(no node {', '.join(missing)}); {_where_to_put_it(source)}")
     return graph_def
 
 
@@ -208,40 +258,63 @@ def replace_old_batch_norm(graph_def):
     return rewritten
 
 
-def wrap_graph(graph_def):
+def tfgan_preprocess(images):
+    """TF-GAN's ``preprocess_image``: float32 [N, H, W, 3] in 0..255 -> [N, 299, 299, 3] in -1..1.
+
+    The TF1 bilinear resize (``align_corners=False``, no half-pixel centres: source pixel
+    ``dst * in / out``), not ``tf.image.resize``, whose half-pixel centres give other values.
+    """
+    resized = tf.compat.v1.image.resize_bilinear(images, [IMAGE_SIZE, IMAGE_SIZE], align_corners=False)
+    return (resized - 128.0) / 128.0
+
+
+def wrap_graph(graph_def, source=TTUR_GRAPH):
     """The graph as a TF2 function: float32 images [N, H, W, 3] in 0..255 ->
     (pool features float32 [N, 2048], softmax float32 [N, 1008], rows summing to 1)."""
     graph_def = replace_old_batch_norm(graph_def)
+    wanted = [POOL_TENSOR] + ([source.logits] if source.logits else [])
 
     def imported(images):
-        pool, = tf.compat.v1.import_graph_def(graph_def, input_map={INPUT_TENSOR: images},
-                                              return_elements=[POOL_TENSOR], name=_SCOPE)
-        weights = tf.compat.v1.get_default_graph().get_operation_by_name(f"{_SCOPE}/{SOFTMAX_MATMUL}").inputs[1]
-        if pool.shape[1:] != (1, 1, FEATURE_DIM) or tuple(weights.shape) != (FEATURE_DIM, NUM_CLASSES):
-            raise DataError(f"the Inception graph has pool_3 {pool.shape} and softmax weights {weights.shape}, "
-                            f"not [N, 1, 1, {FEATURE_DIM}] and [{FEATURE_DIM}, {NUM_CLASSES}]")
+        fed = tfgan_preprocess(images) if source.resize_outside else images
+        outputs = tf.compat.v1.import_graph_def(graph_def, input_map={source.input_tensor: fed},
+                                                return_elements=wanted, name=_SCOPE)
+        pool = outputs[0]
+        if pool.shape[1:] != (1, 1, FEATURE_DIM):
+            raise DataError(f"the Inception graph has pool_3 {pool.shape}, not [N, 1, 1, {FEATURE_DIM}]")
         features = tf.reshape(pool, [-1, FEATURE_DIM])
-        return features, tf.nn.softmax(tf.matmul(features, weights))
+        if source.logits:
+            logits = outputs[1]
+            if logits.shape[-1] != NUM_CLASSES:
+                raise DataError(f"the Inception graph has {source.logits} {logits.shape}, not [N, {NUM_CLASSES}]")
+            logits = tf.reshape(logits, [-1, NUM_CLASSES])
+        else:
+            weights = tf.compat.v1.get_default_graph().get_operation_by_name(f"{_SCOPE}/{SOFTMAX_MATMUL}").inputs[1]
+            if tuple(weights.shape) != (FEATURE_DIM, NUM_CLASSES):
+                raise DataError(f"the Inception graph has softmax weights {weights.shape}, not "
+                                f"[{FEATURE_DIM}, {NUM_CLASSES}]")
+            logits = tf.matmul(features, weights)
+        return features, tf.nn.softmax(logits)
 
     return tf.compat.v1.wrap_function(imported, [tf.TensorSpec([None, None, None, 3], tf.float32)])
 
 
 class Inception2015:
-    """FID/KID features and IS probabilities of the 2015-12-05 graph (see the module docstring).
+    """FID/KID features and IS probabilities of a 2015-12-05 graph file (see the module docstring).
 
-    ``name`` (which keys cached statistics) carries the first 8 hex digits of the graph
-    file's sha256, so statistics of another file are never reused.
+    ``source``: ``TTUR_GRAPH`` or ``TFGAN_GRAPH``; its label is the registry name. ``name``
+    (which keys cached statistics) carries the first 8 hex digits of the graph file's
+    sha256, so statistics of another file are never reused.
     """
 
     dim = FEATURE_DIM
-    label = "inception2015"
     comparable = True
     has_probabilities = True
 
-    def __init__(self, graph=None, download=True, batch_size=BATCH_SIZE):
-        self.path = find_graph(graph, download)
+    def __init__(self, graph=None, download=True, batch_size=BATCH_SIZE, source=TTUR_GRAPH):
+        self.label = source.label
+        self.path = find_graph(graph, download, source)
         self.name = f"{self.label}-{short_digest(self.path)}"
-        self._function = wrap_graph(read_graph_def(self.path))
+        self._function = wrap_graph(read_graph_def(self.path, source), source)
         self.batch_size = batch_size
 
     def features_and_probabilities(self, images):
