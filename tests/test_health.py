@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import merged, tiny_hparams
-from wgan import config, data, files, runs, training
+from wgan import config, data, files, health, runs, training
 from wgan.gan import GAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,6 +94,27 @@ def test_mode_collapse_fires_when_every_latent_maps_to_nearly_one_output(tmp_pat
     assert record["step"] == 30 and record["values"]["spread_ratio"] < 1e-3 * record["values"]["peak_spread_ratio"]
     logged = [r for r in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE)) if "health/spread_ratio" in r]
     assert [r["step"] for r in logged] == [10, 20, 30]
+
+
+def _coverage(covered, best_covered, quality, total=8, unit="modes"):
+    """Signals of one toy evaluation whose spread is as wide as the real one (so only coverage speaks)."""
+    return {"spread_ratio": 1.0, "peak_spread_ratio": 1.0, "space": "points", "covered": covered,
+            "best_covered": best_covered, "total": total, "unit": unit, "quality": quality}
+
+
+def test_mode_collapse_fires_on_sharp_samples_from_few_modes_that_never_covered_all():
+    """The 8gaussians DCGAN of the study: 2 of 8 modes at a high-quality share of 0.49, full coverage never reached."""
+    detector = health.ModeCollapse(config.HealthConfig())
+    holds, values, threshold = detector.check(_coverage(2, 2, 0.494))
+    assert holds and values["missing"] == 6 and threshold == {"fall_from_peak": 0.25, "missing_share": 0.25,
+                                                              "quality": 0.3}
+    assert "2 of 8 modes covered at a high-quality share of 0.494" in detector.describe(values)
+    assert not detector.check(_coverage(2, 2, 0.1))[0]  # blurry early samples: their coverage is chance
+    assert not detector.check(_coverage(7, 7, 0.9))[0]  # one mode short of 8 is under a quarter
+    assert detector.check(_coverage(6, 8, 0.1))[0]  # once all were covered, losing a quarter counts at any quality
+    assert detector.check(_coverage(7, 7, 0.95, total=10, unit="classes"))[0]
+    assert "confident share of 0.95" in detector.describe(detector.check(_coverage(7, 7, 0.95, 10, "classes"))[1])
+    assert not detector.check(_coverage(2, 2, None))[0]  # a source without a quality score: the old rule only
 
 
 def _fixed_generator_folder(tmp_path, hp, count):

@@ -104,20 +104,28 @@ class ModeCollapse(Detector):
         # also spread little (0.01 x real at step 100 of the digits quick start, rising after).
         holds = signals["spread_ratio"] < self.cfg.collapse_spread * signals["peak_spread_ratio"]
         if "covered" in signals:
-            lost = signals["best_covered"] - signals["covered"]
-            values.update(covered=signals["covered"], of=signals["total"], lost=lost, unit=signals["unit"])
-            threshold["lost_share"] = self.cfg.collapse_lost
-            # Only once every class (mode) was covered: before that, early samples' classes are noise.
+            missing = signals["total"] - signals["covered"]
+            values.update(covered=signals["covered"], of=signals["total"], missing=missing, unit=signals["unit"],
+                          quality=signals.get("quality"))
+            threshold.update(missing_share=self.cfg.collapse_lost, quality=self.cfg.collapse_quality)
+            # Missing classes count once every class (mode) was covered at some evaluation, or
+            # while the samples are sharp. Blurry early samples fall into classes by chance (a
+            # WGAN run went 8 -> 4 -> 7 -> 4 classes at cFID 550-800), but sharp ones from few
+            # classes are a collapse that never covered everything (8gaussians DCGAN: 2 of 8
+            # modes at a high-quality share of 0.49).
             complete = signals["best_covered"] >= signals["total"]
-            holds = holds or (complete and lost > 0 and lost >= self.cfg.collapse_lost * signals["total"])
+            sharp = signals.get("quality") is not None and signals["quality"] >= self.cfg.collapse_quality
+            holds = holds or ((complete or sharp) and missing > 0
+                              and missing >= self.cfg.collapse_lost * signals["total"])
         return holds, values, threshold
 
     def describe(self, values):
         text = (f"generated spread ({values['space']}) {values['spread_ratio']:.3g} x the real spread, down from "
                 f"{values['peak_spread_ratio']:.3g} x at its peak")
         if "covered" in values:
-            text += (f", {values['covered']} of {values['of']} {values['unit']} covered "
-                     f"({values['lost']} lost since the best coverage)")
+            text += f", {values['covered']} of {values['of']} {values['unit']} covered"
+            if values["quality"] is not None:
+                text += f" at a {QUALITY_NAMES[values['unit']]} of {values['quality']:.3g}"
         return text
 
 
@@ -169,6 +177,12 @@ LOG_DETECTORS = (Diverging,)
 DETECTORS = tuple(d.name for d in EVALUATION_DETECTORS + LOG_DETECTORS)
 # The logged scalars ``diverging`` watches (absolute values): offset-free, unlike d_real and d_fake.
 DIVERGE_SIGNALS = ("wasserstein", "gradient_penalty")
+
+
+# The share of samples that look like data, per coverage unit: near a mode (toy: ``hq``) or
+# classified with confidence >= 0.9 (``confident``). Sharp samples from few classes are a collapse.
+QUALITY_METRICS = {"modes": "hq", "classes": "confident"}
+QUALITY_NAMES = {"modes": "high-quality share", "classes": "confident share"}
 
 
 def _spread(features):
@@ -398,8 +412,9 @@ class Monitor:
         covered = self._covered(scalars)
         if covered is not None:
             self.best_covered = max(self.best_covered, covered)
-            signals.update(covered=covered, best_covered=self.best_covered, total=self._total(),
-                           unit="modes" if self.hp.data.is_toy else "classes")
+            unit = "modes" if self.hp.data.is_toy else "classes"
+            signals.update(covered=covered, best_covered=self.best_covered, total=self._total(), unit=unit,
+                           quality=scalars.get(QUALITY_METRICS[unit]))
         if metric is not None:
             if not self.floor_known:
                 self.floor, self.floor_known = self.probe.real_score(metric), True
