@@ -26,7 +26,9 @@ own scores are the last row. Records come from the IDX files found offline
 """
 
 import argparse
+import json
 import os
+import shlex
 import sys
 import time
 
@@ -142,12 +144,10 @@ def score(generator, hp, train_folder, test_folder, num, seed):
     return {**result.scalars, "class_histogram": result.extras["class_histogram"]}, evaluator.judge.info
 
 
-def row(name, steps, seconds, images, scores):
-    shares = scores["class_histogram"]
-    rate = f"{steps / seconds:.3g}" if steps else ""
-    epochs = f"{images / TRAIN_IMAGES:.2f}" if images else ""
-    return (f"| {name} | {steps or ''} | {rate} | {epochs} | {scores['cfid']:.2f} | {scores['confident']:.3f} | "
-            f"{scores['classes']} | {min(shares):.3f} - {max(shares):.3f} |")
+def entry(name, steps, seconds, images, scores):
+    """One row of the comparison as JSON: the recipe, how far it got in ``seconds``, and its scores."""
+    return {"recipe": name, "steps": steps, "seconds": seconds, "images": images, "train_images": TRAIN_IMAGES,
+            "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")}}
 
 
 def main():
@@ -157,11 +157,16 @@ def main():
     parser.add_argument("--num", type=int, default=10000, help="Generated samples scored per recipe.")
     parser.add_argument("--records_dir", default="datasets/tfrecords")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default="keras_io_wgan_gp.json",
+                        help="Where to write the results (docs tables come from it: tools/readme_tables.py).")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from wgan import config, inputs
+    from wgan import benchmark, benchmark_report, config, files, inputs
     from wgan.metrics import reference
+
+    command = " ".join(["python benchmarks/keras_io_wgan_gp.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    machine = benchmark.machine_info()
 
     projects = args.project or [DEFAULT_PROJECT]
     hps = [config.load(path) for path in projects]
@@ -172,29 +177,25 @@ def main():
     test_folder = inputs.test_records_folder(base, args.records_dir)
     real = reference.read_images(train_folder).astype(np.float32) / 127.5 - 1.0
 
-    lines = []
+    rows = []
     print(f"keras-io recipe: {args.seconds:g} s ...", file=sys.stderr, flush=True)
     generator, steps, images = train_keras_io(real, args.seconds, args.seed)
     keras_hp = config.apply_overrides(base, [("z_dim", KERAS_IO["z_dim"]), ("z_distribution", "normal")])
     scores, info = score(generator, keras_hp, train_folder, test_folder, args.num, args.seed)
-    lines.append(row("keras-io recipe (batch 512, 3 critic steps on one batch, alpha ~ N(0, 1))", steps,
-                     args.seconds, images, scores))
+    rows.append(entry("keras-io recipe (batch 512, 3 critic steps on one batch, alpha ~ N(0, 1))", steps,
+                      args.seconds, images, scores))
     for path, hp in zip(projects, hps):
         print(f"{path}: {args.seconds:g} s ...", file=sys.stderr, flush=True)
         generator, steps, images = train_project(hp, args.records_dir, args.seconds)
         scores, info = score(generator, hp, train_folder, test_folder, args.num, args.seed)
-        lines.append(row(f"toolkit `{os.path.basename(path)}`", steps, args.seconds, images, scores))
-    real_test = info.get("real_test")
-    if real_test:
-        lines.append(row(f"real test split ({real_test['images']:,} images)", 0, 1, 0, real_test))
-
-    print(f"\nSame wall clock ({args.seconds:g} s of training each), scored on {args.num:,} samples by the "
-          f"Fashion-MNIST classifier ({info['accuracy']:.1%} accuracy on {info['evaluated_on']}); "
-          f"`python benchmarks/keras_io_wgan_gp.py --seconds {args.seconds:g}`\n")
-    print("| recipe | generator steps | steps/s | epochs | classifier FID | confident >= 0.9 | classes >= 2.5% "
-          "| class shares (min - max) |")
-    print("|---|---|---|---|---|---|---|---|")
-    print("\n".join(lines))
+        rows.append(entry(f"toolkit `{os.path.basename(path)}`", steps, args.seconds, images, scores))
+    machine["load_average_after"] = list(os.getloadavg())
+    results = {"command": command, "machine": machine, "seconds": args.seconds, "num": args.num,
+               "classifier": {"accuracy": info["accuracy"], "evaluated_on": info["evaluated_on"]},
+               "rows": rows, "real_test": info.get("real_test")}
+    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    print(benchmark_report.recipe_table(results))
+    print(f"wrote {args.json}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,7 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from wgan import study, study_readme
+from wgan import doc_blocks, study, study_readme
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,14 +32,6 @@ def test_table_rows_metrics_and_failure_labels():
     assert "8gaussians: each model trains for its own shipped train_steps" in table
 
 
-def test_replace_block_keeps_the_rest_and_refuses_a_readme_without_markers():
-    text = f"intro\n{study_readme.BEGIN}\nold\n{study_readme.END}\noutro\n"
-    new = study_readme.replace_block(text, "NEW")
-    assert new == f"intro\n{study_readme.BEGIN}\nNEW\n{study_readme.END}\noutro\n"
-    with pytest.raises(ValueError, match="study-table"):
-        study_readme.replace_block("no markers", "NEW")
-
-
 def test_the_shipped_readme_is_what_its_studies_say():
     result = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "readme_tables.py"), "--check"],
                             capture_output=True, text=True)
@@ -54,7 +44,8 @@ def test_tool_rewrites_a_stale_table(tmp_path):
     folder.mkdir(parents=True)
     (folder / "study.json").write_text(json.dumps(_report("digits", {"dcgan": [(digits, None, "none")]})))
     readme = tmp_path / "README.md"
-    readme.write_text(f"a\n{study_readme.BEGIN}\nstale\n{study_readme.END}\n")
+    begin, end = doc_blocks.markers(study_readme.NAME)
+    readme.write_text(f"a\n{begin}\nstale\n{end}\n")
     tool = os.path.join(ROOT, "tools", "readme_tables.py")
     args = ["--readme", str(readme), "--studies", str(tmp_path / "study")]
     assert subprocess.run([sys.executable, tool, *args, "--check"], capture_output=True).returncode == 1

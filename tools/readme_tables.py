@@ -1,13 +1,19 @@
-"""Regenerate the README's study table from docs/study/<source>/study.json (never edit it by hand).
+"""Regenerate the tables in README.md and docs/*.md from the committed results (never edit them by hand).
 
-    python tools/readme_tables.py            # rewrites the block between the study-table markers in README.md
-    python tools/readme_tables.py --check    # exit 1 when README.md is not what the studies say
+    python tools/readme_tables.py            # rewrites every generated block
+    python tools/readme_tables.py --check    # exit 1 when a block is not what its results say
 
-The studies themselves come from the commands the table prints (``bin/study.py``); copy
-their ``--output`` folder's study.json, study.md and study.png to docs/study/<source>/.
+Blocks (``wgan/doc_blocks.py``):
+- ``study-table``, in README.md: from docs/study/<source>/study.json. The studies come from
+  the commands the table prints (``bin/study.py``); copy their ``--output`` folder's
+  study.json, study.md and study.png to docs/study/<source>/.
+- ``benchmark-table PATH``, anywhere: from the JSON that ``bin/benchmark.py --json PATH``
+  wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``. PATH is
+  relative to the folder of README.md (the repository root).
 """
 
 import argparse
+import glob
 import os
 import sys
 
@@ -17,31 +23,52 @@ from wgan import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import study, study_readme  # noqa: E402
+from wgan import benchmark_report, doc_blocks, study, study_readme  # noqa: E402
+
+
+def regenerate(text, root, reports):
+    """``text`` with each of its blocks rebuilt; ValueError naming the block's source when it fails."""
+    for name in doc_blocks.names(text):
+        if name.startswith(tuple(benchmark_report.BLOCKS)):
+            text = doc_blocks.replace_block(text, name, benchmark_report.render(name, root))
+    if doc_blocks.names(text, study_readme.NAME):
+        if not reports:
+            raise ValueError("a study-table block, but no study.json under the studies folder")
+        text = doc_blocks.replace_block(text, study_readme.NAME, study_readme.table(reports))
+    return text
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme", default=os.path.join(ROOT, "README.md"))
+    parser.add_argument("--docs", default=None, help="folder of the other Markdown files (default: docs/ beside --readme)")
     parser.add_argument("--studies", default=os.path.join(ROOT, "docs", "study"))
-    parser.add_argument("--check", action="store_true", help="only check that the README is up to date")
+    parser.add_argument("--check", action="store_true", help="only check that every block is up to date")
     args = parser.parse_args()
+    root = os.path.dirname(os.path.abspath(args.readme))
+    docs = args.docs or os.path.join(root, "docs")
     reports = study_readme.load_reports(args.studies, study.SOURCES)
-    if not reports:
-        sys.exit(f"error: no study.json under {args.studies}/<source>/")
-    with open(args.readme, encoding="utf-8") as handle:
-        text = handle.read()
-    try:
-        new = study_readme.replace_block(text, study_readme.table(reports))
-    except ValueError as error:
-        sys.exit(f"error: {args.readme}: {error}")
+    paths = [args.readme] + sorted(glob.glob(os.path.join(docs, "*.md")))
+    stale = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if path == args.readme and not doc_blocks.names(text, study_readme.NAME):
+            sys.exit(f"error: {path}: no {' ... '.join(doc_blocks.markers(study_readme.NAME))} block")
+        try:
+            new = regenerate(text, root, reports)
+        except ValueError as error:
+            sys.exit(f"error: {path}: {error}")
+        if new == text:
+            continue
+        stale.append(os.path.relpath(path, root))
+        if not args.check:
+            with open(path + ".tmp", "w", encoding="utf-8") as handle:
+                handle.write(new)
+            os.replace(path + ".tmp", path)
     if args.check:
-        sys.exit(0 if new == text else f"error: {args.readme}: the study table is stale; run python tools/readme_tables.py")
-    if new != text:
-        with open(args.readme + ".tmp", "w", encoding="utf-8") as handle:
-            handle.write(new)
-        os.replace(args.readme + ".tmp", args.readme)
-    print(f"{args.readme}: study table from {', '.join(r['source'] for r in reports)}")
+        sys.exit(f"error: stale tables in {', '.join(stale)}; run python tools/readme_tables.py" if stale else 0)
+    print(f"rewrote {', '.join(stale)}" if stale else "every table is up to date")
 
 
 if __name__ == "__main__":

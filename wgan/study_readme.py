@@ -2,21 +2,16 @@
 
 The README shows one table over several studies (toy and digits), each row a model on a
 source. It is never edited by hand: ``python tools/readme_tables.py`` reads
-``docs/study/<source>/study.json`` and rewrites the block between the markers
-
-    <!-- study-table:begin -->
-    <!-- study-table:end -->
-
+``docs/study/<source>/study.json`` and rewrites the ``study-table`` block (``doc_blocks``)
 with the commands that produced the studies and one row per (source, model).
 """
 
 import json
 import os
-import re
 
 from wgan import study
 
-BEGIN, END = "<!-- study-table:begin -->", "<!-- study-table:end -->"
+NAME = "study-table"  # the block's name in README.md: <!-- study-table:begin --> ... <!-- study-table:end -->
 
 # The headline metrics of a row, in order, for each kind of source.
 _HEADLINE = {"modes": "modes {} of {num_modes}", "hq": "high-quality share {}", "w1": "W1 {}",
@@ -70,14 +65,6 @@ def table(reports):
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
               "docs/study/<source>/study.md."]
     return "\n".join(lines)
-
-
-def replace_block(text, block):
-    """``text`` with the part between the markers replaced by ``block``; ValueError without the markers."""
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"no {BEGIN} ... {END} block")
-    return pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text, count=1)
 
 
 def load_reports(folder, sources):

@@ -19,6 +19,7 @@ iteration spent waiting for it. Prints tables and writes everything to ``--json`
 
 import json
 import os
+import shlex
 import sys
 import tempfile
 
@@ -93,31 +94,19 @@ def print_models(rows, peaks):
               f"{peak:>16.1f}{row['gflops'] / peak:>7.2f}")
 
 
-def speedups(rows):
-    """``{(model, architecture, side, jit, precision): it/s relative to float32 with the same model,
-    architecture, side, jit}``."""
-    base = {(r["model"], r["architecture"], r["side"], r["jit_compile"]): r["iterations_per_s"] for r in rows
-            if r["precision"] == "float32"}
-    return {(r["model"], r["architecture"], r["side"], r["jit_compile"], r["precision"]): r["iterations_per_s"] / base[key]
-            for r in rows if (key := (r["model"], r["architecture"], r["side"], r["jit_compile"])) in base
-            and r["precision"] != "float32"}
-
-
 def print_speedups(rows):
-    found = speedups(rows)
-    xla = {(r["model"], r["architecture"], r["side"], r["precision"]): r["iterations_per_s"]
-           for r in rows if r["jit_compile"]}
+    from wgan import benchmark_report
+
+    found = benchmark_report.precision_speedups(rows)
     if found:
         print("\nspeed-up over float32 (same model, network, size and XLA setting):")
         for (model, architecture, side, jit, precision), ratio in found.items():
             print(f"  {model:<7} {architecture:<7} {side or 'toy'!s:>4} {'xla ' if jit else ''}{precision}: {ratio:.2f}x")
+    xla = benchmark_report.xla_speedups(rows)
     if xla:
         print("\nXLA (jit_compile) speed-up over the same configuration without it:")
-        for r in rows:
-            key = (r["model"], r["architecture"], r["side"], r["precision"])
-            if not r["jit_compile"] and key in xla:
-                print(f"  {r['model']:<7} {r['architecture']:<7} {r['side'] or 'toy'!s:>4} {r['precision']}: "
-                      f"{xla[key] / r['iterations_per_s']:.2f}x")
+        for (model, architecture, side, precision), ratio in xla.items():
+            print(f"  {model:<7} {architecture:<7} {side or 'toy'!s:>4} {precision}: {ratio:.2f}x")
 
 
 def print_comparison(rows, path):
@@ -165,7 +154,9 @@ def main(argv):
     del argv
     from wgan import benchmark
 
-    results = {"machine": benchmark.machine_info(), "models": []}
+    # The command line, so that a table made from this JSON (docs, tools/readme_tables.py) can print it.
+    command = " ".join(["python bin/benchmark.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    results = {"command": command, "machine": benchmark.machine_info(), "models": []}
     print(f"{results['machine']['cpu']}, {results['machine']['cores']} cores, TF {results['machine']['tensorflow']}, "
           f"commit {results['machine']['commit']}, load average {results['machine']['load_average']}")
     import keras

@@ -1,0 +1,122 @@
+"""Generated Markdown blocks, and the benchmark tables made from bin/benchmark.py's JSON (tools/readme_tables.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from wgan import benchmark_report, doc_blocks
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL = os.path.join(ROOT, "tools", "readme_tables.py")
+
+
+def test_replace_block_keeps_the_rest_and_refuses_text_without_the_block():
+    begin, end = doc_blocks.markers("study-table")
+    text = f"intro\n{begin}\nold\n{end}\nmiddle\n{begin}\nolder\n{end}\noutro\n"
+    new = doc_blocks.replace_block(text, "study-table", "NEW")
+    assert new == f"intro\n{begin}\nNEW\n{end}\nmiddle\n{begin}\nNEW\n{end}\noutro\n"
+    assert doc_blocks.names(new) == ["study-table"]
+    with pytest.raises(ValueError, match="study-table"):
+        doc_blocks.replace_block("no markers", "study-table", "NEW")
+
+
+def test_names_finds_each_block_with_its_prefix():
+    one, two = "benchmark-table docs/a.json", "benchmark-table docs/b.json"
+    text = "".join(f"{doc_blocks.markers(n)[0]}\nx\n{doc_blocks.markers(n)[1]}\n" for n in (one, "study-table", two))
+    assert doc_blocks.names(text, "benchmark-table ") == [one, two]
+    assert doc_blocks.names("<!-- a:begin -->\nno end\n") == []
+
+
+def _row(model, side, precision, jit, its):
+    return {"label": f"{model} {side} {precision} {jit}", "model": model, "architecture": "dcgan" if side else "mlp",
+            "side": side, "precision": precision, "jit_compile": jit, "iterations_per_s": its,
+            "real_images_per_s": its * 320, "first_iteration_s": 2.25, "gflop_per_iteration": 90.4,
+            "gflops": its * 90.4}
+
+
+def _results():
+    rows = [_row("wgan", 32, "float32", False, 2.0), _row("wgan", 32, "mixed_bfloat16", False, 3.0),
+            _row("wgan", 32, "float32", True, 1.0), _row("wgan-gp", 32, "float32", False, 1.0),
+            _row("wgan-gp", 32, "mixed_bfloat16", False, 1.7), _row("wgan", None, "float32", False, 18.0)]
+    return {"command": "python bin/benchmark.py --jit off,on", "models": rows,
+            "machine": {"cpu": "AMD EPYC", "cores": 2, "tensorflow": "2.21.0", "keras": "3.15.1", "commit": "abc1234",
+                        "date": "2026-12-02 15:00:00", "load_average": [0.5, 0.4, 0.3],
+                        "load_average_after": [1.25, 0.9, 0.5]},
+            "matmul": {"n": 2048, "gflops": {"float32": 215.0, "mixed_bfloat16": 1574.0}},
+            "input": {"side": 32, "alone": {"batches_per_s": 709.4, "images_per_s": 45401.6},
+                      "overhead": [{"model": "wgan", "precision": "mixed_bfloat16", "fraction": -0.009}]}}
+
+
+def test_the_table_has_the_command_the_machine_every_row_and_the_speedups():
+    table = benchmark_report.table(_results())
+    lines = table.splitlines()
+    assert lines[:3] == ["```sh", "python bin/benchmark.py --jit off,on", "```"]
+    assert "AMD EPYC, 2 cores, TensorFlow 2.21.0, Keras 3.15.1, commit abc1234" in table
+    assert "load average 0.50 before and 1.25 after" in table
+    assert "| wgan | dcgan 32x32 | mixed_bfloat16 | off | 3.000 | 960 | 2.2 | 90.4 | 271 | 1574 | 0.17 |" in lines
+    assert "| wgan | mlp toy | float32 | off | 18.000 | 5760 | 2.2 | 90.4 | 1627 | 215 | 7.57 |" in lines
+    assert len([line for line in lines if line.startswith("| wgan")]) == 6
+    # bfloat16 over float32: 1.5x (wgan) and 1.7x (wgan-gp); XLA halves wgan's float32 speed.
+    assert "- mixed_bfloat16 over float32, dcgan 32x32: 1.50-1.70x" in lines
+    assert "- XLA over no XLA, float32, dcgan 32x32: 0.50x" in lines
+    assert "709 batches/s (45,402 images/s)" in table and "wgan -0.9% (mixed_bfloat16)" in table
+
+
+def test_load_names_the_file_that_is_not_a_benchmark(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\n  \"models\": [\n")
+    with pytest.raises(ValueError, match=r"bad.json: not JSON \(line 3"):
+        benchmark_report.render("benchmark-table bad.json", str(tmp_path))
+    bad.write_text(json.dumps({"models": []}))
+    with pytest.raises(ValueError, match="bad.json: not the result this block shows .no machine, matmul"):
+        benchmark_report.render("benchmark-table bad.json", str(tmp_path))
+    with pytest.raises(ValueError, match="missing.json: cannot read it"):
+        benchmark_report.render("recipe-table missing.json", str(tmp_path))
+
+
+def test_the_recipe_table_has_every_recipe_and_the_real_test_split():
+    scores = {"cfid": 39.04, "confident": 0.2312, "classes": 10, "class_histogram": [0.05, 0.15] + [0.1] * 8}
+    results = {"command": "python benchmarks/keras_io_wgan_gp.py --seconds 720", "seconds": 720.0, "num": 10000,
+               "machine": _results()["machine"], "classifier": {"accuracy": 0.914, "evaluated_on": "the test split"},
+               "rows": [{"recipe": "keras-io recipe", "steps": 63, "seconds": 720.0, "images": 32256,
+                         "train_images": 60000, "scores": scores}],
+               "real_test": {**scores, "cfid": 0.2, "images": 10000}}
+    lines = benchmark_report.recipe_table(results).splitlines()
+    assert lines[:3] == ["```sh", "python benchmarks/keras_io_wgan_gp.py --seconds 720", "```"]
+    assert lines[4].startswith("Same wall clock (720 s of training each), scored on 10,000 samples by the "
+                               "Fashion-MNIST classifier (91.4% accuracy on the test split); AMD EPYC, 2 cores")
+    assert "| keras-io recipe | 63 | 0.0875 | 0.54 | 39.04 | 0.231 | 10 | 0.050 - 0.150 |" in lines
+    assert lines[-1] == "| real test split (10,000 images) |  |  |  | 0.20 | 0.231 | 10 | 0.050 - 0.150 |"
+
+
+def _repo(tmp_path, results):
+    """A README with an empty study table and a doc with a stale benchmark table over docs/benchmarks/run.json."""
+    (tmp_path / "docs" / "benchmarks").mkdir(parents=True)
+    (tmp_path / "docs" / "benchmarks" / "run.json").write_text(results)
+    study_begin, study_end = doc_blocks.markers("study-table")
+    (tmp_path / "README.md").write_text(f"a\n{study_begin}\n{study_end}\n")
+    begin, end = doc_blocks.markers("benchmark-table docs/benchmarks/run.json")
+    (tmp_path / "docs" / "scale.md").write_text(f"intro\n{begin}\nstale\n{end}\noutro\n")
+    return ["--readme", str(tmp_path / "README.md"), "--studies", os.path.join(ROOT, "docs", "study")]
+
+
+def test_the_tool_rewrites_a_stale_benchmark_table_from_its_json(tmp_path):
+    args = _repo(tmp_path, json.dumps(_results()))
+    check = subprocess.run([sys.executable, TOOL, *args, "--check"], capture_output=True, text=True)
+    assert check.returncode == 1 and "docs/scale.md" in check.stderr and "README.md" in check.stderr
+    assert subprocess.run([sys.executable, TOOL, *args], capture_output=True).returncode == 0
+    text = (tmp_path / "docs" / "scale.md").read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "| 3.000 | 960 |" in text
+    assert subprocess.run([sys.executable, TOOL, *args, "--check"], capture_output=True).returncode == 0
+
+
+def test_the_tool_names_a_broken_benchmark_json_and_writes_nothing(tmp_path):
+    args = _repo(tmp_path, "{ not json")
+    before = (tmp_path / "docs" / "scale.md").read_text()
+    result = subprocess.run([sys.executable, TOOL, *args], capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "docs/scale.md" in result.stderr and "run.json: not JSON (line 1" in result.stderr
+    assert (tmp_path / "docs" / "scale.md").read_text() == before

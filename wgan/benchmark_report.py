@@ -1,0 +1,162 @@
+"""Benchmark results as text: the speed benchmark's speed-ups and table, and the recipe comparison's table.
+
+``bin/benchmark.py`` and ``benchmarks/keras_io_wgan_gp.py`` write JSON; the console summary
+and the docs' tables read the same dicts, so a table in README.md or docs/ is exactly what
+the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
+committed JSON's path (``BLOCKS``), and ``python tools/readme_tables.py`` rewrites it from
+that file; it is never pasted by hand.
+
+No TensorFlow here: the tool that checks the docs must stay fast.
+"""
+
+import json
+import os
+
+
+
+def _setting(row):
+    """What a row is timed with, but the precision: (model, architecture, side, jit_compile)."""
+    return row["model"], row["architecture"], row["side"], row["jit_compile"]
+
+
+def precision_speedups(rows):
+    """``{(model, architecture, side, jit_compile, precision): it/s over float32's}`` for the other precisions."""
+    base = {_setting(r): r["iterations_per_s"] for r in rows if r["precision"] == "float32"}
+    return {_setting(r) + (r["precision"],): r["iterations_per_s"] / base[_setting(r)]
+            for r in rows if r["precision"] != "float32" and _setting(r) in base}
+
+
+def xla_speedups(rows):
+    """``{(model, architecture, side, precision): it/s with jit_compile over it/s without}``."""
+    plain = {(r["model"], r["architecture"], r["side"], r["precision"]): r["iterations_per_s"]
+             for r in rows if not r["jit_compile"]}
+    out = {}
+    for r in rows:
+        key = (r["model"], r["architecture"], r["side"], r["precision"])
+        if r["jit_compile"] and key in plain:
+            out[key] = r["iterations_per_s"] / plain[key]
+    return out
+
+
+def network(row):
+    """``dcgan 64x64`` or ``mlp toy``: the architecture and the image side of a row."""
+    return f"{row['architecture']} {row['side']}x{row['side']}" if row["side"] else f"{row['architecture']} toy"
+
+
+def _figure(value):
+    """Three significant figures at most, and no decimals from 100 up: 0.0651, 7.90, 506."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _span(ratios):
+    low, high = min(ratios), max(ratios)
+    return f"{low:.2f}x" if round(low, 2) == round(high, 2) else f"{low:.2f}-{high:.2f}x"
+
+
+def _speedup_lines(rows):
+    """One line per (precision or XLA, network): the range of its speed-ups over the models."""
+    lines = []
+    groups = {}
+    for (model, architecture, side, jit, precision), ratio in precision_speedups(rows).items():
+        label = f"{precision} over float32" + (" (XLA on)" if jit else "")
+        groups.setdefault((label, network({"architecture": architecture, "side": side})), []).append(ratio)
+    for (model, architecture, side, precision), ratio in xla_speedups(rows).items():
+        label = f"XLA over no XLA, {precision}"
+        groups.setdefault((label, network({"architecture": architecture, "side": side})), []).append(ratio)
+    for (label, where), ratios in groups.items():
+        lines.append(f"- {label}, {where}: {_span(ratios)}")
+    return lines
+
+
+def _input_lines(section):
+    """The input pipeline alone, and what reading records instead of memory costs each model."""
+    alone = section["alone"]
+    side = section["side"]
+    lines = [f"Input pipeline alone ({side}x{side} records -> float batches of 64): "
+             f"{alone['batches_per_s']:.0f} batches/s ({alone['images_per_s']:,.0f} images/s)."]
+    costs = [f"{c['model']} {100 * c['fraction']:+.1f}% ({c['precision']})" for c in section["overhead"]]
+    if costs:
+        lines.append(f"Fed from those records instead of from memory, the {side}x{side} iteration at each model's "
+                     f"fastest setting took {', '.join(costs)} longer.")
+    return lines
+
+
+def _command_and_machine(results, lead=""):
+    """Lines: the command in a code block, then ``lead`` and the machine, versions, commit, date and load."""
+    machine = results["machine"]
+    before, after = machine["load_average"][0], machine.get("load_average_after", [float("nan")])[0]
+    lines = ["```sh", results["command"], "```", ""] if results.get("command") else []
+    return lines + [f"{lead}{machine['cpu']}, {machine['cores']} cores, TensorFlow {machine['tensorflow']}, "
+                    f"Keras {machine['keras']}, commit {machine['commit']}, {machine['date']}, "
+                    f"load average {before:.2f} before and {after:.2f} after the run:", ""]
+
+
+def table(results):
+    """Markdown for one benchmark run: its command, the machine, one row per configuration, the speed-ups."""
+    lines = _command_and_machine(results) + [
+        "| model | network | precision | XLA | it/s | real img/s | first it (s) | GFLOP/it | GFLOP/s | matmul GFLOP/s "
+        "| ratio |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    peaks = results["matmul"]["gflops"]
+    for row in results["models"]:
+        lines.append(f"| {row['model']} | {network(row)} | {row['precision']} | {'on' if row['jit_compile'] else 'off'} "
+                     f"| {row['iterations_per_s']:.3f} | {_figure(row['real_images_per_s'])} "
+                     f"| {row['first_iteration_s']:.1f} | {row['gflop_per_iteration']:.1f} | {_figure(row['gflops'])} "
+                     f"| {_figure(peaks[row['precision']])} | {row['gflops'] / peaks[row['precision']]:.2f} |")
+    speedups = _speedup_lines(results["models"])
+    if speedups:
+        lines += ["", "Speed-ups, over the models:", ""] + speedups
+    if results.get("input"):
+        lines += [""] + _input_lines(results["input"])
+    return "\n".join(lines)
+
+
+def _recipe_row(name, scores, steps=None, seconds=None, images=None, train_images=None):
+    shares = scores["class_histogram"]
+    rate = f"{steps / seconds:.3g}" if steps else ""
+    epochs = f"{images / train_images:.2f}" if images else ""
+    return (f"| {name} | {steps or ''} | {rate} | {epochs} | {scores['cfid']:.2f} | {scores['confident']:.3f} "
+            f"| {scores['classes']} | {min(shares):.3f} - {max(shares):.3f} |")
+
+
+def recipe_table(results):
+    """Markdown for ``benchmarks/keras_io_wgan_gp.py``: each recipe trained for the same seconds, one classifier."""
+    classifier = results["classifier"]
+    lines = _command_and_machine(results, f"Same wall clock ({results['seconds']:g} s of training each), scored "
+                                          f"on {results['num']:,} samples by the Fashion-MNIST classifier "
+                                          f"({classifier['accuracy']:.1%} accuracy on {classifier['evaluated_on']}); ")
+    lines += ["| recipe | generator steps | steps/s | epochs | classifier FID | confident >= 0.9 | classes >= 2.5% "
+              "| class shares (min - max) |", "|---|---|---|---|---|---|---|---|"]
+    for row in results["rows"]:
+        lines.append(_recipe_row(row["recipe"], row["scores"], row["steps"], row["seconds"], row["images"],
+                                 row["train_images"]))
+    real = results.get("real_test")
+    if real:
+        lines.append(_recipe_row(f"real test split ({real['images']:,} images)", real))
+    return "\n".join(lines)
+
+
+# Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
+BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
+          "recipe-table ": (recipe_table, ("machine", "rows", "classifier"))}
+
+
+def render(name, root):
+    """The text of the block called ``name`` (one of ``BLOCKS``' kinds), from its JSON under ``root``."""
+    prefix = next(p for p in BLOCKS if name.startswith(p))
+    function, keys = BLOCKS[prefix]
+    return function(load(os.path.join(root, name[len(prefix):]), keys))
+
+
+def load(path, keys):
+    """The results JSON at ``path``; ValueError naming it when it cannot be read or lacks one of ``keys``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            results = json.load(handle)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON (line {error.lineno}: {error.msg})") from None
+    missing = [k for k in keys if k not in results]
+    if missing:
+        raise ValueError(f"{path}: not the result this block shows (no {', '.join(missing)})")
+    return results

@@ -1,0 +1,33 @@
+"""Generated blocks in Markdown files: the text between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``.
+
+README.md and docs/*.md show tables that come from committed results (a study's
+``study.json``, a benchmark's JSON). ``python tools/readme_tables.py`` rewrites every block
+from its source, and ``--check`` fails when one is stale, so no table is edited by hand.
+
+A block's NAME says what fills it: ``study-table`` (the README's table over every study) or
+``benchmark-table PATH`` (one benchmark JSON, PATH relative to the repository root).
+"""
+
+import re
+
+_BLOCK = re.compile(r"<!-- (?P<name>[^\n]*?):begin -->\n.*?<!-- (?P=name):end -->", re.S)
+
+
+def markers(name):
+    """``(begin, end)``: the two comment lines around the block called ``name``."""
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def names(text, prefix=""):
+    """The names of the blocks in ``text`` that start with ``prefix``, in order (each once)."""
+    found = [m.group("name") for m in _BLOCK.finditer(text)]
+    return [n for i, n in enumerate(found) if n.startswith(prefix) and n not in found[:i]]
+
+
+def replace_block(text, name, block):
+    """``text`` with every block called ``name`` holding ``block``; ValueError when there is none."""
+    begin, end = markers(name)
+    pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"no {begin} ... {end} block")
+    return pattern.sub(lambda _: f"{begin}\n{block}\n{end}", text)
