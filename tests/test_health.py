@@ -96,10 +96,13 @@ def test_mode_collapse_fires_when_every_latent_maps_to_nearly_one_output(tmp_pat
     assert [r["step"] for r in logged] == [10, 20, 30]
 
 
-def _coverage(covered, best_covered, quality, total=8, unit="modes"):
-    """Signals of one toy evaluation whose spread is as wide as the real one (so only coverage speaks)."""
-    return {"spread_ratio": 1.0, "peak_spread_ratio": 1.0, "space": "points", "covered": covered,
-            "best_covered": best_covered, "total": total, "unit": unit, "quality": quality}
+def _coverage(covered, best_covered, quality, total=8, unit="modes", peak_quality=None):
+    """Signals of one evaluation whose spread is as wide as the real one (so only coverage speaks)."""
+    signals = {"spread_ratio": 1.0, "peak_spread_ratio": 1.0, "space": "points", "covered": covered,
+               "best_covered": best_covered, "total": total, "unit": unit}
+    if quality is not None:
+        signals.update(quality=quality, peak_quality=max(quality, peak_quality or 0.0))
+    return signals
 
 
 def test_mode_collapse_fires_on_sharp_samples_from_few_modes_that_never_covered_all():
@@ -110,11 +113,12 @@ def test_mode_collapse_fires_on_sharp_samples_from_few_modes_that_never_covered_
                                                               "quality": 0.3}
     assert "2 of 8 modes covered at a high-quality share of 0.494" in detector.describe(values)
     assert not detector.check(_coverage(2, 2, 0.1))[0]  # blurry early samples: their coverage is chance
+    assert detector.check(_coverage(1, 2, 0.23, peak_quality=0.535))[0]  # collapsed, then blurry: still collapsed
     assert not detector.check(_coverage(7, 7, 0.9))[0]  # one mode short of 8 is under a quarter
     assert detector.check(_coverage(6, 8, 0.1))[0]  # once all were covered, losing a quarter counts at any quality
     assert detector.check(_coverage(7, 7, 0.95, total=10, unit="classes"))[0]
     assert "confident share of 0.95" in detector.describe(detector.check(_coverage(7, 7, 0.95, 10, "classes"))[1])
-    assert not detector.check(_coverage(2, 2, None))[0]  # a source without a quality score: the old rule only
+    assert not detector.check(_coverage(2, 2, None))[0]  # a source without a quality score: the other rules only
 
 
 def _fixed_generator_folder(tmp_path, hp, count):

@@ -108,10 +108,11 @@ class HealthConfig:
     collapse_spread: float = _field(0.25, "mode_collapse: generated / real spread (trace of the feature "
                                     "covariance) below this fraction of its peak in the run.", minimum=0.0)
     collapse_lost: float = _field(0.25, "mode_collapse: or this share of the classes (modes) not covered, once "
-                                  "every one was covered or while the samples are sharp (collapse_quality).",
+                                  "every one was covered or once the samples were sharp (collapse_quality).",
                                   minimum=0.0, maximum=1.0)
-    collapse_quality: float = _field(0.3, "mode_collapse: sharp samples: a high-quality share (toy) or confident "
-                                     "share (classifier) of at least this.", minimum=0.0, maximum=1.0)
+    collapse_quality: float = _field(0.3, "mode_collapse: samples count as sharp from the first evaluation with a "
+                                     "high-quality share (toy) or confident share (classifier) of at least this.",
+                                     minimum=0.0, maximum=1.0)
     stall_patience: int = _field(8, "stalled: evaluations without improvement of the primary metric.", minimum=1)
     stall_delta: float = _field(0.02, "stalled: relative improvement of the best value that counts.", minimum=0.0)
     stall_far: float = _field(3.0, "stalled: only while the metric is worse than this multiple of real "

@@ -109,12 +109,13 @@ class ModeCollapse(Detector):
                           quality=signals.get("quality"))
             threshold.update(missing_share=self.cfg.collapse_lost, quality=self.cfg.collapse_quality)
             # Missing classes count once every class (mode) was covered at some evaluation, or
-            # while the samples are sharp. Blurry early samples fall into classes by chance (a
-            # WGAN run went 8 -> 4 -> 7 -> 4 classes at cFID 550-800), but sharp ones from few
+            # once the samples were sharp at one. Blurry early samples fall into classes by chance
+            # (a WGAN run went 8 -> 4 -> 7 -> 4 classes at cFID 550-800), but sharp ones from few
             # classes are a collapse that never covered everything (8gaussians DCGAN: 2 of 8
-            # modes at a high-quality share of 0.49).
+            # modes at a high-quality share of 0.49). The peak, not the current share, so that
+            # a collapsed run that turns blurry (1 mode at 0.23) is not declared cleared.
             complete = signals["best_covered"] >= signals["total"]
-            sharp = signals.get("quality") is not None and signals["quality"] >= self.cfg.collapse_quality
+            sharp = signals.get("peak_quality", 0.0) >= self.cfg.collapse_quality
             holds = holds or ((complete or sharp) and missing > 0
                               and missing >= self.cfg.collapse_lost * signals["total"])
         return holds, values, threshold
@@ -342,6 +343,7 @@ class Monitor:
         self.best = runs.read_best(vdir)
         self.history = []  # (step, primary metric value) of every evaluation
         self.best_covered = 0
+        self.peak_quality = 0.0  # highest high-quality (toy) or confident share at any evaluation
         self.peak_spread = 0.0
         self.logged = {name: [] for name in DIVERGE_SIGNALS}
         self.seconds = 0.0  # spent in after_log and after_evaluation
@@ -358,6 +360,7 @@ class Monitor:
             if metric is not None:
                 self.history.append((record["step"], scalars[metric]))
                 self.best_covered = max(self.best_covered, self._covered(scalars) or 0)
+                self.peak_quality = max(self.peak_quality, self._quality(scalars) or 0.0)
             self.peak_spread = max(self.peak_spread, record.get("health/spread_ratio", 0.0))
             for name in DIVERGE_SIGNALS:
                 if name in record and len(self.logged[name]) < self.cfg.diverge_baseline:
@@ -412,15 +415,18 @@ class Monitor:
         covered = self._covered(scalars)
         if covered is not None:
             self.best_covered = max(self.best_covered, covered)
-            unit = "modes" if self.hp.data.is_toy else "classes"
-            signals.update(covered=covered, best_covered=self.best_covered, total=self._total(), unit=unit,
-                           quality=scalars.get(QUALITY_METRICS[unit]))
+            quality = self._quality(scalars)
+            if quality is not None:
+                self.peak_quality = max(self.peak_quality, quality)
+                signals.update(quality=quality, peak_quality=self.peak_quality)
+            signals.update(covered=covered, best_covered=self.best_covered, total=self._total(), unit=self._unit())
         if metric is not None:
             if not self.floor_known:
                 self.floor, self.floor_known = self.probe.real_score(metric), True
             self.history.append((step, scalars[metric]))
             signals.update(self._stall_signals(metric))
-        logged = {k: float(v) for k, v in signals.items() if k not in ("best_step", "best_covered", "total")
+        logged = {k: float(v) for k, v in signals.items() if k not in ("best_step", "best_covered", "total",
+                                                                       "peak_quality")
                   and isinstance(v, (int, float)) and not isinstance(v, bool)}
         self._write_scalars(logged, step)
         # Also in metrics.jsonl: readable without TensorBoard, and replayed on resume.
@@ -434,6 +440,13 @@ class Monitor:
     def _covered(self, scalars):
         """Classes (labelled data) or modes (toy) the samples cover, or None."""
         return scalars.get("modes", scalars.get("classes"))
+
+    def _unit(self):
+        return "modes" if self.hp.data.is_toy else "classes"
+
+    def _quality(self, scalars):
+        """The share of samples that look like data (``QUALITY_METRICS``), or None."""
+        return scalars.get(QUALITY_METRICS[self._unit()])
 
     def _total(self):
         if self.hp.data.is_toy:
