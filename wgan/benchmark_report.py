@@ -104,7 +104,7 @@ def table(results):
                      f"| {_figure(peaks[row['precision']])} | {row['gflops'] / peaks[row['precision']]:.2f} |")
     speedups = _speedup_lines(results["models"])
     if speedups:
-        lines += ["", "Speed-ups, over the models:", ""] + speedups
+        lines += ["", "Speed-ups (the range over the models):", ""] + speedups
     if results.get("input"):
         lines += [""] + _input_lines(results["input"])
     return "\n".join(lines)
