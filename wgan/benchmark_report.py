@@ -13,7 +13,6 @@ import json
 import os
 
 
-
 def _setting(row):
     """What a row is timed with, but the precision: (model, architecture, side, jit_compile)."""
     return row["model"], row["architecture"], row["side"], row["jit_compile"]
@@ -55,7 +54,6 @@ def _span(ratios):
 
 def _speedup_lines(rows):
     """One line per (precision or XLA, network): the range of its speed-ups over the models."""
-    lines = []
     groups = {}
     for (model, architecture, side, jit, precision), ratio in precision_speedups(rows).items():
         label = f"{precision} over float32" + (" (XLA on)" if jit else "")
@@ -63,9 +61,7 @@ def _speedup_lines(rows):
     for (model, architecture, side, precision), ratio in xla_speedups(rows).items():
         label = f"XLA over no XLA, {precision}"
         groups.setdefault((label, network({"architecture": architecture, "side": side})), []).append(ratio)
-    for (label, where), ratios in groups.items():
-        lines.append(f"- {label}, {where}: {_span(ratios)}")
-    return lines
+    return [f"- {label}, {where}: {_span(ratios)}" for (label, where), ratios in groups.items()]
 
 
 def _input_lines(section):

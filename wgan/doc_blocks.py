@@ -4,8 +4,10 @@ README.md and docs/*.md show tables that come from committed results (a study's
 ``study.json``, a benchmark's JSON). ``python tools/readme_tables.py`` rewrites every block
 from its source, and ``--check`` fails when one is stale, so no table is edited by hand.
 
-A block's NAME says what fills it: ``study-table`` (the README's table over every study) or
-``benchmark-table PATH`` (one benchmark JSON, PATH relative to the repository root).
+A block's NAME says what fills it: ``study-table`` (the README's table over every study),
+``benchmark-table PATH`` or ``recipe-table PATH`` (one JSON of ``bin/benchmark.py`` or
+``benchmarks/keras_io_wgan_gp.py``, PATH relative to the repository root;
+``benchmark_report.BLOCKS``).
 """
 
 import re

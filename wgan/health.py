@@ -126,7 +126,7 @@ class ModeCollapse(Detector):
         if "covered" in values:
             text += f", {values['covered']} of {values['of']} {values['unit']} covered"
             if values["quality"] is not None:
-                text += f" at a {QUALITY_NAMES[values['unit']]} of {values['quality']:.3g}"
+                text += f" at a {QUALITY[values['unit']][1]} of {values['quality']:.3g}"
         return text
 
 
@@ -180,10 +180,10 @@ DETECTORS = tuple(d.name for d in EVALUATION_DETECTORS + LOG_DETECTORS)
 DIVERGE_SIGNALS = ("wasserstein", "gradient_penalty")
 
 
-# The share of samples that look like data, per coverage unit: near a mode (toy: ``hq``) or
-# classified with confidence >= 0.9 (``confident``). Sharp samples from few classes are a collapse.
-QUALITY_METRICS = {"modes": "hq", "classes": "confident"}
-QUALITY_NAMES = {"modes": "high-quality share", "classes": "confident share"}
+# The share of samples that look like data, per coverage unit: (its metric, its name in words).
+# Near a mode (toy: ``hq``) or classified with confidence >= 0.9 (``confident``). Sharp samples
+# from few classes are a collapse.
+QUALITY = {"modes": ("hq", "high-quality share"), "classes": ("confident", "confident share")}
 
 
 def _spread(features):
@@ -445,8 +445,8 @@ class Monitor:
         return "modes" if self.hp.data.is_toy else "classes"
 
     def _quality(self, scalars):
-        """The share of samples that look like data (``QUALITY_METRICS``), or None."""
-        return scalars.get(QUALITY_METRICS[self._unit()])
+        """The share of samples that look like data (``QUALITY``), or None."""
+        return scalars.get(QUALITY[self._unit()][0])
 
     def _total(self):
         if self.hp.data.is_toy:
