@@ -67,3 +67,22 @@ def test_the_real_test_split_stands_beside_the_generated_scores():
     header = [line for line in lines if line.startswith("| model | successes |")][0]
     assert "| 0.2 | 10 | 0.797 |" in study_row
     assert study_row.count("|") == header.count("|")  # as many cells as the header
+
+
+def test_a_later_study_of_other_models_adds_its_rows_to_its_source(tmp_path):
+    generated = {"cfid": 9.0, "classes": 10, "confident": 0.6}
+    real = {"cfid": 0.2, "classes": 10, "confident": 0.797, "class_histogram": [0.1] * 10, "images": 10000}
+    first = dict(_report("fashion_mnist", {"wgan-gp": [(generated, None, "none")]}), real=real)
+    later = dict(_report("fashion_mnist", {"wgan": [(dict(generated, cfid=20.0), None, "none")]}), real=real,
+                 command="python bin/study.py --source fashion_mnist --models wgan --seeds 1")
+    for name, report in [("fashion_mnist", first), ("fashion_mnist-wgan", later),
+                         ("8gaussians-wgan", _report("digits", {"dcgan": [(generated, None, "none")]}))]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "study.json").write_text(json.dumps(report))
+    reports = study_readme.load_reports(str(tmp_path), study.SOURCES)
+    assert [r["models"] for r in reports] == [["wgan-gp"], ["wgan"]]  # a folder's prefix alone names no source
+    lines = study_readme.table(reports).splitlines()
+    rows = [line.split(" | ")[1] for line in lines if line.startswith("| fashion_mnist |")]
+    assert rows == ["wgan-gp", "wgan", "real test split (10,000 images)"]  # the real row once, after both
+    assert "--models wgan --seeds 1" in "\n".join(lines)
+    assert lines[-1].count("fashion_mnist: each model") == 1

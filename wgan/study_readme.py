@@ -50,17 +50,18 @@ def table(reports):
     lines += ["| source | model | successes | iterations | headline metrics (mean ± std over seeds) "
               "| failures, by the first health detector | train s / run |",
               "|---|---|---|---|---|---|---|"]
-    for report in reports:
+    for index, report in enumerate(reports):
         for row in report["summary"]:
             steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
             seconds = row["train_seconds"]["mean"]
             lines.append(f"| {report['source']} | {row['model']} | {row['successes']}/{row['runs']} | "
                          f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
                          f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
-        if report.get("real"):
+        last_of_source = index + 1 == len(reports) or reports[index + 1]["source"] != report["source"]
+        if report.get("real") and last_of_source:  # once per source, after all of its studies' rows
             lines.append(f"| {report['source']} | {study.real_label(report['real'])} | | | "
                          f"{_real_headline(report)} | | |")
-    rules = "; ".join(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports)
+    rules = "; ".join(dict.fromkeys(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports))
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
               "docs/study/<source>/study.md."]
@@ -68,11 +69,21 @@ def table(reports):
 
 
 def load_reports(folder, sources):
-    """The ``study.json`` of each source under ``folder`` that has one, in ``sources`` order."""
+    """Every ``study.json`` under ``folder``, in ``sources`` order.
+
+    A source's study lives in ``folder/<source>/``; a study of further models on the same
+    source, run later with its own command (``--models wgan``), lives beside it in
+    ``folder/<source>-<anything>/`` and adds its rows after the first study's.
+    """
     reports = []
     for source in sources:
-        path = os.path.join(folder, source, "study.json")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                reports.append(json.load(handle))
+        extra = sorted(name for name in os.listdir(folder) if name.startswith(source + "-")) \
+            if os.path.isdir(folder) else []
+        for name in [source] + extra:
+            path = os.path.join(folder, name, "study.json")
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as handle:
+                    report = json.load(handle)
+                if report.get("source") == source:  # 8gaussians-x is not a 25gaussians study, nor the reverse
+                    reports.append(report)
     return reports
