@@ -73,7 +73,7 @@ def test_a_later_study_of_other_models_adds_its_rows_to_its_source(tmp_path):
     generated = {"cfid": 9.0, "classes": 10, "confident": 0.6}
     real = {"cfid": 0.2, "classes": 10, "confident": 0.797, "class_histogram": [0.1] * 10, "images": 10000}
     first = dict(_report("fashion_mnist", {"wgan-gp": [(generated, None, "none")]}), real=real)
-    later = dict(_report("fashion_mnist", {"wgan": [(dict(generated, cfid=20.0), None, "none")]}), real=real,
+    later = dict(_report("fashion_mnist", {"wgan": [(dict(generated, cfid=20.0), None, "none")]}),
                  command="python bin/study.py --source fashion_mnist --models wgan --seeds 1")
     for name, report in [("fashion_mnist", first), ("fashion_mnist-wgan", later),
                          ("8gaussians-wgan", _report("digits", {"dcgan": [(generated, None, "none")]}))]:

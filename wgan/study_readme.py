@@ -58,9 +58,11 @@ def table(reports):
                          f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
                          f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
         last_of_source = index + 1 == len(reports) or reports[index + 1]["source"] != report["source"]
-        if report.get("real") and last_of_source:  # once per source, after all of its studies' rows
-            lines.append(f"| {report['source']} | {study.real_label(report['real'])} | | | "
-                         f"{_real_headline(report)} | | |")
+        # once per source, after all of its studies' rows, from whichever of them scored the real data
+        scored = [r for r in reports if r["source"] == report["source"] and r.get("real")]
+        if last_of_source and scored:
+            lines.append(f"| {report['source']} | {study.real_label(scored[-1]['real'])} | | | "
+                         f"{_real_headline(scored[-1])} | | |")
     rules = "; ".join(dict.fromkeys(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports))
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
