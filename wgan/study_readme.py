@@ -6,6 +6,7 @@ source. It is never edited by hand: ``python tools/readme_tables.py`` reads
 with the commands that produced the studies and one row per (source, model).
 """
 
+import itertools
 import json
 import os
 
@@ -50,19 +51,19 @@ def table(reports):
     lines += ["| source | model | successes | iterations | headline metrics (mean ± std over seeds) "
               "| failures, by the first health detector | train s / run |",
               "|---|---|---|---|---|---|---|"]
-    for index, report in enumerate(reports):
-        for row in report["summary"]:
-            steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
-            seconds = row["train_seconds"]["mean"]
-            lines.append(f"| {report['source']} | {row['model']} | {row['successes']}/{row['runs']} | "
-                         f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
-                         f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
-        last_of_source = index + 1 == len(reports) or reports[index + 1]["source"] != report["source"]
-        # once per source, after all of its studies' rows, from whichever of them scored the real data
-        scored = [r for r in reports if r["source"] == report["source"] and r.get("real")]
-        if last_of_source and scored:
-            lines.append(f"| {report['source']} | {study.real_label(scored[-1]['real'])} | | | "
-                         f"{_real_headline(scored[-1])} | | |")
+    # load_reports keeps a source's studies together, so each group ends with that source's real row
+    for source, group in itertools.groupby(reports, key=lambda report: report["source"]):
+        group = list(group)
+        for report in group:
+            for row in report["summary"]:
+                steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
+                seconds = row["train_seconds"]["mean"]
+                lines.append(f"| {source} | {row['model']} | {row['successes']}/{row['runs']} | "
+                             f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
+                             f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
+        scored = [report for report in group if report.get("real")]
+        if scored:  # once per source, from whichever of its studies scored the real data
+            lines.append(f"| {source} | {study.real_label(scored[-1]['real'])} | | | {_real_headline(scored[-1])} | | |")
     rules = "; ".join(dict.fromkeys(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports))
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
@@ -71,17 +72,17 @@ def table(reports):
 
 
 def load_reports(folder, sources):
-    """Every ``study.json`` under ``folder``, in ``sources`` order.
+    """The ``study.json`` of each study folder under ``folder``, grouped by source in ``sources`` order.
 
     A source's study lives in ``folder/<source>/``; a study of further models on the same
     source, run later with its own command (``--models wgan``), lives beside it in
-    ``folder/<source>-<anything>/`` and adds its rows after the first study's.
+    ``folder/<source>-<anything>/`` and adds its rows after the first study's. Other folders
+    (``archive``) are not read.
     """
+    names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
     reports = []
     for source in sources:
-        extra = sorted(name for name in os.listdir(folder) if name.startswith(source + "-")) \
-            if os.path.isdir(folder) else []
-        for name in [source] + extra:
+        for name in [source] + [n for n in names if n.startswith(source + "-")]:
             path = os.path.join(folder, name, "study.json")
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as handle:
