@@ -143,6 +143,16 @@ def test_help_works_for_python_m_and_helpfull_lists_everything(tmp_path):
     assert "\nabsl.logging:\n" in full.stdout and "--zoom" in full.stdout  # other libraries' flags too
 
 
+def test_help_of_most_commands_does_not_load_tensorflow(tmp_path):
+    # TensorFlow takes seconds to import; a command's --help and flag errors should not wait for it.
+    # evaluate's flags list the feature extractors, whose registry lives with TensorFlow code.
+    for name in ("train", "generate_img", "study", "benchmark", "build_tfrecord"):  # one process each: own flags
+        code = f"import sys, wgan.cli.{name}; print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV,
+                              cwd=str(tmp_path), timeout=120)
+        assert proc.returncode == 0 and proc.stdout.strip() == "[]", (name, proc.stdout + proc.stderr)
+
+
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     # `python bin/study.py --help | head -0`: the reader has gone before the help is written.
     proc = subprocess.Popen([sys.executable, os.path.join(REPO, "bin", "study.py"), "--help"], stdout=subprocess.PIPE,

@@ -69,6 +69,10 @@ class OptimizerConfig:
     decay_steps: Optional[int] = _field(None, "Linear decay: generator iterations until the rate reaches zero; "
                                         "null: the run's length, train_steps.", minimum=1)
 
+    def decay_horizon(self, train_steps):
+        """Generator iterations over which the linear decay reaches zero: ``decay_steps``, else ``train_steps``."""
+        return self.decay_steps or train_steps
+
 
 @dataclass
 class ArchitectureConfig:

@@ -27,14 +27,7 @@ import tempfile
 import tensorflow as tf
 
 from wgan.errors import ConfigError
-
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
-# All-reduce implementations of MultiWorkerMirroredStrategy: NCCL needs GPUs, RING works anywhere.
-COMMUNICATIONS = {
-    "auto": tf.distribute.experimental.CommunicationImplementation.AUTO,
-    "ring": tf.distribute.experimental.CommunicationImplementation.RING,
-    "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL,
-}
+from wgan.strategy_names import COMMUNICATIONS, STRATEGIES
 
 
 def split_cpu(count):
@@ -77,7 +70,8 @@ def make_strategy(name="default", devices=None, tpu=None, communication="auto"):
         if "TF_CONFIG" not in os.environ:
             raise ConfigError("--strategy multi_worker needs the TF_CONFIG environment variable (cluster and task); "
                               "see docs/scale.md")
-        options = tf.distribute.experimental.CommunicationOptions(implementation=COMMUNICATIONS[communication])
+        implementation = getattr(tf.distribute.experimental.CommunicationImplementation, communication.upper())
+        options = tf.distribute.experimental.CommunicationOptions(implementation=implementation)
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or "")
     tf.config.experimental_connect_to_cluster(resolver)

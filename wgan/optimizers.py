@@ -113,11 +113,6 @@ def make_optimizer(cfg, precision="float32"):
     return opt
 
 
-def decay_horizon(cfg, train_steps):
-    """Generator iterations over which ``cfg``'s linear decay reaches zero: ``decay_steps``, else the run length."""
-    return cfg.decay_steps or train_steps
-
-
 def scheduled_learning_rate(cfg, iteration, train_steps):
     """Learning rate (float32 scalar) at generator iteration ``iteration`` (int tensor): constant, or linear to zero.
 
@@ -128,5 +123,5 @@ def scheduled_learning_rate(cfg, iteration, train_steps):
     base = tf.constant(cfg.learning_rate, tf.float32)
     if cfg.decay == "constant":
         return base
-    progress = tf.cast(iteration, tf.float32) / float(decay_horizon(cfg, train_steps))
+    progress = tf.cast(iteration, tf.float32) / float(cfg.decay_horizon(train_steps))
     return base * tf.maximum(0.0, 1.0 - progress)

@@ -17,7 +17,6 @@ import dataclasses
 import math
 
 from wgan.errors import ConfigError
-from wgan.optimizers import decay_horizon
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +51,7 @@ def _decay_ends(hp):
     for cfg in (hp.g_optimizer, hp.c_optimizer):
         if cfg.decay == "constant":
             return None
-        horizons.append(decay_horizon(cfg, hp.train_steps))
+        horizons.append(cfg.decay_horizon(hp.train_steps))
     return max(horizons)
 
 

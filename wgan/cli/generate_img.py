@@ -4,7 +4,7 @@ import os
 
 from absl import flags
 
-from wgan import generate, images
+from wgan import images  # and wgan.generate in main: TensorFlow loads only when the command runs
 from wgan.cli import common
 from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, candidate_run_roots, define_run_flags, define_version_flag,
                             existing_run_root, requested_checkpoint)
@@ -29,6 +29,8 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
+    from wgan import generate
+
     del argv
     if FLAGS.list:
         roots, asked = candidate_run_roots()

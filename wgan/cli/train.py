@@ -2,7 +2,9 @@
 
 from absl import flags, logging
 
-from wgan import config, distribute, inputs, launch, run_length, runs
+# TensorFlow loads only when the command runs (wgan.distribute, inputs, launch), so --help and
+# a flag error answer at once.
+from wgan import config, run_length, runs, strategy_names
 from wgan.cli import common
 from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
 from wgan.errors import ConfigError
@@ -17,20 +19,22 @@ flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimiz
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
 flags.DEFINE_bool("deterministic", False, "Deterministic kernels: two runs with one seed give identical losses.")
 flags.DEFINE_bool("progress", True, "Show a progress line.")
-flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
+flags.DEFINE_enum("strategy", "default", list(strategy_names.STRATEGIES),
                   "tf.distribute strategy: default (one device), mirrored (the GPUs of this machine), multi_worker "
                   "(machines listed in TF_CONFIG), tpu. batch_size is the global batch.")
 flags.DEFINE_list("devices", None, "mirrored: devices to use (default: every GPU), e.g. /gpu:0,/gpu:1.")
 flags.DEFINE_integer("cpu_replicas", None, "mirrored on a machine without GPUs: split the CPU into this many "
                      "logical devices (for trying distribution out; no faster).")
 flags.DEFINE_string("tpu", None, "tpu: TPU name or grpc:// address (default: the TPU of this VM).")
-flags.DEFINE_enum("communication", "auto", list(distribute.COMMUNICATIONS),
+flags.DEFINE_enum("communication", "auto", list(strategy_names.COMMUNICATIONS),
                   "multi_worker: all-reduce implementation (nccl needs GPUs).")
 FLAGS = flags.FLAGS
 
 
 def plan_iterations(hp, vdir, records_root):
     """The ``run_length.Plan`` of this command for the run in ``vdir``."""
+    from wgan import inputs
+
     size = inputs.dataset_size(hp, records_root) if FLAGS.epoch is not None and not hp.data.is_toy else None
     return run_length.plan(hp, runs.latest_step(vdir), steps=FLAGS.steps, epochs=FLAGS.epoch, dataset_size=size,
                            how_to_extend=f"--steps N (adds N iterations), e.g. -v {runs.version_number(vdir)} "
@@ -39,6 +43,8 @@ def plan_iterations(hp, vdir, records_root):
 
 def make_strategy():
     """The strategy the flags ask for; --cpu_replicas splits the CPU first (before TF starts)."""
+    from wgan import distribute
+
     if FLAGS.cpu_replicas is not None:
         if FLAGS.strategy != "mirrored" or FLAGS.cpu_replicas < 1:
             raise ConfigError("--cpu_replicas needs --strategy mirrored and a count >= 1")
@@ -59,6 +65,8 @@ def run_flags(hp):
 
 
 def main(argv):
+    from wgan import distribute, inputs, launch
+
     del argv
     strategy = make_strategy()
     hp = resolve_hparams([config.parse_override(s) for s in FLAGS.set], FLAGS.seed)
