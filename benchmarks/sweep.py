@@ -10,7 +10,8 @@ the other; the seeds of one variant run ``--jobs`` at a time, one core each.
         --variant decay:g_optimizer.decay=linear,c_optimizer.decay=linear
 
 A variant is ``name:key=value,key=value`` (dotted hyperparameter keys, JSON values; an
-empty list is the shipped file). Writes ``<output>/sweep.md`` and ``sweep.json``, and
+empty list is the shipped file). Writes ``<output>/sweep.md`` (``wgan.sweep_report``; commit it as
+``docs/sweeps/<name>.md``, where a ``sweep-summary`` block reads it) and ``sweep.json``, and
 each variant's study under ``<output>/<name>/``. A variant whose study already finished with
 the same seeds, steps and overrides is read back (``study.finished_report``); otherwise its
 study runs, evaluating the runs it finds complete instead of retraining them, so an
@@ -29,7 +30,7 @@ from wgan import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import config, study  # noqa: E402
+from wgan import config, study, sweep_report  # noqa: E402
 from wgan.errors import WganError  # noqa: E402
 
 
@@ -39,21 +40,6 @@ def parse_variant(text):
     if not name:
         raise SystemExit(f"--variant {text!r}: expected name:key=value,...")
     return name, [config.parse_override(part) for part in body.split(",") if part.strip()]
-
-
-def markdown(rows, source, model, command):
-    columns = study.CRITERIA[source].columns
-    lines = [f"#### Sweep: {model} on {source}", "", f"Command: `{command}`", "",
-             "| variant | overrides | successes | iterations | " + " | ".join(study.TITLES[c] for c in columns)
-             + " | train s / run |", "|---|---|---|---|" + "---|" * (len(columns) + 1)]
-    for row in rows:
-        summary = row["summary"]
-        cells = [study.format_stat(c, summary[c]) for c in columns]
-        overrides = ", ".join(f"`{o}`" for o in row["overrides"]) or "(shipped file)"
-        seconds = study.format_stat("train_seconds", summary["train_seconds"])
-        lines.append(f"| {row['variant']} | {overrides} | {summary['successes']} / {summary['runs']} | "
-                     f"{row['steps']:,} | " + " | ".join(cells) + f" | {seconds} |")
-    return "\n".join(lines) + "\n"
 
 
 def main():
@@ -83,7 +69,7 @@ def main():
         steps = sorted({r["step"] for r in report["runs"]})
         rows.append({"variant": name, "overrides": report["overrides"], "steps": steps[-1],
                      "summary": report["summary"][0], "runs": report["runs"]})
-        text = markdown(rows, args.source, args.model, command)
+        text = sweep_report.markdown(rows, args.source, args.model, command)
         os.makedirs(args.output, exist_ok=True)
         with open(os.path.join(args.output, "sweep.md"), "w", encoding="utf-8") as f:
             f.write(text)
