@@ -1,18 +1,21 @@
 """Figure 1 of the WGAN-GP paper with this toolkit: what a weight-clipped critic learns, against a gradient penalty.
 
-    python benchmarks/critic_capacity.py --output docs/images/critic-capacity.png
+    python benchmarks/critic_capacity.py --output docs/images/critic-capacity.png --json docs/benchmarks/critic_capacity.json
 
 Top: value surfaces of critics trained to optimality (3 x 512 ReLU MLP, --steps critic
 updates) against a fixed "generator" = real data + N(0, 1), for 8gaussians, 25gaussians and
 swissroll, with weight clipping (c = 0.01, RMSProp 5e-5) and with the penalty (lambda 0.1,
 Adam 1e-4). Bottom: the norm of the gradient at every layer's output (the backpropagated
 signal) of a 12-layer critic on swissroll for clip values 0.1, 0.01, 0.001 and for the
-penalty. Prints both per-layer norms (at the outputs and at the kernels) as tables.
-See wgan/capacity.py.
+penalty. Writes the Wasserstein estimates and both per-layer norms (at the outputs and at
+the kernels) to --json, whose tables docs/results.md shows (tools/readme_tables.py), and
+prints them. See wgan/capacity.py.
 """
 
 import argparse
+import json
 import os
+import shlex
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -22,7 +25,7 @@ quiet.install()  # before TensorFlow is imported: its own console lines stay hid
 
 import numpy as np  # noqa: E402
 
-from wgan import capacity  # noqa: E402
+from wgan import benchmark, benchmark_report, capacity, files  # noqa: E402
 from wgan.data.toy import toy_sample  # noqa: E402
 
 SOURCES = ("8gaussians", "25gaussians", "swissroll")
@@ -35,7 +38,13 @@ def main():
     parser.add_argument("--deep_layers", type=int, default=12)
     parser.add_argument("--deep_width", type=int, default=128)
     parser.add_argument("--output", default="docs/images/critic-capacity.png")
+    parser.add_argument("--json", default="critic_capacity.json",
+                        help="Where to write the numbers (docs tables come from it: tools/readme_tables.py).")
     args = parser.parse_args()
+
+    command = " ".join(["python benchmarks/critic_capacity.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    machine = benchmark.machine_info()
+    surfaces, deep = [], []
 
     import matplotlib
 
@@ -60,30 +69,29 @@ def main():
             ax.set_aspect("equal")
             label = "weight clipping (c = 0.01)" if constraint == "clip" else "gradient penalty (λ = 0.1)"
             ax.set_title(f"{source}: {label}\nW estimate {fit.wasserstein:.3f}", fontsize=8)
-            print(f"{source} {constraint}: W estimate {fit.wasserstein:.4f}", flush=True)
+            surfaces.append({"source": source, "critic": label, "wasserstein": float(fit.wasserstein)})
+            print(f"{source} {constraint}: W estimate {fit.wasserstein:.4f}", file=sys.stderr, flush=True)
     ax = fig.add_subplot(3, 1, 3)
-    header = (" | ".join(f"layer {i}" for i in range(args.deep_layers + 1)) + " |\n|---|"
-              + "---|" * (args.deep_layers + 1))
-    tables = {"output": [], "kernel": []}
     for constraint, clip in DEEP:
         fit = capacity.fit_critic("swissroll", constraint, depth=args.deep_layers, width=args.deep_width,
                                   steps=args.steps, clip_value=clip or 0.01)
         label = f"weight clipping c = {clip}" if constraint == "clip" else "gradient penalty"
         ax.semilogy(np.arange(len(fit.activation_norms)), fit.activation_norms, marker="o", label=label)
-        tables["output"].append(f"| {label} | " + " | ".join(f"{v:.1e}" for v in fit.activation_norms) + " |")
-        tables["kernel"].append(f"| {label} | " + " | ".join(f"{v:.1e}" for v in fit.kernel_norms) + " |")
-        print(f"{label} done", flush=True)
-    for where, rows in tables.items():
-        print(f"\nGradient norm at each layer's {where} ({args.deep_layers} x {args.deep_width} ReLU critic, "
-              f"swissroll, {args.steps} updates; mean of the last 100)\n\n| critic | {header}")
-        print("\n".join(rows))
+        deep.append({"label": label, "activation_norms": [float(v) for v in fit.activation_norms],
+                     "kernel_norms": [float(v) for v in fit.kernel_norms]})
+        print(f"{label} done", file=sys.stderr, flush=True)
     ax.set_xlabel("critic layer (input first)")
     ax.set_ylabel("gradient norm at the layer's output")
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     fig.savefig(args.output, dpi=100)
-    print(f"\nwrote {args.output}")
+    machine["load_average_after"] = list(os.getloadavg())
+    results = {"command": command, "machine": machine, "steps": args.steps, "deep_layers": args.deep_layers,
+               "deep_width": args.deep_width, "surfaces": surfaces, "deep": deep}
+    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    print(benchmark_report.capacity_table(results))
+    print(f"wrote {args.output} and {args.json}", file=sys.stderr)
 
 
 if __name__ == "__main__":

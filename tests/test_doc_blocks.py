@@ -92,6 +92,25 @@ def test_the_recipe_table_has_every_recipe_and_the_real_test_split():
     assert lines[-1] == "| real test split (10,000 images) |  |  |  | 0.20 | 0.231 | 10 | 0.050 - 0.150 |"
 
 
+def test_the_capacity_table_has_each_critics_estimate_and_its_per_layer_norms():
+    surfaces = [{"source": source, "critic": critic, "wasserstein": w}
+                for source, ws in (("8gaussians", (0.1164, 3.8786)), ("swissroll", (0.1375, 2.5213)))
+                for critic, w in zip(("weight clipping (c = 0.01)", "gradient penalty (λ = 0.1)"), ws)]
+    deep = [{"label": "weight clipping c = 0.01", "activation_norms": [2.5e-15, 4.9e-3, 8.8e-2],
+             "kernel_norms": [7.3e-15, 2.4e-12, 7.0e-10]},
+            {"label": "gradient penalty", "activation_norms": [0.26, 0.084, 0.088], "kernel_norms": [0.89, 12.0, 13.0]}]
+    results = {"command": "python benchmarks/critic_capacity.py --steps 2000", "machine": _results()["machine"],
+               "steps": 2000, "deep_layers": 2, "deep_width": 128, "surfaces": surfaces, "deep": deep}
+    lines = benchmark_report.capacity_table(results).splitlines()
+    assert lines[:3] == ["```sh", "python benchmarks/critic_capacity.py --steps 2000", "```"]
+    assert lines[6] == "| data | W estimate, weight clipping (c = 0.01) | W estimate, gradient penalty (λ = 0.1) |"
+    assert "| 8gaussians | 0.116 | 3.879 |" in lines and "| swissroll | 0.138 | 2.521 |" in lines
+    assert "| critic | layer 0 | layer 1 | layer 2 |" in lines
+    assert "| weight clipping c = 0.01 | 2.5e-15 | 4.9e-03 | 8.8e-02 |" in lines
+    assert lines[-1] == "| gradient penalty | 8.9e-01 | 1.2e+01 | 1.3e+01 |"
+    assert "2 x 128 ReLU critic, swissroll, 2,000 updates" in benchmark_report.capacity_table(results)
+
+
 def _repo(tmp_path, results):
     """A README with an empty study table and a doc with a stale benchmark table over docs/benchmarks/run.json."""
     (tmp_path / "docs" / "benchmarks").mkdir(parents=True)

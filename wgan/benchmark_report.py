@@ -1,6 +1,6 @@
-"""Benchmark results as text: the speed benchmark's speed-ups and table, and the recipe comparison's table.
+"""Benchmark results as text: the speed benchmark's speed-ups and table, the recipe comparison's, the critic capacity's.
 
-``bin/benchmark.py`` and ``benchmarks/keras_io_wgan_gp.py`` write JSON; the console summary
+``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py`` and ``benchmarks/critic_capacity.py`` write JSON; the console summary
 and the docs' tables read the same dicts, so a table in README.md or docs/ is exactly what
 the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
 committed JSON's path (``BLOCKS``), and ``python tools/readme_tables.py`` rewrites it from
@@ -131,9 +131,31 @@ def recipe_table(results):
     return "\n".join(lines)
 
 
+def capacity_table(results):
+    """Markdown for ``benchmarks/critic_capacity.py``: each critic's Wasserstein estimate, then its per-layer norms."""
+    lines = _command_and_machine(results, f"Critics trained for {results['steps']:,} updates against a fixed "
+                                          "\"generator\" (real data + N(0, 1)); ")
+    critics = list(dict.fromkeys(row["critic"] for row in results["surfaces"]))
+    estimates = {(row["source"], row["critic"]): row["wasserstein"] for row in results["surfaces"]}
+    lines += ["| data | " + " | ".join(f"W estimate, {critic}" for critic in critics) + " |",
+              "|---|" + "---:|" * len(critics)]
+    for source in dict.fromkeys(row["source"] for row in results["surfaces"]):
+        lines.append(f"| {source} | " + " | ".join(f"{estimates[source, c]:.3f}" for c in critics) + " |")
+    layers = len(results["deep"][0]["activation_norms"])
+    for key, where in (("activation_norms", "output"), ("kernel_norms", "kernel")):
+        lines += ["", f"Gradient norm at each layer's {where} ({results['deep_layers']} x {results['deep_width']} "
+                      f"ReLU critic, swissroll, {results['steps']:,} updates; mean of the last 100; layer 0 is next "
+                      "to the input):", "",
+                  "| critic | " + " | ".join(f"layer {i}" for i in range(layers)) + " |",
+                  "|---|" + "---:|" * layers]
+        lines += [f"| {row['label']} | " + " | ".join(f"{v:.1e}" for v in row[key]) + " |" for row in results["deep"]]
+    return "\n".join(lines)
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
-          "recipe-table ": (recipe_table, ("machine", "rows", "classifier"))}
+          "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
+          "capacity-table ": (capacity_table, ("machine", "surfaces", "deep"))}
 
 
 def render(name, root):
