@@ -9,8 +9,11 @@ Blocks (``wgan/doc_blocks.py``):
   study.json, study.md and study.png to docs/study/<source>/ (a later study of further models
   on that source, to docs/study/<source>-<models>/: its rows follow the first study's).
 - ``benchmark-table PATH``, anywhere: from the JSON that ``bin/benchmark.py --json PATH``
-  wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``. PATH is
-  relative to the folder of README.md (the repository root).
+  wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``;
+  ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``;
+  ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
+  docs/sweeps/ (``wgan/sweep_report.py``). PATH and GLOB are relative to the folder of
+  README.md (the repository root).
 """
 
 import argparse
@@ -24,14 +27,17 @@ from wgan import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import benchmark_report, doc_blocks, study, study_readme  # noqa: E402
+from wgan import benchmark_report, doc_blocks, study, study_readme, sweep_report  # noqa: E402
 
 
-def regenerate(text, root, reports):
-    """``text`` with each of its blocks rebuilt; ValueError naming the block's source when it fails."""
+def regenerate(text, root, reports, doc_dir=None):
+    """``text`` (a file in ``doc_dir``, default ``root``) with each of its blocks rebuilt; ValueError naming
+    the block's source when it fails."""
     for name in doc_blocks.names(text):
         if name.startswith(tuple(benchmark_report.BLOCKS)):
             text = doc_blocks.replace_block(text, name, benchmark_report.render(name, root))
+        elif name.startswith(sweep_report.BLOCK):
+            text = doc_blocks.replace_block(text, name, sweep_report.render(name, root, doc_dir or root))
     if doc_blocks.names(text, study_readme.NAME):
         if not reports:
             raise ValueError("a study-table block, but no study.json under the studies folder")
@@ -57,7 +63,7 @@ def main():
         if path == args.readme and not doc_blocks.names(text, study_readme.NAME):
             sys.exit(f"error: {path}: no {' ... '.join(doc_blocks.markers(study_readme.NAME))} block")
         try:
-            new = regenerate(text, root, reports)
+            new = regenerate(text, root, reports, os.path.dirname(os.path.abspath(path)))
         except ValueError as error:
             sys.exit(f"error: {path}: {error}")
         if new == text:
