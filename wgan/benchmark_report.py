@@ -82,7 +82,8 @@ def _command_and_machine(results, lead=""):
     machine = results["machine"]
     before, after = machine["load_average"][0], machine.get("load_average_after", [float("nan")])[0]
     lines = ["```sh", results["command"], "```", ""] if results.get("command") else []
-    return lines + [f"{lead}{machine['cpu']}, {machine['cores']} cores, TensorFlow {machine['tensorflow']}, "
+    cores = f"{machine['cores']} core{'' if machine['cores'] == 1 else 's'}"
+    return lines + [f"{lead}{machine['cpu']}, {cores}, TensorFlow {machine['tensorflow']}, "
                     f"Keras {machine['keras']}, commit {machine['commit']}, {machine['date']}, "
                     f"load average {before:.2f} before and {after:.2f} after the run:", ""]
 
