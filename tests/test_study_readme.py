@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from wgan import doc_blocks, study, study_readme
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,3 +88,14 @@ def test_a_later_study_of_other_models_adds_its_rows_to_its_source(tmp_path):
     assert rows == ["wgan-gp", "wgan", "real test split (10,000 images)"]  # the real row once, after both
     assert "--models wgan --seeds 1" in "\n".join(lines)
     assert lines[-1].count("fashion_mnist: each model") == 1
+
+
+def test_a_study_md_block_is_the_committed_file_with_its_headings_one_level_down(tmp_path):
+    (tmp_path / "study.md").write_text("### Stability study: digits, 2 seeds\n\nCommand: `x`\n\n| a |\n|---|\n")
+    assert study_readme.study_md("study-md study.md", str(tmp_path)) == (
+        "#### Stability study: digits, 2 seeds\n\nCommand: `x`\n\n| a |\n|---|")
+    (tmp_path / "notes.md").write_text("# notes\n")
+    with pytest.raises(ValueError, match="notes.md: not a study.md"):
+        study_readme.study_md("study-md notes.md", str(tmp_path))
+    with pytest.raises(ValueError, match="gone.md: cannot read it"):
+        study_readme.study_md("study-md gone.md", str(tmp_path))

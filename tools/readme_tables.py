@@ -12,8 +12,8 @@ Blocks (``wgan/doc_blocks.py``):
   wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``;
   ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``;
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
-  docs/sweeps/ (``wgan/sweep_report.py``). PATH and GLOB are relative to the folder of
-  README.md (the repository root).
+  docs/sweeps/ (``wgan/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
+  PATH and GLOB are relative to the folder of README.md (the repository root).
 """
 
 import argparse
@@ -38,6 +38,8 @@ def regenerate(text, root, reports, doc_dir=None):
             text = doc_blocks.replace_block(text, name, benchmark_report.render(name, root))
         elif name.startswith(sweep_report.BLOCK):
             text = doc_blocks.replace_block(text, name, sweep_report.render(name, root, doc_dir or root))
+        elif name.startswith(study_readme.STUDY_MD):
+            text = doc_blocks.replace_block(text, name, study_readme.study_md(name, root))
     if doc_blocks.names(text, study_readme.NAME):
         if not reports:
             raise ValueError("a study-table block, but no study.json under the studies folder")

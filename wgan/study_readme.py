@@ -3,7 +3,8 @@
 The README shows one table over several studies (toy and digits), each row a model on a
 source. It is never edited by hand: ``python tools/readme_tables.py`` reads
 ``docs/study/<source>/study.json`` and rewrites the ``study-table`` block (``doc_blocks``)
-with the commands that produced the studies and one row per (source, model).
+with the commands that produced the studies and one row per (source, model). A
+``study-md PATH`` block shows one committed ``study.md`` whole, as the study wrote it.
 """
 
 import itertools
@@ -13,6 +14,8 @@ import os
 from wgan import study
 
 NAME = "study-table"  # the block's name in README.md: <!-- study-table:begin --> ... <!-- study-table:end -->
+# ``<!-- study-md PATH:begin -->``: the study.md that bin/study.py wrote, committed at PATH.
+STUDY_MD = "study-md "
 
 # The headline metrics of a row, in order, for each kind of source.
 _HEADLINE = {"modes": "modes {} of {num_modes}", "hq": "high-quality share {}", "w1": "W1 {}",
@@ -90,3 +93,19 @@ def load_reports(folder, sources):
                 if report.get("source") == source:  # 8gaussians-x is not a 25gaussians study, nor the reverse
                     reports.append(report)
     return reports
+
+
+def study_md(name, root):
+    """The ``study-md PATH`` block: the study.md at PATH (relative to ``root``), its headings one level down.
+
+    A study's own title is ``###``; inside a doc's section it sits one level lower.
+    """
+    path = os.path.join(root, name[len(STUDY_MD):])
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().rstrip("\n").splitlines()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
+    if not lines or not lines[0].startswith("### Stability study:"):
+        raise ValueError(f"{path}: not a study.md of bin/study.py (no '### Stability study:' title)")
+    return "\n".join("#" + line if line.startswith("#") else line for line in lines)
