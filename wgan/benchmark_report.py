@@ -1,8 +1,8 @@
 """Benchmark results as text: the speed benchmark's speed-ups and table, the recipe comparison's, the critic capacity's.
 
-``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py`` and ``benchmarks/critic_capacity.py`` write JSON; the console summary
-and the docs' tables read the same dicts, so a table in README.md or docs/ is exactly what
-the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
+``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py`` and ``benchmarks/critic_capacity.py``
+write JSON; the console summary and the docs' tables read the same dicts, so a table in
+README.md or docs/ is exactly what the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
 committed JSON's path (``BLOCKS``), and ``python tools/readme_tables.py`` rewrites it from
 that file; it is never pasted by hand.
 
