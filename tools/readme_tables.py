@@ -30,16 +30,22 @@ quiet.install()  # before TensorFlow is imported: its own console lines stay hid
 from wgan import benchmark_report, doc_blocks, study, study_readme, sweep_report  # noqa: E402
 
 
+# Block name prefix -> render(name, root, doc_dir): the text of that block (the study table is apart:
+# it reads every study at once).
+RENDERERS = {
+    **{prefix: lambda name, root, doc_dir: benchmark_report.render(name, root) for prefix in benchmark_report.BLOCKS},
+    sweep_report.BLOCK: sweep_report.render,
+    study_readme.STUDY_MD: lambda name, root, doc_dir: study_readme.study_md(name, root),
+}
+
+
 def regenerate(text, root, reports, doc_dir=None):
     """``text`` (a file in ``doc_dir``, default ``root``) with each of its blocks rebuilt; ValueError naming
     the block's source when it fails."""
     for name in doc_blocks.names(text):
-        if name.startswith(tuple(benchmark_report.BLOCKS)):
-            text = doc_blocks.replace_block(text, name, benchmark_report.render(name, root))
-        elif name.startswith(sweep_report.BLOCK):
-            text = doc_blocks.replace_block(text, name, sweep_report.render(name, root, doc_dir or root))
-        elif name.startswith(study_readme.STUDY_MD):
-            text = doc_blocks.replace_block(text, name, study_readme.study_md(name, root))
+        prefix = next((p for p in RENDERERS if name.startswith(p)), None)
+        if prefix is not None:
+            text = doc_blocks.replace_block(text, name, RENDERERS[prefix](name, root, doc_dir or root))
     if doc_blocks.names(text, study_readme.NAME):
         if not reports:
             raise ValueError("a study-table block, but no study.json under the studies folder")

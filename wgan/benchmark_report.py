@@ -12,6 +12,8 @@ No TensorFlow here: the tool that checks the docs must stay fast.
 import json
 import os
 
+from wgan import doc_blocks
+
 
 def _setting(row):
     """What a row is timed with, but the precision: (model, architecture, side, jit_compile)."""
@@ -168,11 +170,9 @@ def render(name, root):
 
 def load(path, keys):
     """The results JSON at ``path``; ValueError naming it when it cannot be read or lacks one of ``keys``."""
+    text = doc_blocks.read_source(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            results = json.load(handle)
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
+        results = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not JSON (line {error.lineno}: {error.msg})") from None
     missing = [k for k in keys if k not in results]

@@ -5,14 +5,24 @@ README.md and docs/*.md show tables that come from committed results (a study's
 from its source, and ``--check`` fails when one is stale, so no table is edited by hand.
 
 A block's NAME says what fills it: ``study-table`` (the README's table over every study),
-``benchmark-table PATH`` or ``recipe-table PATH`` (one JSON of ``bin/benchmark.py`` or
-``benchmarks/keras_io_wgan_gp.py``, PATH relative to the repository root;
-``benchmark_report.BLOCKS``).
+``benchmark-table PATH``, ``recipe-table PATH`` or ``capacity-table PATH`` (one JSON of a
+benchmark, PATH relative to the repository root; ``benchmark_report.BLOCKS``),
+``sweep-summary GLOB`` (``sweep_report``) and ``study-md PATH`` (``study_readme``); the
+renderers are registered in ``tools/readme_tables.py``.
 """
 
 import re
 
 _BLOCK = re.compile(r"<!-- (?P<name>[^\n]*?):begin -->\n.*?<!-- (?P=name):end -->", re.S)
+
+
+def read_source(path):
+    """The text of a block's source file; ValueError naming it when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
 
 
 def markers(name):

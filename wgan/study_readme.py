@@ -11,7 +11,7 @@ import itertools
 import json
 import os
 
-from wgan import study
+from wgan import doc_blocks, study
 
 NAME = "study-table"  # the block's name in README.md: <!-- study-table:begin --> ... <!-- study-table:end -->
 # ``<!-- study-md PATH:begin -->``: the study.md that bin/study.py wrote, committed at PATH.
@@ -101,11 +101,7 @@ def study_md(name, root):
     A study's own title is ``###``; inside a doc's section it sits one level lower.
     """
     path = os.path.join(root, name[len(STUDY_MD):])
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().rstrip("\n").splitlines()
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
+    lines = doc_blocks.read_source(path).rstrip("\n").splitlines()
     if not lines or not lines[0].startswith("### Stability study:"):
         raise ValueError(f"{path}: not a study.md of bin/study.py (no '### Stability study:' title)")
     return "\n".join("#" + line if line.startswith("#") else line for line in lines)

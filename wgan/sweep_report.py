@@ -13,7 +13,7 @@ import glob
 import os
 import re
 
-from wgan import study
+from wgan import doc_blocks, study
 
 _TITLE = re.compile(r"^#### Sweep: (?P<model>\S+) on (?P<source>\S+)$")
 _COMMAND = re.compile(r"^Command: `(?P<command>.+)`$")
@@ -47,11 +47,7 @@ def read(path):
 
     ValueError naming the file and line when it is not a sweep table.
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read it ({error.strerror})") from None
+    lines = doc_blocks.read_source(path).splitlines()
     title = _TITLE.match(lines[0]) if lines else None
     command = next((m for m in map(_COMMAND.match, lines[1:4]) if m), None)
     header = next((i for i, line in enumerate(lines) if line.startswith("| variant |")), None)
@@ -74,11 +70,10 @@ def read(path):
 def summary(paths, doc_dir):
     """One table of every variant in the sweep files ``paths``, each row linking its file (relative to ``doc_dir``).
 
-    The metric columns are those of the first file; every file must share them (one source).
+    ``paths`` is not empty. The metric columns are those of the first file; every file must
+    share them (one source).
     """
     sweeps = [(path, read(path)) for path in paths]
-    if not sweeps:
-        raise ValueError("no sweep table matches the block's pattern")
     metrics = [c for c in sweeps[0][1]["columns"] if c not in LEADING + TRAILING]
     lines = ["| model | " + " | ".join(LEADING + tuple(metrics)) + " | table |",
              "|---|---|---|---|---:|" + "---:|" * len(metrics) + "---|"]
