@@ -44,16 +44,11 @@ from wgan.errors import ConfigError
 from wgan.metrics import classifier, extractors, kid, reference, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
+from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
 from wgan.prior import latent
 
-TOY_SAMPLES = 2000
 # Points in the exact W1: its cost grows as N^3 (see wgan.metrics.toy.EXACT_W1_MAX).
 W1_POINTS = toy.EXACT_W1_MAX
-IMAGE_SAMPLES = 1000
-# Real images behind the in-training reference statistics (cached beside the records).
-REFERENCE_IMAGES = 10000
-# bin/evaluate.py's default for fid/kid/is: the sample size of the papers' tables.
-FINAL_IMAGES = 50000
 # Images generated and featurised at a time: bounds memory for 50,000 samples.
 GENERATE_BATCH = 500
 

@@ -15,17 +15,20 @@ import os
 
 from absl import flags
 
-from wgan import evaluation, generate, runs
+from wgan import runs
 from wgan.cli import common
 from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, define_run_flags, define_version_flag, existing_run_root,
                             requested_checkpoint, resolve_hparams)
 from wgan.errors import RunError
-from wgan.metrics import extractors, reference
+from wgan.metrics import extractors, sample_sizes
+
+# evaluation, generate and reference (TensorFlow) are imported by the functions that run the command,
+# so that --help stays fast.
 
 define_run_flags(model_required=False)
 define_version_flag(CHECKPOINT_VERSION_HELP, as_string=True)
-flags.DEFINE_integer("num", None, f"Generated samples (default: {evaluation.FINAL_IMAGES:,} images for fid/kid/is, "
-                     f"{evaluation.TOY_SAMPLES:,} toy points, {evaluation.IMAGE_SAMPLES:,} images otherwise).",
+flags.DEFINE_integer("num", None, f"Generated samples (default: {sample_sizes.FINAL_IMAGES:,} images for fid/kid/is, "
+                     f"{sample_sizes.TOY_SAMPLES:,} toy points, {sample_sizes.IMAGE_SAMPLES:,} images otherwise).",
                      lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors (and of the real toy sample).")
 flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data; fid,kid,is "
@@ -67,6 +70,9 @@ def _extractor_options():
 
 
 def reference_only(hp):
+    from wgan import evaluation
+    from wgan.metrics import reference
+
     built, stats, distance = evaluation.reference_statistics(hp, FLAGS.records_dir, FLAGS.extractor,
                                                              FLAGS.reference_num, FLAGS.reference_stats,
                                                              **_extractor_options())
@@ -94,6 +100,9 @@ def reference_only(hp):
 
 def main(argv):
     del argv
+    from wgan import evaluation, generate
+    from wgan.metrics import reference
+
     if FLAGS.reference_only:
         return reference_only(resolve_hparams())
     root = existing_run_root()

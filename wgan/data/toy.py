@@ -18,7 +18,6 @@ a [batch, 2] draw costs microseconds, so the Python generator is no bottleneck.
 """
 
 import numpy as np
-import tensorflow as tf
 
 from wgan.data.sources import TOY_SETS
 from wgan.errors import DataError
@@ -77,8 +76,8 @@ def toy_sample(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return (roll[:, [0, 2]] / _SWISSROLL_DIVISOR).astype(np.float32)
 
 
-def toy_dataset(name: str, batch_size: int, seed: int | None = None, skip_batches: int = 0) -> tf.data.Dataset:
-    """An infinite dataset of float32 [batch_size, 2] batches of toy set ``name``.
+def toy_dataset(name: str, batch_size: int, seed: int | None = None, skip_batches: int = 0):
+    """An infinite ``tf.data.Dataset`` of float32 [batch_size, 2] batches of toy set ``name``.
 
     The same ``seed`` gives the same batches (every new iterator restarts the
     stream); ``seed=None`` draws fresh entropy. ``skip_batches`` starts the stream
@@ -94,6 +93,8 @@ def toy_dataset(name: str, batch_size: int, seed: int | None = None, skip_batche
             toy_sample(name, batch_size, rng)
         while True:
             yield toy_sample(name, batch_size, rng)
+
+    import tensorflow as tf  # here, not above: the toy metrics need only the sampler (no TensorFlow for --help)
 
     return tf.data.Dataset.from_generator(
         batches, output_signature=tf.TensorSpec([batch_size, 2], tf.float32)

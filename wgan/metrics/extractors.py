@@ -28,11 +28,13 @@ import dataclasses
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from wgan.files import short_digest
 from wgan.errors import ConfigError, DataError
-from wgan.metrics import inception2015
+from wgan.metrics import inception_files
+
+# TensorFlow (and the graph reader, wgan.metrics.inception2015) is imported where an extractor is built
+# or run: the registry itself names the extractors for --help without loading it.
 
 INCEPTION_SIZE = 299
 INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -47,6 +49,8 @@ def _batched(function, images, batch_size):
 
 def _as_rgb_float(images):
     """uint8 [N, H, W, 1|3] -> float32 tensor [N, H, W, 3] with values 0..255."""
+    import tensorflow as tf
+
     images = tf.convert_to_tensor(images)
     if images.dtype != tf.uint8:
         raise TypeError(f"feature extractors take uint8 images, got {images.dtype.name}")
@@ -72,6 +76,7 @@ class InceptionFeatures:
 
     def __init__(self, weights="imagenet", batch_size=50):
         import keras
+        import tensorflow as tf
 
         if weights != "imagenet":
             if not os.path.isfile(weights):
@@ -93,6 +98,8 @@ class InceptionFeatures:
         self._forward = tf.function(self._features, reduce_retracing=True)
 
     def _features(self, images):
+        import tensorflow as tf
+
         resized = tf.image.resize(_as_rgb_float(images), (INCEPTION_SIZE, INCEPTION_SIZE), method="bilinear")
         return self.model(self._preprocess(resized), training=False)
 
@@ -146,24 +153,26 @@ class ExtractorEntry:
 
 
 def _graph_entry(source, description):
-    """The registry entry of one 2015-12-05 graph file (``wgan.metrics.inception2015.GraphFile``)."""
+    """The registry entry of one 2015-12-05 graph file (``wgan.metrics.inception_files.GraphFile``)."""
 
     def build(inception_weights, inception_graph, download):
+        from wgan.metrics import inception2015
+
         return inception2015.Inception2015(inception_graph, download, source=source)
 
     def configured(inception_weights, inception_graph, look):
-        return inception_graph is not None or (look and inception2015.locate_graph(source=source) is not None)
+        return inception_graph is not None or (look and inception_files.locate_graph(source=source) is not None)
 
     return ExtractorEntry(build, configured, True, True, f"{description} ({source.member}, read as {source.reference} "
                                                          "read it): comparable with published FID, KID, IS")
 
 
 # The 2015 graph files, in the order training looks for them (``configured_extractor``).
-GRAPH_SOURCES = (inception2015.TTUR_GRAPH, inception2015.TFGAN_GRAPH)
+GRAPH_SOURCES = (inception_files.TTUR_GRAPH, inception_files.TFGAN_GRAPH)
 
 EXTRACTORS = {
-    inception2015.TTUR_GRAPH.label: _graph_entry(inception2015.TTUR_GRAPH, "the Inception graph of 2015-12-05"),
-    inception2015.TFGAN_GRAPH.label: _graph_entry(inception2015.TFGAN_GRAPH, "the same network in TF-GAN's file"),
+    inception_files.TTUR_GRAPH.label: _graph_entry(inception_files.TTUR_GRAPH, "the Inception graph of 2015-12-05"),
+    inception_files.TFGAN_GRAPH.label: _graph_entry(inception_files.TFGAN_GRAPH, "the same network in TF-GAN's file"),
     "keras_inception": ExtractorEntry(
         lambda weights, graph, download: InceptionFeatures(weights or "imagenet"),
         lambda weights, graph, look: weights is not None or (look and configured_inception_weights() is not None),
@@ -172,7 +181,7 @@ EXTRACTORS = {
         lambda weights, graph, download: RandomFeatures(), lambda weights, graph, look: True, False, False,
         "a small seeded random network (tests, offline smoke checks): comparable only with itself"),
 }
-DEFAULT_EXTRACTOR = inception2015.TTUR_GRAPH.label
+DEFAULT_EXTRACTOR = inception_files.TTUR_GRAPH.label
 
 
 def extractor_entry(name):
@@ -200,7 +209,7 @@ def configured_extractor():
     (``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache).
     """
     for source in GRAPH_SOURCES:
-        graph = inception2015.locate_graph(source=source)
+        graph = inception_files.locate_graph(source=source)
         if graph:
             return source.label, {"inception_graph": graph, "download": False}
     weights = configured_inception_weights()

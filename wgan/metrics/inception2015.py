@@ -4,7 +4,8 @@ Every step follows a named reference, so the numbers can be set beside papers' n
 
 * **The file.** ``classify_image_graph_def.pb`` from ``inception-2015-12-05.tgz``
   (``DATA_URL``), as in TTUR's ``fid.py`` (``check_or_download_inception``) and
-  improved-gan's ``inception_score/model.py`` (``_init_inception``). It is found, in order,
+  improved-gan's ``inception_score/model.py`` (``_init_inception``). It is found
+  (``wgan.metrics.inception_files``), in order,
   at the path given (``--inception_graph``), at ``$WGAN_INCEPTION_GRAPH``, or in the cache
   folder (``$WGAN_CACHE``, default ``~/.cache/wgan``); the ``.tgz`` itself is accepted
   anywhere the ``.pb`` is. Only when it is nowhere is a download into the cache tried; when
@@ -55,151 +56,22 @@ Every step follows a named reference, so the numbers can be set beside papers' n
   ``--inception_graph``, ``$WGAN_TFGAN_INCEPTION_GRAPH`` or the same cache folder.
 """
 
-import dataclasses
-import os
-import shutil
-import tarfile
-import urllib.error
-import urllib.request
-
 import numpy as np
 import tensorflow as tf
 
-from wgan.errors import ConfigError, DataError
-from wgan.files import atomic_path, short_digest
+from wgan.errors import DataError
+from wgan.files import short_digest
+# The files themselves (finding, fetching, unpacking) live apart, without TensorFlow; their names stay here too.
+from wgan.metrics.inception_files import (  # noqa: F401
+    ARCHIVE_FILE, CACHE_ENV, DATA_URL, DOWNLOAD_TIMEOUT, GRAPH_ENV, GRAPH_FILE, INPUT_TENSOR, POOL_TENSOR,
+    SOFTMAX_MATMUL, TFGAN_GRAPH, TTUR_GRAPH, GraphFile, cache_dir, download_graph, find_graph, locate_graph,
+    where_to_put_it)
 
-DATA_URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
-ARCHIVE_FILE = "inception-2015-12-05.tgz"
-GRAPH_FILE = "classify_image_graph_def.pb"
-GRAPH_ENV = "WGAN_INCEPTION_GRAPH"
-CACHE_ENV = "WGAN_CACHE"
-INPUT_TENSOR = "ExpandDims:0"
-POOL_TENSOR = "pool_3:0"
-SOFTMAX_MATMUL = "softmax/logits/MatMul"
 FEATURE_DIM = 2048
 NUM_CLASSES = 1008
 IMAGE_SIZE = 299
 BATCH_SIZE = 50
-DOWNLOAD_TIMEOUT = 60
 _SCOPE = "inception2015"
-
-
-@dataclasses.dataclass(frozen=True)
-class GraphFile:
-    """One frozen file of the 2015-12-05 network, and how its reference code feeds and reads it.
-
-    ``resize_outside``: the images are resized and scaled (TF-GAN's ``preprocess_image``)
-    before ``input_tensor``; else the graph's own nodes do it. ``logits``: the tensor whose
-    softmax gives the class probabilities; None: ``pool_3 @ W`` of ``SOFTMAX_MATMUL``
-    without the bias (improved-gan).
-    """
-
-    label: str
-    url: str
-    archive: str
-    member: str
-    env: str
-    input_tensor: str
-    resize_outside: bool
-    logits: object
-    reference: str
-
-    def required_nodes(self):
-        """Node names a file must have to be this one."""
-        probabilities = self.logits.split(":")[0] if self.logits else SOFTMAX_MATMUL
-        return self.input_tensor.split(":")[0], POOL_TENSOR.split(":")[0], probabilities
-
-
-TTUR_GRAPH = GraphFile("inception2015", DATA_URL, ARCHIVE_FILE, GRAPH_FILE, GRAPH_ENV, INPUT_TENSOR, False, None,
-                       "TTUR's fid.py and improved-gan's Inception Score")
-TFGAN_GRAPH = GraphFile("inception2015_tfgan", "http://download.tensorflow.org/models/frozen_inception_v1_2015_12_05.tar.gz",
-                        "frozen_inception_v1_2015_12_05.tar.gz", "inceptionv1_for_inception_score.pb",
-                        "WGAN_TFGAN_INCEPTION_GRAPH", "Mul:0", True, "logits:0",
-                        "TF-GAN's classifier_metrics and google/compare_gan v1")
-
-
-def cache_dir():
-    """Where a downloaded or user-placed graph lives: ``$WGAN_CACHE``, else ``~/.cache/wgan``."""
-    return os.path.expanduser(os.environ.get(CACHE_ENV) or os.path.join("~", ".cache", "wgan"))
-
-
-def _where_to_put_it(source):
-    return (f"download {source.url} on a machine with internet and put it (or the {source.member} inside it) in "
-            f"{cache_dir()}/, or pass --inception_graph FILE, or set ${source.env}=FILE")
-
-
-def _extract_graph(archive, folder, source):
-    """Extract ``source.member`` from the .tgz ``archive`` into ``folder`` atomically; returns its path."""
-    target = os.path.join(folder, source.member)
-    os.makedirs(folder, exist_ok=True)
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            member = tar.extractfile(source.member)
-            if member is None:
-                raise KeyError(source.member)
-            # A killed extraction never leaves a half-written graph under the real name.
-            with atomic_path(target) as temp, open(temp, "wb") as handle:
-                shutil.copyfileobj(member, handle)
-    except (tarfile.TarError, KeyError, OSError, EOFError) as err:
-        raise DataError(f"{archive} is not the Inception archive (no readable {source.member} in it: {err}); "
-                        f"{_where_to_put_it(source)}") from None
-    return target
-
-
-def _usable(path, what, source):
-    """A .pb path from a user-given .pb or .tgz path; ConfigError naming ``what`` when it does not exist."""
-    path = os.path.expanduser(path)
-    if not os.path.isfile(path):
-        raise ConfigError(f"{what} {path} does not exist; {_where_to_put_it(source)}")
-    if path.endswith((".tgz", ".tar.gz")):
-        return _extract_graph(path, cache_dir(), source)
-    return path
-
-
-def locate_graph(path=None, source=TTUR_GRAPH):
-    """``source``'s file without downloading: ``path``, else its environment variable, else the cache; or None.
-
-    A given path or variable that names no file is an error (ConfigError), not a fallback.
-    """
-    if path:
-        return _usable(path, "--inception_graph", source)
-    if os.environ.get(source.env):
-        return _usable(os.environ[source.env], f"${source.env}", source)
-    cached = os.path.join(cache_dir(), source.member)
-    if os.path.isfile(cached):
-        return cached
-    archive = os.path.join(cache_dir(), source.archive)
-    return _extract_graph(archive, cache_dir(), source) if os.path.isfile(archive) else None
-
-
-def download_graph(source=TTUR_GRAPH):
-    """Download ``source``'s archive into the cache folder and extract the graph; returns the graph's path.
-
-    Raises DataError with where to get the file and where to put it when the download fails.
-    """
-    folder = cache_dir()
-    os.makedirs(folder, exist_ok=True)
-    archive = os.path.join(folder, source.archive)
-    try:
-        # A failed download removes its partial file and leaves no archive behind.
-        with urllib.request.urlopen(source.url, timeout=DOWNLOAD_TIMEOUT) as response, atomic_path(archive) as temp, \
-                open(temp, "wb") as handle:
-            shutil.copyfileobj(response, handle)
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        reason = getattr(err, "reason", None) or err
-        raise DataError(f"the Inception graph ({source.member}) is not in {folder} and the download failed "
-                        f"({reason}); {_where_to_put_it(source)}") from None
-    return _extract_graph(archive, folder, source)
-
-
-def find_graph(path=None, download=True, source=TTUR_GRAPH):
-    """``locate_graph``, then (when ``download``) ``download_graph``; DataError when both fail."""
-    found = locate_graph(path, source)
-    if found:
-        return found
-    if not download:
-        raise DataError(f"the Inception graph ({source.member}) is not in {cache_dir()}; {_where_to_put_it(source)}")
-    return download_graph(source)
 
 
 def read_graph_def(path, source=TTUR_GRAPH):
@@ -211,12 +83,12 @@ def read_graph_def(path, source=TTUR_GRAPH):
         with open(path, "rb") as handle:
             graph_def.ParseFromString(handle.read())
     except (OSError, DecodeError) as err:
-        raise DataError(f"{path} is not a readable TensorFlow GraphDef ({err}); {_where_to_put_it(source)}") from None
+        raise DataError(f"{path} is not a readable TensorFlow GraphDef ({err}); {where_to_put_it(source)}") from None
     names = {node.name for node in graph_def.node}
     missing = [n for n in source.required_nodes() if n not in names]
     if missing:
         raise DataError(f"{path} is not {source.member}, the Inception graph of 2015-12-05 that {source.label} reads "
-                        f"(no node {', '.join(missing)}); {_where_to_put_it(source)}")
+                        f"(no node {', '.join(missing)}); {where_to_put_it(source)}")
     return graph_def
 
 
