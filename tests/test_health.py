@@ -121,6 +121,15 @@ def test_mode_collapse_fires_on_sharp_samples_from_few_modes_that_never_covered_
     assert not detector.check(_coverage(2, 2, None))[0]  # a source without a quality score: the other rules only
 
 
+def test_mode_collapse_does_not_fire_on_a_run_that_covers_more_modes_than_ever():
+    """The 25gaussians WGAN-GP of the sweep: sharp from 15 modes on, and gaining at every evaluation."""
+    detector = health.ModeCollapse(config.HealthConfig())
+    for covered, quality in ((15, 0.38), (16, 0.48), (18, 0.55)):
+        assert not detector.check({**_coverage(covered, covered, quality, total=25), "gaining": True})[0]
+    assert detector.check({**_coverage(18, 18, 0.55, total=25), "gaining": False})[0]  # it stopped gaining
+    assert detector.check({**_coverage(6, 8, 0.9), "gaining": False})[0]  # a lost quarter is a collapse
+
+
 def _fixed_generator_folder(tmp_path, hp, count):
     """PNGs drawn from the run's own (initial) generator: the real data equals the fake distribution."""
     gan = GAN(hp)
