@@ -40,11 +40,18 @@ def test_the_summary_takes_every_file_in_natural_order_and_links_each(tmp_path):
     _write(tmp_path / "sweeps", "digits-dcgan", [_row("steps8000", ["train_steps=8000"], 8000, 26.3)], model="dcgan")
     table = sweep_report.render("sweep-summary sweeps/digits-*.md", str(tmp_path), str(tmp_path / "docs"))
     lines = table.splitlines()
-    assert lines[0] == ("| model | variant | overrides | successes | iterations | classifier FID | classes ≥ 2.5% "
-                        "| confident share | table |")
+    assert lines[0] == ("| model | variant | overrides | successes | seeds | iterations | classifier FID "
+                        "| classes ≥ 2.5% | confident share | table |")
     assert [line.split(" | ")[1] for line in lines[2:]] == ["steps8000", "shipped", "lr2", "late"]
-    assert lines[3] == ("| wgan-gp | shipped | (shipped file) | 2 / 2 | 2,000 | 26.6 ± 0.5 | 10.0 ± 0.0 "
+    assert lines[3] == ("| wgan-gp | shipped | (shipped file) | 2 / 2 | 0-1 | 2,000 | 26.6 ± 0.5 | 10.0 ± 0.0 "
                         "| 0.800 ± 0.010 | [digits-gp](../sweeps/digits-gp.md) |")
+
+
+def test_the_seeds_of_a_row_come_from_its_command_or_its_seed_override():
+    assert sweep_report.seeds("python benchmarks/sweep.py --source digits", "(shipped file)") == "0-1"
+    assert sweep_report.seeds("python benchmarks/sweep.py --seeds 1 --first_seed 1", "`z_dim=8`") == "1"
+    assert sweep_report.seeds("python benchmarks/sweep.py --seeds=5", "`lr=0.0004`") == "0-4"
+    assert sweep_report.seeds("python benchmarks/sweep.py --seeds 1", "`gp_lambda=1.0`, `seed=1`") == "1"
 
 
 def test_a_file_that_is_not_a_sweep_table_is_named_with_its_line(tmp_path):

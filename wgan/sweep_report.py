@@ -67,24 +67,41 @@ def read(path):
             "rows": rows}
 
 
+def _flag(command, name, default):
+    match = re.search(rf"--{name}[= ](\d+)", command)
+    return int(match.group(1)) if match else default
+
+
+def seeds(command, overrides):
+    """The seeds a row ran with, as text ("0-1", "1"): its command's ``--first_seed`` and ``--seeds``
+    (``benchmarks/sweep.py``'s defaults 0 and 2), unless its overrides cell sets ``seed``."""
+    override = re.search(r"`seed=(\d+)`", overrides)
+    if override:
+        return override.group(1)
+    first, count = _flag(command, "first_seed", 0), _flag(command, "seeds", 2)
+    return str(first) if count == 1 else f"{first}-{first + count - 1}"
+
+
 def summary(paths, doc_dir):
     """One table of every variant in the sweep files ``paths``, each row linking its file (relative to ``doc_dir``).
 
     ``paths`` is not empty. The metric columns are those of the first file; every file must
-    share them (one source).
+    share them (one source). A ``seeds`` column (``seeds``) says which seeds each row is.
     """
     sweeps = [(path, read(path)) for path in paths]
     metrics = [c for c in sweeps[0][1]["columns"] if c not in LEADING + TRAILING]
-    lines = ["| model | " + " | ".join(LEADING + tuple(metrics)) + " | table |",
-             "|---|---|---|---|---:|" + "---:|" * len(metrics) + "---|"]
+    lines = ["| model | " + " | ".join(LEADING[:3] + ("seeds",) + LEADING[3:] + tuple(metrics)) + " | table |",
+             "|---|---|---|---|---|---:|" + "---:|" * len(metrics) + "---|"]
     for path, sweep in sweeps:
         missing = [c for c in metrics if c not in sweep["columns"]]
         if missing:
             raise ValueError(f"{path}: no {', '.join(missing)} column, unlike {sweeps[0][0]}")
         name = os.path.splitext(os.path.basename(path))[0]
         link = f"[{name}]({os.path.relpath(path, doc_dir)})"
-        lines += [f"| {sweep['model']} | " + " | ".join(row[c] for c in LEADING + tuple(metrics)) + f" | {link} |"
-                  for row in sweep["rows"]]
+        for row in sweep["rows"]:
+            cells = [row[c] for c in LEADING[:3]] + [seeds(sweep["command"], row["overrides"])]
+            cells += [row[c] for c in LEADING[3:] + tuple(metrics)]
+            lines.append(f"| {sweep['model']} | " + " | ".join(cells) + f" | {link} |")
     return "\n".join(lines)
 
 
