@@ -1,17 +1,20 @@
 """Benchmark of the records data path: build and read speed, uncompressed vs GZIP.
 
-    python benchmarks/bench_data.py                     # 2,000 CelebA-sized JPEGs
+    python benchmarks/bench_data.py --json docs/benchmarks/data.json   # 2,000 CelebA-sized JPEGs
     python benchmarks/bench_data.py --images 500 --read_batches 100
 
 Generates JPEGs of 178x218 pixels (random crops of the two photos bundled with
 scikit-learn, so they compress like photos, unlike noise), builds records with
 crop 108 and resize 64 using 1 worker and all workers, for each compression, and
 reads batches of 64 through ``make_dataset``. This is how the default
-compression was chosen (see docs/data.md).
+compression was chosen (see docs/data.md, whose table is a ``data-table`` block read from
+the ``--json`` file: ``wgan.benchmark_report.data_table`` prints it here too).
 """
 
 import argparse
+import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -74,27 +77,36 @@ def main() -> None:
     parser.add_argument("--resize", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--read_batches", type=int, default=300)
+    parser.add_argument("--json", default="bench_data.json", help="where to write the results")
     args = parser.parse_args()
+    command = "python benchmarks/bench_data.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
+    from wgan import benchmark_report, files
+    from wgan.benchmark import machine_info
     from wgan.cpus import available_cpus
     from wgan.data import build, records  # noqa: F401  (import TensorFlow before timing)
 
+    machine = machine_info()
     all_workers = available_cpus()
+    rows = []
     with tempfile.TemporaryDirectory() as work:
         raw = os.path.join(work, "raw")
         start = time.perf_counter()
         make_jpegs(raw, args.images)
-        print(f"generated {args.images} JPEGs 178x218 in {time.perf_counter() - start:.1f} s; "
-              f"crop {args.crop}, resize {args.resize}, {all_workers} cores")
-        print(f"{'compression':<12}{'build 1 worker':>16}{f'build {all_workers} workers':>18}"
-              f"{'read (batch ' + str(args.batch) + ')':>18}{'MB on disk':>12}")
+        print(f"generated {args.images} JPEGs 178x218 in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         for compression in ("none", "gzip"):
             out = os.path.join(work, compression)
             single, _ = time_build(raw, out, 1, compression, args)
             parallel, folder = time_build(raw, out, all_workers, compression, args)
-            read = time_read(folder, args)
-            print(f"{compression:<12}{single:>12,.0f} i/s{parallel:>14,.0f} i/s{read:>14,.0f} i/s"
-                  f"{folder_bytes(folder) / 2**20:>12.1f}")
+            rows.append({"compression": compression, "build_1": single, "build_all": parallel,
+                         "read": time_read(folder, args), "megabytes": folder_bytes(folder) / 1e6})
+            print(f"{compression} done", file=sys.stderr, flush=True)
+    machine["load_average_after"] = list(os.getloadavg())
+    results = {"command": command, "machine": machine, "images": args.images, "jpeg_size": "178x218",
+               "crop": args.crop, "resize": args.resize, "batch": args.batch, "workers": all_workers, "rows": rows}
+    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    print(benchmark_report.data_table(results))
+    print(f"wrote {args.json}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,35 @@ def test_the_capacity_table_has_each_critics_estimate_and_its_per_layer_norms():
     assert "2 x 128 ReLU critic, swissroll, 2,000 updates" in benchmark_report.capacity_table(results)
 
 
+def test_the_data_table_has_each_compression_with_build_read_and_size():
+    rows = [{"compression": "none", "build_1": 1403.2, "build_all": 2005.0, "read": 35600.4, "megabytes": 24.64},
+            {"compression": "gzip", "build_1": 1058.0, "build_all": 1511.0, "read": 11400.0, "megabytes": 19.92}]
+    results = {"command": "python benchmarks/bench_data.py --json d.json", "machine": _results()["machine"],
+               "images": 2000, "jpeg_size": "178x218", "crop": 108, "resize": 64, "batch": 64, "workers": 2,
+               "rows": rows}
+    lines = benchmark_report.data_table(results).splitlines()
+    assert lines[:3] == ["```sh", "python benchmarks/bench_data.py --json d.json", "```"]
+    assert lines[4].startswith("2,000 generated 178x218 JPEGs, crop 108, resize 64; AMD EPYC, 2 cores")
+    assert "| compression | build, 1 worker | build, 2 workers | read, batches of 64 | size |" in lines
+    assert lines[-2:] == ["| none | 1,403 img/s | 2,005 img/s | 35,600 img/s | 24.6 MB |",
+                          "| gzip | 1,058 img/s | 1,511 img/s | 11,400 img/s | 19.9 MB |"]
+
+
+def test_the_faults_table_has_every_fault_and_lists_the_failures():
+    rows = [{"fault": "SIGKILL during a build, then rerun", "injected": 3, "survived": 3, "lost": "none"},
+            {"fault": "flip: hyperparameters.json", "injected": 3, "survived": 2, "lost": "10 iterations"}]
+    results = {"command": "python tools/inject_faults.py --repeats 3", "machine": _results()["machine"],
+               "repeats": 3, "seed": 0, "seconds": 815.6, "checkpoint_every": 10, "rows": rows,
+               "failures": ["flip: hyperparameters.json #2: accepted silently"]}
+    lines = benchmark_report.faults_table(results).splitlines()
+    assert lines[4].startswith("816 s, seed 0, a checkpoint every 10 iterations; AMD EPYC, 2 cores")
+    assert "| SIGKILL during a build, then rerun | 3 | 3 | none |" in lines
+    assert "| flip: hyperparameters.json | 3 | 2 | 10 iterations |" in lines
+    assert lines[-2:] == ["", "- flip: hyperparameters.json #2: accepted silently"]
+    results["failures"] = []
+    assert benchmark_report.faults_table(results).splitlines()[-1] == "| flip: hyperparameters.json | 3 | 2 | 10 iterations |"
+
+
 def _repo(tmp_path, results):
     """A README with an empty study table and a doc with a stale benchmark table over docs/benchmarks/run.json."""
     (tmp_path / "docs" / "benchmarks").mkdir(parents=True)

@@ -10,7 +10,9 @@ Blocks (``wgan/doc_blocks.py``):
   on that source, to docs/study/<source>-<models>/: its rows follow the first study's).
 - ``benchmark-table PATH``, anywhere: from the JSON that ``bin/benchmark.py --json PATH``
   wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``;
-  ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``;
+  ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``; ``data-table PATH``
+  from ``benchmarks/bench_data.py --json PATH``; ``faults-table PATH`` from
+  ``tools/inject_faults.py --json PATH``;
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
   docs/sweeps/ (``wgan/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
   PATH and GLOB are relative to the folder of README.md (the repository root).

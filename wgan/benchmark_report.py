@@ -1,7 +1,8 @@
-"""Benchmark results as text: the speed benchmark's speed-ups and table, the recipe comparison's, the critic capacity's.
+"""Benchmark results as text: the speed benchmark's speed-ups and table, the recipe comparison's, the critic
+capacity's, the records data path's and the fault injection's.
 
-``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py`` and ``benchmarks/critic_capacity.py``
-write JSON; the console summary and the docs' tables read the same dicts, so a table in
+``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py``, ``benchmarks/critic_capacity.py``,
+``benchmarks/bench_data.py`` and ``tools/inject_faults.py`` write JSON; the console summary and the docs' tables read the same dicts, so a table in
 README.md or docs/ is exactly what the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
 committed JSON's path (``BLOCKS``), and ``python tools/readme_tables.py`` rewrites it from
 that file; it is never pasted by hand.
@@ -155,10 +156,36 @@ def capacity_table(results):
     return "\n".join(lines)
 
 
+def data_table(results):
+    """Markdown for ``benchmarks/bench_data.py``: build and read speed and size of the records, per compression."""
+    workers = results["workers"]
+    lines = _command_and_machine(results, f"{results['images']:,} generated {results['jpeg_size']} JPEGs, crop "
+                                          f"{results['crop']}, resize {results['resize']}; ")
+    lines += [f"| compression | build, 1 worker | build, {workers} workers | read, batches of {results['batch']} "
+              "| size |", "|---|---:|---:|---:|---:|"]
+    for row in results["rows"]:
+        lines.append(f"| {row['compression']} | {row['build_1']:,.0f} img/s | {row['build_all']:,.0f} img/s "
+                     f"| {row['read']:,.0f} img/s | {row['megabytes']:.1f} MB |")
+    return "\n".join(lines)
+
+
+def faults_table(results):
+    """Markdown for ``tools/inject_faults.py``: per fault, times injected and survived and the worst data lost."""
+    lines = _command_and_machine(results, f"{results['seconds']:,.0f} s, seed {results['seed']}, a checkpoint "
+                                          f"every {results['checkpoint_every']} iterations; ")
+    lines += ["| fault | injected | survived | data lost (worst) |", "|---|---:|---:|---|"]
+    lines += [f"| {r['fault']} | {r['injected']} | {r['survived']} | {r['lost']} |" for r in results["rows"]]
+    if results["failures"]:
+        lines += ["", "Failures:", ""] + [f"- {line}" for line in results["failures"]]
+    return "\n".join(lines)
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
-          "capacity-table ": (capacity_table, ("machine", "surfaces", "deep"))}
+          "capacity-table ": (capacity_table, ("machine", "surfaces", "deep")),
+          "data-table ": (data_table, ("machine", "rows", "workers")),
+          "faults-table ": (faults_table, ("machine", "rows", "failures"))}
 
 
 def render(name, root):

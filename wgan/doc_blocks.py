@@ -5,8 +5,9 @@ README.md and docs/*.md show tables that come from committed results (a study's
 from its source, and ``--check`` fails when one is stale, so no table is edited by hand.
 
 A block's NAME says what fills it: ``study-table`` (the README's table over every study),
-``benchmark-table PATH``, ``recipe-table PATH`` or ``capacity-table PATH`` (one JSON of a
-benchmark, PATH relative to the repository root; ``benchmark_report.BLOCKS``),
+``benchmark-table PATH``, ``recipe-table PATH``, ``capacity-table PATH``, ``data-table PATH`` or
+``faults-table PATH`` (one JSON of a benchmark, PATH relative to the repository root;
+``benchmark_report.BLOCKS``),
 ``sweep-summary GLOB`` (``sweep_report``) and ``study-md PATH`` (``study_readme``); the
 renderers are registered in ``tools/readme_tables.py``.
 """
