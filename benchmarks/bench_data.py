@@ -12,9 +12,7 @@ the ``--json`` file: ``wgan.benchmark_report.data_table`` prints it here too).
 """
 
 import argparse
-import json
 import os
-import shlex
 import sys
 import tempfile
 import time
@@ -79,14 +77,12 @@ def main() -> None:
     parser.add_argument("--read_batches", type=int, default=300)
     parser.add_argument("--json", default="bench_data.json", help="where to write the results")
     args = parser.parse_args()
-    command = "python benchmarks/bench_data.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
-    from wgan import benchmark_report, files
-    from wgan.benchmark import machine_info
+    from wgan import benchmark, benchmark_report
     from wgan.cpus import available_cpus
     from wgan.data import build, records  # noqa: F401  (import TensorFlow before timing)
 
-    machine = machine_info()
+    command, machine = benchmark_report.command_line("benchmarks/bench_data.py"), benchmark.machine_info()
     all_workers = available_cpus()
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -101,10 +97,9 @@ def main() -> None:
             rows.append({"compression": compression, "build_1": single, "build_all": parallel,
                          "read": time_read(folder, args), "megabytes": folder_bytes(folder) / 1e6})
             print(f"{compression} done", file=sys.stderr, flush=True)
-    machine["load_average_after"] = list(os.getloadavg())
     results = {"command": command, "machine": machine, "images": args.images, "jpeg_size": "178x218",
                "crop": args.crop, "resize": args.resize, "batch": args.batch, "workers": all_workers, "rows": rows}
-    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    benchmark.write_results(args.json, results)
     print(benchmark_report.data_table(results))
     print(f"wrote {args.json}", file=sys.stderr)
 

@@ -13,9 +13,7 @@ prints them. See wgan/capacity.py.
 """
 
 import argparse
-import json
 import os
-import shlex
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -25,7 +23,7 @@ quiet.install()  # before TensorFlow is imported: its own console lines stay hid
 
 import numpy as np  # noqa: E402
 
-from wgan import benchmark, benchmark_report, capacity, files  # noqa: E402
+from wgan import benchmark, benchmark_report, capacity  # noqa: E402
 from wgan.data.toy import toy_sample  # noqa: E402
 
 SOURCES = ("8gaussians", "25gaussians", "swissroll")
@@ -42,7 +40,7 @@ def main():
                         help="Where to write the numbers (docs tables come from it: tools/readme_tables.py).")
     args = parser.parse_args()
 
-    command = " ".join(["python benchmarks/critic_capacity.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    command = benchmark_report.command_line("benchmarks/critic_capacity.py")
     machine = benchmark.machine_info()
     surfaces, deep = [], []
 
@@ -86,10 +84,9 @@ def main():
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     fig.savefig(args.output, dpi=100)
-    machine["load_average_after"] = list(os.getloadavg())
     results = {"command": command, "machine": machine, "steps": args.steps, "deep_layers": args.deep_layers,
                "deep_width": args.deep_width, "surfaces": surfaces, "deep": deep}
-    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    benchmark.write_results(args.json, results)
     print(benchmark_report.capacity_table(results))
     print(f"wrote {args.output} and {args.json}", file=sys.stderr)
 

@@ -26,9 +26,7 @@ own scores are the last row. Records come from the IDX files found offline
 """
 
 import argparse
-import json
 import os
-import shlex
 import sys
 import time
 
@@ -162,10 +160,10 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from wgan import benchmark, benchmark_report, config, files, inputs
+    from wgan import benchmark, benchmark_report, config, inputs
     from wgan.metrics import reference
 
-    command = " ".join(["python benchmarks/keras_io_wgan_gp.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    command = benchmark_report.command_line("benchmarks/keras_io_wgan_gp.py")
     machine = benchmark.machine_info()
 
     projects = args.project or [DEFAULT_PROJECT]
@@ -189,11 +187,10 @@ def main():
         generator, steps, images = train_project(hp, args.records_dir, args.seconds)
         scores, info = score(generator, hp, train_folder, test_folder, args.num, args.seed)
         rows.append(entry(f"toolkit `{os.path.basename(path)}`", steps, args.seconds, images, scores))
-    machine["load_average_after"] = list(os.getloadavg())
     results = {"command": command, "machine": machine, "seconds": args.seconds, "num": args.num,
                "classifier": {"accuracy": info["accuracy"], "evaluated_on": info["evaluated_on"]},
                "rows": rows, "real_test": info.get("real_test")}
-    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    benchmark.write_results(args.json, results)
     print(benchmark_report.recipe_table(results))
     print(f"wrote {args.json}", file=sys.stderr)
 

@@ -21,7 +21,6 @@ interrupted sweep continues where it stopped.
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 
@@ -30,7 +29,7 @@ from wgan import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import config, study, sweep_report  # noqa: E402
+from wgan import benchmark_report, config, study, sweep_report  # noqa: E402
 from wgan.errors import WganError  # noqa: E402
 
 
@@ -54,7 +53,7 @@ def main():
     parser.add_argument("--output", required=True)
     parser.add_argument("--variant", action="append", required=True)
     args = parser.parse_args()
-    command = "python benchmarks/sweep.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = benchmark_report.command_line("benchmarks/sweep.py")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     rows = []
     for name, overrides in map(parse_variant, args.variant):

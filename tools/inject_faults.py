@@ -26,10 +26,8 @@ import contextlib
 import dataclasses
 import errno
 import glob
-import json
 import os
 import random
-import shlex
 import shutil
 import signal
 import subprocess
@@ -576,18 +574,16 @@ def main():
     parser.add_argument("--keep", default=None, help="keep every trial's folder under this path")
     parser.add_argument("--json", default="inject_faults.json", help="where to write the results")
     args = parser.parse_args()
-    command = "python tools/inject_faults.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     import tensorflow as tf
     from absl import logging
 
-    from wgan import benchmark_report, files
-    from wgan.benchmark import machine_info
+    from wgan import benchmark, benchmark_report
 
     logging.set_verbosity(logging.ERROR)  # the expected warnings would drown the table
     tf.get_logger().setLevel("ERROR")
     only = {group for group in args.only.split(",") if group}
     rng = random.Random(args.seed)
-    machine = machine_info()
+    command, machine = benchmark_report.command_line("tools/inject_faults.py"), benchmark.machine_info()
     rows, failures = [], []
     started = time.time()
     for name, group, function in FAULTS:
@@ -614,11 +610,10 @@ def main():
         unit = "snapshots" if group == "snapshots" else "iterations"
         rows.append({"fault": name, "injected": args.repeats, "survived": survived,
                      "lost": f"{worst} {unit}" if worst else "none"})
-    machine["load_average_after"] = list(os.getloadavg())
     results = {"command": command, "machine": machine, "repeats": args.repeats, "seed": args.seed,
                "seconds": time.time() - started, "checkpoint_every": CHECKPOINT_EVERY, "rows": rows,
                "failures": failures}
-    files.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    benchmark.write_results(args.json, results)
     print()
     print(benchmark_report.faults_table(results))
     print(f"\nwrote {args.json}")

@@ -14,6 +14,7 @@ prints a table and writes JSON so that figures can be compared across commits.
   same model fed alternately by the pipeline and from memory.
 """
 
+import json
 import os
 import platform
 import statistics
@@ -24,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import config, data, objectives
+from wgan import config, data, files, objectives
 from wgan.cpus import available_cpus
 from wgan.gan import GAN
 from wgan.models.flops import count_flops
@@ -293,3 +294,10 @@ def machine_info():
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "load_average": list(os.getloadavg()),
     }
+
+
+def write_results(path, results):
+    """Write a benchmark's ``results`` (with ``machine_info()`` under "machine") as JSON to ``path``, atomically,
+    after noting the load average at the end of the run beside the one at its start."""
+    results["machine"]["load_average_after"] = list(os.getloadavg())
+    files.write_atomic(path, json.dumps(results, indent=1) + "\n")

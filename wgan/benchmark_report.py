@@ -12,8 +12,16 @@ No TensorFlow here: the tool that checks the docs must stay fast.
 
 import json
 import os
+import shlex
+import sys
 
 from wgan import doc_blocks
+
+
+def command_line(script):
+    """The command that is running, as the docs print it: ``python SCRIPT`` and this process's arguments,
+    shell-quoted (``script`` is the path from the repository root, e.g. ``bin/study.py``)."""
+    return " ".join([f"python {script}"] + [shlex.quote(a) for a in sys.argv[1:]])
 
 
 def _setting(row):

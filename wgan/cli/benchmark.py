@@ -19,13 +19,12 @@ iteration spent waiting for it. Prints tables and writes everything to ``--json`
 
 import json
 import os
-import shlex
 import sys
 import tempfile
 
 from absl import flags, logging
 
-from wgan import config, objectives
+from wgan import benchmark_report, config, objectives
 from wgan.cli import common
 from wgan.errors import ConfigError
 
@@ -95,8 +94,6 @@ def print_models(rows, peaks):
 
 
 def print_speedups(rows):
-    from wgan import benchmark_report
-
     found = benchmark_report.precision_speedups(rows)
     if found:
         print("\nspeed-up over float32 (same model, network, size and XLA setting):")
@@ -155,7 +152,7 @@ def main(argv):
     from wgan import benchmark
 
     # The command line, so that a table made from this JSON (docs, tools/readme_tables.py) can print it.
-    command = " ".join(["python bin/benchmark.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    command = benchmark_report.command_line("bin/benchmark.py")
     results = {"command": command, "machine": benchmark.machine_info(), "models": []}
     print(f"{results['machine']['cpu']}, {results['machine']['cores']} cores, TF {results['machine']['tensorflow']}, "
           f"commit {results['machine']['commit']}, load average {results['machine']['load_average']}")

@@ -15,12 +15,12 @@ import os
 
 from absl import flags
 
-from wgan import runs
+from wgan import runs, sample_sizes
 from wgan.cli import common
 from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, define_run_flags, define_version_flag, existing_run_root,
                             requested_checkpoint, resolve_hparams)
 from wgan.errors import RunError
-from wgan.metrics import extractors, sample_sizes
+from wgan.metrics import extractors
 
 # evaluation, generate and reference (TensorFlow) are imported by the functions that run the command,
 # so that --help stays fast.

@@ -7,12 +7,10 @@ wgan/study.py and docs/quality.md.
 """
 
 import os
-import shlex
-import sys
 
 from absl import flags
 
-from wgan import config, study
+from wgan import benchmark_report, config, study
 from wgan.cpus import available_cpus
 from wgan.cli import common
 
@@ -34,7 +32,7 @@ def main(argv):
     del argv
     jobs = FLAGS.jobs or available_cpus()
     output = FLAGS.output or os.path.join("study", FLAGS.source)
-    command = "python bin/study.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = benchmark_report.command_line("bin/study.py")
     models = FLAGS.models if FLAGS.models is not None else config.shipped_models(FLAGS.source)
     report = study.run_study(FLAGS.source, models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
                              FLAGS.steps, output, jobs=jobs, records_dir=FLAGS.records_dir,

@@ -1,7 +1,8 @@
 """How many samples each metric is computed on by default: part of every number's recipe.
 
 No TensorFlow here, so that ``bin/evaluate.py --help`` can state the defaults without loading
-it; ``wgan.evaluation`` uses them (and every stored metric names its own sample size).
+it (nor scipy: it sits outside ``wgan.metrics``); ``wgan.evaluation`` and ``wgan.study`` use them (and
+every stored metric names its own sample size).
 """
 
 # Generated points behind the toy metrics (modes, hq) during training and in bin/evaluate.py.
