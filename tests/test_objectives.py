@@ -45,7 +45,7 @@ def test_the_schema_reads_the_constraint(name):
     if objective.critic_batch_norm:
         assert config.from_dict(values).architecture.c_norm == "batch"
     else:
-        with pytest.raises(ConfigError, match=f"gradient penalty of {name}"):
+        with pytest.raises(ConfigError, match=f"gradient penalty that {name} applies"):
             config.from_dict(values)
     assert name in config.HParams.__dataclass_fields__["model"].metadata["choices"]
 
@@ -56,3 +56,21 @@ def test_the_flop_count_reads_the_constraint(name):
     critic, generator = benchmark.update_flops(hp, 10, 100)
     assert critic == 10 + 600 + (600 if objectives.get(name).penalized else 0)
     assert generator == 30 + 200
+
+
+@pytest.mark.parametrize("name", objectives.NAMES)
+@pytest.mark.parametrize("constraint", objectives.CONSTRAINTS)
+def test_a_run_can_put_another_constraint_in_place_of_its_objectives(name, constraint):
+    c_norm = "none" if constraint == objectives.GRADIENT_PENALTY else "batch"
+    hp = config.from_dict({"model": name, "constraint": constraint, "architecture": {"c_norm": c_norm}})
+    objective = objectives.of_run(hp)
+    assert objective.constraint == constraint
+    assert (objective.name, objective.critic_loss_path) == (name, objectives.get(name).critic_loss_path)
+    assert objectives.of_run(config.from_dict({"model": name})) is objectives.get(name)  # "auto"
+
+
+def test_a_penalized_dcgan_refuses_batch_norm_in_its_critic():
+    with pytest.raises(ConfigError, match="gradient penalty that dcgan applies"):
+        config.from_dict({"model": "dcgan", "constraint": "gradient_penalty", "architecture": {"c_norm": "batch"}})
+    with pytest.raises(ConfigError, match="key 'constraint' is 'spectral'"):
+        config.from_dict({"model": "dcgan", "constraint": "spectral"})

@@ -57,6 +57,19 @@ def test_every_model_and_architecture_trains(model, architecture, records_root):
     assert (metrics["gradient_penalty"] > 0) == objectives.get(model).penalized
 
 
+@pytest.mark.parametrize("constraint", ["gradient_penalty", "weight_clipping"])
+def test_dcgan_trains_with_another_constraint_in_place_of_its_own(constraint):
+    hp = tiny_hparams("dcgan", constraint=constraint, n_critic=2)  # the toy mlp critic, no batch norm
+    gan = GAN(hp)
+    iterator = real_iterator(hp, None)
+    for _ in range(2):
+        metrics = {k: float(v) for k, v in gan.train_iteration(iterator, hp.n_critic).items()}
+    assert (metrics["gradient_penalty"] > 0) == (constraint == "gradient_penalty")
+    if constraint == "weight_clipping":
+        assert all(np.abs(v.numpy()).max() <= hp.clip_value + 1e-7 for v in gan.critic.trainable_variables)
+    assert gan.trace_count == 1
+
+
 def matrix_hp(model, architecture):
     """Tiny hyperparameters any architecture can express: 32x32 RGB images (the smallest side of
     the WGAN-GP paper's networks), 4 base channels, 2 layers; batch norm in the critic where

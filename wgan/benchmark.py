@@ -49,7 +49,7 @@ def update_flops(hp, generator_flops, critic_flops):
     * generator update: G + C forward, C for the input gradient through the critic, 2G
       for the generator's backward.
     """
-    critic = generator_flops + 6 * critic_flops + (6 * critic_flops if objectives.get(hp.model).penalized else 0)
+    critic = generator_flops + 6 * critic_flops + (6 * critic_flops if objectives.of_run(hp).penalized else 0)
     generator = 3 * generator_flops + 2 * critic_flops
     return critic, generator
 

@@ -145,8 +145,13 @@ class HParams:
     warmup_critic_steps: int = _field(100, "Critic updates per iteration during warm-up.", minimum=1)
     warmup_iterations: int = _field(25, "Generator iterations at the start that use warm-up.", minimum=0)
     warmup_every: int = _field(500, "Also warm up on every this-many-th generator iteration.", minimum=1)
-    clip_value: float = _field(0.01, "wgan: critic weights are clipped to [-clip_value, clip_value].", minimum=0.0)
-    gp_lambda: float = _field(10.0, "wgan-gp: gradient-penalty weight.", minimum=0.0)
+    constraint: str = _field(objectives.OWN_CONSTRAINT, "What keeps the critic in check: auto (the objective's own: "
+                             "none for dcgan, weight clipping for wgan, the gradient penalty for wgan-gp) or one of "
+                             "none, gradient_penalty (gp_lambda) and weight_clipping (clip_value) in its place.",
+                             choices=(objectives.OWN_CONSTRAINT,) + objectives.CONSTRAINTS)
+    clip_value: float = _field(0.01, "Weight clipping (wgan): critic weights are clipped to [-clip_value, clip_value].",
+                               minimum=0.0)
+    gp_lambda: float = _field(10.0, "Gradient penalty (wgan-gp): its weight.", minimum=0.0)
     ema_decay: float = _field(0.0, "Exponential moving average of generator weights: the largest decay per "
                               "generator update (0.999: a half-life of 693 updates); 0 turns it off.",
                               minimum=0.0, maximum=1.0)
@@ -154,6 +159,12 @@ class HParams:
                                "ema_decay's, so that early on it does not average over weights the generator has "
                                "long left behind (Karras et al. 2020); 0: ema_decay from the start.",
                                minimum=0.0, maximum=1.0)
+    top_k: float = _field(1.0, "Top-k training (Sinha et al. 2020): each generator update uses only this fraction of "
+                          "its batch, the fakes the critic scores as most realistic; 1 uses them all.",
+                          minimum=0.0, maximum=1.0)
+    top_k_rampup: int = _field(0, "Top-k training: generator iterations over which the kept fraction falls linearly "
+                               "from 1 to top_k (early on the critic's ranking means little); 0: top_k from the "
+                               "start.", minimum=0)
     precision: str = _field("float32", "Compute precision.", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     jit_compile: bool = _field(False, "Compile the training iteration with XLA.")
     seed: int = _field(0, "Seed for weights, noise and data order.", minimum=0)
@@ -293,12 +304,15 @@ def _check_consistency(hp, source):
     side_problem = check_side(hp.architecture.name, hp.data.resize)
     if side_problem:
         raise ConfigError(f"{where}{side_problem}")
-    if not objectives.get(hp.model).critic_batch_norm and hp.architecture.c_norm == "batch":
+    if not objectives.of_run(hp).critic_batch_norm and hp.architecture.c_norm == "batch":
         raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
-                          f"gradient penalty of {hp.model}; use 'none' or 'layer'")
+                          f"gradient penalty that {hp.model} applies here; use 'none' or 'layer'")
     if hp.data.is_toy and hp.architecture.name != "mlp":
         raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}, but toy 2-D data "
                           f"({hp.data.name}) needs the 'mlp' architecture")
+    if hp.top_k <= 0:
+        raise ConfigError(f"{where}key 'top_k' is {hp.top_k!r}; it must be > 0 (the kept fraction of each "
+                          f"generator batch; 1 keeps all)")
     if hp.data.is_toy != (hp.data.channels == 0):
         raise ConfigError(f"{where}key 'data.channels' must be 0 exactly when 'data.resize' is null (toy 2-D data)")
 

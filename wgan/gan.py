@@ -60,6 +60,18 @@ def ema_decay(hp, updates):
     return tf.pow(0.5, 1.0 / tf.maximum(ramped, 1e-6))
 
 
+def top_k_fraction(hp, step):
+    """The fraction of a generator batch its update keeps (float32 scalar in (0, 1]) at generator
+    iteration ``step`` (int tensor, from 0): 1 falling linearly to ``hp.top_k`` over
+    ``hp.top_k_rampup`` iterations, then ``hp.top_k`` (Sinha et al. 2020 anneal k by 0.99 an
+    epoch; a ramp in iterations does not depend on the data set's size)."""
+    final = tf.constant(hp.top_k, tf.float32)
+    if hp.top_k_rampup <= 0:
+        return final
+    progress = tf.minimum(tf.cast(step, tf.float32) / float(hp.top_k_rampup), 1.0)
+    return 1.0 - (1.0 - final) * progress
+
+
 def _all_layers(model):
     """Every layer of a Keras model, nested models included."""
     for layer in model.layers:
@@ -80,7 +92,7 @@ class GAN(tf.Module):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replica_batch = distribute.replica_batch(self.strategy, hp.batch_size)
         distribute.check_jit_sync_batch_norm(self.strategy, hp.architecture, hp.jit_compile)
-        self.objective = objectives.get(hp.model)
+        self.objective = objectives.of_run(hp)
         self.critic_loss_fn, self.generator_loss_fn = self.objective.critic_loss, self.objective.generator_loss
         # Generator iterations done, and real images the critic has seen (for epochs). Plain
         # variables outside the strategy: only cross-replica code updates them, identically
@@ -248,12 +260,22 @@ class GAN(tf.Module):
             "gp_grad_norm": gp_norm,
         }
 
-    def _generator_gradients(self, z):
-        """Generator gradients on latent ``z`` [b, z_dim], and the loss share."""
+    def _generator_gradients(self, z, keep):
+        """Generator gradients on latent ``z`` [b, z_dim], and the loss share.
+
+        ``keep`` (float32 scalar in (0, 1]): with top-k training (``hp.top_k`` < 1) the loss
+        is the mean over the ``ceil(keep * b)`` fakes the critic scores highest on each replica.
+        """
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
-            loss = self._average(self.generator_loss_fn(self.critic(fake, training=True)))
+            scores = self.critic(fake, training=True)
+            per_example = self.generator_loss_fn(scores)
+            if self.hp.top_k < 1:
+                # Rescaled so the global-batch average is the mean over the kept fakes.
+                kept = losses.top_k_count(self.replica_batch, keep)
+                per_example *= losses.top_k_mask(scores, keep) * (self.replica_batch / tf.cast(kept, tf.float32))
+            loss = self._average(per_example)
             scaled = self.g_opt.scale_loss(loss)
         return tape.gradient(scaled, variables), {"generator_loss": loss}
 
@@ -282,11 +304,12 @@ class GAN(tf.Module):
         self._statistics.average()
         return metrics
 
-    def _generator_step(self, seed):
-        """One generator update on a fresh latent batch; returns metric shares."""
+    def _generator_step(self, seed, keep):
+        """One generator update on a fresh latent batch, keeping the ``keep`` fraction of it
+        (top-k training); returns metric shares."""
         variables = self.generator.trainable_variables
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed))
-        grads, metrics = self._generator_gradients_fn(z)
+        grads, metrics = self._generator_gradients_fn(z, keep)
         grads = all_reduce_gradients(grads)
         metrics["g_grad_norm"] = distribute.replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))
@@ -318,12 +341,16 @@ class GAN(tf.Module):
             c_metrics = distribute.sum_shares(self.strategy, per_replica)
         self.images_seen.assign_add(tf.cast(n_critic, tf.int64) * hp.batch_size)
 
+        keep = top_k_fraction(hp, self.step)
         g_metrics = {k: tf.zeros([]) for k in GENERATOR_METRICS}
         for _ in tf.range(hp.g_steps):
             seed = self.rng.make_seeds(1)[:, 0]
-            g_metrics = distribute.sum_shares(self.strategy, self.strategy.run(self._generator_step, args=(seed,)))
+            g_metrics = distribute.sum_shares(self.strategy,
+                                              self.strategy.run(self._generator_step, args=(seed, keep)))
         self.step.assign_add(1)
         metrics = {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
+        if hp.top_k < 1:
+            metrics["top_k_fraction"] = keep
         if self._loss_scale(self.c_opt) is not None:
             # float16: the critic's dynamic loss scale (halves on overflow, doubles after 2,000 clean steps).
             metrics["loss_scale"] = tf.convert_to_tensor(self.c_opt.dynamic_scale)

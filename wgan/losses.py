@@ -80,6 +80,30 @@ def dcgan_generator_loss(fake_logits):
     return tf.nn.softplus(-per_example_scores(fake_logits))
 
 
+# ----- Top-k generator updates ---------------------------------------------------------
+def top_k_count(batch, fraction):
+    """Examples kept of a batch of ``batch`` examples (int or int32 scalar) for a kept ``fraction``
+    (float32 scalar in (0, 1]): int32 scalar ceil(fraction * batch), at least 1, at most ``batch``."""
+    batch = tf.cast(batch, tf.float32)
+    count = tf.math.ceil(tf.cast(fraction, tf.float32) * batch)
+    return tf.cast(tf.clip_by_value(count, 1.0, batch), tf.int32)
+
+
+def top_k_mask(scores, fraction):
+    """1.0 for the ``top_k_count`` examples the critic scores highest, 0.0 for the rest: float32 [B].
+
+    Sinha et al. 2020, "Top-k Training of GANs", https://arxiv.org/abs/2002.06224: the
+    generator's update skips the fakes the critic finds least realistic, whose gradients
+    can push a sample between two modes further from both. A higher score means "more
+    real" for every objective here (a WGAN score, a DCGAN logit). Ranks come from two
+    argsorts, not ``tf.math.top_k``, so the shapes stay static under XLA; ties go to the
+    lower index.
+    """
+    scores = per_example_scores(scores)
+    ranks = tf.argsort(tf.argsort(scores, direction="DESCENDING", stable=True), stable=True)
+    return tf.cast(ranks < top_k_count(tf.shape(scores)[0], fraction), tf.float32)
+
+
 # ----- WGAN-GP ------------------------------------------------------------------------
 def interpolate(real, fake, alpha):
     """x_hat = real + alpha * (fake - real), one alpha per example.

@@ -26,6 +26,8 @@ NO_CONSTRAINT = "none"
 GRADIENT_PENALTY = "gradient_penalty"  # + gp_lambda * (||grad f(x_hat)|| - 1)^2 in the critic loss
 WEIGHT_CLIPPING = "weight_clipping"  # critic weights clipped to [-clip_value, clip_value] after each update
 CONSTRAINTS = (NO_CONSTRAINT, GRADIENT_PENALTY, WEIGHT_CLIPPING)
+# ``hp.constraint``: the objective's own constraint, or one of CONSTRAINTS in its place.
+OWN_CONSTRAINT = "auto"
 
 
 def _function(path):
@@ -102,6 +104,16 @@ def get(name, where="key 'model'"):
     if name not in OBJECTIVES:
         raise ConfigError(f"{where} is {name!r}; valid values: {', '.join(NAMES)}")
     return OBJECTIVES[name]
+
+
+def of_run(hp):
+    """The objective a run trains: ``hp.model``'s entry, with ``hp.constraint`` in place of its own
+    constraint unless that is ``"auto"`` (for example the non-saturating loss with WGAN-GP's
+    penalty, "NS-GAN + GP" of Kurach et al. 2019, https://arxiv.org/abs/1807.04720)."""
+    objective = get(hp.model)
+    if hp.constraint in (OWN_CONSTRAINT, objective.constraint):
+        return objective
+    return dataclasses.replace(objective, constraint=hp.constraint)
 
 
 def with_constraint(constraint):
