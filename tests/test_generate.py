@@ -119,6 +119,8 @@ u = loaded.generate_uint8(z).numpy()
 k = keras.saving.load_model({str(tmp_path / 'export' / 'generator.keras')!r})(z).numpy()
 assert a.shape == (3, 16, 16, 1) and u.dtype == np.uint8 and -1 <= a.min() and a.max() <= 1
 np.testing.assert_allclose(a, b, atol=1e-6); np.testing.assert_allclose(a, k, atol=1e-5)
+latents = loaded.latent(tf.constant(5), tf.constant([1, 2], tf.int64)).numpy()
+assert latents.shape == (5, 8) and np.array_equal(latents, loaded.latent(5, tf.constant([1, 2], tf.int64)).numpy())
 print("ok")
 """
     env = {k: v for k, v in ENV.items() if k != "PYTHONPATH"}

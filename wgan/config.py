@@ -18,7 +18,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
-from wgan import objectives
+from wgan import objectives, prior
 from wgan.errors import ConfigError
 
 MODELS = objectives.NAMES  # the objective registry's names, for flags and choices
@@ -138,7 +138,12 @@ class HParams:
     c_optimizer: OptimizerConfig = _field(OptimizerConfig(), "Critic optimizer.")
     batch_size: int = _field(64, "Examples per batch (global batch under a distribution strategy).", minimum=1)
     z_dim: int = _field(100, "Latent dimension.", minimum=1)
-    z_distribution: str = _field("normal", "Latent prior: standard normal or uniform on [-1, 1].", choices=("normal", "uniform"))
+    z_distribution: str = _field("normal", "Latent prior: standard normal, uniform on [-1, 1], or a mixture of "
+                                 "z_components Gaussians around fixed centres (wgan/prior.py).",
+                                 choices=prior.DISTRIBUTIONS)
+    z_components: int = _field(100, "mixture: Gaussian components of the latent prior.", minimum=1)
+    z_component_std: float = _field(0.7, "mixture: each component's standard deviation (its centres are N(0, I) "
+                                    "draws, fixed by z_dim and z_components).", minimum=0.0)
     n_critic: int = _field(5, "Critic updates per generator iteration.", minimum=1)
     g_steps: int = _field(1, "Generator updates per iteration (DCGAN trick of 2 to keep D from winning).", minimum=1)
     warmup: bool = _field(False, "WGAN paper schedule: warmup_critic_steps critic updates early on and periodically.")

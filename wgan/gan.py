@@ -28,7 +28,7 @@ cross-replica synchronization inside a nested compiled function is not supported
 import keras
 import tensorflow as tf
 
-from wgan import distribute, losses, models, objectives
+from wgan import distribute, losses, models, objectives, prior
 from wgan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
 # Fixed latent vectors per run: a 4 x 16 image grid, or enough points for a toy scatter plot.
@@ -58,6 +58,25 @@ def ema_decay(hp, updates):
     half_life = tf.math.log(0.5) / tf.math.log(decay)
     ramped = tf.minimum(half_life, hp.ema_rampup * tf.cast(updates, tf.float32))
     return tf.pow(0.5, 1.0 / tf.maximum(ramped, 1e-6))
+
+
+def mixture_centres(hp):
+    """The latent mixture's centres as a float32 tensor [z_components, z_dim], or None for another prior."""
+    return tf.constant(prior.mixture_centres(hp.z_dim, hp.z_components)) if hp.z_distribution == "mixture" else None
+
+
+def stateless_latent(hp, n, seed, centres=None):
+    """Latent batch float32 [n, z_dim] of the run's prior (``wgan.prior``) from the int seed [2]:
+    N(0, 1), U[-1, 1], or a Gaussian of ``hp.z_component_std`` around one of ``centres``
+    (``mixture_centres(hp)``), each drawn with probability 1 / ``hp.z_components``."""
+    shape = [n, hp.z_dim]
+    if hp.z_distribution == "uniform":
+        return tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
+    if hp.z_distribution == "mixture":
+        noise_seed, component_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        component = tf.random.stateless_uniform([n], component_seed, 0, hp.z_components, dtype=tf.int32)
+        return tf.gather(centres, component) + hp.z_component_std * tf.random.stateless_normal(shape, noise_seed)
+    return tf.random.stateless_normal(shape, seed)
 
 
 def top_k_fraction(hp, step):
@@ -111,6 +130,7 @@ class GAN(tf.Module):
             self.c_opt = make_optimizer(hp.c_optimizer, hp.precision)
             self.g_opt.build(self.generator.trainable_variables)
             self.c_opt.build(self.critic.trainable_variables)
+            self._mixture_centres = mixture_centres(hp)
             # Only ever advanced in cross-replica context, so every replica gets the same seeds.
             self.rng = tf.random.Generator.from_seed(hp.seed)
             # Drawn from a separate stream so the grids compare the same z across the whole run.
@@ -180,18 +200,17 @@ class GAN(tf.Module):
         self.strategy.run(lambda latent: self.ema_generator(latent, training=True), args=(z,))
 
     def latent(self, rng, n):
-        """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: N(0, 1) or U[-1, 1]."""
+        """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: the run's prior (``wgan.prior``)."""
         shape = [n, self.hp.z_dim]
         if self.hp.z_distribution == "uniform":
             return rng.uniform(shape, -1.0, 1.0)
+        if self.hp.z_distribution == "mixture":
+            return self.stateless_latent(n, rng.make_seeds(1)[:, 0])
         return rng.normal(shape)
 
     def stateless_latent(self, n, seed):
-        """Latent batch float32 [n, z_dim] from the int seed [2]: N(0, 1) or U[-1, 1]."""
-        shape = [n, self.hp.z_dim]
-        if self.hp.z_distribution == "uniform":
-            return tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
-        return tf.random.stateless_normal(shape, seed)
+        """Latent batch float32 [n, z_dim] from the int seed [2]: the run's prior (``stateless_latent``)."""
+        return stateless_latent(self.hp, n, seed, self._mixture_centres)
 
     def _replica_rows(self, global_draw):
         """This replica's rows of a [batch_size, ...] draw (``distribute.replica_rows``)."""

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, evaluation, images, models, runs, visualize
+from wgan import checkpoints, evaluation, gan, images, models, runs, visualize
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
 from wgan.prior import latent
@@ -275,12 +275,17 @@ class ExportedGenerator(tf.Module):
 
     ``generate(z)``: z float32 [N, z_dim] -> images float32 [N, H, W, C] in [-1, 1] (or [N, 2]).
     ``generate_uint8(z)``: the same as uint8 in [0, 255] (images only).
+    ``latent(n, seed)``: n (int32 scalar) latents float32 [n, z_dim] of the run's own prior
+    (which may be a mixture, not N(0, 1)), fixed by ``seed`` (int64 [2]).
     """
 
     def __init__(self, generator, hp):
         super().__init__(name="exported_generator")
         self.generator = generator
         self.z_dim = tf.constant(hp.z_dim)
+        centres = gan.mixture_centres(hp)
+        self.latent = tf.function(lambda n, seed: gan.stateless_latent(hp, n, seed, centres), input_signature=[
+            tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([2], tf.int64, name="seed")])
         self.is_toy = hp.data.is_toy
         spec = tf.TensorSpec([None, hp.z_dim], tf.float32, name="z")
         self.generate = tf.function(lambda z: self.generator(z, training=False), input_signature=[spec])
