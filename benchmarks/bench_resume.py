@@ -1,6 +1,6 @@
 """Benchmark of an exact resume's cost: the time to the first batch after skipping k batches.
 
-    python benchmarks/bench_resume.py                          # 60,000 images of 28x28, batch 64
+    python benchmarks/bench_resume.py --json docs/benchmarks/resume.json   # 60,000 images of 28x28, batch 64
     python benchmarks/bench_resume.py --images 2000 --skips 0,100 --repeats 1
 
 A resumed run continues its data order exactly by skipping the batches its critic already
@@ -67,10 +67,8 @@ def main() -> None:
                 print(f"{name}: skip {skip:,} batches -> first batch in {seconds:.2f} s", file=sys.stderr, flush=True)
     results = {"command": benchmark_report.command_line("benchmarks/bench_resume.py"), "machine": machine,
                "images": args.images, "batch": args.batch, "repeats": args.repeats, "rows": rows}
-    print("| data | batches skipped | epochs | seconds to the first batch |\n|---|---:|---:|---:|")
-    for row in rows:
-        epochs = "" if row["epochs"] is None else f"{row['epochs']:.1f}"
-        print(f"| {row['data']} | {row['skip_batches']:,} | {epochs} | {row['seconds']:.2f} |")
+    results["machine"]["load_average_after"] = list(os.getloadavg())
+    print(benchmark_report.resume_table(results))
     if args.json:
         benchmark.write_results(args.json, results)
         print(f"wrote {args.json}", file=sys.stderr)

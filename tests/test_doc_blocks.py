@@ -140,6 +140,17 @@ def test_the_faults_table_has_every_fault_and_lists_the_failures():
     assert benchmark_report.faults_table(results).splitlines()[-1] == "| flip: hyperparameters.json | 3 | 2 | 10 iterations |"
 
 
+def test_the_resume_table_has_each_skip_with_its_epochs_and_seconds():
+    rows = [{"data": "records 28x28", "skip_batches": 938, "epochs": 1.0005, "seconds": 1.512},
+            {"data": "toy 8gaussians", "skip_batches": 15625, "epochs": None, "seconds": 0.371}]
+    results = {"command": "python benchmarks/bench_resume.py --json r.json", "machine": _results()["machine"],
+               "images": 60000, "batch": 64, "repeats": 3, "rows": rows}
+    lines = benchmark_report.resume_table(results).splitlines()
+    assert lines[4].startswith("records of 60,000 generated 28x28 grey images and the 8gaussians toy set, "
+                               "batches of 64, median of 3; AMD EPYC, 2 cores")
+    assert lines[-2:] == ["| records 28x28 | 938 | 1.0 | 1.51 |", "| toy 8gaussians | 15,625 |  | 0.37 |"]
+
+
 def _repo(tmp_path, results):
     """A README with an empty study table and a doc with a stale benchmark table over docs/benchmarks/run.json."""
     (tmp_path / "docs" / "benchmarks").mkdir(parents=True)

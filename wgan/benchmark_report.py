@@ -188,12 +188,25 @@ def faults_table(results):
     return "\n".join(lines)
 
 
+def resume_table(results):
+    """Markdown for ``benchmarks/bench_resume.py``: seconds to an exact resume's first batch per batches skipped."""
+    lines = _command_and_machine(results, f"records of {results['images']:,} generated 28x28 grey images and the "
+                                          f"8gaussians toy set, batches of {results['batch']}, median of "
+                                          f"{results['repeats']}; ")
+    lines += ["| data | batches skipped | epochs | seconds to the first batch |", "|---|---:|---:|---:|"]
+    for row in results["rows"]:
+        epochs = "" if row["epochs"] is None else f"{row['epochs']:.1f}"
+        lines.append(f"| {row['data']} | {row['skip_batches']:,} | {epochs} | {row['seconds']:.2f} |")
+    return "\n".join(lines)
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
           "capacity-table ": (capacity_table, ("machine", "surfaces", "deep")),
           "data-table ": (data_table, ("machine", "rows", "workers")),
-          "faults-table ": (faults_table, ("machine", "rows", "failures"))}
+          "faults-table ": (faults_table, ("machine", "rows", "failures")),
+          "resume-table ": (resume_table, ("machine", "rows", "repeats"))}
 
 
 def render(name, root):
