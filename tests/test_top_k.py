@@ -16,6 +16,7 @@ def test_top_k_mask_keeps_the_highest_scores_rounding_the_count_up():
     assert losses.top_k_mask(scores, 1.0).numpy().tolist() == [1] * 5
     assert losses.top_k_mask(scores, 0.01).numpy().tolist() == [0, 0, 0, 0, 1]  # never fewer than one
     assert int(losses.top_k_count(64, 0.75)) == 48
+    assert losses.top_k_weights(scores, 0.5).numpy().tolist() == pytest.approx([5 / 3, 5 / 3, 0, 0, 5 / 3])
 
 
 def test_top_k_mask_is_the_same_under_xla():

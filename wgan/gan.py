@@ -291,9 +291,8 @@ class GAN(tf.Module):
             scores = self.critic(fake, training=True)
             per_example = self.generator_loss_fn(scores)
             if self.hp.top_k < 1:
-                # Rescaled so the global-batch average is the mean over the kept fakes.
-                kept = losses.top_k_count(self.replica_batch, keep)
-                per_example *= losses.top_k_mask(scores, keep) * (self.replica_batch / tf.cast(kept, tf.float32))
+                # Weighted so the global-batch average is the mean over the kept fakes.
+                per_example *= losses.top_k_weights(scores, keep)
             loss = self._average(per_example)
             scaled = self.g_opt.scale_loss(loss)
         return tape.gradient(scaled, variables), {"generator_loss": loss}

@@ -104,6 +104,13 @@ def top_k_mask(scores, fraction):
     return tf.cast(ranks < top_k_count(tf.shape(scores)[0], fraction), tf.float32)
 
 
+def top_k_weights(scores, fraction):
+    """``top_k_mask`` scaled by B / k: float32 [B] weights whose product with per-example losses
+    has the batch mean of the mean over the k kept examples."""
+    mask = top_k_mask(scores, fraction)
+    return mask * (tf.cast(tf.size(mask), tf.float32) / tf.reduce_sum(mask))
+
+
 # ----- WGAN-GP ------------------------------------------------------------------------
 def interpolate(real, fake, alpha):
     """x_hat = real + alpha * (fake - real), one alpha per example.
