@@ -151,6 +151,44 @@ def test_the_resume_table_has_each_skip_with_its_epochs_and_seconds():
     assert lines[-2:] == ["| records 28x28 | 938 | 1.0 | 1.51 |", "| toy 8gaussians | 15,625 |  | 0.37 |"]
 
 
+def _yardstick_results():
+    """A small yardsticks.json: one row of each kind, two with fewer images than ``num``."""
+    scores = {"classes": 10, "confident": 0.994, "class_histogram": [0.1] * 10}
+    rows = [{"kind": "real", "first": 0, "images": 1000, **scores, "cfid": 2.96},
+            {"kind": "real", "first": 1000, "images": 718, **scores, "cfid": 5.71},
+            {"kind": "noise", "std": 0.3, "images": 1000, **scores, "cfid": 12.04},
+            {"kind": "blur", "size": 2, "images": 1000, **scores, "cfid": 34.4},
+            {"kind": "classes", "only_classes": [0, 1, 2, 3, 4], "images": 860, **scores, "cfid": 143.0,
+             "classes": 5},
+            {"kind": "classes", "only_classes": [1, 7], "images": 1000, **scores, "cfid": 80.31, "classes": 2},
+            {"kind": "uniform", "low": -1.0, "high": 1.0, "images": 1000, **scores, "cfid": 402.33,
+             "confident": 0.059, "classes": 9}]
+    return {"command": "python benchmarks/yardsticks.py --json y.json", "machine": _results()["machine"],
+            "records": 1718, "num": 1000, "seed": 0, "seconds": 3.8, "rows": rows,
+            "classifier": {"accuracy": 0.9913, "evaluated_on": "20% of the training records, held out"}}
+
+
+def test_the_yardstick_table_labels_each_row_from_how_it_was_made(tmp_path):
+    (tmp_path / "y.json").write_text(json.dumps(_yardstick_results()))
+    lines = benchmark_report.render("yardstick-table y.json", str(tmp_path)).splitlines()
+    assert lines[:3] == ["```sh", "python benchmarks/yardsticks.py --json y.json", "```"]
+    assert lines[4].startswith("1,000 images a row unless said, scored like a training run's samples against all "
+                               "1,718 digits records by their classifier (99.1% accuracy on 20% of the training "
+                               "records, held out), noise seed 0, 4 s to load and score; AMD EPYC, 2 cores")
+    assert lines[6:] == ["| images | cfid | classes | confident |", "|---|---:|---:|---:|",
+                         "| real digits (first 1,000) | 3.0 | 10 | 0.994 |",
+                         "| real digits (the other 718) | 5.7 | 10 | 0.994 |",
+                         "| real + Gaussian pixel noise, std 0.3 (of the [−1, 1] range) | 12.0 | 10 | 0.994 |",
+                         "| real, 2x2 box blur | 34.4 | 10 | 0.994 |",
+                         "| real, only classes 0–4 (860 images) | 143.0 | 5 | 0.994 |",
+                         "| real, only classes 1, 7 | 80.3 | 2 | 0.994 |",
+                         "| uniform pixel noise over [−1, 1] | 402.3 | 9 | 0.059 |"]
+    broken = {k: v for k, v in _yardstick_results().items() if k != "classifier"}
+    (tmp_path / "y.json").write_text(json.dumps(broken))
+    with pytest.raises(ValueError, match="y.json: not the result this block shows .no classifier"):
+        benchmark_report.render("yardstick-table y.json", str(tmp_path))
+
+
 def _repo(tmp_path, results):
     """A README with an empty study table and a doc with a stale benchmark table over docs/benchmarks/run.json."""
     (tmp_path / "docs" / "benchmarks").mkdir(parents=True)

@@ -1,8 +1,9 @@
 """Benchmark results as text: the speed benchmark's speed-ups and table, the recipe comparison's, the critic
-capacity's, the records data path's and the fault injection's.
+capacity's, the records data path's, the fault injection's, the exact resume's and the classifier metrics' yardsticks.
 
 ``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py``, ``benchmarks/critic_capacity.py``,
-``benchmarks/bench_data.py`` and ``tools/inject_faults.py`` write JSON; the console summary and the docs' tables read the same dicts, so a table in
+``benchmarks/bench_data.py``, ``benchmarks/bench_resume.py``, ``benchmarks/yardsticks.py`` and
+``tools/inject_faults.py`` write JSON; the console summary and the docs' tables read the same dicts, so a table in
 README.md or docs/ is exactly what the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
 committed JSON's path (``BLOCKS``), and ``python tools/readme_tables.py`` rewrites it from
 that file; it is never pasted by hand.
@@ -200,13 +201,54 @@ def resume_table(results):
     return "\n".join(lines)
 
 
+def _classes_span(classes):
+    """``0–7`` for a run of consecutive classes, else ``0, 3, 5``."""
+    if len(classes) > 1 and list(classes) == list(range(classes[0], classes[-1] + 1)):
+        return f"{classes[0]}–{classes[-1]}"
+    return ", ".join(str(c) for c in classes)
+
+
+def yardstick_label(row, num):
+    """What a row of ``benchmarks/yardsticks.py`` scored, from how it was made (its ``kind`` and fields), with its
+    image count when that is not ``num``."""
+    kind, count = row["kind"], row["images"]
+    if kind == "real":
+        return f"real digits (first {count:,})" if row["first"] == 0 else f"real digits (the other {count:,})"
+    if kind == "noise":
+        label = f"real + Gaussian pixel noise, std {row['std']:g} (of the [−1, 1] range)"
+    elif kind == "blur":
+        label = f"real, {row['size']}x{row['size']} box blur"
+    elif kind == "classes":
+        label = f"real, only classes {_classes_span(row['only_classes'])}"
+    elif kind == "uniform":
+        label = f"uniform pixel noise over [{row['low']:g}, {row['high']:g}]".replace("-", "−")
+    else:
+        label = kind
+    return label + (f" ({count:,} images)" if count != num else "")
+
+
+def yardstick_table(results):
+    """Markdown for ``benchmarks/yardsticks.py``: the classifier metrics of real, damaged and partial digits."""
+    classifier = results["classifier"]
+    lines = _command_and_machine(results, f"{results['num']:,} images a row unless said, scored like a training "
+                                          f"run's samples against all {results['records']:,} digits records by "
+                                          f"their classifier ({classifier['accuracy']:.1%} accuracy on "
+                                          f"{classifier['evaluated_on']}), noise seed {results['seed']}, "
+                                          f"{results['seconds']:.0f} s to load and score; ")
+    lines += ["| images | cfid | classes | confident |", "|---|---:|---:|---:|"]
+    lines += [f"| {yardstick_label(row, results['num'])} | {row['cfid']:.1f} | {row['classes']} "
+              f"| {row['confident']:.3f} |" for row in results["rows"]]
+    return "\n".join(lines)
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
           "capacity-table ": (capacity_table, ("machine", "surfaces", "deep")),
           "data-table ": (data_table, ("machine", "rows", "workers")),
           "faults-table ": (faults_table, ("machine", "rows", "failures")),
-          "resume-table ": (resume_table, ("machine", "rows", "repeats"))}
+          "resume-table ": (resume_table, ("machine", "rows", "repeats")),
+          "yardstick-table ": (yardstick_table, ("machine", "rows", "classifier", "num"))}
 
 
 def render(name, root):
