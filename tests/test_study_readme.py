@@ -90,6 +90,20 @@ def test_a_later_study_of_other_models_adds_its_rows_to_its_source(tmp_path):
     assert lines[-1].count("fashion_mnist: each model") == 1
 
 
+def test_a_later_study_of_a_model_replaces_that_models_row_in_place():
+    digits = {"cfid": 10.0, "classes": 10, "confident": 0.9}
+    first = _report("digits", {"dcgan": [(digits, None, "none")], "wgan-gp": [(dict(digits, cfid=7.0), None, "none")]})
+    later = dict(_report("digits", {"dcgan": [(dict(digits, cfid=8.0), None, "none")]}),
+                 command="python bin/study.py --source digits --models dcgan --seeds 1")
+    lines = study_readme.table([first, later]).splitlines()
+    rows = [line for line in lines if line.startswith("| digits |")]
+    assert [row.split(" | ")[1] for row in rows] == ["dcgan", "wgan-gp"]  # once each, in the first study's order
+    assert "classifier FID 8.0 ± 0.0" in rows[0] and "classifier FID 7.0" in rows[1]
+    assert "python bin/study.py --source digits --seeds 2" in lines  # the first study still made the other row
+    assert lines[-1].startswith("Rows from a later study") and "digits dcgan: `python bin/study.py --source " \
+        "digits --models dcgan --seeds 1`" in lines[-1]
+
+
 def test_a_study_md_block_is_the_committed_file_with_its_headings_one_level_down(tmp_path):
     (tmp_path / "study.md").write_text("### Stability study: digits, 2 seeds\n\nCommand: `x`\n\n| a |\n|---|\n")
     assert study_readme.study_md("study-md study.md", str(tmp_path)) == (

@@ -7,7 +7,8 @@ Blocks (``wgan/doc_blocks.py``):
 - ``study-table``, in README.md: from docs/study/<source>/study.json. The studies come from
   the commands the table prints (``bin/study.py``); copy their ``--output`` folder's
   study.json, study.md and study.png to docs/study/<source>/ (a later study of further models
-  on that source, to docs/study/<source>-<models>/: its rows follow the first study's).
+  on that source, to docs/study/<source>-<models>/: its rows follow the first study's, and a
+  model both trained keeps its place with the later study's numbers).
 - ``benchmark-table PATH``, anywhere: from the JSON that ``bin/benchmark.py --json PATH``
   wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``;
   ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``; ``data-table PATH``

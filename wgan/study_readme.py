@@ -54,16 +54,18 @@ def table(reports):
     lines += ["| source | model | successes | iterations | headline metrics (mean ± std over seeds) "
               "| failures, by the first health detector | train s / run |",
               "|---|---|---|---|---|---|---|"]
+    superseded = []
     # load_reports keeps a source's studies together, so each group ends with that source's real row
     for source, group in itertools.groupby(reports, key=lambda report: report["source"]):
         group = list(group)
-        for report in group:
-            for row in report["summary"]:
-                steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
-                seconds = row["train_seconds"]["mean"]
-                lines.append(f"| {source} | {row['model']} | {row['successes']}/{row['runs']} | "
-                             f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
-                             f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
+        for model, (report, row) in _latest_rows(group).items():
+            if any(m == model for earlier in group if earlier is not report for m in earlier["models"]):
+                superseded.append(f"{source} {model}: `{report['command']}`")
+            steps = sorted({r["step"] for r in report["runs"] if r["model"] == model})
+            seconds = row["train_seconds"]["mean"]
+            lines.append(f"| {source} | {model} | {row['successes']}/{row['runs']} | "
+                         f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
+                         f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
         scored = [report for report in group if report.get("real")]
         if scored:  # once per source, from whichever of its studies scored the real data
             lines.append(f"| {source} | {study.real_label(scored[-1]['real'])} | | | {_real_headline(scored[-1])} | | |")
@@ -71,7 +73,20 @@ def table(reports):
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
               "docs/study/<source>/study.md."]
+    if superseded:
+        lines += ["", "Rows from a later study of a model that an earlier study of the same source also "
+                  "trained (its shipped file changed since): " + "; ".join(superseded) + "."]
     return "\n".join(lines)
+
+
+def _latest_rows(group):
+    """{model: (report, summary row)} over one source's studies, in the order the models first appear; a
+    later study's row of a model replaces an earlier one's (a rerun after its shipped file changed)."""
+    rows = {}
+    for report in group:
+        for row in report["summary"]:
+            rows[row["model"]] = (report, row)
+    return rows
 
 
 def load_reports(folder, sources):
@@ -79,7 +94,8 @@ def load_reports(folder, sources):
 
     A source's study lives in ``folder/<source>/``; a study of further models on the same
     source, run later with its own command (``--models wgan``), lives beside it in
-    ``folder/<source>-<anything>/`` and adds its rows after the first study's. Other folders
+    ``folder/<source>-<anything>/`` and adds its rows after the first study's (or replaces the
+    row of a model the first one trained too: ``table``). Other folders
     (``archive``) are not read.
     """
     names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
