@@ -112,6 +112,10 @@ def test_mode_collapse_fires_on_sharp_samples_from_few_modes_that_never_covered_
     assert holds and values["missing"] == 6 and threshold == {"fall_from_peak": 0.25, "missing_share": 0.25,
                                                               "quality": 0.3}
     assert "2 of 8 modes covered at a high-quality share of 0.494" in detector.describe(values)
+    # tripped on lost modes with the spread at its peak: the line must not say the spread fell
+    assert "1 x the real spread (its peak before: 1 x)" in detector.describe(values)
+    fell = detector.check({**_coverage(2, 2, 0.494), "spread_ratio": 0.1})[1]
+    assert "0.1 x the real spread, down from 1 x at its peak" in detector.describe(fell)
     assert not detector.check(_coverage(2, 2, 0.1))[0]  # blurry early samples: their coverage is chance
     assert detector.check(_coverage(1, 2, 0.23, peak_quality=0.535))[0]  # collapsed, then blurry: still collapsed
     assert not detector.check(_coverage(7, 7, 0.9))[0]  # one mode short of 8 is under a quarter

@@ -103,6 +103,7 @@ class ModeCollapse(Detector):
         # Against the run's own peak, not the real spread alone: an untrained generator's samples
         # also spread little (0.01 x real at step 100 of the digits quick start, rising after).
         holds = signals["spread_ratio"] < self.cfg.collapse_spread * signals["peak_spread_ratio"]
+        values["spread_fell"] = holds  # so the console line says which of the two signs tripped
         if "covered" in signals:
             missing = signals["total"] - signals["covered"]
             values.update(covered=signals["covered"], of=signals["total"], missing=missing, unit=signals["unit"],
@@ -124,8 +125,10 @@ class ModeCollapse(Detector):
         return holds, values, threshold
 
     def describe(self, values):
-        text = (f"generated spread ({values['space']}) {values['spread_ratio']:.3g} x the real spread, down from "
-                f"{values['peak_spread_ratio']:.3g} x at its peak")
+        text = f"generated spread ({values['space']}) {values['spread_ratio']:.3g} x the real spread"
+        # A trip on lost modes alone leaves the spread near its peak, or above the earlier peak.
+        text += (f", down from {values['peak_spread_ratio']:.3g} x at its peak" if values.get("spread_fell")
+                 else f" (its peak before: {values['peak_spread_ratio']:.3g} x)")
         if "covered" in values:
             text += f", {values['covered']} of {values['of']} {values['unit']} covered"
             if values["quality"] is not None:
