@@ -156,7 +156,7 @@ def main() -> None:
         results = {"command": command, "machine": machine, **measure(args.records, args.num, args.seed)}
     except WganError as err:  # a missing or damaged records folder, a weak classifier: one line, as bin/ does
         sys.exit(f"error: {err}")
-    results["machine"]["load_average_after"] = list(os.getloadavg())
+    benchmark.note_load_after(results)  # before the table, which shows it
     print(benchmark_report.yardstick_table(results))
     print(f"{results['seconds']:.1f} s", file=sys.stderr)
     if args.json:

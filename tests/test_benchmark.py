@@ -100,3 +100,16 @@ def test_benchmark_command_prints_the_table_and_writes_json(tmp_path):
          "--notoy", "--precision", "bogus", "--json", str(tmp_path / "x.json")],
         capture_output=True, text=True, env=ENV, cwd=str(tmp_path), timeout=300)
     assert again.returncode == 1 and "--precision 'bogus'" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_the_closing_load_average_is_noted_once_so_the_printed_table_and_the_json_agree(tmp_path):
+    results = {"machine": {"load_average": [0.5, 0.5, 0.5]}}
+    noted = benchmark.note_load_after(results)["machine"]["load_average_after"]
+    assert len(noted) == 3
+    results["machine"]["load_average_after"] = [9.0, 9.0, 9.0]  # as a table printed it
+    benchmark.note_load_after(results)
+    benchmark.write_results(str(tmp_path / "r.json"), results)
+    assert json.loads((tmp_path / "r.json").read_text())["machine"]["load_average_after"] == [9.0, 9.0, 9.0]
+    fresh = {"machine": {"load_average": [0.5, 0.5, 0.5]}}
+    benchmark.write_results(str(tmp_path / "s.json"), fresh)  # a script that printed nothing: noted on writing
+    assert len(json.loads((tmp_path / "s.json").read_text())["machine"]["load_average_after"]) == 3

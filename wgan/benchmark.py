@@ -296,8 +296,14 @@ def machine_info():
     }
 
 
+def note_load_after(results):
+    """Note the load average at the end of the run in ``results["machine"]``, beside the one at its start; once:
+    a later call keeps the first note, so a table printed after it and the JSON written later agree."""
+    results["machine"].setdefault("load_average_after", list(os.getloadavg()))
+    return results
+
+
 def write_results(path, results):
     """Write a benchmark's ``results`` (with ``machine_info()`` under "machine") as JSON to ``path``, atomically,
-    after noting the load average at the end of the run beside the one at its start."""
-    results["machine"]["load_average_after"] = list(os.getloadavg())
-    files.write_atomic(path, json.dumps(results, indent=1) + "\n")
+    with the load average at the end of the run (``note_load_after``)."""
+    files.write_atomic(path, json.dumps(note_load_after(results), indent=1) + "\n")

@@ -18,7 +18,6 @@ iteration spent waiting for it. Prints tables and writes everything to ``--json`
 """
 
 import json
-import os
 import sys
 import tempfile
 
@@ -176,7 +175,7 @@ def main(argv):
     print_speedups(results["models"])
     if FLAGS.input and FLAGS.sizes:
         measure_input(results, results["models"])
-    results["machine"]["load_average_after"] = list(os.getloadavg())
+    benchmark.note_load_after(results)
     print(f"\nload average before {results['machine']['load_average']}, after {results['machine']['load_average_after']}")
     with open(FLAGS.json, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)
