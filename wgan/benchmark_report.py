@@ -208,22 +208,22 @@ def _classes_span(classes):
     return ", ".join(str(c) for c in classes)
 
 
+# A yardstick row's label from how it was made (its ``kind`` and that kind's fields).
+_YARDSTICK_LABELS = {
+    "noise": lambda row: f"real + Gaussian pixel noise, std {row['std']:g} (of the [−1, 1] range)",
+    "blur": lambda row: f"real, {row['size']}x{row['size']} box blur",
+    "classes": lambda row: f"real, only classes {_classes_span(row['only_classes'])}",
+    "uniform": lambda row: f"uniform pixel noise over [{row['low']:g}, {row['high']:g}]".replace("-", "−"),
+}
+
+
 def yardstick_label(row, num):
     """What a row of ``benchmarks/yardsticks.py`` scored, from how it was made (its ``kind`` and fields), with its
     image count when that is not ``num``."""
     kind, count = row["kind"], row["images"]
-    if kind == "real":
+    if kind == "real":  # the count is part of the label: the first num records, or all the others
         return f"real digits (first {count:,})" if row["first"] == 0 else f"real digits (the other {count:,})"
-    if kind == "noise":
-        label = f"real + Gaussian pixel noise, std {row['std']:g} (of the [−1, 1] range)"
-    elif kind == "blur":
-        label = f"real, {row['size']}x{row['size']} box blur"
-    elif kind == "classes":
-        label = f"real, only classes {_classes_span(row['only_classes'])}"
-    elif kind == "uniform":
-        label = f"uniform pixel noise over [{row['low']:g}, {row['high']:g}]".replace("-", "−")
-    else:
-        label = kind
+    label = _YARDSTICK_LABELS[kind](row) if kind in _YARDSTICK_LABELS else kind
     return label + (f" ({count:,} images)" if count != num else "")
 
 

@@ -58,8 +58,8 @@ def table(reports):
     # load_reports keeps a source's studies together, so each group ends with that source's real row
     for source, group in itertools.groupby(reports, key=lambda report: report["source"]):
         group = list(group)
-        for model, (report, row) in _latest_rows(group).items():
-            if any(m == model for earlier in group if earlier is not report for m in earlier["models"]):
+        for model, (report, row, replaced) in _latest_rows(group).items():
+            if replaced:
                 superseded.append(f"{source} {model}: `{report['command']}`")
             steps = sorted({r["step"] for r in report["runs"] if r["model"] == model})
             seconds = row["train_seconds"]["mean"]
@@ -80,12 +80,13 @@ def table(reports):
 
 
 def _latest_rows(group):
-    """{model: (report, summary row)} over one source's studies, in the order the models first appear; a
-    later study's row of a model replaces an earlier one's (a rerun after its shipped file changed)."""
+    """{model: (report, summary row, replaced)} over one source's studies, in the order the models first appear; a
+    later study's row of a model replaces an earlier one's (a rerun after its shipped file changed), and
+    ``replaced`` says it did."""
     rows = {}
     for report in group:
         for row in report["summary"]:
-            rows[row["model"]] = (report, row)
+            rows[row["model"]] = (report, row, row["model"] in rows)
     return rows
 
 
