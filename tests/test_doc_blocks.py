@@ -189,6 +189,24 @@ def test_the_yardstick_table_labels_each_row_from_how_it_was_made(tmp_path):
         benchmark_report.render("yardstick-table y.json", str(tmp_path))
 
 
+def test_the_health_cost_table_has_each_run_on_and_off_and_the_monitors_share(tmp_path):
+    rows = [{"model": "wgan-gp", "data": "digits", "architecture": "dcgan", "steps": 300, "eval_every": 100,
+             "evaluations": 3, "seconds_on": 46.5, "monitor_seconds": 1.07, "seconds_off": 45.2, "tripped": []},
+            {"model": "wgan-gp", "data": "fashion_mnist", "architecture": "infogan", "steps": 200, "eval_every": 50,
+             "evaluations": 4, "seconds_on": 144.9, "monitor_seconds": 1.63, "seconds_off": 154.1,
+             "tripped": ["stalled"]}]
+    results = {"command": "python benchmarks/bench_health.py --json h.json", "machine": _results()["machine"],
+               "rows": rows}
+    (tmp_path / "h.json").write_text(json.dumps(results))
+    lines = benchmark_report.render("health-cost-table h.json", str(tmp_path)).splitlines()
+    assert lines[:3] == ["```sh", "python benchmarks/bench_health.py --json h.json", "```"]
+    assert lines[4].startswith("each run trained twice from scratch, alone, on AMD EPYC, 2 cores")
+    assert lines[-2:] == [
+        "| wgan-gp digits (dcgan networks), 300 iterations, 3 evaluations | 46.5 s | 1.07 s (2.3%) | 45.2 s | nothing |",
+        "| wgan-gp fashion_mnist (infogan networks), 200 iterations, 4 evaluations | 144.9 s | 1.63 s (1.1%) "
+        "| 154.1 s | stalled |"]
+
+
 def _repo(tmp_path, results):
     """A README with an empty study table and a doc with a stale benchmark table over docs/benchmarks/run.json."""
     (tmp_path / "docs" / "benchmarks").mkdir(parents=True)

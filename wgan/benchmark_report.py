@@ -241,6 +241,19 @@ def yardstick_table(results):
     return "\n".join(lines)
 
 
+def health_cost_table(results):
+    """Markdown for ``benchmarks/bench_health.py``: each run's wall time with the health monitor on and off,
+    and the seconds spent inside the monitor (the figure held against the 5% budget)."""
+    lines = _command_and_machine(results, "each run trained twice from scratch, alone, on ")
+    lines += ["| run | with health | inside the monitor | without health | tripped |", "|---|---:|---:|---:|---|"]
+    for row in results["rows"]:
+        share = row["monitor_seconds"] / row["seconds_on"]
+        lines.append(f"| {row['model']} {row['data']} ({row['architecture']} networks), {row['steps']:,} iterations, "
+                     f"{row['evaluations']} evaluations | {row['seconds_on']:.1f} s | {row['monitor_seconds']:.2f} s "
+                     f"({share:.1%}) | {row['seconds_off']:.1f} s | {', '.join(row['tripped']) or 'nothing'} |")
+    return "\n".join(lines)
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
@@ -248,7 +261,8 @@ BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "data-table ": (data_table, ("machine", "rows", "workers")),
           "faults-table ": (faults_table, ("machine", "rows", "failures")),
           "resume-table ": (resume_table, ("machine", "rows", "repeats")),
-          "yardstick-table ": (yardstick_table, ("machine", "rows", "classifier", "num"))}
+          "yardstick-table ": (yardstick_table, ("machine", "rows", "classifier", "num")),
+          "health-cost-table ": (health_cost_table, ("machine", "rows"))}
 
 
 def render(name, root):
