@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, distribute, evaluation, health, inputs, runs, summaries
+from wgan import checkpoints, distribute, evaluation, health, inputs, malloc, runs, summaries
 from wgan.errors import TrainingError
 from wgan.gan import GAN
 from wgan.progress import Progress
@@ -131,6 +131,8 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
             except tf.errors.OpError as err:  # a damaged or vanished shard: one line naming it
                 raise inputs.read_failure(hp, records_root, err, last_saved) from None
             metrics = {k: float(v) for k, v in values.items()}
+            if i == 0 and hp.data.is_toy:
+                malloc.raise_thresholds()  # after from_generator's first batch froze them (wgan.malloc)
             step = int(gan.step)
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
