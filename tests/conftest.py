@@ -5,6 +5,8 @@ folder on ``sys.path``) and ask for the fixtures by name. Nothing here downloads
 """
 
 import copy
+import importlib.util
+import os
 import re
 
 import numpy as np
@@ -78,3 +80,12 @@ def records_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("records")
     build_mnist_records(root)
     return str(root)
+
+
+def load_script(path):
+    """A script of the repository (e.g. ``benchmarks/yardsticks.py``; benchmarks/ is not a package) as a module."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], os.path.join(root, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

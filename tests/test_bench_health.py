@@ -1,12 +1,12 @@
 """benchmarks/bench_health.py: its --run argument, read the way a user writes it (nothing is trained here)."""
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
+from conftest import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "bench_health.py")
@@ -14,11 +14,7 @@ SCRIPT = os.path.join(ROOT, "benchmarks", "bench_health.py")
 
 @pytest.fixture(scope="module")
 def bench_health():
-    """The script as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_health", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_health.py")
 
 
 def test_a_run_names_model_data_steps_and_evaluation_interval(bench_health):

@@ -3,13 +3,13 @@
 No classifier is trained or loaded here: the builders are pure numpy on uint8 images [N, H, W, C].
 """
 
-import importlib.util
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 from wgan.data import uint8_to_float
 
@@ -19,11 +19,7 @@ SCRIPT = os.path.join(ROOT, "benchmarks", "yardsticks.py")
 
 @pytest.fixture(scope="module")
 def yardsticks():
-    """The script as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("yardsticks", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/yardsticks.py")
 
 
 def test_noise_has_the_std_it_says_in_the_pixel_range_and_follows_the_seed(yardsticks):
