@@ -200,9 +200,10 @@ def test_the_health_cost_table_has_each_run_on_and_off_and_the_monitors_share(tm
     (tmp_path / "h.json").write_text(json.dumps(results))
     lines = benchmark_report.render("health-cost-table h.json", str(tmp_path)).splitlines()
     assert lines[:3] == ["```sh", "python benchmarks/bench_health.py --json h.json", "```"]
-    assert lines[4].startswith("each run trained twice from scratch, alone, on AMD EPYC, 2 cores")
+    assert lines[4].startswith("each run trained twice from scratch, with the monitor on and off, on AMD EPYC, 2 cores")
     assert lines[-2:] == [
-        "| wgan-gp digits (dcgan networks), 300 iterations, 3 evaluations | 46.5 s | 1.07 s (2.3%) | 45.2 s | nothing |",
+        "| wgan-gp digits (dcgan networks), 300 iterations, 3 evaluations | 46.5 s | 1.07 s (2.3%) | 45.2 s "
+        "| nothing |",
         "| wgan-gp fashion_mnist (infogan networks), 200 iterations, 4 evaluations | 144.9 s | 1.63 s (1.1%) "
         "| 154.1 s | stalled |"]
 

@@ -2,7 +2,8 @@
 capacity's, the records data path's, the fault injection's, the exact resume's and the classifier metrics' yardsticks.
 
 ``bin/benchmark.py``, ``benchmarks/keras_io_wgan_gp.py``, ``benchmarks/critic_capacity.py``,
-``benchmarks/bench_data.py``, ``benchmarks/bench_resume.py``, ``benchmarks/yardsticks.py`` and
+``benchmarks/bench_data.py``, ``benchmarks/bench_resume.py``, ``benchmarks/yardsticks.py``,
+``benchmarks/bench_health.py`` and
 ``tools/inject_faults.py`` write JSON; the console summary and the docs' tables read the same dicts, so a table in
 README.md or docs/ is exactly what the run printed. Such a table lives in a block (``doc_blocks``) named after its kind and the
 committed JSON's path (``BLOCKS``), and ``python tools/readme_tables.py`` rewrites it from
@@ -244,7 +245,7 @@ def yardstick_table(results):
 def health_cost_table(results):
     """Markdown for ``benchmarks/bench_health.py``: each run's wall time with the health monitor on and off,
     and the seconds spent inside the monitor (the figure held against the 5% budget)."""
-    lines = _command_and_machine(results, "each run trained twice from scratch, alone, on ")
+    lines = _command_and_machine(results, "each run trained twice from scratch, with the monitor on and off, on ")
     lines += ["| run | with health | inside the monitor | without health | tripped |", "|---|---:|---:|---:|---|"]
     for row in results["rows"]:
         share = row["monitor_seconds"] / row["seconds_on"]
