@@ -10,6 +10,7 @@ from PIL import Image
 from conftest import merged, tiny_hparams
 from wgan import config, data, files, health, runs, training
 from wgan.gan import GAN
+from wgan.metrics.toy import modes_reached
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -150,16 +151,16 @@ def test_mode_collapse_counts_a_blurry_toy_mode_lost_only_when_few_points_are_ev
     assert holds and values["missing"] == 6 and values["reached"] == 7
 
 
-def test_reached_counts_the_modes_that_are_nearest_to_a_fair_quarter_share_of_the_points():
+def test_modes_reached_counts_the_modes_that_are_nearest_to_a_fair_quarter_share_of_the_points():
     modes = data.toy_modes("8gaussians")
     rng = np.random.default_rng(0)
     ring = rng.uniform(0, 2 * np.pi, 4000)  # blur over the ring: every mode is nearest to about 1/8
     radius = np.linalg.norm(modes[0])
     blur = np.stack([np.cos(ring), np.sin(ring)], axis=1) * radius * rng.uniform(0.5, 1.5, (4000, 1))
-    assert health._reached(blur, modes) == 8
+    assert modes_reached(blur, "8gaussians") == 8
     two = modes[rng.integers(0, 2, 4000)] + rng.normal(0, 0.3, (4000, 2))  # near modes 0 and 1 only
-    assert health._reached(two, modes) == 2
-    assert health._reached(np.repeat(modes[:1], 100, axis=0), modes) == 1
+    assert modes_reached(two, "8gaussians") == 2
+    assert modes_reached(np.repeat(modes[:1], 100, axis=0), "8gaussians") == 1
 
 
 def _fixed_generator_folder(tmp_path, hp, count):

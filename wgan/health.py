@@ -48,7 +48,7 @@ import tensorflow as tf
 from wgan import evaluation, inputs, runs, visualize
 from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
 from wgan.metrics import reference
-from wgan.metrics.toy import default_min_share, nearest_modes
+from wgan.metrics.toy import has_modes, modes_reached
 from wgan.prior import latent
 
 # Latents and real toy points of the probes come from their own fixed seeds, apart from the evaluator's.
@@ -218,17 +218,6 @@ def _spread(features):
     return float(np.trace(np.atleast_2d(np.cov(features, rowvar=False))))
 
 
-def _reached(points, modes):
-    """Modes that are the nearest mode of at least 1 / (4 K) of ``points`` [N, 2] (centres ``modes`` [K, 2]).
-
-    The toy counterpart of the classes a classifier assigns: every point counts, sharp or
-    blurred, so a generator that puts its mass near every mode loses none.
-    """
-    index, _ = nearest_modes(points, modes)
-    shares = np.bincount(index, minlength=len(modes)) / len(points)
-    return int((shares >= default_min_share(len(modes))).sum())
-
-
 def critic_scores(critic, x, batch_size=256):
     """Critic outputs float64 [N] for samples x [N, ...] in [-1, 1], in inference mode."""
     parts = [critic(tf.convert_to_tensor(x[i:i + batch_size]), training=False) for i in range(0, len(x), batch_size)]
@@ -248,7 +237,6 @@ class Probe:
         self.hp, self.evaluator = hp, evaluator
         self.z = _latents(hp, cfg.samples)
         self.heldout = None
-        self.modes = toy_modes(hp.data.name) if hp.data.is_toy else None  # [K, 2] centres, None for swissroll
         if hp.data.is_toy:
             self.train = toy_sample(hp.data.name, cfg.samples, np.random.default_rng(PROBE_SEED))
             self.features, self.space = (lambda x: x), "points"
@@ -286,8 +274,8 @@ class Probe:
         fake = visualize.generate(gan.sampling_generator, self.z)
         out = {"spread_generated": _spread(self.features(fake)), "spread_real": self.real_spread, "space": self.space}
         out["spread_ratio"] = out["spread_generated"] / max(self.real_spread, 1e-12)
-        if self.modes is not None:
-            out["reached"] = _reached(fake, self.modes)
+        if self.hp.data.is_toy and has_modes(self.hp.data.name):  # not swissroll
+            out["reached"] = modes_reached(fake, self.hp.data.name)
         if self.heldout is not None:
             d_fake = critic_scores(gan.critic, fake).mean()
             d_train, d_held = critic_scores(gan.critic, self.train), critic_scores(gan.critic, self.heldout)
