@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from wgan.data import toy
 from wgan.data.toy import toy_dataset, toy_modes, toy_sample
 from wgan.errors import DataError
 
@@ -55,6 +56,21 @@ def test_toy_dataset_is_infinite_seeded_batches(name):
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
     assert not np.array_equal(first[0], first[1])
+
+
+@pytest.mark.parametrize("name", ["25gaussians", "swissroll"])
+def test_toy_dataset_is_the_sampler_stream_across_chunks_and_resumes_exactly(name):
+    # Batches cross into TensorFlow in chunks (toy._CHUNK); the stream must stay one
+    # toy_sample call per batch, in order, and skip_batches must land mid-chunk exactly.
+    count = toy._CHUNK + 7
+    rng = np.random.default_rng(5)
+    expected = np.stack([toy_sample(name, 16, rng) for _ in range(count)])
+    for chunk in (1, 3, toy._CHUNK):
+        got = np.stack([batch.numpy() for batch in toy_dataset(name, 16, seed=5, chunk=chunk).take(count)])
+        np.testing.assert_array_equal(got, expected)
+    skip = toy._CHUNK - 2
+    resumed = np.stack([batch.numpy() for batch in toy_dataset(name, 16, seed=5, skip_batches=skip).take(5)])
+    np.testing.assert_array_equal(resumed, expected[skip:skip + 5])
 
 
 def test_unknown_toy_set():

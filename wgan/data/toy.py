@@ -13,8 +13,12 @@ Reference: gulrajani/improved_wgan_training, ``gan_toy.py`` (``inf_train_gen``):
 
 Sampling uses a numpy ``Generator`` inside ``tf.data.Dataset.from_generator``:
 the formulas (and scikit-learn's swiss roll) stay literally those of the
-reference, a seed fixes the whole stream whatever TensorFlow's global seed, and
-a [batch, 2] draw costs microseconds, so the Python generator is no bottleneck.
+reference, and a seed fixes the whole stream whatever TensorFlow's global seed.
+A [batch, 2] draw costs microseconds, but each crossing from TensorFlow's thread
+into Python costs far more on a busy 2-core machine, so the generator hands over
+``_CHUNK`` batches at a time, drawn one by one as before (the stream is the
+same). ``python benchmarks/bench_toy_input.py`` times it on the 25gaussians file
+(docs/results.md, round five).
 """
 
 import numpy as np
@@ -37,6 +41,8 @@ _MIXTURES = {
     "25gaussians": (2.0 * _GRID, 0.05, 2.828),
 }
 _SWISSROLL_NOISE = 0.25
+# Batches per crossing into Python (toy_dataset); 40 is 8 iterations of 5 critic steps.
+_CHUNK = 40
 _SWISSROLL_DIVISOR = 7.5
 
 
@@ -76,26 +82,30 @@ def toy_sample(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return (roll[:, [0, 2]] / _SWISSROLL_DIVISOR).astype(np.float32)
 
 
-def toy_dataset(name: str, batch_size: int, seed: int | None = None, skip_batches: int = 0):
+def toy_dataset(name: str, batch_size: int, seed: int | None = None, skip_batches: int = 0, chunk: int = _CHUNK):
     """An infinite ``tf.data.Dataset`` of float32 [batch_size, 2] batches of toy set ``name``.
 
     The same ``seed`` gives the same batches (every new iterator restarts the
     stream); ``seed=None`` draws fresh entropy. ``skip_batches`` starts the stream
-    after that many batches (a resumed run continues it exactly).
+    after that many batches (a resumed run continues it exactly). ``chunk``: batches
+    per crossing into Python; it changes the speed only, never the stream
+    (benchmarks/bench_toy_input.py times it).
     """
     _check(name)
     if batch_size < 1:
         raise DataError(f"batch_size must be positive, got {batch_size}")
+    if chunk < 1:
+        raise DataError(f"chunk must be positive, got {chunk}")
 
-    def batches():
+    def chunks():
         rng = np.random.default_rng(seed)
         for _ in range(skip_batches):
             toy_sample(name, batch_size, rng)
         while True:
-            yield toy_sample(name, batch_size, rng)
+            yield np.stack([toy_sample(name, batch_size, rng) for _ in range(chunk)])
 
     import tensorflow as tf  # here, not above: the toy metrics need only the sampler (no TensorFlow for --help)
 
     return tf.data.Dataset.from_generator(
-        batches, output_signature=tf.TensorSpec([batch_size, 2], tf.float32)
-    ).prefetch(tf.data.AUTOTUNE)
+        chunks, output_signature=tf.TensorSpec([chunk, batch_size, 2], tf.float32)
+    ).unbatch().prefetch(tf.data.AUTOTUNE)
