@@ -45,7 +45,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from wgan import evaluation, inputs, runs, visualize
+from wgan import evaluation, inputs, runs, summaries, visualize
 from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
 from wgan.metrics import reference
 from wgan.metrics.toy import has_modes, modes_reached
@@ -353,7 +353,8 @@ class Monitor:
     """
 
     def __init__(self, hp, vdir, gan, evaluator, writer, records_root, start, say=None):
-        self.hp, self.cfg, self.vdir, self.gan, self.writer = hp, hp.health, vdir, gan, writer
+        self.hp, self.cfg, self.vdir, self.gan = hp, hp.health, vdir, gan
+        self.scalars = summaries.Scalars(writer, "health")
         self.evaluator = evaluator
         self.say = say or (lambda text: print(text, file=sys.stderr, flush=True))
         # The networks only (no optimizer state): what -v N.best restores, at a third of the bytes.
@@ -542,7 +543,5 @@ class Monitor:
         return [name for name, state in self.states.items() if state.tripped]
 
     def _write_scalars(self, values, step):
-        with self.writer.as_default():
-            for name, value in values.items():
-                if value is not None and math.isfinite(value):
-                    tf.summary.scalar(f"health/{name}", value, step=step)
+        self.scalars.write({name: value for name, value in values.items()
+                            if value is not None and math.isfinite(value)}, step)

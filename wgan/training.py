@@ -100,6 +100,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     real_points = source.sample_points(2048) if hp.data.is_toy else None
 
     writer = tf.summary.create_file_writer(vdir)
+    train_scalars = summaries.Scalars(writer, "train")
     if start == 0:
         summaries.write_hparams(writer, hp)
     metrics_path = os.path.join(vdir, runs.METRICS_FILE)
@@ -148,7 +149,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                 now = time.perf_counter()
                 metrics["images_per_sec"] = window_images / max(now - window_start, 1e-9)
                 window_start, window_images = now, 0
-                summaries.write_scalars(writer, metrics, step)
+                train_scalars.write(metrics, step)
                 runs.append_jsonl(metrics_path, {"step": step, "epoch": round(epoch(), 4), **metrics})
                 monitor.after_log(step, metrics)
             if step % hp.sample_every == 0:
