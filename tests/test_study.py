@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -116,6 +117,56 @@ def test_an_interrupted_run_writes_no_report_and_the_rerun_finishes_it(tmp_path,
     monkeypatch.setattr(launch, "until_step", until_step)
     report = study.run_study("8gaussians", ["wgan-gp"], [0], 4, out, overrides=small, log=lambda _: 0)
     assert [(r["step"], r["resumed"]) for r in report["runs"]] == [(4, True)]
+
+
+def _children(pid):
+    """PIDs of the multiprocessing workers that ``pid`` started (Linux /proc)."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += [int(child) for child in f.read().split()]
+    workers = []
+    for child in found:
+        with open(f"/proc/{child}/cmdline", "rb") as f:
+            if b"spawn_main" in f.read():
+                workers.append(child)
+    return workers
+
+
+def _running(pid):
+    """False once ``pid`` has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers die with the study through Linux's prctl")
+def test_killing_the_study_process_stops_its_workers_at_a_checkpoint(tmp_path):
+    # A study killed alone (kill -9 PID, a scheduler's SIGTERM) once left its workers training
+    # on, unseen. Now each worker gets SIGTERM, saves its run and exits; the same command resumes.
+    out = tmp_path / "out"
+    script = (f"from wgan import study\n"
+              f"study.run_study('8gaussians', ['wgan-gp'], [0, 1], 100000, {str(out)!r}, jobs=2, log=print,\n"
+              f"                overrides=[('batch_size', 32), ('architecture.base_width', 16), ('eval_every', 0)])\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], env=ENV, cwd=str(tmp_path),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    vdirs = [out / "checkpoint" / "wgan-gp-8gaussians" / v for v in ("v1", "v2")]
+    deadline = time.time() + 240
+    while not all((vdir / runs.METRICS_FILE).exists() for vdir in vdirs):  # both runs are training
+        assert parent.poll() is None and time.time() < deadline, "the study did not start both runs"
+        time.sleep(0.5)
+    workers = _children(parent.pid)
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait()
+    deadline = time.time() + 120
+    while any(_running(pid) for pid in workers):
+        assert time.time() < deadline, "the workers kept training after the study process died"
+        time.sleep(0.5)
+    steps = [runs.latest_step(str(vdir)) for vdir in vdirs]
+    assert all(0 < step < 100000 for step in steps), steps  # each saved where it stopped
 
 
 def test_a_report_is_read_back_only_for_the_same_study(tmp_path):

@@ -10,8 +10,10 @@ verdict, and the study writes ``study.json``, ``study.md`` (tables) and ``study.
 picture per run).
 
 Runs go to a pool of ``jobs`` spawned worker processes that each use one TensorFlow thread,
-so two runs share two cores without fighting over them. A run that already reached the
-study's step count (an interrupted study started again) is evaluated, not retrained.
+so two runs share two cores without fighting over them. Killing the study process alone
+stops its workers too (Linux): each run saves a checkpoint, the worker exits, and the same
+command resumes. A run that already reached the study's step count (an interrupted study
+started again) is evaluated, not retrained.
 """
 
 import dataclasses
@@ -132,13 +134,43 @@ def budget_rule(steps):
     return f"every model trains for the same {steps:,} generator iterations"
 
 
-def _limit_threads():
-    """Worker initializer: one TensorFlow thread per worker, so ``jobs`` workers use ``jobs`` cores."""
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_PARENT_PID = None  # the study process, in a pool worker (_init_worker)
+
+
+def _init_worker(parent_pid):
+    """Pool worker initializer: one TensorFlow thread per worker, so ``jobs`` workers use ``jobs``
+    cores, and a SIGTERM from the kernel when the study process dies.
+
+    Without the second, a study killed by SIGTERM or SIGKILL (its own process only, as
+    ``kill PID`` or a batch scheduler does) left its workers training on, unseen, holding the
+    runs' locks and both cores. With it, each worker's run saves a checkpoint and stops at its
+    next iteration (training turns SIGTERM into a stop), the worker exits (``run_one``), and the
+    same command resumes the run.
+    """
+    global _PARENT_PID
+    _PARENT_PID = parent_pid
+    _die_with_parent(parent_pid)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def _die_with_parent(parent_pid):
+    """Ask Linux to send this process SIGTERM when ``parent_pid`` exits; elsewhere, do nothing."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):  # no prctl: not Linux
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def run_one(task):
@@ -154,6 +186,10 @@ def run_one(task):
     number, vdir, hp = launched.number, launched.vdir, launched.hp
     reached = runs.latest_step(vdir)
     if reached < hp.train_steps:
+        if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
+            # The study process died and its parent-death signal stopped this run (saved): no one
+            # waits for a result, and an idle worker would wait for its next task forever.
+            os._exit(1)
         # Stopped by SIGINT/SIGTERM (it saved a checkpoint): a report built now would pass a
         # half-trained run off as finished, and a study or sweep started again would read it back.
         raise RunError(f"study run {os.path.relpath(vdir, task['checkpoint_dir'])} stopped at step {reached} of "
@@ -420,7 +456,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
 
         # spawn: a forked child would inherit TensorFlow's thread pools from the parent.
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                    initializer=_limit_threads) as pool:
+                                                    initializer=_init_worker, initargs=(os.getpid(),)) as pool:
             for future in concurrent.futures.as_completed([pool.submit(run_one, t) for t in tasks]):
                 collect(future.result())
     results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))

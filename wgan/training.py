@@ -166,9 +166,12 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
             if stopping:
                 logging.warning("stopping at step %d on %s", step, stop.signal or "request")
                 break
-    bar.close()
-    if step != start and (last_saved is None or not last_saved.endswith(f"-{step}")):
-        last_saved = save(step)
+        # The final save stays inside the guard: a second SIGINT/SIGTERM (Ctrl+C pressed twice, or
+        # a study worker's parent-death signal, sent once per thread of the dying study process)
+        # must not kill the process halfway through it.
+        bar.close()
+        if step != start and (last_saved is None or not last_saved.endswith(f"-{step}")):
+            last_saved = save(step)
     summaries.write_samples(writer, gan, step, real_points)
     writer.flush()
     distribute.remove_write_dir(vdir, run_dir)
