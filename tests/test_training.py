@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -88,6 +89,9 @@ MATRIX = [(m, a) for m in objectives.NAMES for a in models.ARCHITECTURES]
 def test_one_iteration_of_every_objective_and_architecture_with_one_trace(model, architecture):
     hp = matrix_hp(model, architecture)
     objective = objectives.get(model)
+    # Seeded: at 4 channels an unlucky draw can leave the ResNet critic's output constant for
+    # every image (one seed in eight), so the generator's gradient is 0 and nothing moves.
+    keras.utils.set_random_seed(0)
     gan = GAN(hp)
     images = np.random.default_rng(0).uniform(-1, 1, (hp.batch_size, 32, 32, 3)).astype(np.float32)
     iterator = iter(tf.data.Dataset.from_tensors(images).repeat())
