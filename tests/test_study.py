@@ -169,6 +169,29 @@ def test_killing_the_study_process_stops_its_workers_at_a_checkpoint(tmp_path):
     assert all(0 < step < 100000 for step in steps), steps  # each saved where it stopped
 
 
+def test_after_a_failed_run_no_further_run_starts():
+    import concurrent.futures
+    import threading
+
+    started, release = [], threading.Event()
+
+    def run(task):
+        started.append(task)
+        if task == 0:
+            raise RunError("run 0 stopped at step 2 of 4")
+        release.wait(5)  # the other run is still training when run 0 fails
+        return task
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        with pytest.raises(RunError, match="run 0 stopped"):
+            list(study.in_turn(pool, run, [0, 1, 2, 3], jobs=2))
+        release.set()
+    assert sorted(started) == [0, 1]  # runs 2 and 3 never started
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        assert sorted(study.in_turn(pool, lambda task: task * 10, [1, 2, 3], jobs=2)) == [10, 20, 30]
+
+
 def test_a_report_is_read_back_only_for_the_same_study(tmp_path):
     (tmp_path / "study.json").write_text(json.dumps({"seed_values": [0, 1], "steps": None,
                                                      "overrides": ["gp_lambda=1"]}))

@@ -173,6 +173,26 @@ def _die_with_parent(parent_pid):
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def in_turn(pool, function, tasks, jobs):
+    """Yield ``function(task)`` for each task as it finishes, with at most ``jobs`` handed to
+    ``pool`` (a ``concurrent.futures`` executor) at a time.
+
+    Submitted all at once, the queued runs kept starting after one had failed or been
+    stopped (Ctrl+C): the executor trains them, unseen, while the study waits to exit with
+    the error. Here the first error reaches the caller before another task is submitted.
+    """
+    import concurrent.futures
+
+    waiting = list(tasks)
+    running = {pool.submit(function, waiting.pop(0)) for _ in range(min(jobs, len(waiting)))}
+    while running:
+        done, running = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+            if waiting:
+                running.add(pool.submit(function, waiting.pop(0)))
+
+
 def run_one(task):
     """Train (or finish) one study run and evaluate its final checkpoint; returns a JSON-able dict + picture.
 
@@ -457,8 +477,8 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
         # spawn: a forked child would inherit TensorFlow's thread pools from the parent.
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                                     initializer=_init_worker, initargs=(os.getpid(),)) as pool:
-            for future in concurrent.futures.as_completed([pool.submit(run_one, t) for t in tasks]):
-                collect(future.result())
+            for result in in_turn(pool, run_one, tasks, jobs):
+                collect(result)
     results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))
     figure(results, models, seeds, os.path.join(output, "study.png"))
     report = {"source": source, "models": list(models), "seeds": len(seeds), "seed_values": list(seeds),
