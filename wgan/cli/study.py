@@ -4,6 +4,10 @@ Trains every model with seeds 0..N-1 from the shipped hyperparameter files, eval
 final checkpoints, applies the source's stated failure criterion and writes study.md,
 study.json and study.png to --output (checkpoints under --output/checkpoint). See
 wgan/study.py and docs/quality.md.
+
+Stopped by Ctrl+C or SIGTERM, every run in training saves a checkpoint and no further run
+starts; with --jobs 2 or more the worker processes do so too when this process alone is
+killed, even by SIGKILL (Linux). The same command again resumes where they stopped.
 """
 
 import os
