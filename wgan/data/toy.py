@@ -41,9 +41,9 @@ _MIXTURES = {
     "25gaussians": (2.0 * _GRID, 0.05, 2.828),
 }
 _SWISSROLL_NOISE = 0.25
+_SWISSROLL_DIVISOR = 7.5
 # Batches per crossing into Python (toy_dataset); 40 is 8 iterations of 5 critic steps.
 _CHUNK = 40
-_SWISSROLL_DIVISOR = 7.5
 
 
 def _check(name: str) -> None:
