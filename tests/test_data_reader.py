@@ -50,8 +50,8 @@ def test_same_seed_same_batches_other_seed_other_batches(digits_folder):
 
 
 def test_records_read_without_the_autotuning_thread(digits_folder):
-    # Deleting an iterator waits for tf.data's autotuning thread, which sleeps up to a minute
-    # between optimizations: a training run sat idle after its last save (wgan.data.pipeline).
+    # Deleting an iterator waits for tf.data's autotuning thread, which sleeps between
+    # optimizations: a training run sat idle after its last save (wgan.data.pipeline).
     dataset = make_dataset(digits_folder, 16, seed=0)
     assert dataset.options().autotune.enabled is False
     assert _take(dataset, 2)[0].shape == (16, 8, 8, 1)

@@ -16,8 +16,8 @@ MAX_OPEN_SHARDS = 8
 def _options_without_autotune_thread():
     """tf.data options without the autotuning model thread.
 
-    Deleting an iterator waits for that thread, which sleeps between optimizations for up
-    to a minute: a training run then hung for seconds after its last save (8 to 9 s in 4
+    Deleting an iterator waits for that thread, which sleeps between optimizations, longer
+    as the iterator ages: a training run then hung for seconds after its last save (8 to 9 s in 4
     of 8 runs of 30 Fashion-MNIST steps, about 30 s after 10,000 steps; 0 of 13 runs with
     this option). Fashion-MNIST records decode at 57,000 images/s without the thread and
     60,000 with it, measured side by side (training reads about 400), because AUTOTUNE
