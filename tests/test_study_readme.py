@@ -113,3 +113,15 @@ def test_a_study_md_block_is_the_committed_file_with_its_headings_one_level_down
         study_readme.study_md("study-md notes.md", str(tmp_path))
     with pytest.raises(ValueError, match="gone.md: cannot read it"):
         study_readme.study_md("study-md gone.md", str(tmp_path))
+
+
+def test_a_command_shows_the_docs_folder_its_study_was_copied_to_not_the_machines_path(tmp_path):
+    digits = {"cfid": 9.0, "classes": 10, "confident": 0.9}
+    ran = dict(_report("digits", {"dcgan": [(digits, None, "none")]}),
+               command="python bin/study.py --source digits --seeds 1 --output /work/studies/digits --jobs 2")
+    (tmp_path / "digits-dcgan").mkdir()
+    (tmp_path / "digits-dcgan" / "study.json").write_text(json.dumps(ran))
+    table = study_readme.table(study_readme.load_reports(str(tmp_path), study.SOURCES))
+    assert "python bin/study.py --source digits --seeds 1 --output study/digits-dcgan --jobs 2" in table
+    assert "/work/studies" not in table
+    assert study_readme.shown_command(ran) == ran["command"]  # not loaded from a folder: as it was run

@@ -8,7 +8,8 @@ Blocks (``wgan/doc_blocks.py``):
   the commands the table prints (``bin/study.py``); copy their ``--output`` folder's
   study.json, study.md and study.png to docs/study/<source>/ (a later study of further models
   on that source, to docs/study/<source>-<models>/: its rows follow the first study's, and a
-  model both trained keeps its place with the later study's numbers).
+  model both trained keeps its place with the later study's numbers). Each command is shown with
+  ``--output study/<folder>``, that folder's name: where a study wrote does not change it.
 - ``benchmark-table PATH``, anywhere: from the JSON that ``bin/benchmark.py --json PATH``
   wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``;
   ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``; ``data-table PATH``

@@ -10,6 +10,7 @@ with the commands that produced the studies and one row per (source, model). A
 import itertools
 import json
 import os
+import re
 
 from wgan import doc_blocks, study
 
@@ -48,9 +49,22 @@ def _failures(row):
     return ", ".join(f"{n} {label}" for label, n in labelled) or "none"
 
 
+def shown_command(report):
+    """The study's command with its ``--output`` as ``study/<folder>``, the docs/study/ folder it was copied to.
+
+    Where a study wrote its files does not change its numbers, and an absolute path of the
+    machine it ran on (``/work/studies/...``) means nothing to a reader; ``load_reports`` records
+    the folder. A report without one (not loaded from a folder) keeps its command as run.
+    """
+    folder = report.get("folder")
+    if not folder:
+        return report["command"]
+    return re.sub(r"--output(=|\s+)\S+", f"--output study/{folder}", report["command"])
+
+
 def table(reports):
     """Markdown: the studies' commands, then one row per (source, model) of ``reports`` (study.json dicts)."""
-    lines = ["```sh"] + [report["command"] for report in reports] + ["```", ""]
+    lines = ["```sh"] + [shown_command(report) for report in reports] + ["```", ""]
     lines += ["| source | model | successes | iterations | headline metrics (mean ± std over seeds) "
               "| failures, by the first health detector | train s / run |",
               "|---|---|---|---|---|---|---|"]
@@ -60,7 +74,7 @@ def table(reports):
         group = list(group)
         for model, (report, row, replaced) in _latest_rows(group).items():
             if replaced:
-                superseded.append(f"{source} {model}: `{report['command']}`")
+                superseded.append(f"{source} {model}: `{shown_command(report)}`")
             steps = sorted({r["step"] for r in report["runs"] if r["model"] == model})
             seconds = row["train_seconds"]["mean"]
             lines.append(f"| {source} | {model} | {row['successes']}/{row['runs']} | "
@@ -108,7 +122,7 @@ def load_reports(folder, sources):
                 with open(path, encoding="utf-8") as handle:
                     report = json.load(handle)
                 if report.get("source") == source:  # 8gaussians-x is not a 25gaussians study, nor the reverse
-                    reports.append(report)
+                    reports.append(dict(report, folder=name))
     return reports
 
 
