@@ -65,6 +65,19 @@ def test_the_table_has_the_command_the_machine_every_row_and_the_speedups():
     assert "709 batches/s (45,402 images/s)" in table and "wgan -0.9% (mixed_bfloat16)" in table
 
 
+def test_rows_that_say_their_files_length_get_minutes_a_run():
+    results = _results()
+    results["models"] = [dict(row, architecture="infogan", side=28, source="fashion_mnist", train_steps=3125)
+                         for row in results["models"][3:5]]
+    lines = [line for line in benchmark_report.table(results).splitlines() if line.startswith("| ")]
+    assert lines[0].endswith("| ratio | file | train_steps | min / run |")
+    # 3,125 iterations at 1.0 it/s: 52 min; at 1.7 it/s: 31 min
+    assert lines[1].startswith("| wgan-gp | infogan 28x28 | float32 | off | 1.000 |")
+    assert lines[1].endswith("| `wgan-gp-fashion_mnist.json` | 3,125 | 52 |")
+    assert lines[2].endswith("| `wgan-gp-fashion_mnist.json` | 3,125 | 31 |")
+    assert "min / run" not in benchmark_report.table(_results())  # an older JSON: no lengths, no column
+
+
 def test_load_names_the_file_that_is_not_a_benchmark(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{\n  \"models\": [\n")

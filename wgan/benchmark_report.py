@@ -55,6 +55,13 @@ def network(row):
     return f"{row['architecture']} {row['side']}x{row['side']}" if row["side"] else f"{row['architecture']} toy"
 
 
+def _file(row):
+    """The shipped file a row timed: ``wgan-gp-fashion_mnist.json``, ``wgan-gp-celeba-resnet.json``."""
+    from wgan import config  # lazy: rendering the other tables needs no configuration
+
+    return os.path.basename(config.default_path(row["model"], row["source"], architecture=row["architecture"]))
+
+
 def _figure(value):
     """Three significant figures at most, and no decimals from 100 up: 0.0651, 7.90, 506."""
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
@@ -103,15 +110,22 @@ def _command_and_machine(results, lead=""):
 
 def table(results):
     """Markdown for one benchmark run: its command, the machine, one row per configuration, the speed-ups."""
+    # A run's length in minutes at this speed, when the JSON says the files' train_steps (since 2026-12-05).
+    lengths = all("train_steps" in row for row in results["models"])
     lines = _command_and_machine(results) + [
         "| model | network | precision | XLA | it/s | real img/s | first it (s) | GFLOP/it | GFLOP/s | matmul GFLOP/s "
-        "| ratio |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        "| ratio |" + (" file | train_steps | min / run |" if lengths else ""),
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---|---:|---:|" if lengths else "")]
     peaks = results["matmul"]["gflops"]
     for row in results["models"]:
-        lines.append(f"| {row['model']} | {network(row)} | {row['precision']} | {'on' if row['jit_compile'] else 'off'} "
-                     f"| {row['iterations_per_s']:.3f} | {_figure(row['real_images_per_s'])} "
-                     f"| {row['first_iteration_s']:.1f} | {row['gflop_per_iteration']:.1f} | {_figure(row['gflops'])} "
-                     f"| {_figure(peaks[row['precision']])} | {row['gflops'] / peaks[row['precision']]:.2f} |")
+        line = (f"| {row['model']} | {network(row)} | {row['precision']} | {'on' if row['jit_compile'] else 'off'} "
+                f"| {row['iterations_per_s']:.3f} | {_figure(row['real_images_per_s'])} "
+                f"| {row['first_iteration_s']:.1f} | {row['gflop_per_iteration']:.1f} | {_figure(row['gflops'])} "
+                f"| {_figure(peaks[row['precision']])} | {row['gflops'] / peaks[row['precision']]:.2f} |")
+        if lengths:
+            line += (f" `{_file(row)}` | {row['train_steps']:,} "
+                     f"| {row['train_steps'] / row['iterations_per_s'] / 60:.0f} |")
+        lines.append(line)
     speedups = _speedup_lines(results["models"])
     if speedups:
         lines += ["", "Speed-ups (the range over the models):", ""] + speedups
