@@ -2,13 +2,16 @@
 
     python benchmarks/bench_inception.py                  # 6 timed batches of 50, all cores
     python benchmarks/bench_inception.py --graph classify_image_graph_def.pb
+    python benchmarks/bench_inception.py --runs 2 --json docs/benchmarks/inception.json   # the table in docs/quality.md
 
 With ``--graph`` (or ``$WGAN_INCEPTION_GRAPH``) it times the 2015 Inception graph itself
 through ``wgan.metrics.inception2015``. Without it, it times a stand-in of equal cost:
 ``keras.applications.InceptionV3`` (the same Inception-v3 architecture, 299 x 299 input,
 2048-d pool) with **random** weights, so nothing is downloaded; its numbers are speed
 only. Inputs are 32x32 uint8 images resized to 299 x 299 in the network's input, like a
-CIFAR-10 evaluation. One untimed batch warms up first. Prints one markdown table row.
+CIFAR-10 evaluation. One untimed batch warms up first. Prints one markdown table row per
+run; ``--json`` also writes them with the machine, for the ``inception-cost-table`` block
+(``tools/readme_tables.py``).
 """
 
 import argparse
@@ -56,21 +59,33 @@ def main():
     parser.add_argument("--batch", type=int, default=50, help="images per forward pass (TTUR's 50)")
     parser.add_argument("--batches", type=int, default=6, help="timed batches")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument("--runs", type=int, default=1, help="timed runs of --batches each, one row each")
+    parser.add_argument("--json", default=None, help="also write the rows and the machine here")
     args = parser.parse_args()
     import tensorflow as tf
+
+    from wgan import benchmark, benchmark_report
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    results = {"command": benchmark_report.command_line("benchmarks/bench_inception.py"),
+               "machine": benchmark.machine_info(), "rows": []}
     forward, what = real_graph(args.graph, args.batch) if args.graph else stand_in(args.batch)
     images = (np.random.default_rng(0).random((args.batch, 32, 32, 3)) * 255).astype(np.uint8)
     forward(images)  # warm-up: tracing and first-call allocation
-    started = time.perf_counter()
-    for _ in range(args.batches):
-        forward(images)
-    rate = args.batch * args.batches / (time.perf_counter() - started)
-    print(f"| {what} | {available_cpus()} | {args.batch} | {rate:.1f} | {10000 / rate / 60:.0f} | "
-          f"{50000 / rate / 60:.0f} |")
+    for run in range(args.runs):
+        started = time.perf_counter()
+        for _ in range(args.batches):
+            forward(images)
+        rate = args.batch * args.batches / (time.perf_counter() - started)
+        row = {"network": what, "run": run + 1, "cores": available_cpus(), "batch": args.batch,
+               "batches": args.batches, "images_per_s": rate}
+        results["rows"].append(row)
+        print(benchmark_report.inception_cost_row(row), flush=True)
+    if args.json:
+        benchmark.write_results(args.json, results)
+        print(f"wrote {args.json}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,18 @@ def test_rows_that_say_their_files_length_get_minutes_a_run():
     assert "min / run" not in benchmark_report.table(_results())  # an older JSON: no lengths, no column
 
 
+def test_the_inception_cost_table_gives_minutes_for_ten_and_fifty_thousand_images(tmp_path):
+    results = {k: v for k, v in _results().items() if k in ("command", "machine")}
+    results["rows"] = [{"network": "stand-in", "run": run, "cores": 2, "batch": 50, "batches": 6, "images_per_s": rate}
+                       for run, rate in ((1, 5.3), (2, 9.5))]
+    (tmp_path / "inception.json").write_text(json.dumps(results))
+    table = benchmark_report.render("inception-cost-table inception.json", str(tmp_path))
+    assert "6 timed batches of images a run, after one untimed, on AMD EPYC" in table
+    # 10,000 / 5.3 / 60 = 31.4 and 50,000 / 5.3 / 60 = 157.2 minutes
+    assert "| stand-in, run 1 | 2 | 50 | 5.3 | 31 | 157 |" in table.splitlines()
+    assert "| stand-in, run 2 | 2 | 50 | 9.5 | 18 | 88 |" in table.splitlines()
+
+
 def test_load_names_the_file_that_is_not_a_benchmark(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{\n  \"models\": [\n")

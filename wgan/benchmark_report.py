@@ -269,6 +269,23 @@ def health_cost_table(results):
     return "\n".join(lines)
 
 
+def inception_cost_row(row):
+    """One row of ``benchmarks/bench_inception.py``: the network's images/s and the minutes for 10,000 and 50,000."""
+    rate = row["images_per_s"]
+    return (f"| {row['network']}, run {row['run']} | {row['cores']} | {row['batch']} | {rate:.1f} "
+            f"| {10000 / rate / 60:.0f} | {50000 / rate / 60:.0f} |")
+
+
+def inception_cost_table(results):
+    """Markdown for ``benchmarks/bench_inception.py``: images/s through the Inception network, per timed run."""
+    batches = results["rows"][0]["batches"]
+    lines = _command_and_machine(results, f"{batches} timed batch{'es' if batches != 1 else ''} of images a run, "
+                                          "after one untimed, on ")
+    lines += ["| network | cores | batch | images/s | min for 10,000 | min for 50,000 |",
+              "|---|---:|---:|---:|---:|---:|"]
+    return "\n".join(lines + [inception_cost_row(row) for row in results["rows"]])
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
@@ -277,7 +294,8 @@ BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "faults-table ": (faults_table, ("machine", "rows", "failures")),
           "resume-table ": (resume_table, ("machine", "rows", "repeats")),
           "yardstick-table ": (yardstick_table, ("machine", "rows", "classifier", "num")),
-          "health-cost-table ": (health_cost_table, ("machine", "rows"))}
+          "health-cost-table ": (health_cost_table, ("machine", "rows")),
+          "inception-cost-table ": (inception_cost_table, ("machine", "rows"))}
 
 
 def render(name, root):
