@@ -115,3 +115,27 @@ def test_fid_reference_can_be_the_test_split(fashion, monkeypatch):
     test_folder = data.records_dir(root, "fashion_mnist", None, 28, split="test")
     assert evaluator.reference.count == 200  # every test image, not the 600 training ones
     assert any(name.startswith("fid_stats_") for name in os.listdir(test_folder))
+
+
+def test_bench_classifier_tries_lengths_without_touching_the_cached_classifier(fashion, tmp_path):
+    """benchmarks/bench_classifier.py, run as a user would: a row per length, then the shipped classifier's scores."""
+    import subprocess
+    import sys
+
+    from wgan import benchmark_report
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out, records = tmp_path / "classifier.json", tmp_path / "records"
+    result = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "bench_classifier.py"), "--epochs", "1,2",
+                             "--records_root", str(records), "--json", str(out)],
+                            cwd=fashion, env=dict(os.environ, KERAS_HOME=str(fashion / "keras")),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    results = json.loads(out.read_text())
+    assert [row["epochs"] for row in results["rows"]] == [1, 2]
+    assert all(row["evaluated_on"] == "the test split" and row["held_out"] == 200 for row in results["rows"])
+    assert results["shipped_epochs"] == 7 and results["shipped"]["real_test"]["images"] == 200
+    with open(classifier.classifier_path(str(records / "fashion_mnist-r28"))[:-len(".keras")] + ".json") as handle:
+        assert json.load(handle)["epochs"] == 7  # the cache holds the shipped recipe, not a tried one
+    table = benchmark_report.classifier_table(results)
+    assert "| 1 epoch | " in table and "| 2 epochs | " in table and "| real test split, 200 images |" in table

@@ -286,6 +286,27 @@ def inception_cost_table(results):
     return "\n".join(lines + [inception_cost_row(row) for row in results["rows"]])
 
 
+def classifier_table(results):
+    """Markdown for ``benchmarks/bench_classifier.py``: test accuracy and time per recipe length, then the real
+    test split's own scores under the shipped classifier."""
+    first = results["rows"][0]
+    lines = _command_and_machine(results, f"{results['data']}, trained on {first['trained_on']:,} images and "
+                                          f"measured on {first['evaluated_on']} ({first['held_out']:,} images), on ")
+    lines += ["| recipe | test accuracy | training + scoring the test split (s) |", "|---|---:|---:|"]
+    for row in results["rows"]:
+        shipped = " (shipped)" if row["epochs"] == results["shipped_epochs"] else ""
+        plural = "s" if row["epochs"] != 1 else ""
+        lines.append(f"| {row['epochs']} epoch{plural}{shipped} | {row['accuracy']:.1%} | {row['seconds']:.0f} |")
+    real = results["shipped"]["real_test"]
+    shares = real["class_histogram"]
+    lines += ["", f"The real test split's own scores, by the shipped classifier (cached; "
+                  f"{results['shipped']['accuracy']:.1%} test accuracy), against the training records:", "",
+              "| images | cfid | classes ≥ 2.5% | confident ≥ 0.9 | class shares |", "|---|---:|---:|---:|---|",
+              f"| real test split, {real['images']:,} images | {real['cfid']:.2f} | {real['classes']} "
+              f"| {real['confident']:.3f} | {min(shares):.3f} - {max(shares):.3f} |"]
+    return "\n".join(lines)
+
+
 # Block kinds: a block named "<prefix><path>" is filled by the function from the JSON at <path>.
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
@@ -295,7 +316,8 @@ BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "resume-table ": (resume_table, ("machine", "rows", "repeats")),
           "yardstick-table ": (yardstick_table, ("machine", "rows", "classifier", "num")),
           "health-cost-table ": (health_cost_table, ("machine", "rows")),
-          "inception-cost-table ": (inception_cost_table, ("machine", "rows"))}
+          "inception-cost-table ": (inception_cost_table, ("machine", "rows")),
+          "classifier-table ": (classifier_table, ("machine", "rows", "shipped"))}
 
 
 def render(name, root):

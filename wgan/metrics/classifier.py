@@ -142,8 +142,11 @@ def _labelled(folder):
     return manifest, uint8_to_float(images), labels
 
 
-def train_classifier(folder, seed=0, test_folder=None):
+def train_classifier(folder, seed=0, test_folder=None, spec=None):
     """Train on the folder's labelled images; returns (model, info with ``accuracy``).
+
+    ``spec`` (a ``ClassifierSpec``) defaults to the source's recipe in ``CLASSIFIERS``; another
+    one is for trying recipes (``benchmarks/bench_classifier.py``).
 
     With ``test_folder`` (the same source's test-split records) the classifier trains on every
     training image and ``accuracy`` is measured on the test split; without it, on a seeded
@@ -155,7 +158,7 @@ def train_classifier(folder, seed=0, test_folder=None):
     """
     import keras
 
-    spec = spec_for(folder)
+    spec = spec or spec_for(folder)
     manifest, x, labels = _labelled(folder)
     num_classes = int(manifest.get("num_classes") or labels.max() + 1)
     if test_folder is None:
