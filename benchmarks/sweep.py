@@ -1,7 +1,7 @@
 """Sweep hyperparameter variants through the stability study and tabulate them side by side.
 
 Every variant is one ``wgan.study.run_study`` (the shipped file of ``--model`` on
-``--source`` plus the variant's overrides, ``--seeds`` seeds), so a sweep's numbers are
+``--source``, or its ``--setup`` file, plus the variant's overrides, ``--seeds`` seeds), so a sweep's numbers are
 the study's numbers, with its metrics and failure criterion. Variants run one after
 the other; the seeds of one variant run ``--jobs`` at a time, one core each.
 
@@ -50,6 +50,8 @@ def main():
     parser.add_argument("--steps", type=int, default=None, help="iterations (default: the file's train_steps)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--records_dir", default="datasets/tfrecords")
+    parser.add_argument("--setup", default=None,
+                        help="start from hyperparameter/<model>-<source>-<setup>.json (e.g. toolkit)")
     parser.add_argument("--output", required=True)
     parser.add_argument("--variant", action="append", required=True)
     args = parser.parse_args()
@@ -58,12 +60,12 @@ def main():
     rows = []
     for name, overrides in map(parse_variant, args.variant):
         folder = os.path.join(args.output, name)
-        report = study.finished_report(folder, seeds, args.steps, overrides)
+        report = study.finished_report(folder, seeds, args.steps, overrides, args.setup)
         if report is None:  # not run yet, or run with other seeds, steps or overrides
             started = time.perf_counter()
             report = study.run_study(args.source, [args.model], seeds, args.steps, folder, jobs=args.jobs,
                                      records_dir=args.records_dir, overrides=overrides, command=command,
-                                     log=lambda line, n=name: print(f"[{n}] {line}", flush=True))
+                                     log=lambda line, n=name: print(f"[{n}] {line}", flush=True), setup=args.setup)
             print(f"[{name}] done in {time.perf_counter() - started:.0f} s", flush=True)
         steps = sorted({r["step"] for r in report["runs"]})
         rows.append({"variant": name, "overrides": report["overrides"], "steps": steps[-1],

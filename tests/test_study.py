@@ -201,6 +201,8 @@ def test_a_report_is_read_back_only_for_the_same_study(tmp_path):
     assert study.finished_report(str(tmp_path), [0, 1], 500, [("gp_lambda", 1)]) is None
     assert study.finished_report(str(tmp_path), [0, 1], None, [("gp_lambda", 10)]) is None
     assert study.finished_report(str(tmp_path / "elsewhere"), [0, 1], None, []) is None
+    # ... and so is a study of the other files (--setup toolkit).
+    assert study.finished_report(str(tmp_path), [0, 1], None, [("gp_lambda", 1)], setup="toolkit") is None
 
 
 def _overrides(args):
@@ -235,6 +237,20 @@ def test_without_steps_each_model_keeps_its_files_budget():
     hp = study.study_hparams("wgan", "fashion_mnist", 0, None)
     assert hp.snapshot_every == 3_125 and hp.architecture.name == "infogan"
     assert "fashion_mnist" in study.SOURCES
+
+
+def test_a_setup_trains_each_model_from_its_second_file():
+    """--setup toolkit: hyperparameter/<model>-fashion_mnist-toolkit.json, with the study's own settings on top."""
+    assert config.shipped_models("fashion_mnist", setup="toolkit") == ["dcgan", "wgan", "wgan-gp"]
+    assert config.shipped_models("digits", setup="toolkit") == []
+    hp = study.study_hparams("wgan-gp", "fashion_mnist", 3, None, setup="toolkit")
+    toolkit = config.load(config.default_path("wgan-gp", "fashion_mnist", setup="toolkit"))
+    assert os.path.basename(config.default_path("wgan-gp", "fashion_mnist", setup="toolkit")) == \
+        "wgan-gp-fashion_mnist-toolkit.json"
+    assert hp.architecture.name == toolkit.architecture.name == "dcgan"  # not the paper's infogan
+    assert (hp.train_steps, hp.snapshot_every, hp.seed) == (toolkit.train_steps, toolkit.train_steps, 3)
+    with pytest.raises(ConfigError, match="wgan-gp-digits-toolkit.json"):
+        study.study_hparams("wgan-gp", "digits", 0, None, setup="toolkit")
 
 
 def test_failed_runs_are_counted_under_the_detector_that_tripped_first(tmp_path):

@@ -382,27 +382,30 @@ def apply_overrides(hp, overrides, source="--set"):
 SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "hyperparameter")
 
 
-def default_path(model, data, root=None, architecture=None):
-    """``<root>/<model>-<data>[-<architecture>].json`` (a folder path uses its base name); the
+def default_path(model, data, root=None, architecture=None, setup=None):
+    """``<root>/<model>-<data>[-<architecture>][-<setup>].json`` (a folder path uses its base name); the
     architecture is part of the name when its registry entry is ``named`` (run_name's rule):
-    ``wgan-gp-cifar10-resnet.json``, but ``wgan-gp-cifar10.json`` for dcgan.
+    ``wgan-gp-cifar10-resnet.json``, but ``wgan-gp-cifar10.json`` for dcgan. ``setup`` names
+    a second file of the same model and data: ``wgan-gp-fashion_mnist-toolkit.json`` beside
+    the paper's ``wgan-gp-fashion_mnist.json``.
 
     Without ``root``: ``./hyperparameter/`` when it holds that file (a user's own copy),
     else the shipped ``hyperparameter/`` folder of the toolkit.
     """
     part = _architecture_part(architecture)
-    name = f"{model}-{os.path.basename(os.path.normpath(data))}{'-' + part if part else ''}.json"
+    name = (f"{model}-{os.path.basename(os.path.normpath(data))}{'-' + part if part else ''}"
+            f"{'-' + setup if setup else ''}.json")
     if root is None:
         local = os.path.join("hyperparameter", name)
         return local if os.path.exists(local) else os.path.join(SHIPPED_ROOT, name)
     return os.path.join(root, name)
 
 
-def shipped_models(data, root=None):
-    """The registry's compared objectives (in registry order) with a shipped ``<model>-<data>.json``
+def shipped_models(data, root=None, setup=None):
+    """The registry's compared objectives (in registry order) with a shipped ``<model>-<data>[-<setup>].json``
     file: what a command that compares objectives on ``data`` runs by default (study, benchmark)."""
     return [model for model in MODELS
-            if objectives.get(model).compared and os.path.exists(default_path(model, data, root))]
+            if objectives.get(model).compared and os.path.exists(default_path(model, data, root, setup=setup))]
 
 
 def describe():
@@ -423,17 +426,17 @@ def describe():
 
 
 def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root=None,
-            architecture=None):
+            architecture=None, setup=None):
     """The hyperparameters a command line asks for.
 
-    Starts from ``path`` or ``hyperparameter/<model>-<data>[-<architecture>].json``
+    Starts from ``path`` or ``hyperparameter/<model>-<data>[-<architecture>][-<setup>].json``
     (``default_path``); an image folder without a file of its own starts from the celeba file
     with the folder as data. Then the flags (``crop`` 0 means no crop; None keeps the file's
     value; ``architecture`` None keeps the file's) and ``--set`` overrides apply.
     """
     data = data or "celeba"
     if path is None:
-        path = default_path(model, data, root, architecture)
+        path = default_path(model, data, root, architecture, setup)
         if not os.path.exists(path) and os.path.isdir(data):
             path = default_path(model, "celeba", root, architecture)
             crop = 0 if crop is None else crop

@@ -109,8 +109,11 @@ FAILURE_LABELS = {"mode_collapse": "collapsed", "stalled": "stalled", "critic_ov
                   "diverging": "diverged", "none": "no detector"}
 
 
-def study_hparams(model, source, seed, steps=None, overrides=()):
+def study_hparams(model, source, seed, steps=None, overrides=(), setup=None):
     """The shipped hyperparameters of ``model`` on ``source`` for one study run.
+
+    ``setup`` picks the file ``<model>-<source>-<setup>.json`` (``config.default_path``), for a
+    source that ships two: the paper's setup and the toolkit's own (``toolkit``).
 
     The budget rule: ``steps`` gives every model the same number of generator iterations;
     None keeps each model's own shipped ``train_steps`` (after ``overrides``), the length
@@ -120,11 +123,11 @@ def study_hparams(model, source, seed, steps=None, overrides=()):
     ``MIN_EVAL_EVERY`` iterations apart), so the health detectors can say how a run
     failed, unless ``overrides`` say otherwise.
     """
-    hp = config.resolve(model, source, seed=seed, overrides=list(overrides))
+    hp = config.resolve(model, source, seed=seed, overrides=list(overrides), setup=setup)
     steps = hp.train_steps if steps is None else steps
     study = [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
              ("eval_every", max(MIN_EVAL_EVERY, steps // HEALTH_EVALUATIONS))]
-    return config.resolve(model, source, seed=seed, overrides=study + list(overrides))
+    return config.resolve(model, source, seed=seed, overrides=study + list(overrides), setup=setup)
 
 
 def budget_rule(steps):
@@ -196,11 +199,12 @@ def in_turn(pool, function, tasks, jobs):
 def run_one(task):
     """Train (or finish) one study run and evaluate its final checkpoint; returns a JSON-able dict + picture.
 
-    ``task``: dict with model, seed, source, steps, overrides, checkpoint_dir, records_dir.
+    ``task``: dict with model, seed, source, steps, overrides, setup, checkpoint_dir, records_dir.
     """
     from wgan import evaluation, generate, launch
 
-    hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"])
+    hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"],
+                       task.get("setup"))
     launched = launch.train_run(task["checkpoint_dir"], hp, launch.until_step(hp.train_steps),
                                 records_root=task["records_dir"], progress=False)
     number, vdir, hp = launched.number, launched.vdir, launched.hp
@@ -259,7 +263,7 @@ def _picture(hp, generator, evaluator):
     return images.zoom(images.make_grid(float_to_uint8(samples[:36]), rows=6, margin=1), 2)
 
 
-def _prepare(source, model, steps, overrides, records_dir):
+def _prepare(source, model, steps, overrides, records_dir, setup=None):
     """Build records and train the digit classifier once, before workers would race to do it
     (from ``model``'s file: every model of a study reads the same records).
 
@@ -269,7 +273,7 @@ def _prepare(source, model, steps, overrides, records_dir):
     """
     from wgan import evaluation
 
-    hp = study_hparams(model, source, 0, steps, overrides)
+    hp = study_hparams(model, source, 0, steps, overrides, setup)
     if hp.data.is_toy:
         return None
     judge = evaluation.make_evaluator(hp, records_dir, num=IMAGE_SAMPLES).judge
@@ -337,6 +341,8 @@ def markdown(report):
     lines = [title, "",
              f"Command: `{report['command']}`", "",
              f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
+             *([f"Files: `hyperparameter/<model>-{report['source']}-{report['setup']}.json`.", ""]
+               if report.get("setup") else []),
              "| model | successes | iterations | " + " | ".join(TITLES[c] for c in columns + ("train_seconds",)) + " | "
              + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
              "|---|---|---|" + "---|" * (len(columns) + 1 + len(FAILURE_LABELS))]
@@ -409,8 +415,9 @@ def figure(results, models, seeds, path):
     plt.close(fig)
 
 
-def finished_report(output, seeds, steps, overrides=()):
-    """``output/study.json`` when it is the report of exactly this study (seeds, steps, overrides), else None.
+def finished_report(output, seeds, steps, overrides=(), setup=None):
+    """``output/study.json`` when it is the report of exactly this study (seeds, steps, overrides, files), else
+    None.
 
     A report of other seeds, steps or overrides is another study: read back in its place it
     would be tabulated under the wrong command (``benchmarks/sweep.py``). Running
@@ -423,7 +430,7 @@ def finished_report(output, seeds, steps, overrides=()):
     with open(path, encoding="utf-8") as handle:
         report = json.load(handle)
     same = (report.get("seed_values") == list(seeds) and report.get("steps") == steps
-            and report.get("overrides") == _override_texts(overrides))
+            and report.get("overrides") == _override_texts(overrides) and report.get("setup") == setup)
     return report if same else None
 
 
@@ -433,11 +440,12 @@ def _override_texts(overrides):
 
 
 def run_study(source, models, seeds, steps, output, jobs=1, records_dir="datasets/tfrecords", overrides=(),
-              command=None, log=print):
+              command=None, log=print, setup=None):
     """Train ``models`` x ``seeds`` on ``source``; write the report to ``output``.
 
     ``steps``: generator iterations for every model, or None for each model's shipped
-    ``train_steps`` (``budget_rule``).
+    ``train_steps`` (``budget_rule``). ``setup``: each model's ``<model>-<source>-<setup>.json``
+    instead of ``<model>-<source>.json`` (``study_hparams``).
 
     Returns the report dict (also written as ``output/study.json``; ``study.md`` and
     ``study.png`` beside it). Checkpoints go to ``output/checkpoint``.
@@ -450,12 +458,12 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     if (steps is not None and steps < 1) or not seeds:
         raise ConfigError(f"the study needs steps >= 1 and at least one seed (got {steps} steps, {len(seeds)} seeds)")
     for model in models:  # a bad --set or a missing file fails here, before any training
-        study_hparams(model, source, seeds[0], steps, overrides)
+        study_hparams(model, source, seeds[0], steps, overrides, setup)
     os.makedirs(output, exist_ok=True)
     started = time.perf_counter()
-    real = _prepare(source, models[0], steps, overrides, records_dir)
+    real = _prepare(source, models[0], steps, overrides, records_dir, setup)
     tasks = [{"model": m, "seed": s, "source": source, "steps": steps, "overrides": list(overrides),
-              "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
+              "setup": setup, "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
              for s in seeds for m in models]
     criterion = CRITERIA[source]
     results = []
@@ -482,7 +490,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))
     figure(results, models, seeds, os.path.join(output, "study.png"))
     report = {"source": source, "models": list(models), "seeds": len(seeds), "seed_values": list(seeds),
-              "steps": steps, "overrides": _override_texts(overrides), "jobs": jobs,
+              "steps": steps, "overrides": _override_texts(overrides), "setup": setup, "jobs": jobs,
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
               "real": real,

@@ -72,12 +72,13 @@ def table(reports):
     # load_reports keeps a source's studies together, so each group ends with that source's real row
     for source, group in itertools.groupby(reports, key=lambda report: report["source"]):
         group = list(group)
-        for model, (report, row, replaced) in _latest_rows(group).items():
+        for (model, setup), (report, row, replaced) in _latest_rows(group).items():
+            label = f"{model} (`{setup}` files)" if setup else model
             if replaced:
-                superseded.append(f"{source} {model}: `{shown_command(report)}`")
+                superseded.append(f"{source} {label}: `{shown_command(report)}`")
             steps = sorted({r["step"] for r in report["runs"] if r["model"] == model})
             seconds = row["train_seconds"]["mean"]
-            lines.append(f"| {source} | {model} | {row['successes']}/{row['runs']} | "
+            lines.append(f"| {source} | {label} | {row['successes']}/{row['runs']} | "
                          f"{', '.join(f'{s:,}' for s in steps)} | {_headline(report, row)} | {_failures(row)} | "
                          f"{'n/a' if seconds is None else f'{seconds:.0f}'} |")
         scored = [report for report in group if report.get("real")]
@@ -94,13 +95,14 @@ def table(reports):
 
 
 def _latest_rows(group):
-    """{model: (report, summary row, replaced)} over one source's studies, in the order the models first appear; a
-    later study's row of a model replaces an earlier one's (a rerun after its shipped file changed), and
-    ``replaced`` says it did."""
+    """{(model, setup): (report, summary row, replaced)} over one source's studies, in the order they first appear;
+    a later study's row of a model from the same files replaces an earlier one's (a rerun after its shipped file
+    changed), and ``replaced`` says it did. A study of other files (``--setup toolkit``) adds rows of its own."""
     rows = {}
     for report in group:
         for row in report["summary"]:
-            rows[row["model"]] = (report, row, row["model"] in rows)
+            key = (row["model"], report.get("setup"))
+            rows[key] = (report, row, key in rows)
     return rows
 
 

@@ -16,6 +16,7 @@ from absl import flags
 
 from wgan import benchmark_report, config, study
 from wgan.cpus import available_cpus
+from wgan.errors import ConfigError
 from wgan.cli import common
 
 flags.DEFINE_enum("source", "8gaussians", list(study.SOURCES), "Data to train on.")
@@ -25,7 +26,10 @@ flags.DEFINE_list("models", None, "Models to compare (default: every objective w
                   "hyperparameter/<model>-<source>.json).")
 flags.DEFINE_integer("steps", None, "Generator iterations per run, the same for every model (default: each "
                      "model's own shipped train_steps).", lower_bound=1)
-flags.DEFINE_string("output", None, "Folder for the report and the runs (default: study/<source>).")
+flags.DEFINE_string("setup", None, "Train each model from hyperparameter/<model>-<source>-<setup>.json instead of "
+                    "<model>-<source>.json: mnist and fashion_mnist ship the paper's setup and the toolkit's own "
+                    "(--setup toolkit).")
+flags.DEFINE_string("output", None, "Folder for the report and the runs (default: study/<source>[-<setup>]).")
 flags.DEFINE_integer("jobs", None, "Runs trained at once, one core each (default: available cores).", lower_bound=1)
 flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live (digits are built on demand).")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter for every model: --set batch_size=128.")
@@ -35,13 +39,16 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     jobs = FLAGS.jobs or available_cpus()
-    output = FLAGS.output or os.path.join("study", FLAGS.source)
+    output = FLAGS.output or os.path.join("study", FLAGS.source + (f"-{FLAGS.setup}" if FLAGS.setup else ""))
     command = benchmark_report.command_line("bin/study.py")
-    models = FLAGS.models if FLAGS.models is not None else config.shipped_models(FLAGS.source)
+    models = FLAGS.models if FLAGS.models is not None else config.shipped_models(FLAGS.source, setup=FLAGS.setup)
+    if not models and FLAGS.setup:
+        raise ConfigError(f"--setup {FLAGS.setup}: no hyperparameter/<model>-{FLAGS.source}-{FLAGS.setup}.json is "
+                          f"shipped (fashion_mnist and mnist ship --setup toolkit)")
     report = study.run_study(FLAGS.source, models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
                              FLAGS.steps, output, jobs=jobs, records_dir=FLAGS.records_dir,
                              overrides=[config.parse_override(s) for s in FLAGS.set], command=command,
-                             log=lambda line: print(line, flush=True))
+                             log=lambda line: print(line, flush=True), setup=FLAGS.setup)
     print(study.markdown(report))
     print(f"wrote {output}/study.md, study.json, study.png")
 
