@@ -92,11 +92,12 @@ def matmul_gflops(dtype=tf.float32, n=2048, min_seconds=1.0, repeats=3):
 
 
 # ----- training iterations --------------------------------------------------------------
-def shipped_hparams(model, data_name, side=None, precision="float32", jit_compile=False, architecture=None):
-    """A shipped hyperparameter file (``hyperparameter/<model>-<data>[-<architecture>].json``,
+def shipped_hparams(model, data_name, side=None, precision="float32", jit_compile=False, architecture=None,
+                    setup=None):
+    """A shipped hyperparameter file (``hyperparameter/<model>-<data>[-<architecture>][-<setup>].json``,
     ``config.default_path``) resized to ``side`` (no crop: the benchmark feeds images of that
     side directly)."""
-    hp = config.load(config.default_path(model, data_name, architecture=architecture))
+    hp = config.load(config.default_path(model, data_name, architecture=architecture, setup=setup))
     overrides = [("precision", precision), ("jit_compile", jit_compile)]
     if side is not None:
         overrides += [("data.resize", side), ("data.crop", None)]

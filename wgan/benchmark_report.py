@@ -59,7 +59,8 @@ def _file(row):
     """The shipped file a row timed: ``wgan-gp-fashion_mnist.json``, ``wgan-gp-celeba-resnet.json``."""
     from wgan import config  # lazy: rendering the other tables needs no configuration
 
-    return os.path.basename(config.default_path(row["model"], row["source"], architecture=row["architecture"]))
+    return os.path.basename(config.default_path(row["model"], row["source"], architecture=row["architecture"],
+                                                setup=row.get("setup")))
 
 
 def _figure(value):

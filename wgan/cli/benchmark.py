@@ -33,6 +33,8 @@ flags.DEFINE_list("architectures", ["dcgan"], "Image architectures to time (resn
                   "residual networks, far slower).")
 flags.DEFINE_string("source", "celeba", "The image rows start from hyperparameter/<model>-<source>[-<architecture>].json "
                     "resized to each --sizes.")
+flags.DEFINE_list("setups", ["default"], "Which of a source's files to time: default is <model>-<source>.json, any "
+                  "other name <model>-<source>-<name>.json (fashion_mnist and mnist: --setups default,toolkit).")
 flags.DEFINE_bool("toy", True, "Also time the toy MLP on 8gaussians.")
 flags.DEFINE_list("precision", ["float32", "mixed_bfloat16"], "Precision policies to time.")
 flags.DEFINE_list("jit", ["off"], "XLA settings to time: off, on, or off,on.")
@@ -68,17 +70,22 @@ def configurations():
         if architecture not in ARCHITECTURES:
             raise ConfigError(f"--architectures {architecture!r}; valid values: {', '.join(ARCHITECTURES)}")
     # (side, source, architecture); the toy rows take the architecture of their file (mlp).
-    shapes = [(int(side), FLAGS.source, architecture) for architecture in FLAGS.architectures
-              for side in FLAGS.sizes] + ([(None, "8gaussians", None)] if FLAGS.toy else [])
+    # (side, source, architecture, setup); the toy rows take the architecture of their file (mlp).
+    setups = [None if name == "default" else name for name in FLAGS.setups]
+    shapes = [(int(side), FLAGS.source, architecture, setup) for setup in setups
+              for architecture in FLAGS.architectures for side in FLAGS.sizes]
+    shapes += [(None, "8gaussians", None, None)] if FLAGS.toy else []
     out = []
-    for side, source, architecture in shapes:
+    for side, source, architecture, setup in shapes:
         for model in FLAGS.models:
             for jit in FLAGS.jit:
                 for precision in FLAGS.precision:
-                    hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit], architecture)
+                    hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit], architecture,
+                                                   setup)
                     # Labels as before architectures were a flag, so --compare matches older JSON.
                     where = f"{hp.architecture.name} {side}x{side}" if side else f"{hp.architecture.name} toy"
-                    out.append((f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}", hp))
+                    label = f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}"
+                    out.append((label + (f" {setup}" if setup else ""), hp, setup))
     return out
 
 
@@ -164,8 +171,8 @@ def main(argv):
         print(f"matmul {FLAGS.matmul_n}x{FLAGS.matmul_n} {benchmark.COMPUTE_DTYPES[precision].name}: "
               f"{peaks[precision]:.1f} GFLOP/s", flush=True)
     results["matmul"] = {"n": FLAGS.matmul_n, "gflops": peaks}
-    for label, hp in configs:
-        row = benchmark.benchmark_model(hp, FLAGS.iterations, label=label)
+    for label, hp, setup in configs:
+        row = dict(benchmark.benchmark_model(hp, FLAGS.iterations, label=label), setup=setup)
         row["matmul_ratio"] = row["gflops"] / peaks[hp.precision]
         results["models"].append(row)
         logging.info("%s: %.3f it/s", label, row["iterations_per_s"])
