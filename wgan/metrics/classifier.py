@@ -75,8 +75,8 @@ CLASSIFIERS = {
     "mnist": _DIGITS,
     # Fashion-MNIST is harder (about 91% for small CNNs) and 60,000 images make full-width
     # 28x28 convolutions slow on a CPU: the first layer strides at once (5x5, stride 2).
-    # Measured on the real data with 2 shared CPU cores: 91.4% test accuracy in 144 s
-    # (see docs/quality.md).
+    # Measured on the real data with 2 CPU cores: 91.4% test accuracy in 70 s
+    # (benchmarks/bench_classifier.py, docs/benchmarks/classifier.json).
     "fashion_mnist": ClassifierSpec(0.90, ((32, 5, 2), (64, 3, 2), (64, 3, 1)), epochs=7, batch_size=128,
                                     learning_rate=2e-3, cosine=True),
 }
