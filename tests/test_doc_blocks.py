@@ -76,6 +76,9 @@ def test_rows_that_say_their_files_length_get_minutes_a_run():
     assert lines[1].endswith("| `wgan-gp-fashion_mnist.json` | 3,125 | 52 |")
     assert lines[2].endswith("| `wgan-gp-fashion_mnist.json` | 3,125 | 31 |")
     assert "min / run" not in benchmark_report.table(_results())  # an older JSON: no lengths, no column
+    results["models"][0]["file_side"] = 64  # a 64x64 file timed at 28x28: not a run of the file, no minutes
+    line = [line for line in benchmark_report.table(results).splitlines() if line.startswith("| wgan-gp")][0]
+    assert line.endswith("| `wgan-gp-fashion_mnist.json` at 64x64 | 3,125 | |")
 
 
 def test_the_inception_cost_table_gives_minutes_for_ten_and_fifty_thousand_images(tmp_path):
@@ -273,7 +276,7 @@ def test_the_benchmark_times_a_sources_second_files_and_says_which(tmp_path):
                              "1", "--matmul_n", "64", "--json", str(out)], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())["models"]
-    assert [(row["architecture"], row["setup"], row["train_steps"]) for row in rows] == \
-        [("infogan", None, 15_625), ("dcgan", "toolkit", 20_000)]
+    assert [(row["architecture"], row["setup"], row["train_steps"], row["file_side"]) for row in rows] == \
+        [("infogan", None, 15_625, 28), ("dcgan", "toolkit", 20_000, 28)]
     table = benchmark_report.table(json.loads(out.read_text()))
     assert "`dcgan-fashion_mnist.json` | 15,625 |" in table and "`dcgan-fashion_mnist-toolkit.json` | 20,000 |" in table

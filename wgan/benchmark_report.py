@@ -123,7 +123,9 @@ def table(results):
                 f"| {row['iterations_per_s']:.3f} | {_figure(row['real_images_per_s'])} "
                 f"| {row['first_iteration_s']:.1f} | {row['gflop_per_iteration']:.1f} | {_figure(row['gflops'])} "
                 f"| {_figure(peaks[row['precision']])} | {row['gflops'] / peaks[row['precision']]:.2f} |")
-        if lengths:
+        if lengths and row.get("file_side", row["side"]) != row["side"]:  # a resized copy: no run of the file
+            line += f" `{_file(row)}` at {row['file_side']}x{row['file_side']} | {row['train_steps']:,} | |"
+        elif lengths:
             line += (f" `{_file(row)}` | {row['train_steps']:,} "
                      f"| {row['train_steps'] / row['iterations_per_s'] / 60:.0f} |")
         lines.append(line)

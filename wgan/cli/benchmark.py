@@ -69,7 +69,6 @@ def configurations():
     for architecture in FLAGS.architectures:
         if architecture not in ARCHITECTURES:
             raise ConfigError(f"--architectures {architecture!r}; valid values: {', '.join(ARCHITECTURES)}")
-    # (side, source, architecture); the toy rows take the architecture of their file (mlp).
     # (side, source, architecture, setup); the toy rows take the architecture of their file (mlp).
     setups = [None if name == "default" else name for name in FLAGS.setups]
     shapes = [(int(side), FLAGS.source, architecture, setup) for setup in setups
@@ -172,7 +171,11 @@ def main(argv):
               f"{peaks[precision]:.1f} GFLOP/s", flush=True)
     results["matmul"] = {"n": FLAGS.matmul_n, "gflops": peaks}
     for label, hp, setup in configs:
-        row = dict(benchmark.benchmark_model(hp, FLAGS.iterations, label=label), setup=setup)
+        # The file's own side: at another side a row times a resized copy, not a run of the file.
+        shipped = config.load(config.default_path(hp.model, hp.data.name, architecture=hp.architecture.name,
+                                                  setup=setup))
+        row = dict(benchmark.benchmark_model(hp, FLAGS.iterations, label=label), setup=setup,
+                   file_side=shipped.data.resize)
         row["matmul_ratio"] = row["gflops"] / peaks[hp.precision]
         results["models"].append(row)
         logging.info("%s: %.3f it/s", label, row["iterations_per_s"])
