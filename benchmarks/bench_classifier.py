@@ -61,7 +61,10 @@ def main():
                "trained_on": info["trained_on"], "evaluated_on": info["evaluated_on"], "held_out": info["held_out"]}
         results["rows"].append(row)
         print(f"{count} epochs: {row['accuracy']:.2%} on {row['evaluated_on']} in {row['seconds']:.0f} s", flush=True)
-    judge = classifier.ClassifierJudge(folder, test_folder=test_folder)
+    try:  # the cached classifier, trained first when missing: below its recipe's accuracy that is an error
+        judge = classifier.ClassifierJudge(folder, test_folder=test_folder)
+    except WganError as error:
+        sys.exit(f"error: {error}")
     results["shipped"] = {"accuracy": judge.info["accuracy"], "real_test": judge.info["real_test"]}
     if args.json:
         benchmark.write_results(args.json, results)
