@@ -53,7 +53,8 @@ JIT_VALUES = {"off": False, "on": True}
 
 
 def configurations():
-    """``[(label, hp)]`` in the order they are timed."""
+    """``[(label, hp, file)]`` in the order they are timed; ``file``: the row's ``setup`` and the file's own
+    ``file_side``."""
     from wgan import benchmark
 
     for precision in FLAGS.precision:
@@ -77,6 +78,9 @@ def configurations():
     out = []
     for side, source, architecture, setup in shapes:
         for model in FLAGS.models:
+            # The file's own side: at another side a row times a resized copy, not a run of the file.
+            file_side = config.load(config.default_path(model, source, architecture=architecture,
+                                                        setup=setup)).data.resize
             for jit in FLAGS.jit:
                 for precision in FLAGS.precision:
                     hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit], architecture,
@@ -84,7 +88,7 @@ def configurations():
                     # Labels as before architectures were a flag, so --compare matches older JSON.
                     where = f"{hp.architecture.name} {side}x{side}" if side else f"{hp.architecture.name} toy"
                     label = f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}"
-                    out.append((label + (f" {setup}" if setup else ""), hp, setup))
+                    out.append((label + (f" {setup}" if setup else ""), hp, {"setup": setup, "file_side": file_side}))
     return out
 
 
@@ -170,12 +174,8 @@ def main(argv):
         print(f"matmul {FLAGS.matmul_n}x{FLAGS.matmul_n} {benchmark.COMPUTE_DTYPES[precision].name}: "
               f"{peaks[precision]:.1f} GFLOP/s", flush=True)
     results["matmul"] = {"n": FLAGS.matmul_n, "gflops": peaks}
-    for label, hp, setup in configs:
-        # The file's own side: at another side a row times a resized copy, not a run of the file.
-        shipped = config.load(config.default_path(hp.model, hp.data.name, architecture=hp.architecture.name,
-                                                  setup=setup))
-        row = dict(benchmark.benchmark_model(hp, FLAGS.iterations, label=label), setup=setup,
-                   file_side=shipped.data.resize)
+    for label, hp, file in configs:
+        row = dict(benchmark.benchmark_model(hp, FLAGS.iterations, label=label), **file)
         row["matmul_ratio"] = row["gflops"] / peaks[hp.precision]
         results["models"].append(row)
         logging.info("%s: %.3f it/s", label, row["iterations_per_s"])
