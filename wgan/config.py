@@ -426,13 +426,15 @@ def describe():
 
 
 def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root=None,
-            architecture=None, setup=None):
+            architecture=None, setup=None, missing_hint="or pass --hparams FILE"):
     """The hyperparameters a command line asks for.
 
     Starts from ``path`` or ``hyperparameter/<model>-<data>[-<architecture>][-<setup>].json``
     (``default_path``); an image folder without a file of its own starts from the celeba file
     with the folder as data. Then the flags (``crop`` 0 means no crop; None keeps the file's
     value; ``architecture`` None keeps the file's) and ``--set`` overrides apply.
+    ``missing_hint`` ends the message for a file that does not exist: what the calling command
+    offers instead (commands without ``--hparams``, such as the study, pass None).
     """
     data = data or "celeba"
     if path is None:
@@ -443,8 +445,8 @@ def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), s
     if not os.path.exists(path):
         folder = os.path.dirname(path)
         shipped = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json")) if os.path.isdir(folder) else []
-        raise ConfigError(f"hyperparameter file not found: {path}; shipped: {', '.join(shipped) or 'none'} "
-                          "(or pass --hparams FILE)")
+        hint = f" ({missing_hint})" if missing_hint else ""
+        raise ConfigError(f"hyperparameter file not found: {path}; shipped: {', '.join(shipped) or 'none'}{hint}")
     hp = load(path)
     flags = [("model", model), ("data.name", data)]
     if crop is not None:

@@ -123,11 +123,12 @@ def study_hparams(model, source, seed, steps=None, overrides=(), setup=None):
     ``MIN_EVAL_EVERY`` iterations apart), so the health detectors can say how a run
     failed, unless ``overrides`` say otherwise.
     """
-    hp = config.resolve(model, source, seed=seed, overrides=list(overrides), setup=setup)
+    hp = config.resolve(model, source, seed=seed, overrides=list(overrides), setup=setup, missing_hint=None)
     steps = hp.train_steps if steps is None else steps
     study = [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
              ("eval_every", max(MIN_EVAL_EVERY, steps // HEALTH_EVALUATIONS))]
-    return config.resolve(model, source, seed=seed, overrides=study + list(overrides), setup=setup)
+    return config.resolve(model, source, seed=seed, overrides=study + list(overrides), setup=setup,
+                          missing_hint=None)
 
 
 def budget_rule(steps):
