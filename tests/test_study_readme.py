@@ -20,7 +20,8 @@ def _report(source, model_metrics, steps=None):
                          "metrics": m, "failure": failure, "health": health})
     models = list(model_metrics)
     return {"source": source, "models": models, "steps": steps, "date": "2026-12-01",
-            "command": f"python bin/study.py --source {source} --seeds 2",
+            "command": f"python bin/study.py --source {source} --seeds 2", "criterion": study.CRITERIA[source].text,
+            "seeds": max(len(metrics) for metrics in model_metrics.values()), "jobs": 1, "wall_seconds": 60.0,
             "summary": study.summarize(runs, source, models), "runs": runs}
 
 
@@ -137,3 +138,50 @@ def test_a_study_of_the_toolkit_files_adds_rows_beside_the_papers_setup():
     assert [row.split(" | ")[1] for row in rows] == ["wgan-gp", "wgan-gp (`toolkit` files)"]  # not a replacement
     assert "classifier FID 33.0" in rows[0] and "classifier FID 9.0" in rows[1]
     assert not any(line.startswith("Rows from a later study") for line in lines)
+
+
+def test_class_shares_stand_in_the_study_and_the_readme_row():
+    """The issue's "every class between 5% and 15%" reads off the tables: each run's smallest and
+    largest class share, the range over a model's runs, and the real test split's own."""
+    generated = {"cfid": 9.0, "classes": 10, "confident": 0.6}
+    report = _report("fashion_mnist", {"wgan-gp": [(generated, None, "none"), (generated, None, "none")]})
+    report["runs"][0]["extras"] = {"class_histogram": [0.07] + [0.93 / 9] * 9}
+    report["runs"][1]["extras"] = {"class_histogram": [0.132] + [0.868 / 9] * 9}
+    report.update(wall_seconds=60.0, seeds=2, jobs=1, criterion=study.CRITERIA["fashion_mnist"].text,
+                  real={"cfid": 0.2, "classes": 10, "confident": 0.797, "images": 10000,
+                        "class_histogram": [0.094, 0.103] + [0.803 / 8] * 8})
+    assert study.class_share_range(r["extras"]["class_histogram"] for r in report["runs"]) == pytest.approx((0.07, 0.132))
+    assert study.class_share_range([None]) is None and study.format_share_range(None) == ""
+    row = [line for line in study_readme.table([report]).splitlines() if line.startswith("| fashion_mnist | wgan-gp")][0]
+    assert "every class within 7.0% - 13.2% (all runs)" in row
+    real = [line for line in study_readme.table([report]).splitlines() if "real test split" in line][0]
+    assert "every class within 9.4% - 10.3%" in real
+    lines = study.markdown(report).splitlines()
+    header = [line for line in lines if line.startswith("| model | successes |")][0]
+    summary = [line for line in lines if line.startswith("| wgan-gp | 2 / 2 |")][0]
+    real_row = [line for line in lines if "real test split" in line][0]
+    per_run = [line for line in lines if line.startswith("| wgan-gp | 0 |")][0]
+    per_run_header = [line for line in lines if line.startswith("| model | seed |")][0]
+    assert "| 7.0% - 13.2% | 10 ± 0 |" in summary and "| 9.4% - 10.3% |" in real_row
+    assert "| 7.0% - 10.3% | ok |" in per_run
+    assert summary.count("|") == real_row.count("|") == header.count("|")  # every row as many cells as its header
+    assert per_run.count("|") == per_run_header.count("|")
+
+
+def test_the_tool_writes_each_study_md_from_its_study_json(tmp_path):
+    """A study.md copied from an older checkout is written up as the study code writes it today."""
+    digits = {"cfid": 9.0, "classes": 10, "confident": 0.8}
+    folder = tmp_path / "study" / "digits"
+    folder.mkdir(parents=True)
+    report = _report("digits", {"dcgan": [(digits, None, "none")]})
+    (folder / "study.json").write_text(json.dumps(report))
+    (folder / "study.md").write_text("an older write-up\n")
+    readme = tmp_path / "README.md"
+    begin, end = doc_blocks.markers(study_readme.NAME)
+    readme.write_text(f"a\n{begin}\n{end}\n")
+    tool = os.path.join(ROOT, "tools", "readme_tables.py")
+    args = ["--readme", str(readme), "--studies", str(tmp_path / "study")]
+    assert subprocess.run([sys.executable, tool, *args, "--check"], capture_output=True).returncode == 1
+    assert subprocess.run([sys.executable, tool, *args], capture_output=True).returncode == 0
+    assert (folder / "study.md").read_text() == study.markdown(dict(report, folder="digits"))
+    assert subprocess.run([sys.executable, tool, *args, "--check"], capture_output=True).returncode == 0

@@ -22,6 +22,10 @@ Blocks (``wgan/doc_blocks.py``):
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
   docs/sweeps/ (``wgan/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
   PATH and GLOB are relative to the folder of README.md (the repository root).
+
+Each study's study.md beside its study.json (docs/study/<folder>/, not archive/) is rewritten
+too, from the study.json (``wgan.study.markdown``), so a study copied from an older checkout
+is written up like one run today.
 """
 
 import argparse
@@ -73,6 +77,25 @@ def main():
     reports = study_readme.load_reports(args.studies, study.SOURCES)
     paths = [args.readme] + sorted(glob.glob(os.path.join(docs, "*.md")))
     stale = []
+
+    def update(path, new, text):
+        if new == text:
+            return
+        stale.append(os.path.relpath(path, root))
+        if not args.check:
+            with open(path + ".tmp", "w", encoding="utf-8") as handle:
+                handle.write(new)
+            os.replace(path + ".tmp", path)
+
+    for report in reports:
+        path = os.path.join(args.studies, report["folder"], "study.md")
+        text = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        try:
+            new = study.markdown(report)
+        except KeyError as error:
+            sys.exit(f"error: {os.path.join(args.studies, report['folder'], 'study.json')}: no key {error}; "
+                     "is it a study.json that bin/study.py wrote?")
+        update(path, new, text)
     for path in paths:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -82,13 +105,7 @@ def main():
             new = regenerate(text, root, reports, os.path.dirname(os.path.abspath(path)))
         except ValueError as error:
             sys.exit(f"error: {path}: {error}")
-        if new == text:
-            continue
-        stale.append(os.path.relpath(path, root))
-        if not args.check:
-            with open(path + ".tmp", "w", encoding="utf-8") as handle:
-                handle.write(new)
-            os.replace(path + ".tmp", path)
+        update(path, new, text)
     if args.check:
         sys.exit(f"error: stale tables in {', '.join(stale)}; run python tools/readme_tables.py" if stale else 0)
     print(f"rewrote {', '.join(stale)}" if stale else "every table is up to date")

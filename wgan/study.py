@@ -325,6 +325,23 @@ def format_value(column, value):
     return f"{value:.{_RUN_DIGITS[column]}f}"
 
 
+def class_share_range(histograms):
+    """``(smallest, largest)`` share of the samples any class got, over ``histograms`` (each a
+    list of K class shares in [0, 1] summing to 1; None entries are skipped), or None when there
+    are none: the issue's "every class between 5% and 15%" reads straight off it."""
+    shares = [share for histogram in histograms if histogram for share in histogram]
+    return (min(shares), max(shares)) if shares else None
+
+
+def format_share_range(span):
+    """``"7.0% - 13.2%"`` for a ``class_share_range``; empty for None."""
+    return f"{span[0]:.1%} - {span[1]:.1%}" if span else ""
+
+
+def _histogram(result):
+    return result.get("extras", {}).get("class_histogram")
+
+
 def real_label(real):
     """``"real test split (10,000 images)"``: the row name of a report's ``real`` scores."""
     return f"real test split ({real['images']:,} images)"
@@ -337,6 +354,10 @@ TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to rea
 def markdown(report):
     """The study as markdown: command, criterion, the per-model table and the per-run table."""
     columns = CRITERIA[report["source"]].columns
+    # Sources scored by a classifier also give each run's class shares: the smallest and the
+    # largest over the runs of a model (and of the real test split) stand in their own column.
+    shares = any(_histogram(r) for r in report["runs"])
+    share_title = [" class shares (smallest - largest, every run) |"] if shares else []
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
              + (f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
     lines = [title, "",
@@ -344,28 +365,37 @@ def markdown(report):
              f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
              *([f"Files: `hyperparameter/<model>-{report['source']}-{report['setup']}.json`.", ""]
                if report.get("setup") else []),
-             "| model | successes | iterations | " + " | ".join(TITLES[c] for c in columns + ("train_seconds",)) + " | "
+             "| model | successes | iterations | " + " | ".join(TITLES[c] for c in columns) + " |"
+             + "".join(share_title) + f" {TITLES['train_seconds']} | "
              + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
-             "|---|---|---|" + "---|" * (len(columns) + 1 + len(FAILURE_LABELS))]
+             "|---|---|---|" + "---|" * (len(columns) + len(share_title) + 1 + len(FAILURE_LABELS))]
     for row in report["summary"]:
-        cells = [format_stat(c, row[c]) for c in columns + ("train_seconds",)]
+        mine = [r for r in report["runs"] if r["model"] == row["model"]]
+        cells = [format_stat(c, row[c]) for c in columns]
+        if shares:
+            cells.append(format_share_range(class_share_range(_histogram(r) for r in mine)))
+        cells.append(format_stat("train_seconds", row["train_seconds"]))
         counts = [str(row.get("failed_as", {}).get(label, 0)) for label in FAILURE_LABELS.values()]
-        steps = sorted({r["step"] for r in report["runs"] if r["model"] == row["model"]})
+        steps = sorted({r["step"] for r in mine})
         lines.append(f"| {row['model']} | {row['successes']} / {row['runs']} | "
                      f"{', '.join(f'{s:,}' for s in steps)} | " + " | ".join(cells + counts) + " |")
     if report.get("real"):
         real = report["real"]
-        cells = [format_value(c, real[c]) if c in real else "" for c in columns + ("train_seconds",)]
-        lines.append(f"| {real_label(real)} | | | " + " | ".join(cells) + " |"
+        cells = [format_value(c, real[c]) if c in real else "" for c in columns]
+        if shares:
+            cells.append(format_share_range(class_share_range([real.get("class_histogram")])))
+        lines.append(f"| {real_label(real)} | | | " + " | ".join(cells + [""]) + " |"
                      + " |" * len(FAILURE_LABELS))
     lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
               "that tripped first during it (docs/health.md), or 'no detector'. Per run:", "",
-              "| model | seed | " + " | ".join(columns) + " | verdict | train s |",
-              "|---|---|" + "---|" * (len(columns) + 2)]
+              "| model | seed | " + " | ".join(columns) + (" | class shares" if shares else "") + " | verdict | train s |",
+              "|---|---|" + "---|" * (len(columns) + len(share_title) + 2)]
     for r in report["runs"]:
-        values = " | ".join(format_value(c, r["metrics"][c]) for c in columns)
+        values = [format_value(c, r["metrics"][c]) for c in columns]
+        if shares:
+            values.append(format_share_range(class_share_range([_histogram(r)])))
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
-        lines.append(f"| {r['model']} | {r['seed']} | {values} | {_verdict(r)} | {seconds} |")
+        lines.append(f"| {r['model']} | {r['seed']} | {' | '.join(values)} | {_verdict(r)} | {seconds} |")
     trained = sum(r["train_seconds"] or 0 for r in report["runs"])
     # A study started again only evaluates the runs it finds complete: its own wall time is then
     # short, and the runs' recorded training time is what they cost.

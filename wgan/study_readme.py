@@ -30,6 +30,10 @@ def _headline(report, row):
     for name in columns:
         cell = study.format_stat(name, row[name])
         parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
+    span = study.class_share_range(r.get("extras", {}).get("class_histogram")
+                                   for r in report["runs"] if r["model"] == row["model"])
+    if span:
+        parts.append(f"every class within {study.format_share_range(span)} (all runs)")
     return ", ".join(parts)
 
 
@@ -37,7 +41,11 @@ def _real_headline(report):
     """The real test split's own scores in the row's words: what a perfect generator would get."""
     real = report["real"]
     columns = [c for c in study.CRITERIA[report["source"]].columns if c in _HEADLINE and c in real]
-    return ", ".join(_HEADLINE[c].format(study.format_value(c, real[c])) for c in columns)
+    parts = [_HEADLINE[c].format(study.format_value(c, real[c])) for c in columns]
+    span = study.class_share_range([real.get("class_histogram")])
+    if span:
+        parts.append(f"every class within {study.format_share_range(span)}")
+    return ", ".join(parts)
 
 
 def _failures(row):
