@@ -338,7 +338,8 @@ def format_share_range(span):
     return f"{span[0]:.1%} - {span[1]:.1%}" if span else ""
 
 
-def _histogram(result):
+def class_histogram(result):
+    """A study run's class shares (``extras.class_histogram``), or None for a source scored without classes."""
     return result.get("extras", {}).get("class_histogram")
 
 
@@ -356,7 +357,7 @@ def markdown(report):
     columns = CRITERIA[report["source"]].columns
     # Sources scored by a classifier also give each run's class shares: the smallest and the
     # largest over the runs of a model (and of the real test split) stand in their own column.
-    shares = any(_histogram(r) for r in report["runs"])
+    shares = any(class_histogram(r) for r in report["runs"])
     share_title = [" class shares (smallest - largest, every run) |"] if shares else []
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
              + (f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
@@ -373,7 +374,7 @@ def markdown(report):
         mine = [r for r in report["runs"] if r["model"] == row["model"]]
         cells = [format_stat(c, row[c]) for c in columns]
         if shares:
-            cells.append(format_share_range(class_share_range(_histogram(r) for r in mine)))
+            cells.append(format_share_range(class_share_range(class_histogram(r) for r in mine)))
         cells.append(format_stat("train_seconds", row["train_seconds"]))
         counts = [str(row.get("failed_as", {}).get(label, 0)) for label in FAILURE_LABELS.values()]
         steps = sorted({r["step"] for r in mine})
@@ -393,7 +394,7 @@ def markdown(report):
     for r in report["runs"]:
         values = [format_value(c, r["metrics"][c]) for c in columns]
         if shares:
-            values.append(format_share_range(class_share_range([_histogram(r)])))
+            values.append(format_share_range(class_share_range([class_histogram(r)])))
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
         lines.append(f"| {r['model']} | {r['seed']} | {' | '.join(values)} | {_verdict(r)} | {seconds} |")
     trained = sum(r["train_seconds"] or 0 for r in report["runs"])

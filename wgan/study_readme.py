@@ -30,8 +30,7 @@ def _headline(report, row):
     for name in columns:
         cell = study.format_stat(name, row[name])
         parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
-    span = study.class_share_range(r.get("extras", {}).get("class_histogram")
-                                   for r in report["runs"] if r["model"] == row["model"])
+    span = study.class_share_range(study.class_histogram(r) for r in report["runs"] if r["model"] == row["model"])
     if span:
         parts.append(f"every class within {study.format_share_range(span)} (all runs)")
     return ", ".join(parts)
