@@ -154,9 +154,8 @@ def test_class_shares_stand_in_the_study_and_the_readme_row():
     report = _report("fashion_mnist", {"wgan-gp": [(generated, None, "none"), (generated, None, "none")]})
     report["runs"][0]["extras"] = {"class_histogram": [0.07] + [0.93 / 9] * 9}
     report["runs"][1]["extras"] = {"class_histogram": [0.132] + [0.868 / 9] * 9}
-    report.update(wall_seconds=60.0, seeds=2, jobs=1, criterion=study.CRITERIA["fashion_mnist"].text,
-                  real={"cfid": 0.2, "classes": 10, "confident": 0.797, "images": 10000,
-                        "class_histogram": [0.094, 0.103] + [0.803 / 8] * 8})
+    report["real"] = {"cfid": 0.2, "classes": 10, "confident": 0.797, "images": 10000,
+                      "class_histogram": [0.094, 0.103] + [0.803 / 8] * 8}
     assert study.class_share_range(r["extras"]["class_histogram"] for r in report["runs"]) == pytest.approx((0.07, 0.132))
     assert study.class_share_range([None]) is None and study.format_share_range(None) == ""
     row = [line for line in study_readme.table([report]).splitlines() if line.startswith("| fashion_mnist | wgan-gp")][0]

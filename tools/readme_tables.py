@@ -89,7 +89,10 @@ def main():
 
     for report in reports:
         path = os.path.join(args.studies, report["folder"], "study.md")
-        text = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        text = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
         try:
             new = study.markdown(report)
         except KeyError as error:

@@ -358,7 +358,8 @@ def markdown(report):
     # Sources scored by a classifier also give each run's class shares: the smallest and the
     # largest over the runs of a model (and of the real test split) stand in their own column.
     shares = any(class_histogram(r) for r in report["runs"])
-    share_title = [" class shares (smallest - largest, every run) |"] if shares else []
+    headers = ([TITLES[c] for c in columns] + (["class shares (smallest - largest, every run)"] if shares else [])
+               + [TITLES["train_seconds"]])
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
              + (f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
     lines = [title, "",
@@ -366,10 +367,9 @@ def markdown(report):
              f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
              *([f"Files: `hyperparameter/<model>-{report['source']}-{report['setup']}.json`.", ""]
                if report.get("setup") else []),
-             "| model | successes | iterations | " + " | ".join(TITLES[c] for c in columns) + " |"
-             + "".join(share_title) + f" {TITLES['train_seconds']} | "
+             "| model | successes | iterations | " + " | ".join(headers) + " | "
              + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
-             "|---|---|---|" + "---|" * (len(columns) + len(share_title) + 1 + len(FAILURE_LABELS))]
+             "|---|---|---|" + "---|" * (len(headers) + len(FAILURE_LABELS))]
     for row in report["summary"]:
         mine = [r for r in report["runs"] if r["model"] == row["model"]]
         cells = [format_stat(c, row[c]) for c in columns]
@@ -390,7 +390,7 @@ def markdown(report):
     lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
               "that tripped first during it (docs/health.md), or 'no detector'. Per run:", "",
               "| model | seed | " + " | ".join(columns) + (" | class shares" if shares else "") + " | verdict | train s |",
-              "|---|---|" + "---|" * (len(columns) + len(share_title) + 2)]
+              "|---|---|" + "---|" * (len(columns) + shares + 2)]
     for r in report["runs"]:
         values = [format_value(c, r["metrics"][c]) for c in columns]
         if shares:
