@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from wgan import doc_blocks, study, study_readme
+from wgan import class_shares, doc_blocks, study, study_readme
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -156,8 +156,8 @@ def test_class_shares_stand_in_the_study_and_the_readme_row():
     report["runs"][1]["extras"] = {"class_histogram": [0.132] + [0.868 / 9] * 9}
     report["real"] = {"cfid": 0.2, "classes": 10, "confident": 0.797, "images": 10000,
                       "class_histogram": [0.094, 0.103] + [0.803 / 8] * 8}
-    assert study.class_share_range(r["extras"]["class_histogram"] for r in report["runs"]) == pytest.approx((0.07, 0.132))
-    assert study.class_share_range([None]) is None and study.format_share_range(None) == ""
+    assert class_shares.share_range(r["extras"]["class_histogram"] for r in report["runs"]) == pytest.approx((0.07, 0.132))
+    assert class_shares.share_range([None]) is None and class_shares.format_range(None) == ""
     row = [line for line in study_readme.table([report]).splitlines() if line.startswith("| fashion_mnist | wgan-gp")][0]
     assert "every class within 7.0% - 13.2% (all runs)" in row
     real = [line for line in study_readme.table([report]).splitlines() if "real test split" in line][0]

@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 
-from wgan import doc_blocks
+from wgan import class_shares, doc_blocks
 
 
 def command_line(script):
@@ -138,11 +138,10 @@ def table(results):
 
 
 def _recipe_row(name, scores, steps=None, seconds=None, images=None, train_images=None):
-    shares = scores["class_histogram"]
     rate = f"{steps / seconds:.3g}" if steps else ""
     epochs = f"{images / train_images:.2f}" if images else ""
     return (f"| {name} | {steps or ''} | {rate} | {epochs} | {scores['cfid']:.2f} | {scores['confident']:.3f} "
-            f"| {scores['classes']} | {min(shares):.3f} - {max(shares):.3f} |")
+            f"| {scores['classes']} | {class_shares.describe([scores['class_histogram']])} |")
 
 
 def recipe_table(results):
@@ -301,12 +300,11 @@ def classifier_table(results):
         plural = "s" if row["epochs"] != 1 else ""
         lines.append(f"| {row['epochs']} epoch{plural}{shipped} | {row['accuracy']:.1%} | {row['seconds']:.0f} |")
     real = results["shipped"]["real_test"]
-    shares = real["class_histogram"]
     lines += ["", f"The real test split's own scores, by the shipped classifier (cached; "
                   f"{results['shipped']['accuracy']:.1%} test accuracy), against the training records:", "",
               "| images | cfid | classes ≥ 2.5% | confident ≥ 0.9 | class shares |", "|---|---:|---:|---:|---|",
               f"| real test split, {real['images']:,} images | {real['cfid']:.2f} | {real['classes']} "
-              f"| {real['confident']:.3f} | {min(shares):.3f} - {max(shares):.3f} |"]
+              f"| {real['confident']:.3f} | {class_shares.describe([real['class_histogram']])} |"]
     return "\n".join(lines)
 
 

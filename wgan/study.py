@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Callable
 
-from wgan import config, files, objectives, runs
+from wgan import class_shares, config, files, objectives, runs
 from wgan.errors import ConfigError, RunError
 from wgan import sample_sizes
 
@@ -325,19 +325,6 @@ def format_value(column, value):
     return f"{value:.{_RUN_DIGITS[column]}f}"
 
 
-def class_share_range(histograms):
-    """``(smallest, largest)`` share of the samples any class got, over ``histograms`` (each a
-    list of K class shares in [0, 1] summing to 1; None entries are skipped), or None when there
-    are none: the issue's "every class between 5% and 15%" reads straight off it."""
-    shares = [share for histogram in histograms if histogram for share in histogram]
-    return (min(shares), max(shares)) if shares else None
-
-
-def format_share_range(span):
-    """``"7.0% - 13.2%"`` for a ``class_share_range``; empty for None."""
-    return f"{span[0]:.1%} - {span[1]:.1%}" if span else ""
-
-
 def class_histogram(result):
     """A study run's class shares (``extras.class_histogram``), or None for a source scored without classes."""
     return result.get("extras", {}).get("class_histogram")
@@ -374,7 +361,7 @@ def markdown(report):
         mine = [r for r in report["runs"] if r["model"] == row["model"]]
         cells = [format_stat(c, row[c]) for c in columns]
         if shares:
-            cells.append(format_share_range(class_share_range(class_histogram(r) for r in mine)))
+            cells.append(class_shares.describe(class_histogram(r) for r in mine))
         cells.append(format_stat("train_seconds", row["train_seconds"]))
         counts = [str(row.get("failed_as", {}).get(label, 0)) for label in FAILURE_LABELS.values()]
         steps = sorted({r["step"] for r in mine})
@@ -384,7 +371,7 @@ def markdown(report):
         real = report["real"]
         cells = [format_value(c, real[c]) if c in real else "" for c in columns]
         if shares:
-            cells.append(format_share_range(class_share_range([real.get("class_histogram")])))
+            cells.append(class_shares.describe([real.get("class_histogram")]))
         lines.append(f"| {real_label(real)} | | | " + " | ".join(cells + [""]) + " |"
                      + " |" * len(FAILURE_LABELS))
     lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
@@ -394,7 +381,7 @@ def markdown(report):
     for r in report["runs"]:
         values = [format_value(c, r["metrics"][c]) for c in columns]
         if shares:
-            values.append(format_share_range(class_share_range([class_histogram(r)])))
+            values.append(class_shares.describe([class_histogram(r)]))
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
         lines.append(f"| {r['model']} | {r['seed']} | {' | '.join(values)} | {_verdict(r)} | {seconds} |")
     trained = sum(r["train_seconds"] or 0 for r in report["runs"])

@@ -12,7 +12,7 @@ import json
 import os
 import re
 
-from wgan import doc_blocks, study
+from wgan import class_shares, doc_blocks, study
 
 NAME = "study-table"  # the block's name in README.md: <!-- study-table:begin --> ... <!-- study-table:end -->
 # ``<!-- study-md PATH:begin -->``: the study.md that bin/study.py wrote, committed at PATH.
@@ -30,9 +30,9 @@ def _headline(report, row):
     for name in columns:
         cell = study.format_stat(name, row[name])
         parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
-    span = study.class_share_range(study.class_histogram(r) for r in report["runs"] if r["model"] == row["model"])
+    span = class_shares.share_range(study.class_histogram(r) for r in report["runs"] if r["model"] == row["model"])
     if span:
-        parts.append(f"every class within {study.format_share_range(span)} (all runs)")
+        parts.append(f"every class within {class_shares.format_range(span)} (all runs)")
     return ", ".join(parts)
 
 
@@ -41,9 +41,9 @@ def _real_headline(report):
     real = report["real"]
     columns = [c for c in study.CRITERIA[report["source"]].columns if c in _HEADLINE and c in real]
     parts = [_HEADLINE[c].format(study.format_value(c, real[c])) for c in columns]
-    span = study.class_share_range([real.get("class_histogram")])
+    span = class_shares.share_range([real.get("class_histogram")])
     if span:
-        parts.append(f"every class within {study.format_share_range(span)}")
+        parts.append(f"every class within {class_shares.format_range(span)}")
     return ", ".join(parts)
 
 
