@@ -29,7 +29,7 @@ from wgan import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import benchmark_report, config, study, sweep_report  # noqa: E402
+from wgan import benchmark_report, config, files, study, sweep_report  # noqa: E402
 from wgan.errors import WganError  # noqa: E402
 
 
@@ -72,10 +72,10 @@ def main():
                      "summary": report["summary"][0], "runs": report["runs"]})
         text = sweep_report.markdown(rows, args.source, args.model, command)
         os.makedirs(args.output, exist_ok=True)
-        with open(os.path.join(args.output, "sweep.md"), "w", encoding="utf-8") as f:
-            f.write(text)
-        with open(os.path.join(args.output, "sweep.json"), "w", encoding="utf-8") as f:
-            json.dump({"command": command, "rows": rows}, f, indent=1)
+        # Atomic: an interrupted sweep leaves the previous table whole, never half of a new one.
+        files.write_atomic(os.path.join(args.output, "sweep.md"), text)
+        files.write_atomic(os.path.join(args.output, "sweep.json"), json.dumps({"command": command, "rows": rows},
+                                                                               indent=1))
     print(text)
 
 

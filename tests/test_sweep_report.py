@@ -1,5 +1,10 @@
 """Sweep tables: what benchmarks/sweep.py writes reads back, and many sweeps make one summary (sweep-summary block)."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from wgan import sweep_report
@@ -64,3 +69,40 @@ def test_a_file_that_is_not_a_sweep_table_is_named_with_its_line(tmp_path):
         sweep_report.read(str(path))
     with pytest.raises(ValueError, match="sweep-summary none-\\*.md: no file matches"):
         sweep_report.render("sweep-summary none-*.md", str(tmp_path), str(tmp_path))
+
+
+def _run_sweep(tmp_path, *variants):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, os.path.join(root, "benchmarks", "sweep.py"), "--source", "8gaussians",
+                           "--model", "wgan-gp", "--seeds", "1", "--steps", "3", "--jobs", "1", "--output", "out",
+                           *[a for v in variants for a in ("--variant", v)]],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                          env=dict(os.environ, PYTHONPATH=root))
+
+
+def test_a_sweep_run_as_a_user_would_writes_a_table_that_reads_back_and_a_rerun_trains_nothing(tmp_path):
+    small = "batch_size=16,architecture.base_width=8,warmup_iterations=1"
+    first = _run_sweep(tmp_path, f"tiny:{small}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "[tiny] done in" in first.stdout
+    sweep = sweep_report.read(str(tmp_path / "out" / "sweep.md"))
+    assert (sweep["model"], sweep["source"]) == ("wgan-gp", "8gaussians")
+    assert [(r["variant"], r["iterations"]) for r in sweep["rows"]] == [("tiny", "3")]
+    saved = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert [row["variant"] for row in saved["rows"]] == ["tiny"] and saved["command"] == sweep["command"]
+    assert not [name for name in os.listdir(tmp_path / "out") if name.endswith(".tmp")]
+
+    # The same sweep again: its finished study is read back, nothing trains, the table is the same.
+    table = (tmp_path / "out" / "sweep.md").read_text()
+    again = _run_sweep(tmp_path, f"tiny:{small}")
+    assert again.returncode == 0 and "done in" not in again.stdout
+    assert (tmp_path / "out" / "sweep.md").read_text() == table
+
+
+def test_a_sweep_with_a_misspelt_key_says_which_and_leaves_the_last_table_whole(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sweep.md").write_text("the last table\n")
+    result = _run_sweep(tmp_path, "bad:batch_sise=16")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "batch_sise" in result.stderr and result.stderr.strip().count("\n") == 0
+    assert (tmp_path / "out" / "sweep.md").read_text() == "the last table\n"

@@ -187,8 +187,7 @@ def main(argv):
         measure_input(results, results["models"])
     benchmark.note_load_after(results)
     print(f"\nload average before {results['machine']['load_average']}, after {results['machine']['load_average_after']}")
-    with open(FLAGS.json, "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
+    benchmark.write_results(FLAGS.json, results)  # atomic: an interrupted write keeps the old table's JSON whole
     print(f"wrote {FLAGS.json}")
     if FLAGS.compare:
         print_comparison(results["models"], FLAGS.compare)
