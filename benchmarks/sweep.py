@@ -33,14 +33,6 @@ from wgan import benchmark_report, config, files, study, sweep_report  # noqa: E
 from wgan.errors import WganError  # noqa: E402
 
 
-def parse_variant(text):
-    """``"name:a=1,b.c=x"`` -> ("name", [("a", 1), ("b.c", "x")])."""
-    name, _, body = text.partition(":")
-    if not name:
-        raise SystemExit(f"--variant {text!r}: expected name:key=value,...")
-    return name, [config.parse_override(part) for part in body.split(",") if part.strip()]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--source", required=True, choices=study.SOURCES)
@@ -58,7 +50,7 @@ def main():
     command = benchmark_report.command_line("benchmarks/sweep.py")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     rows = []
-    for name, overrides in map(parse_variant, args.variant):
+    for name, overrides in [config.parse_variant(v) for v in args.variant]:
         folder = os.path.join(args.output, name)
         report = study.finished_report(folder, seeds, args.steps, overrides, args.setup)
         if report is None:  # not run yet, or run with other seeds, steps or overrides

@@ -98,7 +98,7 @@ def _input_lines(section):
     return lines
 
 
-def _command_and_machine(results, lead=""):
+def command_and_machine(results, lead=""):
     """Lines: the command in a code block, then ``lead`` and the machine, versions, commit, date and load."""
     machine = results["machine"]
     before, after = machine["load_average"][0], machine.get("load_average_after", [float("nan")])[0]
@@ -113,7 +113,7 @@ def table(results):
     """Markdown for one benchmark run: its command, the machine, one row per configuration, the speed-ups."""
     # A run's length in minutes at this speed, when the JSON says the files' train_steps (since 2026-12-05).
     lengths = all("train_steps" in row for row in results["models"])
-    lines = _command_and_machine(results) + [
+    lines = command_and_machine(results) + [
         "| model | network | precision | XLA | it/s | real img/s | first it (s) | GFLOP/it | GFLOP/s | matmul GFLOP/s "
         "| ratio |" + (" file | train_steps | min / run |" if lengths else ""),
         "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---|---:|---:|" if lengths else "")]
@@ -147,7 +147,7 @@ def _recipe_row(name, scores, steps=None, seconds=None, images=None, train_image
 def recipe_table(results):
     """Markdown for ``benchmarks/keras_io_wgan_gp.py``: each recipe trained for the same seconds, one classifier."""
     classifier = results["classifier"]
-    lines = _command_and_machine(results, f"Same wall clock ({results['seconds']:g} s of training each), scored "
+    lines = command_and_machine(results, f"Same wall clock ({results['seconds']:g} s of training each), scored "
                                           f"on {results['num']:,} samples by the Fashion-MNIST classifier "
                                           f"({classifier['accuracy']:.1%} accuracy on {classifier['evaluated_on']}); ")
     lines += ["| recipe | generator steps | steps/s | epochs | classifier FID | confident >= 0.9 | classes >= 2.5% "
@@ -163,7 +163,7 @@ def recipe_table(results):
 
 def capacity_table(results):
     """Markdown for ``benchmarks/critic_capacity.py``: each critic's Wasserstein estimate, then its per-layer norms."""
-    lines = _command_and_machine(results, f"Critics trained for {results['steps']:,} updates against a fixed "
+    lines = command_and_machine(results, f"Critics trained for {results['steps']:,} updates against a fixed "
                                           "\"generator\" (real data + N(0, 1)); ")
     critics = list(dict.fromkeys(row["critic"] for row in results["surfaces"]))
     estimates = {(row["source"], row["critic"]): row["wasserstein"] for row in results["surfaces"]}
@@ -185,7 +185,7 @@ def capacity_table(results):
 def data_table(results):
     """Markdown for ``benchmarks/bench_data.py``: build and read speed and size of the records, per compression."""
     workers = results["workers"]
-    lines = _command_and_machine(results, f"{results['images']:,} generated {results['jpeg_size']} JPEGs, crop "
+    lines = command_and_machine(results, f"{results['images']:,} generated {results['jpeg_size']} JPEGs, crop "
                                           f"{results['crop']}, resize {results['resize']}; ")
     lines += [f"| compression | build, 1 worker | build, {workers} workers | read, batches of {results['batch']} "
               "| size |", "|---|---:|---:|---:|---:|"]
@@ -197,7 +197,7 @@ def data_table(results):
 
 def faults_table(results):
     """Markdown for ``tools/inject_faults.py``: per fault, times injected and survived and the worst data lost."""
-    lines = _command_and_machine(results, f"{results['seconds']:,.0f} s, seed {results['seed']}, a checkpoint "
+    lines = command_and_machine(results, f"{results['seconds']:,.0f} s, seed {results['seed']}, a checkpoint "
                                           f"every {results['checkpoint_every']} iterations; ")
     lines += ["| fault | injected | survived | data lost (worst) |", "|---|---:|---:|---|"]
     lines += [f"| {r['fault']} | {r['injected']} | {r['survived']} | {r['lost']} |" for r in results["rows"]]
@@ -208,7 +208,7 @@ def faults_table(results):
 
 def resume_table(results):
     """Markdown for ``benchmarks/bench_resume.py``: seconds to an exact resume's first batch per batches skipped."""
-    lines = _command_and_machine(results, f"records of {results['images']:,} generated 28x28 grey images and the "
+    lines = command_and_machine(results, f"records of {results['images']:,} generated 28x28 grey images and the "
                                           f"8gaussians toy set, batches of {results['batch']}, median of "
                                           f"{results['repeats']}; ")
     lines += ["| data | batches skipped | epochs | seconds to the first batch |", "|---|---:|---:|---:|"]
@@ -247,7 +247,7 @@ def yardstick_label(row, num):
 def yardstick_table(results):
     """Markdown for ``benchmarks/yardsticks.py``: the classifier metrics of real, damaged and partial digits."""
     classifier = results["classifier"]
-    lines = _command_and_machine(results, f"{results['num']:,} images a row unless said, scored like a training "
+    lines = command_and_machine(results, f"{results['num']:,} images a row unless said, scored like a training "
                                           f"run's samples against all {results['records']:,} digits records by "
                                           f"their classifier ({classifier['accuracy']:.1%} accuracy on "
                                           f"{classifier['evaluated_on']}), noise seed {results['seed']}, "
@@ -261,7 +261,7 @@ def yardstick_table(results):
 def health_cost_table(results):
     """Markdown for ``benchmarks/bench_health.py``: each run's wall time with the health monitor on and off,
     and the seconds spent inside the monitor (the figure held against the 5% budget)."""
-    lines = _command_and_machine(results, "each run trained twice from scratch, with the monitor on and off, on ")
+    lines = command_and_machine(results, "each run trained twice from scratch, with the monitor on and off, on ")
     lines += ["| run | with health | inside the monitor | without health | tripped |", "|---|---:|---:|---:|---|"]
     for row in results["rows"]:
         share = row["monitor_seconds"] / row["seconds_on"]
@@ -281,7 +281,7 @@ def inception_cost_row(row):
 def inception_cost_table(results):
     """Markdown for ``benchmarks/bench_inception.py``: images/s through the Inception network, per timed run."""
     batches = results["rows"][0]["batches"]
-    lines = _command_and_machine(results, f"{batches} timed batch{'es' if batches != 1 else ''} of images a run, "
+    lines = command_and_machine(results, f"{batches} timed batch{'es' if batches != 1 else ''} of images a run, "
                                           "after one untimed, on ")
     lines += ["| network | cores | batch | images/s | min for 10,000 | min for 50,000 |",
               "|---|---:|---:|---:|---:|---:|"]
@@ -292,7 +292,7 @@ def classifier_table(results):
     """Markdown for ``benchmarks/bench_classifier.py``: test accuracy and time per recipe length, then the real
     test split's own scores under the shipped classifier."""
     first = results["rows"][0]
-    lines = _command_and_machine(results, f"{results['data']}, trained on {first['trained_on']:,} images and "
+    lines = command_and_machine(results, f"{results['data']}, trained on {first['trained_on']:,} images and "
                                           f"measured on {first['evaluated_on']} ({first['held_out']:,} images), on ")
     lines += ["| recipe | test accuracy | training + scoring the test split (s) |", "|---|---:|---:|"]
     for row in results["rows"]:

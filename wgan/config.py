@@ -360,6 +360,26 @@ def parse_override(text):
     return key.strip(), value
 
 
+def override_texts(overrides):
+    """``[("a.b", 1), ("c", "x")]`` -> ``["a.b=1", 'c="x"']``: overrides written back the way
+    ``parse_override`` reads them (JSON values), as reports and tables record them."""
+    return [f"{key}={json.dumps(value)}" for key, value in overrides]
+
+
+def parse_variant(text, flag="--variant"):
+    """``"name:a=1,b.c=x"`` -> ``("name", [("a", 1), ("b.c", "x")])``: a named set of overrides, as
+    benchmarks/sweep.py and benchmarks/bench_variants.py take them (``"shipped:"`` is the file as it is).
+    ConfigError when the name is missing or a part is not key=value."""
+    name, _, body = text.partition(":")
+    if not name.strip():
+        raise ConfigError(f"{flag} {text!r}: expected name:key=value,... (a name, then overrides or nothing)")
+    parts = [part for part in body.split(",") if part.strip()]
+    bad = [part for part in parts if "=" not in part]
+    if bad:
+        raise ConfigError(f"{flag} {text!r}: {bad[0]!r} is not key=value")
+    return name.strip(), [parse_override(part) for part in parts]
+
+
 def apply_overrides(hp, overrides, source="--set"):
     """Return a new ``HParams`` with dotted-key overrides applied and everything re-validated."""
     values = hp.to_dict()
@@ -426,7 +446,7 @@ def describe():
 
 
 def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), seed=None, root=None,
-            architecture=None, setup=None, missing_hint="or pass --hparams FILE"):
+            architecture=None, setup=None, missing_hint="or pass --hparams FILE", overrides_from="--set"):
     """The hyperparameters a command line asks for.
 
     Starts from ``path`` or ``hyperparameter/<model>-<data>[-<architecture>][-<setup>].json``
@@ -435,6 +455,7 @@ def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), s
     value; ``architecture`` None keeps the file's) and ``--set`` overrides apply.
     ``missing_hint`` ends the message for a file that does not exist: what the calling command
     offers instead (commands without ``--hparams``, such as the study, pass None).
+    ``overrides_from`` names where the overrides came from in an error (``--variant NAME``).
     """
     data = data or "celeba"
     if path is None:
@@ -458,4 +479,4 @@ def resolve(model, data=None, crop=None, resize=None, path=None, overrides=(), s
     if architecture is not None:
         flags.append(("architecture.name", architecture))
     hp = apply_overrides(hp, flags, source=f"{path} with the command-line flags")
-    return apply_overrides(hp, list(overrides), source="--set") if overrides else hp
+    return apply_overrides(hp, list(overrides), source=overrides_from) if overrides else hp

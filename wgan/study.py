@@ -449,13 +449,8 @@ def finished_report(output, seeds, steps, overrides=(), setup=None):
     with open(path, encoding="utf-8") as handle:
         report = json.load(handle)
     same = (report.get("seed_values") == list(seeds) and report.get("steps") == steps
-            and report.get("overrides") == _override_texts(overrides) and report.get("setup") == setup)
+            and report.get("overrides") == config.override_texts(overrides) and report.get("setup") == setup)
     return report if same else None
-
-
-def _override_texts(overrides):
-    """``[("a.b", 1)]`` -> ``["a.b=1"]``: how a report records its overrides."""
-    return [f"{k}={json.dumps(v)}" for k, v in overrides]
 
 
 def run_study(source, models, seeds, steps, output, jobs=1, records_dir="datasets/tfrecords", overrides=(),
@@ -509,7 +504,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))
     figure(results, models, seeds, os.path.join(output, "study.png"))
     report = {"source": source, "models": list(models), "seeds": len(seeds), "seed_values": list(seeds),
-              "steps": steps, "overrides": _override_texts(overrides), "setup": setup, "jobs": jobs,
+              "steps": steps, "overrides": config.override_texts(overrides), "setup": setup, "jobs": jobs,
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
               "real": real,
