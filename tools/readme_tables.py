@@ -18,7 +18,8 @@ Blocks (``wgan/doc_blocks.py``):
   ``yardstick-table PATH`` from ``benchmarks/yardsticks.py --json PATH``; ``health-cost-table PATH`` from
   ``benchmarks/bench_health.py --json PATH``; ``inception-cost-table PATH`` from
   ``benchmarks/bench_inception.py --json PATH``; ``classifier-table PATH`` from
-  ``benchmarks/bench_classifier.py --json PATH``;
+  ``benchmarks/bench_classifier.py --json PATH``; ``variants-table PATH`` from
+  ``benchmarks/bench_variants.py --json PATH``;
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
   docs/sweeps/ (``wgan/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
   PATH and GLOB are relative to the folder of README.md (the repository root).

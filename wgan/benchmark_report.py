@@ -15,6 +15,7 @@ No TensorFlow here: the tool that checks the docs must stay fast.
 import json
 import os
 import shlex
+import statistics
 import sys
 
 from wgan import class_shares, doc_blocks
@@ -271,6 +272,25 @@ def health_cost_table(results):
     return "\n".join(lines)
 
 
+def variants_table(results):
+    """Markdown for ``benchmarks/bench_variants.py``: each variant's median iterations/s over its timed blocks,
+    the slowest and fastest block, the ratio to the first variant and the minutes its train_steps take."""
+    lines = command_and_machine(results, f"median of {results['rounds']} blocks of {results['block']} iterations "
+                                          "per variant, in turn, from one batch in memory, on ")
+    lines += ["| variant | overrides | critic steps | batch | precision | iterations/s | slowest | fastest "
+              "| / first | train_steps | min / run (iterations only) |",
+              "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    reference = statistics.median(results["rows"][0]["iterations_per_s"])
+    for row in results["rows"]:
+        rates = row["iterations_per_s"]
+        median = statistics.median(rates)
+        shown = ", ".join(f"`{text}`" for text in row["overrides"]) or "(shipped file)"
+        lines.append(f"| {row['variant']} | {shown} | {row['n_critic']} | {row['batch_size']} | {row['precision']} "
+                     f"| {median:.2f} | {min(rates):.2f} | {max(rates):.2f} | {median / reference:.3f} "
+                     f"| {row['train_steps']:,} | {row['train_steps'] / median / 60:.1f} |")
+    return "\n".join(lines)
+
+
 def inception_cost_row(row):
     """One row of ``benchmarks/bench_inception.py``: the network's images/s and the minutes for 10,000 and 50,000."""
     rate = row["images_per_s"]
@@ -318,6 +338,7 @@ BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "yardstick-table ": (yardstick_table, ("machine", "rows", "classifier", "num")),
           "health-cost-table ": (health_cost_table, ("machine", "rows")),
           "inception-cost-table ": (inception_cost_table, ("machine", "rows")),
+          "variants-table ": (variants_table, ("machine", "rows", "block", "rounds")),
           "classifier-table ": (classifier_table, ("machine", "rows", "shipped"))}
 
 
