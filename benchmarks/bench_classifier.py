@@ -66,10 +66,7 @@ def main():
     except WganError as error:
         sys.exit(f"error: {error}")
     results["shipped"] = {"accuracy": judge.info["accuracy"], "real_test": judge.info["real_test"]}
-    if args.json:
-        benchmark.write_results(args.json, results)
-        print(f"wrote {args.json}", file=sys.stderr)
-    print(benchmark_report.classifier_table(results))
+    benchmark.publish(results, benchmark_report.classifier_table, args.json)
 
 
 if __name__ == "__main__":

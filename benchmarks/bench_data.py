@@ -99,9 +99,7 @@ def main() -> None:
             print(f"{compression} done", file=sys.stderr, flush=True)
     results = {"command": command, "machine": machine, "images": args.images, "jpeg_size": "178x218",
                "crop": args.crop, "resize": args.resize, "batch": args.batch, "workers": all_workers, "rows": rows}
-    benchmark.write_results(args.json, results)
-    print(benchmark_report.data_table(results))
-    print(f"wrote {args.json}", file=sys.stderr)
+    benchmark.publish(results, benchmark_report.data_table, args.json)
 
 
 if __name__ == "__main__":

@@ -82,11 +82,7 @@ def main():
             results["rows"].append(measure(run, args.records_dir))
         except WganError as err:  # missing records, an unknown model or source: one line, as bin/ does
             sys.exit(f"error: {err}")
-    benchmark.note_load_after(results)  # before the table, which shows it
-    print(benchmark_report.health_cost_table(results))
-    if args.json:
-        benchmark.write_results(args.json, results)
-        print(f"wrote {args.json}", file=sys.stderr)
+    benchmark.publish(results, benchmark_report.health_cost_table, args.json)
 
 
 if __name__ == "__main__":

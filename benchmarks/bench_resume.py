@@ -67,11 +67,7 @@ def main() -> None:
                 print(f"{name}: skip {skip:,} batches -> first batch in {seconds:.2f} s", file=sys.stderr, flush=True)
     results = {"command": benchmark_report.command_line("benchmarks/bench_resume.py"), "machine": machine,
                "images": args.images, "batch": args.batch, "repeats": args.repeats, "rows": rows}
-    benchmark.note_load_after(results)  # before the table, which shows it
-    print(benchmark_report.resume_table(results))
-    if args.json:
-        benchmark.write_results(args.json, results)
-        print(f"wrote {args.json}", file=sys.stderr)
+    benchmark.publish(results, benchmark_report.resume_table, args.json)
 
 
 if __name__ == "__main__":

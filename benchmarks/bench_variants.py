@@ -113,11 +113,7 @@ def main():
     results["rows"] = time_variants(variants, args.block, args.rounds)
     for row, text in zip(results["rows"], args.variant):
         row["overrides"] = config.override_texts(config.parse_variant(text)[1])
-    benchmark.note_load_after(results)  # before the table, which shows it
-    print(benchmark_report.variants_table(results))
-    if args.json:
-        benchmark.write_results(args.json, results)
-        print(f"wrote {args.json}", file=sys.stderr)
+    benchmark.publish(results, benchmark_report.variants_table, args.json)
 
 
 if __name__ == "__main__":

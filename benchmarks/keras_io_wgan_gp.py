@@ -190,9 +190,7 @@ def main():
     results = {"command": command, "machine": machine, "seconds": args.seconds, "num": args.num,
                "classifier": {"accuracy": info["accuracy"], "evaluated_on": info["evaluated_on"]},
                "rows": rows, "real_test": info.get("real_test")}
-    benchmark.write_results(args.json, results)
-    print(benchmark_report.recipe_table(results))
-    print(f"wrote {args.json}", file=sys.stderr)
+    benchmark.publish(results, benchmark_report.recipe_table, args.json)
 
 
 if __name__ == "__main__":

@@ -156,12 +156,8 @@ def main() -> None:
         results = {"command": command, "machine": machine, **measure(args.records, args.num, args.seed)}
     except WganError as err:  # a missing or damaged records folder, a weak classifier: one line, as bin/ does
         sys.exit(f"error: {err}")
-    benchmark.note_load_after(results)  # before the table, which shows it
-    print(benchmark_report.yardstick_table(results))
     print(f"{results['seconds']:.1f} s", file=sys.stderr)
-    if args.json:
-        benchmark.write_results(args.json, results)
-        print(f"wrote {args.json}", file=sys.stderr)
+    benchmark.publish(results, benchmark_report.yardstick_table, args.json)
 
 
 if __name__ == "__main__":

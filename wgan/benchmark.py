@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 
 import keras
@@ -305,6 +306,17 @@ def note_load_after(results):
     a later call keeps the first note, so a table printed after it and the JSON written later agree."""
     results["machine"].setdefault("load_average_after", list(os.getloadavg()))
     return results
+
+
+def publish(results, render, json_path=None):
+    """A benchmark script's last steps: note the load at the end, print ``render(results)`` (a
+    ``wgan.benchmark_report`` table) and, with ``json_path``, write ``results`` there atomically.
+    The load is noted once, before either, so the printed table and the JSON agree."""
+    note_load_after(results)
+    print(render(results))
+    if json_path:
+        write_results(json_path, results)
+        print(f"wrote {json_path}", file=sys.stderr)
 
 
 def write_results(path, results):
