@@ -149,8 +149,8 @@ def recipe_table(results):
     """Markdown for ``benchmarks/keras_io_wgan_gp.py``: each recipe trained for the same seconds, one classifier."""
     classifier = results["classifier"]
     lines = command_and_machine(results, f"Same wall clock ({results['seconds']:g} s of training each), scored "
-                                          f"on {results['num']:,} samples by the Fashion-MNIST classifier "
-                                          f"({classifier['accuracy']:.1%} accuracy on {classifier['evaluated_on']}); ")
+                                         f"on {results['num']:,} samples by the Fashion-MNIST classifier "
+                                         f"({classifier['accuracy']:.1%} accuracy on {classifier['evaluated_on']}); ")
     lines += ["| recipe | generator steps | steps/s | epochs | classifier FID | confident >= 0.9 | classes >= 2.5% "
               "| class shares (min - max) |", "|---|---|---|---|---|---|---|---|"]
     for row in results["rows"]:
@@ -165,7 +165,7 @@ def recipe_table(results):
 def capacity_table(results):
     """Markdown for ``benchmarks/critic_capacity.py``: each critic's Wasserstein estimate, then its per-layer norms."""
     lines = command_and_machine(results, f"Critics trained for {results['steps']:,} updates against a fixed "
-                                          "\"generator\" (real data + N(0, 1)); ")
+                                         "\"generator\" (real data + N(0, 1)); ")
     critics = list(dict.fromkeys(row["critic"] for row in results["surfaces"]))
     estimates = {(row["source"], row["critic"]): row["wasserstein"] for row in results["surfaces"]}
     lines += ["| data | " + " | ".join(f"W estimate, {critic}" for critic in critics) + " |",
@@ -187,7 +187,7 @@ def data_table(results):
     """Markdown for ``benchmarks/bench_data.py``: build and read speed and size of the records, per compression."""
     workers = results["workers"]
     lines = command_and_machine(results, f"{results['images']:,} generated {results['jpeg_size']} JPEGs, crop "
-                                          f"{results['crop']}, resize {results['resize']}; ")
+                                         f"{results['crop']}, resize {results['resize']}; ")
     lines += [f"| compression | build, 1 worker | build, {workers} workers | read, batches of {results['batch']} "
               "| size |", "|---|---:|---:|---:|---:|"]
     for row in results["rows"]:
@@ -199,7 +199,7 @@ def data_table(results):
 def faults_table(results):
     """Markdown for ``tools/inject_faults.py``: per fault, times injected and survived and the worst data lost."""
     lines = command_and_machine(results, f"{results['seconds']:,.0f} s, seed {results['seed']}, a checkpoint "
-                                          f"every {results['checkpoint_every']} iterations; ")
+                                         f"every {results['checkpoint_every']} iterations; ")
     lines += ["| fault | injected | survived | data lost (worst) |", "|---|---:|---:|---|"]
     lines += [f"| {r['fault']} | {r['injected']} | {r['survived']} | {r['lost']} |" for r in results["rows"]]
     if results["failures"]:
@@ -210,8 +210,8 @@ def faults_table(results):
 def resume_table(results):
     """Markdown for ``benchmarks/bench_resume.py``: seconds to an exact resume's first batch per batches skipped."""
     lines = command_and_machine(results, f"records of {results['images']:,} generated 28x28 grey images and the "
-                                          f"8gaussians toy set, batches of {results['batch']}, median of "
-                                          f"{results['repeats']}; ")
+                                         f"8gaussians toy set, batches of {results['batch']}, median of "
+                                         f"{results['repeats']}; ")
     lines += ["| data | batches skipped | epochs | seconds to the first batch |", "|---|---:|---:|---:|"]
     for row in results["rows"]:
         epochs = "" if row["epochs"] is None else f"{row['epochs']:.1f}"
@@ -249,10 +249,10 @@ def yardstick_table(results):
     """Markdown for ``benchmarks/yardsticks.py``: the classifier metrics of real, damaged and partial digits."""
     classifier = results["classifier"]
     lines = command_and_machine(results, f"{results['num']:,} images a row unless said, scored like a training "
-                                          f"run's samples against all {results['records']:,} digits records by "
-                                          f"their classifier ({classifier['accuracy']:.1%} accuracy on "
-                                          f"{classifier['evaluated_on']}), noise seed {results['seed']}, "
-                                          f"{results['seconds']:.0f} s to load and score; ")
+                                         f"run's samples against all {results['records']:,} digits records by "
+                                         f"their classifier ({classifier['accuracy']:.1%} accuracy on "
+                                         f"{classifier['evaluated_on']}), noise seed {results['seed']}, "
+                                         f"{results['seconds']:.0f} s to load and score; ")
     lines += ["| images | cfid | classes | confident |", "|---|---:|---:|---:|"]
     lines += [f"| {yardstick_label(row, results['num'])} | {row['cfid']:.1f} | {row['classes']} "
               f"| {row['confident']:.3f} |" for row in results["rows"]]
@@ -276,7 +276,7 @@ def variants_table(results):
     """Markdown for ``benchmarks/bench_variants.py``: each variant's median iterations/s over its timed blocks,
     the slowest and fastest block, the ratio to the first variant and the minutes its train_steps take."""
     lines = command_and_machine(results, f"median of {results['rounds']} blocks of {results['block']} iterations "
-                                          "per variant, in turn, from one batch in memory, on ")
+                                         "per variant, in turn, from one batch in memory, on ")
     lines += ["| variant | overrides | critic steps | batch | precision | iterations/s | slowest | fastest "
               "| / first | train_steps | min / run (iterations only) |",
               "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
@@ -302,7 +302,7 @@ def inception_cost_table(results):
     """Markdown for ``benchmarks/bench_inception.py``: images/s through the Inception network, per timed run."""
     batches = results["rows"][0]["batches"]
     lines = command_and_machine(results, f"{batches} timed batch{'es' if batches != 1 else ''} of images a run, "
-                                          "after one untimed, on ")
+                                         "after one untimed, on ")
     lines += ["| network | cores | batch | images/s | min for 10,000 | min for 50,000 |",
               "|---|---:|---:|---:|---:|---:|"]
     return "\n".join(lines + [inception_cost_row(row) for row in results["rows"]])
@@ -313,7 +313,7 @@ def classifier_table(results):
     test split's own scores under the shipped classifier."""
     first = results["rows"][0]
     lines = command_and_machine(results, f"{results['data']}, trained on {first['trained_on']:,} images and "
-                                          f"measured on {first['evaluated_on']} ({first['held_out']:,} images), on ")
+                                         f"measured on {first['evaluated_on']} ({first['held_out']:,} images), on ")
     lines += ["| recipe | test accuracy | training + scoring the test split (s) |", "|---|---:|---:|"]
     for row in results["rows"]:
         shipped = " (shipped)" if row["epochs"] == results["shipped_epochs"] else ""
