@@ -32,7 +32,8 @@ from wgan import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import benchmark_report, config, study  # noqa: E402
+from wgan import benchmark_report, config  # noqa: E402
+from wgan.data import sources  # noqa: E402
 from wgan.errors import WganError  # noqa: E402
 
 
@@ -48,7 +49,8 @@ def positive(text):
 
 
 def resolve_variants(model, source, texts, setup=None):
-    """``[(name, hp), ...]`` for the ``--variant`` texts, every override validated before anything is built.
+    """``[(name, override_texts, hp), ...]`` for the ``--variant`` texts, every override validated before
+    anything is built; ``override_texts`` as reports record them (``config.override_texts``).
 
     ConfigError (one line naming the variant and key) for a bad text, an unknown key or a bad value.
     """
@@ -56,15 +58,17 @@ def resolve_variants(model, source, texts, setup=None):
     names = [name for name, _ in variants]
     if len(set(names)) != len(names):
         raise config.ConfigError(f"--variant: each variant needs its own name, got {', '.join(names)}")
-    return [(name, config.resolve(model, source, setup=setup, overrides=overrides, missing_hint=None,
-                                  overrides_from=f"--variant {name}"))
+    return [(name, config.override_texts(overrides),
+             config.resolve(model, source, setup=setup, overrides=overrides, missing_hint=None,
+                            overrides_from=f"--variant {name}"))
             for name, overrides in variants]
 
 
 def time_variants(variants, block, rounds, warmup=5):
-    """Train each ``(name, hp)`` in turn, ``rounds`` blocks of ``block`` iterations, from an in-memory batch.
+    """Train each ``(name, override_texts, hp)`` of ``resolve_variants`` in turn, ``rounds`` blocks of
+    ``block`` iterations, from an in-memory batch.
 
-    Returns ``[{"variant", "iterations_per_s": [one per block], "train_steps", "n_critic",
+    Returns ``[{"variant", "overrides", "iterations_per_s": [one per block], "train_steps", "n_critic",
     "batch_size", "precision"}, ...]`` in the order given. The first ``warmup`` iterations of
     each (tracing and graph optimization) are not timed.
     """
@@ -74,7 +78,7 @@ def time_variants(variants, block, rounds, warmup=5):
     from wgan.gan import GAN
 
     built = []
-    for name, hp in variants:
+    for name, _, hp in variants:
         keras.utils.set_random_seed(hp.seed)
         gan = GAN(hp)
         iterator = iter(benchmark.in_memory_batches(hp))
@@ -89,14 +93,14 @@ def time_variants(variants, block, rounds, warmup=5):
                 # Training pulls every iteration's scalars back to Python too.
                 float(gan.train_iteration(iterator, hp.n_critic)["critic_loss"])
             rates[name].append(block / (time.perf_counter() - start))
-    return [{"variant": name, "iterations_per_s": rates[name], "train_steps": hp.train_steps,
+    return [{"variant": name, "overrides": texts, "iterations_per_s": rates[name], "train_steps": hp.train_steps,
              "n_critic": hp.n_critic, "batch_size": hp.batch_size, "precision": hp.precision}
-            for name, hp, *_ in built]
+            for (name, hp, *_), (_, texts, _) in zip(built, variants)]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--source", required=True, choices=study.SOURCES + ("celeba", "cifar10"))
+    parser.add_argument("--source", required=True, choices=(*sources.SOURCES, *sources.TOY_SETS))
     parser.add_argument("--model", required=True)
     parser.add_argument("--setup", default=None,
                         help="start from hyperparameter/<model>-<source>-<setup>.json (e.g. toolkit)")
@@ -111,8 +115,6 @@ def main():
     results = {"command": benchmark_report.command_line("benchmarks/bench_variants.py"),
                "machine": benchmark.machine_info(), "block": args.block, "rounds": args.rounds}
     results["rows"] = time_variants(variants, args.block, args.rounds)
-    for row, text in zip(results["rows"], args.variant):
-        row["overrides"] = config.override_texts(config.parse_variant(text)[1])
     benchmark.publish(results, benchmark_report.variants_table, args.json)
 
 

@@ -35,7 +35,9 @@ def test_bad_variants_are_refused_before_anything_is_built(bench):
         bench.resolve_variants("wgan-gp", "8gaussians", ["a:n_critics=2"])
     with pytest.raises(ConfigError, match="each variant needs its own name"):
         bench.resolve_variants("wgan-gp", "8gaussians", ["a:", "a:n_critic=1"])
-    [(_, shipped), (_, nc2)] = bench.resolve_variants("wgan-gp", "8gaussians", ["shipped:", "nc2:n_critic=2"])
+    [(_, no_texts, shipped), (_, texts, nc2)] = bench.resolve_variants("wgan-gp", "8gaussians",
+                                                                       ["shipped:", "nc2:n_critic=2"])
+    assert (no_texts, texts) == ([], ["n_critic=2"])
     assert nc2.n_critic == 2 and shipped.n_critic == config.load(config.default_path("wgan-gp", "8gaussians")).n_critic
 
 
@@ -45,6 +47,7 @@ def test_each_variant_trains_with_its_own_critic_steps_and_the_table_gives_its_r
     rows = bench.time_variants(variants, block=3, rounds=2, warmup=1)
     assert [(r["variant"], r["n_critic"], r["batch_size"], len(r["iterations_per_s"])) for r in rows] == \
         [("one", 1, 16, 2), ("three", 3, 16, 2)]
+    assert rows[0]["overrides"][-2:] == ["n_critic=1", "train_steps=600"]
     assert all(rate > 0 for r in rows for rate in r["iterations_per_s"])
     rows[0]["iterations_per_s"], rows[1]["iterations_per_s"] = [10.0, 12.0], [4.0, 6.0]  # the table's arithmetic
     rows[0]["overrides"], rows[1]["overrides"] = ["n_critic=1"], []
