@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -32,7 +32,9 @@ def main():
     parser.add_argument("--records_root", default="datasets/tfrecords")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
-    from wgan import benchmark, benchmark_report, config, inputs
+    from wgan import config
+    from wgan.lab import benchmark, benchmark_report
+    from wgan.data import inputs
     from wgan.errors import WganError
     from wgan.metrics import classifier
 

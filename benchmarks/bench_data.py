@@ -8,7 +8,7 @@ scikit-learn, so they compress like photos, unlike noise), builds records with
 crop 108 and resize 64 using 1 worker and all workers, for each compression, and
 reads batches of 64 through ``make_dataset``. This is how the default
 compression was chosen (see docs/data.md, whose table is a ``data-table`` block read from
-the ``--json`` file: ``wgan.benchmark_report.data_table`` prints it here too).
+the ``--json`` file: ``wgan.lab.benchmark_report.data_table`` prints it here too).
 """
 
 import argparse
@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import numpy as np
 from PIL import Image
 
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -78,8 +78,8 @@ def main() -> None:
     parser.add_argument("--json", default="bench_data.json", help="where to write the results")
     args = parser.parse_args()
 
-    from wgan import benchmark, benchmark_report
-    from wgan.cpus import available_cpus
+    from wgan.lab import benchmark, benchmark_report
+    from wgan.util.cpus import available_cpus
     from wgan.data import build, records  # noqa: F401  (import TensorFlow before timing)
 
     command, machine = benchmark_report.command_line("benchmarks/bench_data.py"), benchmark.machine_info()

@@ -3,7 +3,7 @@
     python benchmarks/bench_digests.py               # a 256 MB test file
     python benchmarks/bench_digests.py --mb 64
 
-Writes a file of ``--mb`` MB into a temporary folder and times ``wgan.files.file_digest``
+Writes a file of ``--mb`` MB into a temporary folder and times ``wgan.util.files.file_digest``
 (the function training and ``build_tfrecord.py --verify`` use) on it, from the page cache
 (warm: the common case right after a build or an earlier run) and after evicting the
 file's pages with ``posix_fadvise(DONTNEED)`` (cold: read from the disk; only this file's
@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -42,7 +42,7 @@ def record_bytes(side, channels, labels):
 
 
 def time_digest(path, cold):
-    from wgan import files
+    from wgan.util import files
 
     if cold:
         fd = os.open(path, os.O_RDONLY)

@@ -1,4 +1,4 @@
-"""Cost of the training-health detectors (wgan.health): the same training with them on and off.
+"""Cost of the training-health detectors (wgan.train.health): the same training with them on and off.
 
     python benchmarks/bench_health.py                     # the two rows of docs/health.md
     python benchmarks/bench_health.py --run wgan-gp:digits:300:100 --json docs/benchmarks/health.json
@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -45,7 +45,9 @@ def parse_run(text):
 
 def measure(run, records_dir):
     """One row: the run trained with the monitor on and off (seconds), the monitor's own seconds, what tripped."""
-    from wgan import config, evaluation, runs, training
+    from wgan import config, runs
+    from wgan.metrics import evaluation
+    from wgan.train import loop as training
 
     base = config.resolve(run["model"], run["data"], overrides=[("eval_every", run["eval_every"])])
     evaluation.for_training(base, records_dir)  # builds records and trains the classifier, untimed
@@ -73,7 +75,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from wgan import benchmark, benchmark_report
+    from wgan.lab import benchmark, benchmark_report
 
     results = {"command": benchmark_report.command_line("benchmarks/bench_health.py"),
                "machine": benchmark.machine_info(), "rows": []}

@@ -22,7 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 import numpy as np
 
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -51,7 +51,7 @@ def real_graph(path, batch_size):
 
 
 def main():
-    from wgan.cpus import available_cpus
+    from wgan.util.cpus import available_cpus
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graph", default=os.environ.get("WGAN_INCEPTION_GRAPH"),
@@ -64,7 +64,7 @@ def main():
     args = parser.parse_args()
     import tensorflow as tf
 
-    from wgan import benchmark, benchmark_report
+    from wgan.lab import benchmark, benchmark_report
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

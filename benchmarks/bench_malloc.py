@@ -1,4 +1,4 @@
-"""Whole-process cost of TensorFlow's from_generator malloc setting on toy training (wgan.malloc).
+"""Whole-process cost of TensorFlow's from_generator malloc setting on toy training (wgan.util.malloc).
 
     python benchmarks/bench_malloc.py                      # 25gaussians file, 600 iterations, 3 pairs
 
@@ -19,7 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # run from a checkout
-from wgan.malloc import KEEP_VARIABLE  # noqa: E402 (no TensorFlow: the timed children import it)
+from wgan.util.malloc import KEEP_VARIABLE  # noqa: E402 (no TensorFlow: the timed children import it)
 
 
 def run(data, steps, keep_tf_setting):

@@ -4,7 +4,7 @@
     python benchmarks/bench_resume.py --images 2000 --skips 0,100 --repeats 1
 
 A resumed run continues its data order exactly by skipping the batches its critic already
-drew (``wgan.inputs.training_data(..., skip_batches=k)``): for records the skipped records
+drew (``wgan.data.inputs.training_data(..., skip_batches=k)``): for records the skipped records
 are read and shuffled but not decoded, for toy data the skipped points are drawn and thrown
 away. This script measures what that costs at the start of a resume, against ``--skips``
 of 0 (a new run), for records of generated grey 28x28 images (Fashion-MNIST's size and
@@ -22,14 +22,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 import numpy as np
 
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 
 def first_batch_seconds(hp, root, skip):
     """Seconds from asking for the training data, ``skip`` batches in, to holding its first batch."""
-    from wgan import inputs
+    from wgan.data import inputs
 
     start = time.perf_counter()
     next(iter(inputs.training_data(hp, root, seed=0, skip_batches=skip).dataset))
@@ -46,7 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     skips = [int(s) for s in args.skips.split(",") if s.strip()]
 
-    from wgan import benchmark, benchmark_report, config
+    from wgan import config
+    from wgan.lab import benchmark, benchmark_report
     from wgan.data import build_records
 
     machine = benchmark.machine_info()

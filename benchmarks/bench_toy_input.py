@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -46,9 +46,10 @@ def main():
     import numpy as np
     import tensorflow as tf
 
-    from wgan import config, malloc
+    from wgan import config
+    from wgan.util import malloc
     from wgan.data.toy import toy_dataset, toy_sample
-    from wgan.gan import GAN
+    from wgan.gan.model import GAN
 
     hp = config.load(config.default_path("wgan-gp", args.data))
     keras.utils.set_random_seed(hp.seed)

@@ -9,7 +9,7 @@ Adam 1e-4). Bottom: the norm of the gradient at every layer's output (the backpr
 signal) of a 12-layer critic on swissroll for clip values 0.1, 0.01, 0.001 and for the
 penalty. Writes the Wasserstein estimates and both per-layer norms (at the outputs and at
 the kernels) to --json, whose tables docs/results.md shows (tools/readme_tables.py), and
-prints them. See wgan/capacity.py.
+prints them. See wgan/lab/capacity.py.
 """
 
 import argparse
@@ -17,13 +17,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
 import numpy as np  # noqa: E402
 
-from wgan import benchmark, benchmark_report, capacity  # noqa: E402
+from wgan.lab import benchmark, benchmark_report, capacity  # noqa: E402
 from wgan.data.toy import toy_sample  # noqa: E402
 
 SOURCES = ("8gaussians", "25gaussians", "swissroll")

@@ -3,7 +3,7 @@
     python -m pytest -q tests/test_health.py -k fires --basetemp /tmp/health-runs
     python benchmarks/health_figure.py /tmp/health-runs/*0/checkpoint/*/v1 --output docs/images/health-examples.png
 
-The first command builds one run per failure mode (the tests of wgan/health.py: zero
+The first command builds one run per failure mode (the tests of wgan/train/health.py: zero
 learning rates, critic scores doubled every step, a generator collapsed to one output, a
 critic memorising 53 images of a fixed generator; about a minute of CPU). Each panel shows
 the signal of the detector that tripped first in that run (read from its metrics.jsonl and
@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 

@@ -17,7 +17,7 @@ on images zero-padded to 32x32: four 5x5 stride-2 convolutions (64, 128, 256, 51
 LeakyReLU 0.2 and dropout 0.3 after the middle two, then dropout 0.2 and a dense score.
 
 The toolkit side trains each ``--project`` file (default: the shipped
-``hyperparameter/wgan-gp-fashion_mnist.json``) through ``wgan.gan.GAN`` for the same number
+``hyperparameter/wgan-gp-fashion_mnist.json``) through ``wgan.gan.model.GAN`` for the same number
 of seconds. Both loops count their first call (tracing) in the budget. Both generators are
 scored by the toolkit's Fashion-MNIST classifier (``wgan.metrics.classifier``, trained on the
 train split, accuracy measured on the test split) on ``--num`` samples; the real test split's
@@ -33,7 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 import numpy as np
 
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -78,7 +78,7 @@ def train_keras_io(real_images, seconds, seed=0):
     import keras
     import tensorflow as tf
 
-    from wgan import losses
+    from wgan.gan import losses
 
     generator, critic = keras_io_networks(seed)
     c_opt, g_opt = (keras.optimizers.Adam(KERAS_IO["learning_rate"], beta_1=KERAS_IO["beta_1"],
@@ -115,9 +115,10 @@ def train_keras_io(real_images, seconds, seed=0):
 
 # ----- the toolkit ---------------------------------------------------------------------------
 def train_project(hp, records_root, seconds):
-    """Train ``hp`` through ``wgan.gan.GAN`` for ``seconds``; returns (generator, iterations, images seen)."""
-    from wgan import inputs, training
-    from wgan.gan import GAN
+    """Train ``hp`` through ``wgan.gan.model.GAN`` for ``seconds``; returns (generator, iterations, images seen)."""
+    from wgan.data import inputs
+    from wgan.train import loop as training
+    from wgan.gan.model import GAN
 
     training.seed_everything(hp.seed)
     gan = GAN(hp)
@@ -134,7 +135,7 @@ def train_project(hp, records_root, seconds):
 # ----- scoring and the table -----------------------------------------------------------------
 def score(generator, hp, train_folder, test_folder, num, seed):
     """The classifier metrics of ``num`` samples; latents follow ``hp.z_dim`` / ``hp.z_distribution``."""
-    from wgan import evaluation
+    from wgan.metrics import evaluation
 
     evaluator = evaluation.Evaluator(hp, evaluation.CLASSIFIER_METRICS, num, seed, train_folder,
                                      test_folder=test_folder)
@@ -160,7 +161,9 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from wgan import benchmark, benchmark_report, config, inputs
+    from wgan import config
+    from wgan.lab import benchmark, benchmark_report
+    from wgan.data import inputs
     from wgan.metrics import reference
 
     command = benchmark_report.command_line("benchmarks/keras_io_wgan_gp.py")

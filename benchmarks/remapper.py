@@ -38,7 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _hparams(side):
-    from wgan import benchmark
+    from wgan.lab import benchmark
 
     return benchmark.shipped_hparams("wgan-gp", "digits") if side == 16 else \
         benchmark.shipped_hparams("wgan-gp", "celeba", side)
@@ -50,7 +50,7 @@ def child(mode, side, rounds):
     import keras
     import tensorflow as tf
 
-    from wgan import benchmark
+    from wgan.lab import benchmark
     from wgan.models import activations, dcgan
 
     hp = _hparams(side)

@@ -33,7 +33,8 @@ def child(mode, width, batch, rounds):
     sys.path.insert(0, ROOT)
     import keras
 
-    from wgan import benchmark, config
+    from wgan import config
+    from wgan.lab import benchmark
     from wgan.models import activations, resnet
 
     hp = benchmark.shipped_hparams("wgan-gp", "cifar10", architecture="resnet")

@@ -1,6 +1,6 @@
 """Sweep hyperparameter variants through the stability study and tabulate them side by side.
 
-Every variant is one ``wgan.study.run_study`` (the shipped file of ``--model`` on
+Every variant is one ``wgan.lab.study.run_study`` (the shipped file of ``--model`` on
 ``--source``, or its ``--setup`` file, plus the variant's overrides, ``--seeds`` seeds), so a sweep's numbers are
 the study's numbers, with its metrics and failure criterion. Variants run one after
 the other; the seeds of one variant run ``--jobs`` at a time, one core each.
@@ -10,7 +10,7 @@ the other; the seeds of one variant run ``--jobs`` at a time, one core each.
         --variant decay:g_optimizer.decay=linear,c_optimizer.decay=linear
 
 A variant is ``name:key=value,key=value`` (dotted hyperparameter keys, JSON values; an
-empty list is the shipped file). Writes ``<output>/sweep.md`` (``wgan.sweep_report``; commit it as
+empty list is the shipped file). Writes ``<output>/sweep.md`` (``wgan.lab.sweep_report``; commit it as
 ``docs/sweeps/<name>.md``, where a ``sweep-summary`` block reads it) and ``sweep.json``, and
 each variant's study under ``<output>/<name>/``. A variant whose study already finished with
 the same seeds, steps and overrides is read back (``study.finished_report``); otherwise its
@@ -25,11 +25,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import benchmark_report, config, files, study, sweep_report  # noqa: E402
+from wgan import config  # noqa: E402
+from wgan.lab import benchmark_report, study, sweep_report  # noqa: E402
+from wgan.util import files  # noqa: E402
 from wgan.errors import WganError  # noqa: E402
 
 

@@ -5,7 +5,7 @@
 
 What does a classifier FID of 30 mean? This scores real digits, and real digits damaged in
 known ways, exactly as a training run scores its generator (the judge of
-``wgan.evaluation.make_evaluator`` for the shipped digits hyperparameters: the classifier
+``wgan.metrics.evaluation.make_evaluator`` for the shipped digits hyperparameters: the classifier
 cached beside the records, trained there first when missing, and the statistics of every
 training record): the first ``--num`` records (1,000, the count a run's evaluation uses),
 the other records, the first ones with Gaussian pixel noise or a 2x2 box blur, only some
@@ -14,7 +14,7 @@ drawn from ``--seed``, so a rerun on the same records and classifier gives the s
 
 Each row of the ``--json`` file says how its images were made (``kind``, the image count,
 the noise's std, the classes kept), so the table docs/quality.md shows (a
-``yardstick-table`` block, ``wgan.benchmark_report.yardstick_table``, printed here too) takes
+``yardstick-table`` block, ``wgan.lab.benchmark_report.yardstick_table``, printed here too) takes
 its labels from the data. The records are those of ``--records`` (default datasets/tfrecords,
 as the commands use): digits-r16 is built there the usual way when missing, but the folder
 itself must exist.
@@ -26,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from wgan.data import float_to_uint8, uint8_to_float  # noqa: E402
 from wgan.errors import ConfigError, WganError  # noqa: E402
-from wgan.sample_sizes import IMAGE_SAMPLES  # noqa: E402
+from wgan.metrics.sample_sizes import IMAGE_SAMPLES  # noqa: E402
 
 # The damages, in table order after the two real rows. Noise std is in units of the [-1, 1] pixel range.
 NOISE_STDS = (0.3, 0.5)
@@ -100,7 +100,8 @@ def digits_records(records_root):
     The folder is built the usual way when missing, but a missing ``records_root`` is a
     DataError naming the build command, not a new folder tree.
     """
-    from wgan import config, inputs
+    from wgan import config
+    from wgan.data import inputs
 
     hp = config.resolve("wgan-gp", "digits")
     return hp, inputs.records_folder(hp, records_root, build_missing=os.path.isdir(records_root))
@@ -110,7 +111,7 @@ def digits_judge(hp, records_root):
     """The classifier metrics a digits training run computes (``ClassifierJudge``: cached or trained classifier,
     statistics of every record): the same ``make_evaluator`` call ``evaluation.for_training`` makes for digits,
     whose default metrics are the classifier's, so the numbers are comparable with the study's."""
-    from wgan import evaluation
+    from wgan.metrics import evaluation
 
     return evaluation.make_evaluator(hp, records_root, metrics=evaluation.CLASSIFIER_METRICS).judge
 
@@ -149,7 +150,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args()
 
-    from wgan import benchmark, benchmark_report
+    from wgan.lab import benchmark, benchmark_report
 
     command, machine = benchmark_report.command_line("benchmarks/yardsticks.py"), benchmark.machine_info()
     try:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from wgan import config, data
-from wgan.cpus import available_cpus
+from wgan.util.cpus import available_cpus
 
 
 def pytest_xdist_auto_num_workers():

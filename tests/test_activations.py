@@ -72,7 +72,7 @@ def test_layer_keeps_dtype_policy_and_config():
 SCRIPT = """
 import sys
 import tensorflow as tf
-from wgan import benchmark
+from wgan.lab import benchmark
 hp = benchmark.shipped_hparams("wgan-gp", sys.argv[1])
 from wgan import config
 hp = config.apply_overrides(hp, [("batch_size", 8), ("architecture.base_width", 8)], source="test")

@@ -7,7 +7,8 @@ import sys
 import pytest
 from conftest import load_script
 
-from wgan import benchmark_report, config
+from wgan import config
+from wgan.lab import benchmark_report
 from wgan.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import merged, tiny_hparams
-from wgan import benchmark
-from wgan.gan import GAN
+from wgan.lab import benchmark
+from wgan.gan.model import GAN
 from wgan.models.flops import count_flops
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,8 +2,10 @@
 
 import numpy as np
 
-from wgan import capacity, config, inputs
-from wgan.gan import GAN
+from wgan import config
+from wgan.lab import capacity
+from wgan.data import inputs
+from wgan.gan.model import GAN
 
 
 def test_a_fit_returns_a_surface_and_one_norm_per_layer():

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from wgan import config, objectives
+from wgan import config
+from wgan.gan import objectives
 from wgan.errors import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,9 +26,9 @@ def test_every_shipped_file_is_valid(path):
 
 @pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
 def test_shipped_files_watch_their_runs_where_a_metric_works_offline(path):
-    # Toy sets and labelled images have metrics that need no download (wgan.evaluation), so a
+    # Toy sets and labelled images have metrics that need no download (wgan.metrics.evaluation), so a
     # run of the shipped file reports its health and keeps its best snapshot without flags.
-    from wgan import evaluation
+    from wgan.metrics import evaluation
 
     hp = config.load(path)
     if evaluation.default_metrics(hp, extractor_configured=False):

@@ -13,7 +13,10 @@ import pytest
 import tensorflow as tf
 
 from conftest import tf_lines
-from wgan import config, files, objectives, quiet, runs, training
+from wgan import config, runs
+from wgan.util import files, quiet
+from wgan.gan import objectives
+from wgan.train import loop as training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {k: v for k, v in os.environ.items() if k != quiet.LEVEL_VARIABLE}

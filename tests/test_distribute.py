@@ -18,7 +18,8 @@ import sys
 import numpy as np
 import pytest
 
-from wgan import config, distribute
+from wgan import config
+from wgan.gan import distribute
 from wgan.errors import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,12 +31,13 @@ COMPARED = ("critic_loss", "generator_loss", "wasserstein", "gradient_penalty", 
 # Runs in a fresh process: 2 logical CPUs, then the same training with and without MirroredStrategy.
 MIRRORED_SCRIPT = r'''
 import json, sys
-from wgan import distribute
+from wgan.gan import distribute
 distribute.split_cpu(2)
 import keras, numpy as np, tensorflow as tf
-from wgan import config, inputs
+from wgan import config
+from wgan.data import inputs
 from wgan.errors import ConfigError
-from wgan.gan import GAN
+from wgan.gan.model import GAN
 
 def hparams(model, **arch):
     return config.from_dict({
@@ -100,10 +102,12 @@ print("RESULT " + json.dumps(out))
 WORKER_SCRIPT = r'''
 import json, sys
 records_root, checkpoint_dir = sys.argv[1], sys.argv[2]
-from wgan import distribute
+from wgan.gan import distribute
 strategy = distribute.make_strategy("multi_worker", communication="ring")
 import numpy as np
-from wgan import config, inputs, launch, training
+from wgan import config
+from wgan.data import inputs
+from wgan.train import launch, loop
 from wgan.errors import TrainingError
 
 hp = config.from_dict({
@@ -119,11 +123,11 @@ for _ in range(3):
         ids += np.rint((local.numpy().reshape(len(local), -1).mean(axis=1) + 1) * 127.5 / 4).astype(int).tolist()
 _, vdir, hp, lock, resumed = launch.open_run(strategy, hp, checkpoint_dir)
 with lock:
-    result = training.train(hp, vdir, 3, records_root=records_root, progress=False, strategy=strategy)
+    result = loop.train(hp, vdir, 3, records_root=records_root, progress=False, strategy=strategy)
 # A resume where the worker cannot see the chief's checkpoint (as without a shared file system).
 elsewhere = vdir if distribute.is_chief(strategy) else checkpoint_dir + "-not-shared"
 try:
-    training.train(hp, elsewhere, 1, records_root=records_root, progress=False, strategy=strategy)
+    loop.train(hp, elsewhere, 1, records_root=records_root, progress=False, strategy=strategy)
     refused = None
 except TrainingError as err:
     refused = str(err)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from wgan import benchmark_report, doc_blocks
+from wgan.lab import benchmark_report, doc_blocks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(ROOT, "tools", "readme_tables.py")

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, gan as gan_module, generate, inputs, runs, training
+from wgan import config, generate, runs
+from wgan.gan import model as gan_module
+from wgan.data import inputs
+from wgan.train import loop
 from wgan.data.toy import toy_sample
-from wgan.gan import GAN
+from wgan.gan.model import GAN
 from wgan.metrics import toy
 
 
@@ -61,7 +64,7 @@ def test_a_checkpoint_keeps_the_statistics_of_its_average(tmp_path):
              histogram_every=100)
     _, vdir, hp, lock, _ = runs.open_run(str(tmp_path), hp)
     with lock:
-        training.train(hp, vdir, 6, progress=False)
+        loop.train(hp, vdir, 6, progress=False)
     restored = generate.find_checkpoint(runs.run_root(str(tmp_path), hp), "1")
     ema = generate.load_generator(restored, "ema")
     layer, pre = _norm_inputs(ema, generate.latent(hp, 4096, 0))
@@ -80,8 +83,8 @@ def test_the_average_of_a_converged_toy_run_is_at_least_as_good_as_the_generator
              architecture={"name": "mlp", "base_width": 256, "depth": 3, "g_norm": "none"})
     _, vdir, hp, lock, _ = runs.open_run(str(tmp_path), hp)
     with lock:
-        training.seed_everything(hp.seed)
-        training.train(hp, vdir, hp.train_steps, progress=False)
+        loop.seed_everything(hp.seed)
+        loop.train(hp, vdir, hp.train_steps, progress=False)
     restored = generate.find_checkpoint(runs.run_root(str(tmp_path), hp), "1")
     real = toy_sample("8gaussians", 1000, np.random.default_rng(0))
     z = generate.latent(hp, 1000, 1)

@@ -11,7 +11,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import merged, tiny_hparams
-from wgan import config, data, evaluation, runs, training
+from wgan import config, data, runs
+from wgan.metrics import evaluation
+from wgan.train import loop
 from wgan.errors import ConfigError, DataError
 from wgan.metrics import classifier, extractors, reference
 
@@ -123,7 +125,7 @@ def test_training_logs_evaluations_and_stores_them_with_snapshots(tmp_path):
     hp = tiny_hp(eval_every=2)
     _, vdir, hp, lock, _ = runs.open_run(str(tmp_path), hp)
     with lock:
-        training.train(hp, vdir, 4, progress=False)
+        loop.train(hp, vdir, 4, progress=False)
     snapshot = runs.list_snapshots(vdir)[0]
     assert snapshot["step"] == 4 and set(snapshot["metrics"]) == {"modes", "hq", "w1"}
     records = [r for r in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE)) if "eval/w1" in r]
@@ -145,7 +147,7 @@ def test_evaluate_command_stores_metrics_that_list_shows(tmp_path):
     hp = tiny_hp()
     _, vdir, hp, lock, _ = runs.open_run(str(tmp_path / "checkpoint"), hp)
     with lock:
-        training.train(hp, vdir, 5, progress=False)  # snapshot at 4, newest checkpoint 5
+        loop.train(hp, vdir, 5, progress=False)  # snapshot at 4, newest checkpoint 5
     common = ["-m", "wgan-gp", "--data", "8gaussians", "--hparams", str(tmp_path / "hp.json")]
     (tmp_path / "hp.json").write_text(hp.to_json())
     proc = run_cli("evaluate.py", *common, "-v", "1.0", "--num", "300", "--json", cwd=tmp_path)

@@ -6,7 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from wgan import config, data, evaluation, inputs
+from wgan import config, data
+from wgan.metrics import evaluation
+from wgan.data import inputs
 from wgan.data import idx
 from wgan.metrics import classifier, reference
 from wgan.errors import DataError
@@ -122,7 +124,7 @@ def test_bench_classifier_tries_lengths_without_touching_the_cached_classifier(f
     import subprocess
     import sys
 
-    from wgan import benchmark_report
+    from wgan.lab import benchmark_report
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out, records = tmp_path / "classifier.json", tmp_path / "records"

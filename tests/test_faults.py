@@ -18,7 +18,10 @@ import tensorflow as tf
 from absl import logging as absl_logging
 
 from conftest import build_mnist_records, merged, tiny_hparams
-from wgan import checkpoints, data, generate, inputs, runs, training
+from wgan import data, generate, runs
+from wgan.runs import checkpoints
+from wgan.data import inputs
+from wgan.train import loop as training
 from wgan.data import build, integrity, locks, manifest as manifest_io
 from wgan.errors import ConfigError, DataError, RunError, TrainingError
 

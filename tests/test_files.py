@@ -1,11 +1,11 @@
-"""Atomic writes, file digests and the CPU count (wgan.files, wgan.cpus)."""
+"""Atomic writes, file digests and the CPU count (wgan.util.files, wgan.util.cpus)."""
 
 import hashlib
 import os
 
 import pytest
 
-from wgan import cpus, files
+from wgan.util import cpus, files
 
 
 def test_write_atomic_replaces_the_whole_file_and_leaves_no_temporary(tmp_path):

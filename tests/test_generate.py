@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from conftest import merged, tiny_hparams
-from wgan import config, generate, runs, training
+from wgan import config, generate, runs
+from wgan.train import loop as training
 from wgan.errors import ConfigError, RunError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -8,8 +8,10 @@ import pytest
 from PIL import Image
 
 from conftest import merged, tiny_hparams
-from wgan import config, data, files, health, runs, training
-from wgan.gan import GAN
+from wgan import config, data, runs
+from wgan.util import files
+from wgan.train import health, loop
+from wgan.gan.model import GAN
 from wgan.metrics.toy import modes_reached
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,7 +45,7 @@ def test_stalled_fires_when_the_learning_rates_are_zero(tmp_path, capsys):
     zero = {"learning_rate": 0.0}
     hp = toy_hp(g_optimizer=zero, c_optimizer=zero, eval_every=2, health={"stall_patience": 2})
     vdir = new_run(tmp_path, hp)
-    result = training.train(hp, vdir, 6, progress=False)
+    result = loop.train(hp, vdir, 6, progress=False)
     assert [t[0] for t in trips(vdir)] == ["stalled"] and result["health"] == ["stalled"]
     record = runs.read_jsonl(os.path.join(vdir, runs.HEALTH_FILE))[0]
     assert record["step"] == 6 and record["since"] == 6 and record["threshold"]["stall_patience"] == 2
@@ -65,7 +67,7 @@ def test_diverging_fires_when_the_critic_scores_are_scaled_up_every_step(tmp_pat
     monkeypatch.setattr(GAN, "train_iteration", scaled)
     hp = toy_hp(health={"diverge_baseline": 5, "diverge_patience": 2})
     vdir = new_run(tmp_path, hp)
-    training.train(hp, vdir, 25, progress=False)
+    loop.train(hp, vdir, 25, progress=False)
     (record,) = runs.read_jsonl(os.path.join(vdir, runs.HEALTH_FILE))
     assert record["detector"] == "diverging" and record["event"] == "trip"
     assert record["values"]["ratio"] > hp.health.diverge_factor == record["threshold"]["diverge_factor"]
@@ -89,7 +91,7 @@ def test_mode_collapse_fires_when_every_latent_maps_to_nearly_one_output(tmp_pat
     monkeypatch.setattr(GAN, "train_iteration", collapsing)
     hp = toy_hp(eval_every=10, architecture={"initializer": "he_normal"})  # spread from the start
     vdir = new_run(tmp_path, hp)
-    training.train(hp, vdir, 30, progress=False)
+    loop.train(hp, vdir, 30, progress=False)
     assert [t[:2] for t in trips(vdir)] == [("mode_collapse", 20)]
     record = runs.read_jsonl(os.path.join(vdir, runs.HEALTH_FILE))[0]
     assert record["step"] == 30 and record["values"]["spread_ratio"] < 1e-3 * record["values"]["peak_spread_ratio"]
@@ -193,9 +195,9 @@ def test_critic_overfit_fires_for_a_critic_trained_hard_on_a_few_dozen_images(tm
     # The run starts from the generator that drew the data; with a zero learning rate it stays fixed.
     tf_checkpoint = gan.checkpoint()
     import tensorflow as tf
-    tf.train.CheckpointManager(tf_checkpoint, os.path.join(vdir, training.CKPT_DIR), 1).save(checkpoint_number=0)
+    tf.train.CheckpointManager(tf_checkpoint, os.path.join(vdir, loop.CKPT_DIR), 1).save(checkpoint_number=0)
     # 100 iterations: at 50 the gap passed its 3 standard errors twice in a row in about 5 runs of 6.
-    training.train(hp, vdir, 100, records_root=records_root, progress=False)
+    loop.train(hp, vdir, 100, records_root=records_root, progress=False)
     found = trips(vdir)
     assert found and found[0][0] == "critic_overfit", found
     record = runs.read_jsonl(os.path.join(vdir, runs.HEALTH_FILE))[0]
@@ -207,7 +209,7 @@ def test_critic_overfit_fires_for_a_critic_trained_hard_on_a_few_dozen_images(tm
 def test_a_healthy_shipped_toy_run_trips_nothing(tmp_path):
     hp = config.resolve("wgan-gp", "8gaussians", overrides=[("eval_every", 50), ("snapshot_every", 50)])
     vdir = new_run(tmp_path, hp)
-    result = training.train(hp, vdir, 150, progress=False)
+    result = loop.train(hp, vdir, 150, progress=False)
     assert result["health"] == [] and trips(vdir) == []
     logged = [r for r in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE)) if "health/spread_ratio" in r]
     assert [r["step"] for r in logged] == [50, 100, 150]
@@ -232,7 +234,7 @@ def _pixels(folder):
 
 
 def test_heldout_split_is_the_same_for_any_workers_and_never_reaches_training(tmp_path):
-    from wgan import inputs
+    from wgan.data import inputs
     from wgan.data import split
 
     source = _image_folder(tmp_path / "pics", 60)
@@ -261,7 +263,7 @@ def test_heldout_split_is_the_same_for_any_workers_and_never_reaches_training(tm
 
 
 def test_a_build_without_heldout_says_how_to_get_one(tmp_path):
-    from wgan import inputs
+    from wgan.data import inputs
 
     source = _image_folder(tmp_path / "pics", 8)
     data.build_records(source, resize=8, crop=None, output_dir=str(tmp_path), workers=1, progress=False)
@@ -273,7 +275,7 @@ def test_a_build_without_heldout_says_how_to_get_one(tmp_path):
 # ----- -v N.best ------------------------------------------------------------------------
 def _fake_run(tmp_path, evaluated):
     """A run folder with snapshots at steps 10, 20, 30 and ``evaluated`` {step: cfid} from training."""
-    from wgan import evaluation
+    from wgan.metrics import evaluation
 
     vdir = new_run(tmp_path, toy_hp())
     for step in (10, 20, 30):
@@ -342,11 +344,11 @@ def test_a_resumed_run_remembers_its_evaluations_and_trips(tmp_path):
     zero = {"learning_rate": 0.0}
     hp = toy_hp(g_optimizer=zero, c_optimizer=zero, eval_every=2, checkpoint_every=2, health={"stall_patience": 2})
     vdir = new_run(tmp_path, hp)
-    assert training.train(hp, vdir, 4, progress=False)["health"] == []  # evaluations at 2, 4: one without gain
-    assert training.train(hp, vdir, 2, progress=False)["health"] == ["stalled"]
+    assert loop.train(hp, vdir, 4, progress=False)["health"] == []  # evaluations at 2, 4: one without gain
+    assert loop.train(hp, vdir, 2, progress=False)["health"] == ["stalled"]
     assert trips(vdir) == [("stalled", 6, 6)]
     assert runs.read_best(vdir)["step"] == 2
     # Resumed again: already tripped, so no second line; off, nothing is probed.
     off = config.apply_overrides(hp, [("health.enabled", False)])
-    assert training.train(off, vdir, 2, progress=False)["health"] == ["stalled"]
+    assert loop.train(off, vdir, 2, progress=False)["health"] == ["stalled"]
     assert len(trips(vdir)) == 1

@@ -22,7 +22,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, data, evaluation, files
+from wgan import config, data
+from wgan.metrics import evaluation
+from wgan.util import files
 from wgan.errors import ConfigError, DataError
 from wgan.metrics import extractors, frechet, inception2015, inception_score, reference
 

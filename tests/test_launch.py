@@ -1,11 +1,12 @@
-"""Open a run, seed, train it (wgan.launch): the path bin/train.py and the study share."""
+"""Open a run, seed, train it (wgan.train.launch): the path bin/train.py and the study share."""
 
 import os
 
 import pytest
 
 from conftest import tiny_hparams
-from wgan import launch, runs
+from wgan import runs
+from wgan.train import launch
 
 
 def test_train_run_trains_to_the_step_and_then_has_nothing_left(tmp_path):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import losses
-from wgan.losses import (clip_weights, dcgan_critic_loss, dcgan_generator_loss, gradient_penalty,
+from wgan.gan import losses
+from wgan.gan.losses import (clip_weights, dcgan_critic_loss, dcgan_generator_loss, gradient_penalty,
                          wasserstein_estimate, wgan_critic_loss, wgan_generator_loss)
 
 REAL = tf.constant([[1.0], [2.0], [-3.0]])

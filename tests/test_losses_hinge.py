@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, objectives
-from wgan.losses import wgan_generator_loss
-from wgan.losses_hinge import hinge_critic_loss
+from wgan import config
+from wgan.gan import objectives
+from wgan.gan.losses import hinge_critic_loss, wgan_generator_loss
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REAL = tf.constant([[2.0], [1.0], [0.5], [-1.0]])

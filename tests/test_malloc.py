@@ -1,4 +1,4 @@
-"""wgan.malloc: glibc's thresholds raised after TensorFlow's from_generator froze them."""
+"""wgan.util.malloc: glibc's thresholds raised after TensorFlow's from_generator froze them."""
 
 import os
 import platform
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from wgan import malloc
+from wgan.util import malloc
 
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 
@@ -24,7 +24,7 @@ def test_the_thresholds_are_raised_on_glibc_and_left_alone_when_asked(monkeypatc
 _REUSE = """
 import ctypes, resource, sys
 sys.path.insert(0, sys.argv[1])
-from wgan import malloc
+from wgan.util import malloc
 
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]

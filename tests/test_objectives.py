@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import benchmark, config, losses, objectives
+from wgan import config
+from wgan.lab import benchmark
+from wgan.gan import losses, objectives
 from wgan.errors import ConfigError
 
 

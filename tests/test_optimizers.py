@@ -1,10 +1,11 @@
-"""Each optimizer against its reference update rule, written out here in float64 (see wgan/optimizers.py)."""
+"""Each optimizer against its reference update rule, written out here in float64 (see wgan/gan/optimizers.py)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from wgan import config, optimizers
+from wgan import config
+from wgan.gan import optimizers
 
 GRADIENT_SCALES = [1e-8, 1e-6, 1e-4, 1e-2, 1e-1]
 STEPS = 5

@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import merged, tiny_hparams
-from wgan import config, losses
-from wgan.gan import GAN
+from wgan import config
+from wgan.gan import losses
+from wgan.gan.model import GAN
 
 
 def tiny_hp(model="wgan-gp", **values):

@@ -5,8 +5,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_hparams
-from wgan import gan as gan_module, prior
-from wgan.gan import GAN
+from wgan.gan import model as gan_module
+from wgan.models import prior
+from wgan.gan.model import GAN
 
 
 def mixture_hp(**values):

@@ -14,7 +14,7 @@ import tensorflow as tf
 from wgan import config
 from wgan.config import ArchitectureConfig, DataConfig, HParams
 from wgan.errors import ConfigError
-from wgan.gan import GAN
+from wgan.gan.model import GAN
 from wgan.models import make_critic, make_generator
 from wgan.models.flops import count_flops
 
@@ -302,7 +302,8 @@ def test_only_the_critic_relus_that_read_a_residual_sum_are_max_relus():
 
 
 REMAPPER_SCRIPT = """
-from wgan import benchmark, config
+from wgan import config
+from wgan.lab import benchmark
 hp = benchmark.shipped_hparams("wgan-gp", "cifar10", architecture="resnet")
 hp = config.apply_overrides(hp, [("batch_size", 4), ("architecture.base_width", 8)], source="test")
 benchmark.benchmark_model(hp, iterations=1)

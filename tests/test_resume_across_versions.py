@@ -12,7 +12,8 @@ import json
 import os
 import shutil
 
-from wgan import launch, runs
+from wgan import runs
+from wgan.train import launch
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "run-before-restructuring")
 

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from conftest import build_mnist_records
-from wgan import config, run_length, runs
+from wgan import config, runs
+from wgan.train import run_length
 from wgan.errors import ConfigError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

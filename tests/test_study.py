@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from conftest import tf_lines
-from wgan import config, runs, study
+from wgan import config, runs
+from wgan.lab import study
 from wgan.errors import ConfigError, RunError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -106,7 +107,7 @@ def test_study_end_to_end_two_seeds_three_models(tmp_path):
 
 
 def test_an_interrupted_run_writes_no_report_and_the_rerun_finishes_it(tmp_path, monkeypatch):
-    from wgan import launch
+    from wgan.train import launch
 
     out, small = str(tmp_path / "out"), [("batch_size", 32), ("architecture.base_width", 16)]
     until_step = launch.until_step
@@ -147,7 +148,7 @@ def test_killing_the_study_process_stops_its_workers_at_a_checkpoint(tmp_path):
     # A study killed alone (kill -9 PID, a scheduler's SIGTERM) once left its workers training
     # on, unseen. Now each worker gets SIGTERM, saves its run and exits; the same command resumes.
     out = tmp_path / "out"
-    script = (f"from wgan import study\n"
+    script = (f"from wgan.lab import study\n"
               f"study.run_study('8gaussians', ['wgan-gp'], [0, 1], 100000, {str(out)!r}, jobs=2, log=print,\n"
               f"                overrides=[('batch_size', 32), ('architecture.base_width', 16), ('eval_every', 0)])\n")
     parent = subprocess.Popen([sys.executable, "-c", script], env=ENV, cwd=str(tmp_path),

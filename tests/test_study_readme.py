@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from wgan import class_shares, doc_blocks, study, study_readme
+from wgan.lab import class_shares, doc_blocks, study, study_readme
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

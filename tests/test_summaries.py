@@ -5,7 +5,7 @@ import os
 
 import tensorflow as tf
 
-from wgan import summaries
+from wgan.train import summaries
 
 
 def read_scalars(logdir):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from wgan import sweep_report
+from wgan.lab import sweep_report
 
 
 def _stat(mean, std):

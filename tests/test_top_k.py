@@ -5,9 +5,10 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_hparams
-from wgan import config, gan as gan_module, losses
+from wgan import config
+from wgan.gan import model as gan_module, losses
 from wgan.errors import ConfigError
-from wgan.gan import GAN
+from wgan.gan.model import GAN
 
 
 def test_top_k_mask_keeps_the_highest_scores_rounding_the_count_up():

@@ -14,9 +14,12 @@ import pytest
 import tensorflow as tf
 
 from conftest import merged, tiny_hparams
-from wgan import config, inputs, models, objectives, runs, training
+from wgan import config, models, runs
+from wgan.data import inputs
+from wgan.gan import objectives
+from wgan.train import loop
 from wgan.errors import TrainingError
-from wgan.gan import GAN
+from wgan.gan.model import GAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
@@ -179,7 +182,7 @@ def test_resume_continues_step_optimizer_and_rng(tmp_path, records_root):
     hp = tiny_hp("wgan-gp")
     vdir, resumed = open_version(tmp_path, hp)
     assert not resumed
-    first = training.train(hp, vdir, 3, records_root=records_root, progress=False)
+    first = loop.train(hp, vdir, 3, records_root=records_root, progress=False)
     assert first["step"] == 3 and first["checkpoint"].endswith("ckpt-3")
 
     vdir2, resumed = open_version(tmp_path, hp)
@@ -189,7 +192,7 @@ def test_resume_continues_step_optimizer_and_rng(tmp_path, records_root):
     assert int(gan.c_opt.iterations) == 3 * hp.n_critic and int(gan.g_opt.iterations) == 3
     rng_state = gan.rng.state.numpy().copy()
 
-    second = training.train(hp, vdir, 2, records_root=records_root, progress=False)
+    second = loop.train(hp, vdir, 2, records_root=records_root, progress=False)
     assert second["step"] == 5
     gan2 = GAN(hp)
     gan2.checkpoint().restore(second["checkpoint"]).assert_existing_objects_matched()
@@ -206,7 +209,7 @@ def test_resume_continues_step_optimizer_and_rng(tmp_path, records_root):
 def test_events_hold_scalars_images_histograms_and_hparams(tmp_path, records_root):
     hp = tiny_hp("wgan-gp")
     vdir, _ = open_version(tmp_path, hp)
-    training.train(hp, vdir, 2, records_root=records_root, progress=False)
+    loop.train(hp, vdir, 2, records_root=records_root, progress=False)
     tags = set()
     for path in glob.glob(os.path.join(vdir, "events.out.tfevents.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
@@ -222,7 +225,7 @@ def test_events_hold_scalars_images_histograms_and_hparams(tmp_path, records_roo
 def test_toy_run_writes_scatter_frames(tmp_path):
     hp = tiny_hp("wgan-gp", "mlp")
     vdir, _ = open_version(tmp_path, hp)
-    result = training.train(hp, vdir, 2, progress=False)
+    result = loop.train(hp, vdir, 2, progress=False)
     assert result["epoch"] == 0.0 and np.isfinite(result["metrics"]["critic_loss"])
 
 
@@ -235,7 +238,7 @@ def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path, re
         output_signature=tf.TensorSpec((8, 16, 16, 1), tf.float32))
     monkeypatch.setattr(inputs, "training_data", lambda *a, **k: inputs.TrainingData(poisoned, 64))
     with pytest.raises(TrainingError, match=r"became nan at step 4 .*ckpt-2 is untouched"):
-        training.train(hp, vdir, 10, records_root=records_root, progress=False)
+        loop.train(hp, vdir, 10, records_root=records_root, progress=False)
     assert tf.train.latest_checkpoint(os.path.join(vdir, "ckpt")).endswith("ckpt-2")
 
 

@@ -16,7 +16,7 @@ For every fault it checks the goal of issue 13:
 It prints a table: fault, times injected, survived, data lost (the worst case over the
 repeats, in generator iterations, or snapshots missing from the listing), and one line
 for every failure. ``--json`` keeps them with the machine; docs/faults.md shows that file in
-a ``faults-table`` block (``wgan.benchmark_report.faults_table``, which prints the table here
+a ``faults-table`` block (``wgan.lab.benchmark_report.faults_table``, which prints the table here
 too). A full disk is simulated by making the write raise ENOSPC (Python) or TensorFlow's
 ``ResourceExhaustedError`` (what its file writer raises for ENOSPC).
 """
@@ -37,7 +37,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)  # run from a checkout
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -126,7 +126,7 @@ def build_images(root, shards=4, count=256):
 
 
 def train(hp, vdir, steps, records_root=None):
-    from wgan import training
+    from wgan.train import loop as training
 
     return training.train(hp, vdir, steps, records_root=records_root or "unused", progress=False)
 
@@ -152,7 +152,7 @@ def resume_and_measure(hp, vdir, reached, records_root=None, steps=2, fault=""):
 
     ``fault`` (what was done to the run) starts the outcome's note.
     """
-    from wgan import checkpoints
+    from wgan.runs import checkpoints
 
     try:
         found = checkpoints.newest_readable(vdir)  # where the resume restores from
@@ -267,7 +267,8 @@ def _toy_run(base, steps=24):
 
 
 def _damage_checkpoint(base, rng, damage):
-    from wgan import checkpoints, generate
+    from wgan import generate
+    from wgan.runs import checkpoints
 
     hp, vdir = _toy_run(base, 30)  # ckpt-10, ckpt-20, ckpt-30; snapshot-20
     newest = os.path.join(vdir, "ckpt", "ckpt-30")
@@ -577,7 +578,7 @@ def main():
     import tensorflow as tf
     from absl import logging
 
-    from wgan import benchmark, benchmark_report
+    from wgan.lab import benchmark, benchmark_report
 
     logging.set_verbosity(logging.ERROR)  # the expected warnings would drown the table
     tf.get_logger().setLevel("ERROR")

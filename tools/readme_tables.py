@@ -3,7 +3,7 @@
     python tools/readme_tables.py            # rewrites every generated block
     python tools/readme_tables.py --check    # exit 1 when a block is not what its results say
 
-Blocks (``wgan/doc_blocks.py``):
+Blocks (``wgan/lab/doc_blocks.py``):
 - ``study-table``, in README.md: from docs/study/<source>/study.json. The studies come from
   the commands the table prints (``bin/study.py``); copy their ``--output`` folder's
   study.json, study.md and study.png to docs/study/<source>/ (a later study of further models
@@ -21,11 +21,11 @@ Blocks (``wgan/doc_blocks.py``):
   ``benchmarks/bench_classifier.py --json PATH``; ``variants-table PATH`` from
   ``benchmarks/bench_variants.py --json PATH``;
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
-  docs/sweeps/ (``wgan/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
+  docs/sweeps/ (``wgan/lab/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
   PATH and GLOB are relative to the folder of README.md (the repository root).
 
 Each study's study.md beside its study.json (docs/study/<folder>/, not archive/) is rewritten
-too, from the study.json (``wgan.study.markdown``), so a study copied from an older checkout
+too, from the study.json (``wgan.lab.study.markdown``), so a study copied from an older checkout
 is written up like one run today.
 """
 
@@ -36,11 +36,11 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from wgan import quiet  # noqa: E402
+from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan import benchmark_report, doc_blocks, study, study_readme, sweep_report  # noqa: E402
+from wgan.lab import benchmark_report, doc_blocks, study, study_readme, sweep_report  # noqa: E402
 
 
 # Block name prefix -> render(name, root, doc_dir): the text of that block (the study table is apart:

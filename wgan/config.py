@@ -18,7 +18,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
-from wgan import objectives, prior
+from wgan.gan import objectives
+from wgan.models import prior
 from wgan.errors import ConfigError
 
 MODELS = objectives.NAMES  # the objective registry's names, for flags and choices
@@ -101,7 +102,7 @@ class ArchitectureConfig:
 
 @dataclass
 class HealthConfig:
-    """Thresholds of the training-health detectors (``wgan.health``; reasons in docs/health.md)."""
+    """Thresholds of the training-health detectors (``wgan.train.health``; reasons in docs/health.md)."""
 
     enabled: bool = _field(True, "Run the health detectors at every evaluation and logged step.")
     samples: int = _field(256, "Generated and real images per health probe (critic scores, spread).", minimum=2)
@@ -139,7 +140,7 @@ class HParams:
     batch_size: int = _field(64, "Examples per batch (global batch under a distribution strategy).", minimum=1)
     z_dim: int = _field(100, "Latent dimension.", minimum=1)
     z_distribution: str = _field("normal", "Latent prior: standard normal, uniform on [-1, 1], or a mixture of "
-                                 "z_components Gaussians around fixed centres (wgan/prior.py).",
+                                 "z_components Gaussians around fixed centres (wgan/models/prior.py).",
                                  choices=prior.DISTRIBUTIONS)
     z_components: int = _field(100, "mixture: Gaussian components of the latent prior.", minimum=1)
     z_component_std: float = _field(0.7, "mixture: each component's standard deviation (its centres are N(0, I) "

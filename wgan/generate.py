@@ -17,10 +17,13 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, evaluation, gan, images, models, runs, visualize
+from wgan import images, models, runs, visualize
+from wgan.runs import checkpoints
+from wgan.metrics import evaluation
+from wgan.gan import model as gan_model
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
-from wgan.prior import latent
+from wgan.models.prior import latent
 
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+|" + runs.BEST + r"))?$")
 
@@ -283,8 +286,8 @@ class ExportedGenerator(tf.Module):
         super().__init__(name="exported_generator")
         self.generator = generator
         self.z_dim = tf.constant(hp.z_dim)
-        centres = gan.mixture_centres(hp)
-        self.latent = tf.function(lambda n, seed: gan.stateless_latent(hp, n, seed, centres), input_signature=[
+        centres = gan_model.mixture_centres(hp)
+        self.latent = tf.function(lambda n, seed: gan_model.stateless_latent(hp, n, seed, centres), input_signature=[
             tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([2], tf.int64, name="seed")])
         self.is_toy = hp.data.is_toy
         spec = tf.TensorSpec([None, hp.z_dim], tf.float32, name="z")

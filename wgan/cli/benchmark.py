@@ -11,7 +11,7 @@ wgan-gp) with every ``--architectures`` (default dcgan) at each ``--sizes`` (the
 and the toy MLP (the shipped 8gaussians hyperparameters), for every ``--precision`` and
 ``--jit`` setting: generator
 iterations/s, real images/s through the critic, time to the first iteration, and achieved
-GFLOP/s (``wgan.benchmark.iteration_flops``) with its ratio to the GFLOP/s of an n x n
+GFLOP/s (``wgan.lab.benchmark.iteration_flops``) with its ratio to the GFLOP/s of an n x n
 matrix product in the same compute dtype, measured in the same run. Then the input
 pipeline alone (records built from generated JPEGs) and the fraction of the 64x64
 iteration spent waiting for it. Prints tables and writes everything to ``--json``.
@@ -23,7 +23,9 @@ import tempfile
 
 from absl import flags, logging
 
-from wgan import benchmark_report, config, objectives
+from wgan import config
+from wgan.lab import benchmark_report
+from wgan.gan import objectives
 from wgan.cli import common
 from wgan.errors import ConfigError
 
@@ -55,7 +57,7 @@ JIT_VALUES = {"off": False, "on": True}
 def configurations():
     """``[(label, hp, file)]`` in the order they are timed; ``file``: the row's ``setup`` and the file's own
     ``file_side``."""
-    from wgan import benchmark
+    from wgan.lab import benchmark
 
     for precision in FLAGS.precision:
         if precision not in benchmark.COMPUTE_DTYPES:
@@ -128,7 +130,8 @@ def print_comparison(rows, path):
 
 def measure_input(results, rows):
     """Input pipeline alone, and its cost to each model at the largest size and fastest setting."""
-    from wgan import benchmark, data
+    from wgan import data
+    from wgan.lab import benchmark
 
     side = max(int(s) for s in FLAGS.sizes)
     timed = [r for r in rows if r["side"] == side]
@@ -158,7 +161,7 @@ def measure_input(results, rows):
 
 def main(argv):
     del argv
-    from wgan import benchmark
+    from wgan.lab import benchmark
 
     # The command line, so that a table made from this JSON (docs, tools/readme_tables.py) can print it.
     command = benchmark_report.command_line("bin/benchmark.py")

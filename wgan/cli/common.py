@@ -1,12 +1,12 @@
 """What every command shares: one-line errors and a non-zero exit instead of tracebacks,
-``--help`` that lists the command's own flags, and a quiet console (``wgan.quiet``)."""
+``--help`` that lists the command's own flags, and a quiet console (``wgan.util.quiet``)."""
 
 import os
 import sys
 
 from absl import app, flags, logging
 
-from wgan import quiet
+from wgan.util import quiet
 from wgan.cli import help as command_help
 from wgan.errors import WganError
 

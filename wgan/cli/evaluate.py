@@ -1,7 +1,7 @@
 """``python bin/evaluate.py -m wgan-gp --data digits -v 1.3``: quality metrics of one checkpoint, stored in the run.
 
 The metrics fit the data (toy: modes, hq, w1; digits/mnist/fashion_mnist: cfid, classes, confident; other
-images, or any images with --metrics: fid, kid, is); see wgan/evaluation.py and
+images, or any images with --metrics: fid, kid, is); see wgan/metrics/evaluation.py and
 docs/quality.md. FID, KID and IS default to the papers' protocol: 50,000 generated images
 against every training image, through the Inception graph of 2015-12-05. Results are printed
 and appended to the run's evaluations.jsonl under the checkpoint's step, so
@@ -15,7 +15,8 @@ import os
 
 from absl import flags
 
-from wgan import runs, sample_sizes
+from wgan import runs
+from wgan.metrics import sample_sizes
 from wgan.cli import common
 from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, define_run_flags, define_version_flag, existing_run_root,
                             requested_checkpoint, resolve_hparams)
@@ -70,7 +71,7 @@ def _extractor_options():
 
 
 def reference_only(hp):
-    from wgan import evaluation
+    from wgan.metrics import evaluation
     from wgan.metrics import reference
 
     built, stats, distance = evaluation.reference_statistics(hp, FLAGS.records_dir, FLAGS.extractor,
@@ -100,7 +101,8 @@ def reference_only(hp):
 
 def main(argv):
     del argv
-    from wgan import evaluation, generate
+    from wgan import generate
+    from wgan.metrics import evaluation
     from wgan.metrics import reference
 
     if FLAGS.reference_only:

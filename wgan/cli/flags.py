@@ -4,7 +4,8 @@ import os
 
 from absl import flags, logging
 
-from wgan import config, models, objectives, runs
+from wgan import config, models, runs
+from wgan.gan import objectives
 from wgan.errors import ConfigError
 
 

@@ -3,7 +3,7 @@
 Trains every model with seeds 0..N-1 from the shipped hyperparameter files, evaluates the
 final checkpoints, applies the source's stated failure criterion and writes study.md,
 study.json and study.png to --output (checkpoints under --output/checkpoint). See
-wgan/study.py and docs/quality.md.
+wgan/lab/study.py and docs/quality.md.
 
 Stopped by Ctrl+C or SIGTERM, every run in training saves a checkpoint and no further run
 starts; with --jobs 2 or more the worker processes do so too when this process alone is
@@ -14,8 +14,9 @@ import os
 
 from absl import flags
 
-from wgan import benchmark_report, config, study
-from wgan.cpus import available_cpus
+from wgan import config
+from wgan.lab import benchmark_report, study
+from wgan.util.cpus import available_cpus
 from wgan.errors import ConfigError
 from wgan.cli import common
 

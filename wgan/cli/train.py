@@ -2,9 +2,11 @@
 
 from absl import flags, logging
 
-# TensorFlow loads only when the command runs (wgan.distribute, inputs, launch), so --help and
+# TensorFlow loads only when the command runs (wgan.gan.distribute, inputs, launch), so --help and
 # a flag error answer at once.
-from wgan import config, run_length, runs, strategy_names
+from wgan import config, runs
+from wgan.train import run_length
+from wgan.gan import strategy_names
 from wgan.cli import common
 from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
 from wgan.errors import ConfigError
@@ -33,7 +35,7 @@ FLAGS = flags.FLAGS
 
 def plan_iterations(hp, vdir, records_root):
     """The ``run_length.Plan`` of this command for the run in ``vdir``."""
-    from wgan import inputs
+    from wgan.data import inputs
 
     size = inputs.dataset_size(hp, records_root) if FLAGS.epoch is not None and not hp.data.is_toy else None
     return run_length.plan(hp, runs.latest_step(vdir), steps=FLAGS.steps, epochs=FLAGS.epoch, dataset_size=size,
@@ -43,7 +45,7 @@ def plan_iterations(hp, vdir, records_root):
 
 def make_strategy():
     """The strategy the flags ask for; --cpu_replicas splits the CPU first (before TF starts)."""
-    from wgan import distribute
+    from wgan.gan import distribute
 
     if FLAGS.cpu_replicas is not None:
         if FLAGS.strategy != "mirrored" or FLAGS.cpu_replicas < 1:
@@ -65,7 +67,9 @@ def run_flags(hp):
 
 
 def main(argv):
-    from wgan import distribute, inputs, launch
+    from wgan.gan import distribute
+    from wgan.data import inputs
+    from wgan.train import launch
 
     del argv
     strategy = make_strategy()

@@ -6,7 +6,7 @@ Public API (all importable from ``wgan.data``):
   ``default_resize``, ``is_builtin``, ``is_toy``, ``splits`` (train, and test where a source has one);
 * building: ``build_records``;
 * reading: ``read_manifest``, ``verify_records``, ``verify_folder``, ``make_dataset`` (the trainer picks toy
-  or records input in ``wgan.inputs``);
+  or records input in ``wgan.data.inputs``);
 * pixels: ``uint8_to_float``, ``float_to_uint8``;
 * toy sets: ``toy_dataset``, ``toy_modes``, ``toy_sample``.
 

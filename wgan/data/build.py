@@ -15,10 +15,10 @@ import os
 import signal
 import sys
 
-from wgan import files
-from wgan.cpus import available_cpus
+from wgan.util import files
+from wgan.util.cpus import available_cpus
 from wgan.data import imageops, locks, manifest as manifest_io, raw as raw_io, sources, split as heldout_split
-from wgan.progress import Progress
+from wgan.util.progress import Progress
 from wgan.errors import DataError
 
 # Chosen with benchmarks/bench_data.py: see docs/data.md for the figures.
@@ -375,7 +375,7 @@ def build_records(
     if not isinstance(heldout_per_mille, int) or not 0 <= heldout_per_mille < 1000:
         raise DataError(f"heldout must be an integer from 0 to 999 (images per 1,000), got {heldout_per_mille!r}")
     if split != "train" or "test" in sources.splits(data):
-        heldout_per_mille = 0  # the test split is the held-out part (wgan.inputs.heldout_records)
+        heldout_per_mille = 0  # the test split is the held-out part (wgan.data.inputs.heldout_records)
     settings = build_settings(data, crop, resize, compression, shards, shard_mb, split, heldout_per_mille)
     say = functools.partial(print, file=sys.stderr, flush=True) if progress else _silent
     if _is_complete(folder, settings, overwrite, say):

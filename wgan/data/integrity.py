@@ -13,7 +13,7 @@ import os
 
 from wgan.data import manifest as manifest_io, records
 from wgan.errors import DataError
-from wgan.files import file_digest
+from wgan.util.files import file_digest
 
 # Problems listed in one message before the rest are only counted.
 _SHOWN = 3

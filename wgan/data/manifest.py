@@ -11,7 +11,7 @@ import os
 import shlex
 
 from wgan.errors import DataError
-from wgan.files import file_digest, write_atomic
+from wgan.util.files import file_digest, write_atomic
 
 MANIFEST_NAME = "dataset_info.json"
 
@@ -27,7 +27,7 @@ def write_manifest(folder: str, manifest: dict) -> str:
     """Write ``manifest`` as ``folder/dataset_info.json`` atomically; return its path.
 
     The JSON goes to a temporary name first and is moved into place
-    (``wgan.files.write_atomic``), so a reader sees either no manifest or the complete one.
+    (``wgan.util.files.write_atomic``), so a reader sees either no manifest or the complete one.
     """
     path = os.path.join(folder, MANIFEST_NAME)
     write_atomic(path, json.dumps(manifest, indent=2) + "\n")

@@ -8,7 +8,7 @@ two identical images always land on the same side (no copy of a held-out image t
 Held-out records live in ``<records>/heldout/``: shards with a manifest of their own that
 the training reader never lists (it reads only the shards of ``<records>/dataset_info.json``).
 Sources that ship a test split (mnist, fashion_mnist, cifar10) use that instead when it can
-be had without a download (``wgan.inputs.heldout_records``).
+be had without a download (``wgan.data.inputs.heldout_records``).
 """
 
 import hashlib

@@ -11,7 +11,7 @@
   histogram, confident share);
 * ``toy``: toy 2-D sets (modes covered, high-quality share, Wasserstein-1).
 
-``wgan.evaluation`` picks the metrics that fit a run's data and computes them.
+``wgan.metrics.evaluation`` picks the metrics that fit a run's data and computes them.
 """
 
 from wgan.metrics.frechet import fid_from_features, frechet_distance, gaussian_stats

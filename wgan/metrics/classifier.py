@@ -36,7 +36,7 @@ from wgan.data import manifest as manifest_io
 from wgan.data import uint8_to_float
 from wgan.errors import DataError
 from wgan.metrics import reference
-from wgan.files import atomic_path, short_digest
+from wgan.util.files import atomic_path, short_digest
 from wgan.metrics.frechet import frechet_distance, gaussian_stats
 
 CONFIDENCE = 0.9

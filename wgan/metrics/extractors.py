@@ -29,7 +29,7 @@ import os
 
 import numpy as np
 
-from wgan.files import short_digest
+from wgan.util.files import short_digest
 from wgan.errors import ConfigError, DataError
 from wgan.metrics import inception_files
 

@@ -60,7 +60,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan.errors import DataError
-from wgan.files import short_digest
+from wgan.util.files import short_digest
 # The files themselves (finding, fetching, unpacking) live apart, without TensorFlow; their names stay here too.
 from wgan.metrics.inception_files import (  # noqa: F401
     ARCHIVE_FILE, CACHE_ENV, DATA_URL, DOWNLOAD_TIMEOUT, GRAPH_ENV, GRAPH_FILE, INPUT_TENSOR, POOL_TENSOR,

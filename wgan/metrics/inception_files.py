@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 
 from wgan.errors import ConfigError, DataError
-from wgan.files import atomic_path
+from wgan.util.files import atomic_path
 
 DATA_URL = "http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz"
 ARCHIVE_FILE = "inception-2015-12-05.tgz"

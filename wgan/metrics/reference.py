@@ -3,7 +3,7 @@
 ``<records>/fid_stats_<extractor>_n<count>.npz`` holds ``mu`` [D], ``sigma`` [D, D],
 ``count``, the features of the first ``KID_FEATURES`` images (float32, for KID, which needs
 samples rather than moments), the extractor name and a digest of the manifest's shard list.
-It is written atomically (``wgan.files.atomic_path``), so a concurrent reader sees the
+It is written atomically (``wgan.util.files.atomic_path``), so a concurrent reader sees the
 old file or the whole new one, and it is recomputed when the records were rebuilt. One file
 per count, so the cheap in-training reference (10,000 images) and the full-set reference of
 final evaluations do not replace each other. The images stream through the extractor in
@@ -22,7 +22,7 @@ import zipfile
 import numpy as np
 import tensorflow as tf
 
-from wgan import files
+from wgan.util import files
 from wgan.data import manifest as manifest_io
 from wgan.data import records
 from wgan.errors import DataError

@@ -13,7 +13,7 @@ import glob
 import os
 import re
 
-from wgan import doc_blocks, study
+from wgan.lab import doc_blocks, study
 
 _TITLE = re.compile(r"^#### Sweep: (?P<model>\S+) on (?P<source>\S+)$")
 _COMMAND = re.compile(r"^Command: `(?P<command>.+)`$")

@@ -27,7 +27,7 @@ import tensorflow as tf
 from absl import logging
 
 from wgan.errors import RunError, TrainingError
-from wgan.files import write_atomic
+from wgan.util.files import write_atomic
 from wgan.runs import CKPT_DIR, SNAPSHOT_DIR
 _STEP = re.compile(r"-(\d+)$")
 

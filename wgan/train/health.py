@@ -45,11 +45,14 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from wgan import evaluation, inputs, runs, summaries, visualize
+from wgan import runs, visualize
+from wgan.metrics import evaluation
+from wgan.data import inputs
+from wgan.train import summaries
 from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
 from wgan.metrics import reference
 from wgan.metrics.toy import has_modes, modes_reached
-from wgan.prior import latent
+from wgan.models.prior import latent
 
 # Latents and real toy points of the probes come from their own fixed seeds, apart from the evaluator's.
 PROBE_SEED = 7919
@@ -339,7 +342,7 @@ class _State:
 
 
 class Monitor:
-    """The health of one training: fed every logged step and every evaluation by ``wgan.training``.
+    """The health of one training: fed every logged step and every evaluation by ``wgan.train.loop``.
 
     Args:
         hp: the run's HParams (``hp.health`` holds the thresholds).

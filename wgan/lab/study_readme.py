@@ -12,7 +12,7 @@ import json
 import os
 import re
 
-from wgan import class_shares, doc_blocks, study
+from wgan.lab import class_shares, doc_blocks, study
 
 NAME = "study-table"  # the block's name in README.md: <!-- study-table:begin --> ... <!-- study-table:end -->
 # ``<!-- study-md PATH:begin -->``: the study.md that bin/study.py wrote, committed at PATH.

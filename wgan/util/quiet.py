@@ -163,7 +163,8 @@ def _from_toolkit(record):
     return os.path.abspath(record.pathname).startswith(_PACKAGE_DIR)
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# The wgan package (this file is wgan/util/quiet.py).
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def configure_python_logging(verbosity):

@@ -17,10 +17,16 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from wgan import checkpoints, distribute, evaluation, health, inputs, malloc, runs, summaries
+from wgan import runs
+from wgan.runs import checkpoints
+from wgan.gan import distribute
+from wgan.metrics import evaluation
+from wgan.train import health, summaries
+from wgan.data import inputs
+from wgan.util import malloc
 from wgan.errors import TrainingError
-from wgan.gan import GAN
-from wgan.progress import Progress
+from wgan.gan.model import GAN
+from wgan.util.progress import Progress
 
 CKPT_DIR = runs.CKPT_DIR  # the run-folder layout lives in wgan.runs
 SNAPSHOT_DIR = runs.SNAPSHOT_DIR
@@ -65,11 +71,11 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
           strategy=None):
     """Train the run in ``vdir`` for ``iterations`` more generator iterations.
 
-    It resumes from the newest checkpoint that reads back (``wgan.checkpoints``: damaged
+    It resumes from the newest checkpoint that reads back (``wgan.runs.checkpoints``: damaged
     newer ones are named in a warning and passed over), and then trains to the step
     ``iterations`` after the newest checkpoint in ``ckpt/``, the step the command planned.
     ``stop_at_step`` (tests) simulates an interruption after that global step.
-    ``strategy``: the ``tf.distribute`` strategy to train under (``wgan.distribute``);
+    ``strategy``: the ``tf.distribute`` strategy to train under (``wgan.gan.distribute``);
     None is the current one. Under multi-worker training every worker resumes from the
     run's checkpoint, but only the chief writes into ``vdir``.
     Returns a dict with the final ``step``, ``epoch``, the last ``metrics`` and the ``checkpoint`` path.
@@ -88,7 +94,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
         raise TrainingError(f"the workers start at different steps ({sorted(set(steps))}): every worker resumes from "
                             "the chief's checkpoint, so --checkpoint_dir must be on a file system they all share")
     # From here on ``vdir`` is where THIS process writes: the run folder for the chief, a
-    # private temporary folder for other workers (removed at the end; see wgan.distribute).
+    # private temporary folder for other workers (removed at the end; see wgan.gan.distribute).
     run_dir, vdir = vdir, distribute.write_dir(strategy, vdir)
     rolling, snapshots = checkpoint_managers(checkpoint, vdir, hp.keep_checkpoints)
     start = int(gan.step)
@@ -133,7 +139,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                 raise inputs.read_failure(hp, records_root, err, last_saved) from None
             metrics = {k: float(v) for k, v in values.items()}
             if i == 0 and hp.data.is_toy:
-                malloc.raise_thresholds()  # after from_generator's first batch froze them (wgan.malloc)
+                malloc.raise_thresholds()  # after from_generator's first batch froze them (wgan.util.malloc)
             step = int(gan.step)
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:

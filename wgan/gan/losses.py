@@ -1,7 +1,7 @@
-"""GAN objectives as pure functions: DCGAN, WGAN and the WGAN-GP gradient penalty.
+"""GAN objectives as pure functions: DCGAN, WGAN, hinge and the WGAN-GP gradient penalty.
 
 Which objective uses which losses and which constraint (penalty, clipping) is said by its
-entry in ``wgan.objectives``, not here.
+entry in ``wgan.gan.objectives``, not here.
 
 * WGAN: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN", https://arxiv.org/abs/1701.07875
 * WGAN-GP: Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
@@ -78,6 +78,25 @@ def dcgan_generator_loss(fake_logits):
     discriminator rejects the samples confidently, early in training; this form does not.
     """
     return tf.nn.softplus(-per_example_scores(fake_logits))
+
+
+# ----- hinge ----------------------------------------------------------------------------
+# Lim & Ye 2017, "Geometric GAN", https://arxiv.org/abs/1705.02894, and Miyato et al. 2018,
+# https://arxiv.org/abs/1802.05957, eq. (17) (the form SN-GAN, SAGAN and BigGAN train with).
+# The critic is a soft-margin SVM between real and generated samples; the generator loss is
+# WGAN's -D(G(z)). Neither paper adds a penalty: SN-GAN keeps the critic Lipschitz by
+# spectral normalization, so the registry entry's default constraint is ``none``.
+def hinge_critic_loss(real_scores, fake_scores):
+    """relu(1 - D(real)) + relu(1 + D(fake)) per example: float32 [B], >= 0.
+
+    real_scores, fake_scores: critic outputs [B, 1] or [B], any float dtype (cast to float32).
+    Zero exactly when every real score is >= 1 and every fake score is <= -1: the critic
+    stops pushing samples it already separates by the margin, so its scores stay near
+    [-1, 1] instead of growing without bound.
+    """
+    real = per_example_scores(real_scores)
+    fake = per_example_scores(fake_scores)
+    return tf.nn.relu(1.0 - real) + tf.nn.relu(1.0 + fake)
 
 
 # ----- Top-k generator updates ---------------------------------------------------------

@@ -26,7 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import config, losses, models, objectives, optimizers
+from wgan import config, models
+from wgan.gan import losses, objectives, optimizers
 from wgan.data.toy import toy_sample
 
 EXTENT = 2.0  # value surfaces on [-EXTENT, EXTENT]^2

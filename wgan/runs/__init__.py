@@ -9,7 +9,7 @@ Layout of one run version::
         snapshots.jsonl        one line per snapshot: index, step, epoch, time, path, metrics
         evaluations.jsonl      metrics computed later for a checkpoint step (bin/evaluate.py)
         best/, best.json       the checkpoint of the evaluated step that scored best on the primary metric
-        health.jsonl           one line per health-detector trip or clear (wgan.health)
+        health.jsonl           one line per health-detector trip or clear (wgan.train.health)
         metrics.jsonl          scalars as JSON lines, readable without TensorBoard
         events.out.tfevents.*  TensorBoard
         .lock                  held (flock) by the process training this version
@@ -30,7 +30,7 @@ import time
 from absl import logging
 
 from wgan import config
-from wgan.files import file_digest, write_atomic
+from wgan.util.files import file_digest, write_atomic
 from wgan.errors import ConfigError, RunError
 
 CKPT_DIR = "ckpt"
@@ -46,7 +46,7 @@ BEST_DIR = "best"
 # ``-v 2.best``: the snapshot name of a run's best evaluated checkpoint.
 BEST = "best"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
-# Snapshot checkpoints as training saves them (wgan.checkpoints.SNAPSHOT_DIR, name "snapshot").
+# Snapshot checkpoints as training saves them (wgan.runs.checkpoints.SNAPSHOT_DIR, name "snapshot").
 _SNAPSHOT_FILES = os.path.join(SNAPSHOT_DIR, "snapshot-*.index")
 
 
@@ -148,7 +148,7 @@ def latest_step(vdir):
 
     Read from the checkpoints' ``.index`` file names, without TensorFlow (and without
     trusting TensorFlow's ``checkpoint`` state file, which a crash can damage). Whether
-    that checkpoint can be read is ``wgan.checkpoints``' business: training falls back
+    that checkpoint can be read is ``wgan.runs.checkpoints``' business: training falls back
     past an unreadable one and still ends at the step planned from this one.
     """
     steps = [checkpoint_step(path[: -len(".index")])
@@ -465,7 +465,7 @@ def best_record(vdir, primary_metric, is_better):
     """The run's best checkpoint: best.json (written while training), else its best evaluated snapshot, else None.
 
     ``primary_metric(scalars)`` names the metric to compare and ``is_better(name, a, b)``
-    says which of two values wins (``wgan.evaluation``), so snapshots scored later by
+    says which of two values wins (``wgan.metrics.evaluation``), so snapshots scored later by
     bin/evaluate.py also count.
     """
     best = read_best(vdir)

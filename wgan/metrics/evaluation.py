@@ -38,14 +38,15 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan import inputs, runs, visualize
+from wgan import runs, visualize
+from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample
 from wgan.errors import ConfigError
 from wgan.metrics import classifier, extractors, kid, reference, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
-from wgan.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
-from wgan.prior import latent
+from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
+from wgan.models.prior import latent
 
 # Points in the exact W1: its cost grows as N^3 (see wgan.metrics.toy.EXACT_W1_MAX).
 W1_POINTS = toy.EXACT_W1_MAX

@@ -26,9 +26,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import config, data, files, objectives
-from wgan.cpus import available_cpus
-from wgan.gan import GAN
+from wgan import config, data
+from wgan.util import files
+from wgan.gan import objectives
+from wgan.util.cpus import available_cpus
+from wgan.gan.model import GAN
 from wgan.models.flops import count_flops
 
 # The dtype in which each precision policy runs its matrix products.
@@ -275,7 +277,7 @@ def _cpu_model():
 
 
 def _git_commit():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
     try:
         out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              timeout=10)
@@ -310,7 +312,7 @@ def note_load_after(results):
 
 def publish(results, render, json_path=None):
     """A benchmark script's last steps: note the load at the end, print ``render(results)`` (a
-    ``wgan.benchmark_report`` table) and, with ``json_path``, write ``results`` there atomically.
+    ``wgan.lab.benchmark_report`` table) and, with ``json_path``, write ``results`` there atomically.
     The load is noted once, before either, so the printed table and the JSON agree."""
     note_load_after(results)
     print(render(results))

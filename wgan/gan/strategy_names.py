@@ -1,6 +1,6 @@
 """The names ``--strategy`` and ``--communication`` accept, without importing TensorFlow.
 
-``wgan.distribute`` builds what they name; the commands list them in their flags, and a
+``wgan.gan.distribute`` builds what they name; the commands list them in their flags, and a
 command's ``--help`` should not wait seconds for TensorFlow to load.
 """
 

@@ -39,7 +39,7 @@ import tensorflow as tf
 # stop applying and every update under R replicas would be R times too large.
 _KERAS_ALL_REDUCE = "_all_reduce_sum_gradients"
 if not hasattr(keras.optimizers.Adam, _KERAS_ALL_REDUCE):
-    raise ImportError(f"keras {keras.__version__} optimizers have no {_KERAS_ALL_REDUCE}; wgan.optimizers "
+    raise ImportError(f"keras {keras.__version__} optimizers have no {_KERAS_ALL_REDUCE}; wgan.gan.optimizers "
                       "needs the TensorFlow backend of Keras 3")
 
 
@@ -63,7 +63,7 @@ class RMSprop(_Presummed, keras.optimizers.RMSprop):
 
     def __init__(self, *args, **kwargs):
         if kwargs.get("centered"):
-            raise ValueError("wgan.optimizers.RMSprop implements centered=False only")
+            raise ValueError("wgan.gan.optimizers.RMSprop implements centered=False only")
         super().__init__(*args, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):

@@ -1,9 +1,9 @@
 """Open a run, seed, train it: the one path from hyperparameters to a trained run folder.
 
-``train_run`` is what ``python bin/train.py`` and every stability-study run (``wgan.study``)
+``train_run`` is what ``python bin/train.py`` and every stability-study run (``wgan.lab.study``)
 do: pick and lock the version folder (``runs.open_run``; under a multi-worker strategy the
 chief picks and the other workers follow, ``open_run``), ask the caller how many generator
-iterations to add, seed everything, and train (``training.train``). A version it created
+iterations to add, seed everything, and train (``loop.train``). A version it created
 that fails before saving anything is removed again (``runs.removed_if_unsaved``), so a bad
 start never leaves a run that a later command would resume.
 """
@@ -15,13 +15,15 @@ import time
 
 import tensorflow as tf
 
-from wgan import distribute, runs, training
+from wgan import runs
+from wgan.gan import distribute
+from wgan.train import loop
 
 
 @dataclasses.dataclass
 class Launched:
     """What ``train_run`` did: the version (``number``, folder ``vdir``, its hyperparameters
-    ``hp``), whether it was ``resumed``, the ``iterations`` it added, the ``training.train``
+    ``hp``), whether it was ``resumed``, the ``iterations`` it added, the ``loop.train``
     result (None when there was nothing to train) and the training's wall ``seconds``."""
 
     number: int
@@ -70,8 +72,8 @@ def train_run(checkpoint_dir, hp, iterations, version=None, strategy=None, recor
         asked once the version is open and locked, with its hyperparameters
         (``until_step(n)`` trains to step n).
       strategy: the ``tf.distribute`` strategy; None is the current one.
-      records_root, progress: passed to ``training.train``.
-      deterministic: deterministic kernels (``training.seed_everything``).
+      records_root, progress: passed to ``loop.train``.
+      deterministic: deterministic kernels (``loop.seed_everything``).
     """
     strategy = strategy or tf.distribute.get_strategy()
     number, vdir, hp, lock, resumed = open_run(strategy, hp, checkpoint_dir, version)
@@ -80,9 +82,9 @@ def train_run(checkpoint_dir, hp, iterations, version=None, strategy=None, recor
         launched = Launched(number, vdir, hp, resumed, iterations(vdir, hp, resumed))
         if launched.iterations <= 0:
             return launched
-        training.seed_everything(hp.seed, deterministic)
+        loop.seed_everything(hp.seed, deterministic)
         started = time.perf_counter()
-        launched.result = training.train(hp, vdir, launched.iterations, records_root=records_root,
+        launched.result = loop.train(hp, vdir, launched.iterations, records_root=records_root,
                                          progress=progress, strategy=strategy)
         launched.seconds = time.perf_counter() - started
     return launched

@@ -18,7 +18,7 @@ import shlex
 import statistics
 import sys
 
-from wgan import class_shares, doc_blocks
+from wgan.lab import class_shares, doc_blocks
 
 
 def command_line(script):

@@ -5,14 +5,14 @@ fresh real batch pulled from the tf.data iterator inside the graph, then ``g_ste
 generator updates. ``n_critic`` is a tensor argument, so the WGAN warm-up schedule changes
 the count without retracing.
 
-Objectives come from the registry ``wgan.objectives`` (``hp.model``): its entry gives the
+Objectives come from the registry ``wgan.gan.objectives`` (``hp.model``): its entry gives the
 critic and generator losses and the constraint the critic update applies (none, the
 gradient penalty of WGAN-GP, https://arxiv.org/abs/1704.00028, or the weight clipping of
 WGAN, https://arxiv.org/abs/1701.07875).
 
 Distribution: every update runs through ``strategy.run``, so a ``tf.distribute`` strategy
 wraps the same code; the replica arithmetic (batch slices, global-batch averages, metric
-shares, batch-norm statistics) lives in ``wgan.distribute``. ``hp.batch_size`` is the global
+shares, batch-norm statistics) lives in ``wgan.gan.distribute``. ``hp.batch_size`` is the global
 batch. Noise is drawn statelessly for the whole global batch from seeds the iteration takes
 from ``self.rng`` (cross-replica, so every replica and worker gets the same seeds), and each
 replica keeps its own rows, so R replicas see exactly the z and alpha one device would see.
@@ -28,8 +28,10 @@ cross-replica synchronization inside a nested compiled function is not supported
 import keras
 import tensorflow as tf
 
-from wgan import distribute, losses, models, objectives, prior
-from wgan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
+from wgan import models
+from wgan.gan import distribute, losses, objectives
+from wgan.models import prior
+from wgan.gan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
 # Fixed latent vectors per run: a 4 x 16 image grid, or enough points for a toy scatter plot.
 NUM_FIXED_IMAGES = 64
@@ -66,7 +68,7 @@ def mixture_centres(hp):
 
 
 def stateless_latent(hp, n, seed, centres=None):
-    """Latent batch float32 [n, z_dim] of the run's prior (``wgan.prior``) from the int seed [2]:
+    """Latent batch float32 [n, z_dim] of the run's prior (``wgan.models.prior``) from the int seed [2]:
     N(0, 1), U[-1, 1], or a Gaussian of ``hp.z_component_std`` around one of ``centres``
     (``mixture_centres(hp)``), each drawn with probability 1 / ``hp.z_components``."""
     shape = [n, hp.z_dim]
@@ -200,7 +202,7 @@ class GAN(tf.Module):
         self.strategy.run(lambda latent: self.ema_generator(latent, training=True), args=(z,))
 
     def latent(self, rng, n):
-        """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: the run's prior (``wgan.prior``)."""
+        """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: the run's prior (``wgan.models.prior``)."""
         shape = [n, self.hp.z_dim]
         if self.hp.z_distribution == "uniform":
             return rng.uniform(shape, -1.0, 1.0)

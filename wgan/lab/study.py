@@ -5,7 +5,7 @@ failed three, WGAN two and WGAN-GP none. ``run_study`` makes that a measurement:
 (model, seed) pair trains through the library (``launch.train_run``, as bin/train.py does) from
 the shipped ``hyperparameter/<model>-<source>.json`` with the study's step count and seed,
 in a checkpoint folder of the study's own (user runs are untouched). Its final checkpoint is
-evaluated (``wgan.evaluation``), the source's failure criterion (``CRITERIA``) gives a
+evaluated (``wgan.metrics.evaluation``), the source's failure criterion (``CRITERIA``) gives a
 verdict, and the study writes ``study.json``, ``study.md`` (tables) and ``study.png`` (one
 picture per run).
 
@@ -23,9 +23,12 @@ import os
 import time
 from collections.abc import Callable
 
-from wgan import class_shares, config, files, objectives, runs
+from wgan import config, runs
+from wgan.lab import class_shares
+from wgan.util import files
+from wgan.gan import objectives
 from wgan.errors import ConfigError, RunError
-from wgan import sample_sizes
+from wgan.metrics import sample_sizes
 
 # Samples behind each final score. Digits keep 1,000 (their data has 1,797 images); MNIST and
 # Fashion-MNIST use 10,000, the sample size of Lucic et al.'s tables and of the test split.
@@ -100,7 +103,7 @@ CRITERIA = {
 SOURCES = tuple(CRITERIA)
 
 
-# Evaluations during each study run, for the health detectors that label a failure (wgan.health).
+# Evaluations during each study run, for the health detectors that label a failure (wgan.train.health).
 HEALTH_EVALUATIONS = 10
 # ... but no closer together than this: a few-step smoke study is not worth evaluating.
 MIN_EVAL_EVERY = 50
@@ -202,7 +205,9 @@ def run_one(task):
 
     ``task``: dict with model, seed, source, steps, overrides, setup, checkpoint_dir, records_dir.
     """
-    from wgan import evaluation, generate, launch
+    from wgan import generate
+    from wgan.metrics import evaluation
+    from wgan.train import launch
 
     hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"],
                        task.get("setup"))
@@ -272,7 +277,7 @@ def _prepare(source, model, steps, overrides, records_dir, setup=None):
     ``class_histogram``, ``images``), the yardstick beside every generated score, or None
     when the source has no test split (digits, the toy sets).
     """
-    from wgan import evaluation
+    from wgan.metrics import evaluation
 
     hp = study_hparams(model, source, 0, steps, overrides, setup)
     if hp.data.is_toy:

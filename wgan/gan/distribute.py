@@ -27,7 +27,7 @@ import tempfile
 import tensorflow as tf
 
 from wgan.errors import ConfigError
-from wgan.strategy_names import COMMUNICATIONS, STRATEGIES
+from wgan.gan.strategy_names import COMMUNICATIONS, STRATEGIES
 
 
 def split_cpu(count):

@@ -1,17 +1,17 @@
 """The objective registry: ``hp.model`` -> its losses, its Lipschitz constraint, its description.
 
 One entry per objective. Everything that depends on the objective reads its entry: the
-training step (``wgan.gan``: which losses, whether to add the gradient penalty or clip the
+training step (``wgan.gan.model``: which losses, whether to add the gradient penalty or clip the
 critic's weights), the schema (``wgan.config``: valid names, no batch norm in a
-gradient-penalty critic), the FLOP count (``wgan.benchmark``) and the commands' flags and
+gradient-penalty critic), the FLOP count (``wgan.lab.benchmark``) and the commands' flags and
 help. No module outside this one compares a model name to a literal.
 
 Entries hold the loss functions as ``"module:function"`` paths, as ``wgan.models`` holds
 architecture modules, so that importing the registry (the validator in ``wgan.config``
 does, before TensorFlow starts) does not import TensorFlow. A loss function takes critic
-outputs float32 [B, 1] or [B] and returns per-example float32 [B] (``wgan.losses``).
+outputs float32 [B, 1] or [B] and returns per-example float32 [B] (``wgan.gan.losses``).
 
-Adding an objective: a loss module (or functions in ``wgan/losses.py``), one entry below,
+Adding an objective: a loss module (or functions in ``wgan/gan/losses.py``), one entry below,
 its tests, and its ``hyperparameter/<name>-<data>.json`` files (docs/models.md, "Adding an
 objective").
 """
@@ -84,14 +84,14 @@ class Objective:
 
 
 _ENTRIES = (
-    Objective("dcgan", "wgan.losses:dcgan_critic_loss", "wgan.losses:dcgan_generator_loss", NO_CONSTRAINT,
+    Objective("dcgan", "wgan.gan.losses:dcgan_critic_loss", "wgan.gan.losses:dcgan_generator_loss", NO_CONSTRAINT,
               "DCGAN (Radford et al. 2015): cross-entropy on logits, non-saturating generator loss."),
-    Objective("wgan", "wgan.losses:wgan_critic_loss", "wgan.losses:wgan_generator_loss", WEIGHT_CLIPPING,
+    Objective("wgan", "wgan.gan.losses:wgan_critic_loss", "wgan.gan.losses:wgan_generator_loss", WEIGHT_CLIPPING,
               "WGAN (Arjovsky et al. 2017): Wasserstein critic, weights clipped to +-clip_value."),
-    Objective("wgan-gp", "wgan.losses:wgan_critic_loss", "wgan.losses:wgan_generator_loss", GRADIENT_PENALTY,
+    Objective("wgan-gp", "wgan.gan.losses:wgan_critic_loss", "wgan.gan.losses:wgan_generator_loss", GRADIENT_PENALTY,
               "WGAN-GP (Gulrajani et al. 2017): Wasserstein critic with a gp_lambda gradient penalty."),
-    # Neither Lim & Ye nor Miyato et al. add a penalty to the hinge loss (wgan/losses_hinge.py).
-    Objective("hinge", "wgan.losses_hinge:hinge_critic_loss", "wgan.losses:wgan_generator_loss", NO_CONSTRAINT,
+    # Neither Lim & Ye nor Miyato et al. add a penalty to the hinge loss (wgan/gan/losses.py).
+    Objective("hinge", "wgan.gan.losses:hinge_critic_loss", "wgan.gan.losses:wgan_generator_loss", NO_CONSTRAINT,
               "Hinge (Lim & Ye 2017; Miyato et al. 2018): margin loss for the critic, -D(G(z)) for the generator.",
               compared=False),
 )

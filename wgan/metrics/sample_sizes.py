@@ -1,7 +1,7 @@
 """How many samples each metric is computed on by default: part of every number's recipe.
 
 No TensorFlow here, so that ``bin/evaluate.py --help`` can state the defaults without loading
-it (nor scipy: it sits outside ``wgan.metrics``); ``wgan.evaluation`` and ``wgan.study`` use them (and
+it (nor scipy: it sits outside ``wgan.metrics``); ``wgan.metrics.evaluation`` and ``wgan.lab.study`` use them (and
 every stored metric names its own sample size).
 """
 
