@@ -63,7 +63,9 @@ def test_round_trip_matches_pil_crop_and_resize(tmp_path):
     np.testing.assert_array_equal(_all_images(folder), expected)
     manifest = read_manifest(folder)
     assert (manifest["count"], manifest["height"], manifest["width"], manifest["channels"]) == (6, 32, 32, 3)
-    assert manifest["crop"] == 108 and manifest["filter"] == "lanczos" and manifest["labels"] is False
+    assert manifest["crop"] == 108 and manifest["filter"] == "lanczos"
+    # Every image lies in a subfolder (a/ or b/): the subfolders are its classes.
+    assert manifest["labels"] is True and manifest["class_names"] == ["a", "b"] and manifest["num_classes"] == 2
 
 
 def _mode_and_bad_files(folder):

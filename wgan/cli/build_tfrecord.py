@@ -18,8 +18,10 @@ from wgan.data.split import DEFAULT_HELDOUT_PER_MILLE  # no TensorFlow: safe for
 flags.DEFINE_string("data", "celeba", "A named source (celeba, lsun, anime, digits, mnist, "
                     "fashion_mnist, cifar10, svhn) or a folder of images, read recursively.")
 flags.DEFINE_integer("resize", None, "Side of the square output images; default per source "
-                     "(64 for celeba, lsun, anime and folders, 32 cifar10/svhn, 28 mnist, 16 digits).",
-                     short_name="r", lower_bound=1)
+                     "(64 for celeba, lsun, anime, 32 cifar10/svhn, 28 mnist, 16 digits); a folder: the side "
+                     "its images share, at most 64 (mixed sides: 64).", short_name="r", lower_bound=1)
+flags.DEFINE_enum("channels", None, ["1", "3"], "Output channels, 1 (grey) or 3 (colour); default: the "
+                  "source's, and for a folder 1 exactly when every image is grey.")
 flags.DEFINE_integer("crop", None, "Side of the center crop applied before the resize; "
                      "default 108 for celeba, none otherwise; 0 = no crop (center square of the "
                      "short side).", short_name="c", lower_bound=0)
@@ -56,13 +58,16 @@ def main(argv):
 
     if data.is_toy(FLAGS.data):
         raise DataError(f"toy set {FLAGS.data!r} is sampled during training; there is nothing to build")
-    resize = FLAGS.resize or data.default_resize(FLAGS.data)
+    from wgan.data.build import plan
+
+    channels = int(FLAGS.channels) if FLAGS.channels else None
     crop = data.default_crop(FLAGS.data) if FLAGS.crop is None else FLAGS.crop
     if FLAGS.verify:
+        resize, _, _ = plan(FLAGS.data, FLAGS.resize, channels, FLAGS.raw_root, split=FLAGS.split)
         print(data.verify_folder(data.records_dir(FLAGS.output_dir, FLAGS.data, crop or None, resize, FLAGS.split)))
         return
     folder = data.build_records(
-        FLAGS.data, resize, crop or None, FLAGS.output_dir,
+        FLAGS.data, FLAGS.resize, crop or None, FLAGS.output_dir, channels=channels,
         shards=FLAGS.shards, workers=FLAGS.workers, overwrite=FLAGS.overwrite,
         compression=FLAGS.compression, shard_mb=FLAGS.shard_mb, raw_root=FLAGS.raw_root,
         split=FLAGS.split,

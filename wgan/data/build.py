@@ -40,12 +40,15 @@ def _silent(message: str) -> None:
     """``say`` when progress output is off."""
 
 
-def _check_arguments(resize, crop, shards, workers, compression, shard_mb) -> None:
+def _check_arguments(resize, crop, shards, workers, compression, shard_mb, channels) -> None:
     def positive(name, value):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise DataError(f"{name} must be a positive integer, got {value!r}")
 
-    positive("resize", resize)
+    if resize is not None:
+        positive("resize", resize)
+    if channels not in (None, 1, 3):
+        raise DataError(f"channels must be 1 (grey) or 3 (colour), got {channels!r}")
     if crop is not None:
         if not isinstance(crop, int) or isinstance(crop, bool) or crop < 0:
             raise DataError(f"crop must be a positive integer (0 or None: no crop), got {crop!r}")
@@ -59,13 +62,15 @@ def _check_arguments(resize, crop, shards, workers, compression, shard_mb) -> No
         raise DataError(f"shard_mb must be positive, got {shard_mb!r}")
 
 
-def build_settings(data, crop, resize, compression, shards, shard_mb, split="train", heldout_per_mille=0) -> dict:
+def build_settings(data, crop, resize, compression, shards, shard_mb, split="train", heldout_per_mille=0,
+                   channels=None) -> dict:
     """Everything that determines a build's output bytes; stored as the manifest's ``build``.
 
     A rerun with equal settings over a complete folder has nothing to do; a rerun
     with different settings must not silently mix or replace records.
     ``heldout_per_mille`` is recorded only when non-zero, so folders built before the
-    held-out split existed still compare equal to a build without one.
+    held-out split existed still compare equal to a build without one. ``channels``: the
+    output channels (``plan``); None: the named source's own.
     """
     held = {"heldout_per_mille": heldout_per_mille} if heldout_per_mille else {}
     return {**held, 
@@ -75,7 +80,7 @@ def build_settings(data, crop, resize, compression, shards, shard_mb, split="tra
         "data": os.path.abspath(data) if sources.is_folder_path(data) else data,
         "crop": crop,
         "resize": resize,
-        "channels": sources.channels(data),
+        "channels": channels or sources.SOURCES[data].channels,
         "filter": imageops.RESAMPLE_NAME,
         "compression": compression,
         "shards": shards,
@@ -133,6 +138,27 @@ def _clear(folder: str) -> int:
         with contextlib.suppress(OSError):
             os.rmdir(heldout)
     return len(stale)
+
+
+def plan(data, resize=None, channels=None, raw_root=raw_io.RAW_ROOT, arrays=None, split="train"):
+    """``(resize, channels, raw)``: the output side and channels a build of ``data`` makes.
+
+    ``resize`` and ``channels`` as given win; otherwise a named source gives its defaults
+    (``raw`` is then None: it is read only when a build is needed), and a folder of images is
+    surveyed (``raw`` is its listing, ``wgan.data.folders``): grey images build grey, one
+    common side builds at that side.
+
+    Raises:
+        DataError: ``channels`` other than a source of arrays (digits, mnist, ...) stores.
+    """
+    source = sources.SOURCES.get(data)
+    if source is None:
+        raw = raw_io.load_raw(data, raw_root, arrays, split)
+        return resize or raw.side, channels or raw.channels, raw
+    if channels not in (None, source.channels) and source.kind != "folder":
+        raise DataError(f"--channels {channels}: {data} is stored with {source.channels} channel"
+                        f"{'s' if source.channels > 1 else ''}; --channels applies to folders of image files")
+    return resize or sources.default_resize(data), channels or source.channels, None
 
 
 def _prepared(raw: raw_io.RawData, crop: int | None, resize: int, workers: int):
@@ -283,7 +309,7 @@ def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
         "count": count,
         "height": resize,
         "width": resize,
-        "channels": raw.channels,
+        "channels": settings["channels"],
         "crop": crop,
         "resize": resize,
         "filter": imageops.RESAMPLE_NAME,
@@ -292,7 +318,9 @@ def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
         "compression": settings["compression"],
         "split": settings["split"],
         "labels": raw.labels is not None,
-        "num_classes": int(raw.labels.max()) + 1 if raw.labels is not None else None,
+        "num_classes": _num_classes(raw),
+        # Present only for labelled records whose classes have names (named sources, class subfolders).
+        **({"class_names": list(raw.class_names)} if raw.labels is not None and raw.class_names else {}),
         "source": {"data": data, **raw.origin, "candidates": len(raw.items),
                    "ignored_files": raw.ignored_files},
         "skipped": skipped,
@@ -300,6 +328,12 @@ def _manifest(data, raw, settings, count, skipped, examples, shards) -> dict:
         "shards": shards,
         "build": settings,
     }
+
+
+def _num_classes(raw) -> int | None:
+    if raw.labels is None:
+        return None
+    return len(raw.class_names) if raw.class_names else int(raw.labels.max()) + 1
 
 
 def _write_heldout_manifest(folder, manifest, shards, settings) -> dict:
@@ -316,7 +350,7 @@ def _write_heldout_manifest(folder, manifest, shards, settings) -> dict:
 
 def build_records(
     data: str,
-    resize: int,
+    resize: int | None,
     crop: int | None,
     output_dir: str,
     shards: int | None = None,
@@ -330,18 +364,20 @@ def build_records(
     raw_root: str = raw_io.RAW_ROOT,
     split: str = "train",
     heldout_per_mille: int = 0,
+    channels: int | None = None,
 ) -> str:
     """Build the records folder of ``data`` and return its path.
 
     Every image is center-cropped to ``crop`` (None or 0: the centered short-side
     square), resized to ``resize`` x ``resize`` with Lanczos and stored as raw uint8
-    HWC pixels (3 channels, or 1 for digits, mnist and fashion_mnist) with its label
-    where the source has one. Images that cannot be used are skipped and counted by
-    reason.
+    HWC pixels (3 channels, or 1 for digits, mnist, fashion_mnist and folders of grey
+    images) with its label where the source has one (a folder: its class subfolders).
+    Images that cannot be used are skipped and counted by reason.
 
     Args:
         data: a named source (see ``sources.SOURCES``) or a folder path.
-        resize: output side in pixels.
+        resize: output side in pixels; None: the source's default, or for a folder the
+            side its images share (``plan``).
         crop: center-crop side applied before the resize, None or 0 for none. No
             per-source default is applied here; callers use ``default_crop``.
         output_dir: parent of the records folder (see ``records_dir``).
@@ -364,24 +400,28 @@ def build_records(
             do sources with a test split (mnist, fashion_mnist, cifar10), whose test split
             is their held-out part.
             The manifest's ``count`` is the training images; ``heldout.count`` the others.
+        channels: 1 (grey) or 3 (colour) output channels; None: the source's own, or for a
+            folder 1 exactly when every image is grey (``plan``).
 
     Raises:
         DataError: bad arguments, missing raw data, no usable image, or an existing
             folder built with other arguments (without ``overwrite``).
     """
     crop = crop or None
-    _check_arguments(resize, crop, shards, workers, compression, shard_mb)
+    _check_arguments(resize, crop, shards, workers, compression, shard_mb, channels)
+    resize, channels, raw = plan(data, resize, channels, raw_root, arrays, split)
     folder = sources.records_dir(output_dir, data, crop, resize, split)
     if not isinstance(heldout_per_mille, int) or not 0 <= heldout_per_mille < 1000:
         raise DataError(f"heldout must be an integer from 0 to 999 (images per 1,000), got {heldout_per_mille!r}")
     if split != "train" or "test" in sources.splits(data):
         heldout_per_mille = 0  # the test split is the held-out part (wgan.data.inputs.heldout_records)
-    settings = build_settings(data, crop, resize, compression, shards, shard_mb, split, heldout_per_mille)
+    settings = build_settings(data, crop, resize, compression, shards, shard_mb, split, heldout_per_mille, channels)
     say = functools.partial(print, file=sys.stderr, flush=True) if progress else _silent
     if _is_complete(folder, settings, overwrite, say):
         return folder
 
-    raw = raw_io.load_raw(data, raw_root, arrays, split)
+    raw = raw or raw_io.load_raw(data, raw_root, arrays, split)
+    raw.channels = channels  # prepare() converts every image to the planned mode
     # Worker processes pay off only where decoding dominates. In-memory arrays
     # (digits, keras.datasets, svhn) are prepared faster in this process: pickling
     # each tiny image to a worker and back costs more than cropping it (measured:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wgan.data import idx, sources
+from wgan.data import folders, idx, sources
 from wgan.data.imageops import IMAGE_EXTENSIONS
 from wgan.errors import DataError
 
@@ -27,6 +27,9 @@ class RawData:
         channels: output channels (3 or 1).
         origin: what was read, for the manifest (kind, and path where there is one).
         ignored_files: files below a folder skipped for their extension (not images).
+        class_names: the name of each label (index = label), or None.
+        side: the output side the images suggest when no ``--resize`` is given: the
+            source's default, or for a folder of images its survey's (``wgan.data.folders``).
     """
 
     items: list
@@ -34,6 +37,8 @@ class RawData:
     channels: int
     origin: dict = field(default_factory=dict)
     ignored_files: int = 0
+    class_names: tuple | None = None
+    side: int | None = None
 
     @property
     def from_files(self) -> bool:
@@ -73,7 +78,7 @@ def _missing(what: str, path: str, hint: str) -> DataError:
     return DataError(f"{what} not found: expected {path}{_hint(hint, path)}")
 
 
-def _from_folder(folder: str, what: str, hint: str) -> RawData:
+def _from_folder(folder: str, what: str, hint: str, source=None) -> RawData:
     if not os.path.isdir(folder):
         raise _missing(what, folder, hint)
     images, ignored = list_images(folder)
@@ -84,7 +89,11 @@ def _from_folder(folder: str, what: str, hint: str) -> RawData:
             f"no image files ({', '.join(IMAGE_EXTENSIONS)}) below {folder}{extra}{_hint(hint, folder)}"
         )
     origin = {"kind": "folder", "path": os.path.abspath(folder)}
-    return RawData(images, None, sources.FOLDER_CHANNELS, origin, ignored)
+    if source is not None:  # a named source (celeba, lsun, anime) says how it is built
+        return RawData(images, None, source.channels, origin, ignored, side=source.default_resize)
+    # A user's folder: its images say (grey or colour, one common side, class subfolders).
+    seen = folders.survey(folder, images)
+    return RawData(images, seen.labels, seen.channels, origin, ignored, seen.class_names, seen.side)
 
 
 def _digits() -> RawData:
@@ -93,7 +102,9 @@ def _digits() -> RawData:
     digits = load_digits()
     # 17 grey levels 0..16 spread over 0..255 (16 -> 255), rounded.
     images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)
-    return RawData(list(images), digits.target.astype(np.int64), 1, {"kind": "sklearn.load_digits"})
+    source = sources.SOURCES["digits"]
+    return RawData(list(images), digits.target.astype(np.int64), 1, {"kind": "sklearn.load_digits"},
+                   class_names=source.class_names, side=source.default_resize)
 
 
 def _keras(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +188,7 @@ def load_raw(data: str, raw_root: str = RAW_ROOT, arrays=None, split: str = "tra
     if source.kind == "folder":
         if arrays is not None:
             raise DataError(f"{data} is read from image files; arrays cannot replace them")
-        return _from_folder(os.path.join(raw_root, source.raw_path), f"{data} images", source.hint)
+        return _from_folder(os.path.join(raw_root, source.raw_path), f"{data} images", source.hint, source)
 
     if arrays is not None:
         images, labels = _checked_arrays(data, arrays, source.channels)
@@ -194,4 +205,5 @@ def load_raw(data: str, raw_root: str = RAW_ROOT, arrays=None, split: str = "tra
         path = os.path.join(raw_root, source.raw_path)
         images, labels = _checked_arrays(data, _svhn(path, source.hint), source.channels)
         origin = {"kind": "svhn train_32x32.mat", "path": os.path.abspath(path)}
-    return RawData(list(images), labels, source.channels, {**origin, "split": split})
+    return RawData(list(images), labels, source.channels, {**origin, "split": split},
+                   class_names=source.class_names if labels is not None else None, side=source.default_resize)

@@ -20,8 +20,12 @@ from wgan.errors import DataError
 # Side of the square output images for a folder path given as ``--data``.
 FOLDER_DEFAULT_RESIZE = 64
 
-# Folder paths are treated as colour sources: greyscale files get three equal channels.
-FOLDER_CHANNELS = 3
+# Digits 0 to 9, as named in the records of digits, mnist and svhn.
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+# Fashion-MNIST's ten classes in label order (Xiao et al. 2017, the dataset's README).
+FASHION_MNIST_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                       "Ankle boot")
+CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 TOY_SETS = ("8gaussians", "25gaussians", "swissroll")
 
@@ -47,6 +51,8 @@ class Source:
             ``{parent}`` stand for the expected path and its parent folder.
         splits: the splits that can be built: ``("train",)``, or ``("train", "test")`` for
             sources that ship a test split.
+        class_names: the name of each label (index = label) for a labelled source, else None;
+            stored in the records' manifest (``class_names``).
     """
 
     name: str
@@ -58,6 +64,7 @@ class Source:
     raw_path: str | None = None
     hint: str = ""
     splits: tuple = ("train",)
+    class_names: tuple | None = None
 
 
 SOURCES = {
@@ -83,15 +90,17 @@ SOURCES = {
             hint="place the anime face images (any of jpg, jpeg, png, bmp, webp, gif, "
             "in any sub-folders) below {path}",
         ),
-        Source("digits", "digits", 1, 16, builtin=True),
-        Source("mnist", "idx", 1, 28, builtin=True, splits=("train", "test")),
-        Source("fashion_mnist", "idx", 1, 28, builtin=True, splits=("train", "test")),
-        Source("cifar10", "keras", 3, 32, builtin=True, splits=("train", "test")),
+        Source("digits", "digits", 1, 16, builtin=True, class_names=DIGIT_NAMES),
+        Source("mnist", "idx", 1, 28, builtin=True, splits=("train", "test"), class_names=DIGIT_NAMES),
+        Source("fashion_mnist", "idx", 1, 28, builtin=True, splits=("train", "test"),
+               class_names=FASHION_MNIST_NAMES),
+        Source("cifar10", "keras", 3, 32, builtin=True, splits=("train", "test"), class_names=CIFAR10_NAMES),
         Source(
             "svhn", "svhn", 3, 32,
             raw_path="svhn/train_32x32.mat",
             hint="download train_32x32.mat from http://ufldl.stanford.edu/housenumbers/ "
             "into {parent}",
+            class_names=DIGIT_NAMES,
         ),
     )
 }
@@ -133,12 +142,6 @@ def default_resize(data: str) -> int:
     _refuse_toy(data, "image size")
     source = SOURCES.get(data)
     return source.default_resize if source else FOLDER_DEFAULT_RESIZE
-
-
-def channels(data: str) -> int:
-    """Output channels: 1 for digits, mnist and fashion_mnist, 3 for every other source."""
-    source = SOURCES.get(data)
-    return source.channels if source else FOLDER_CHANNELS
 
 
 def source_label(data: str) -> str:
