@@ -184,3 +184,22 @@ def test_the_tool_writes_each_study_md_from_its_study_json(tmp_path):
     (folder / "study.md").write_text("an older write-up\n")
     _stale_then_rewritten(tmp_path)
     assert (folder / "study.md").read_text() == study.markdown(dict(report, folder="digits"))
+
+
+def test_the_study_table_may_live_in_a_docs_page_but_must_live_somewhere(tmp_path):
+    """The full table sits in docs/results.md, the README keeps a summary: the tool fills it there,
+    and refuses a tree with no study-table block at all."""
+    digits = {"cfid": 9.0, "classes": 10, "confident": 0.8}
+    (tmp_path / "study" / "digits").mkdir(parents=True)
+    (tmp_path / "study" / "digits" / "study.json").write_text(json.dumps(_report("digits", {"dcgan": [(digits, None, "none")]})))
+    (tmp_path / "docs").mkdir()
+    readme, results = tmp_path / "README.md", tmp_path / "docs" / "results.md"
+    readme.write_text("a summary, no block\n")
+    tool = os.path.join(ROOT, "tools", "readme_tables.py")
+    args = ["--readme", str(readme), "--studies", str(tmp_path / "study")]
+    missing = subprocess.run([sys.executable, tool, *args], capture_output=True, text=True, check=False)
+    assert missing.returncode == 1 and "no <!-- study-table:begin -->" in missing.stderr
+    begin, end = doc_blocks.markers(study_readme.NAME)
+    results.write_text(f"b\n{begin}\nstale\n{end}\n")
+    assert subprocess.run([sys.executable, tool, *args], capture_output=True, check=False).returncode == 0
+    assert "classifier FID 9.0 ± 0.0" in results.read_text() and readme.read_text() == "a summary, no block\n"

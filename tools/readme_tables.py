@@ -4,7 +4,8 @@
     python tools/readme_tables.py --check    # exit 1 when a block is not what its results say
 
 Blocks (``wgan/lab/doc_blocks.py``):
-- ``study-table``, in README.md: from docs/study/<source>/study.json. The studies come from
+- ``study-table``, in README.md or a docs/*.md file (docs/results.md holds it): from
+  docs/study/<source>/study.json. The studies come from
   the commands the table prints (``bin/study.py``); copy their ``--output`` folder's
   study.json, study.md and study.png to docs/study/<source>/ (a later study of further models
   on that source, to docs/study/<source>-<models>/: its rows follow the first study's, and a
@@ -100,11 +101,14 @@ def main():
             sys.exit(f"error: {os.path.join(args.studies, report['folder'], 'study.json')}: no key {error}; "
                      "is it a study.json that bin/study.py wrote?")
         update(path, new, text)
+    texts = {}
     for path in paths:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        if path == args.readme and not doc_blocks.names(text, study_readme.NAME):
-            sys.exit(f"error: {path}: no {' ... '.join(doc_blocks.markers(study_readme.NAME))} block")
+            texts[path] = handle.read()
+    if not any(doc_blocks.names(text, study_readme.NAME) for text in texts.values()):
+        sys.exit(f"error: no {' ... '.join(doc_blocks.markers(study_readme.NAME))} block in {args.readme} "
+                 f"or {os.path.join(docs, '*.md')}")
+    for path, text in texts.items():
         try:
             new = regenerate(text, root, reports, os.path.dirname(os.path.abspath(path)))
         except ValueError as error:
