@@ -7,7 +7,8 @@ one with the same tensor names and shapes on the path the reference code uses:
 ``pool_3/_reshape`` [1, 2048] (the frozen batch of 1) -> ``softmax/logits/MatMul`` with
 weights [2048, 1008] -> bias -> ``softmax``. So loading, the graph's own preprocessing, the
 freed batch dimension, the feature and softmax shapes are exercised as with the real file.
-With ``tfgan=True`` the bias is random and the logits are also named ``logits``, as in TF-GAN's
+The bias differs per class, so adding it or leaving it out shows in the probabilities. With
+``tfgan=True`` it is random and the logits are also named ``logits``, as in TF-GAN's
 ``inceptionv1_for_inception_score.pb``, which TF-GAN feeds at ``Mul:0``.
 """
 
@@ -50,7 +51,9 @@ def fake_graph(path, seed=0, tfgan=False):
                "beta": (rng.standard_normal(2048) * 0.1).astype(np.float32),
                "gamma": rng.uniform(0.5, 1.5, 2048).astype(np.float32),
                "w2": (rng.standard_normal((2048, 1008)) * 0.05).astype(np.float32),
-               "b2": (rng.standard_normal(1008) if tfgan else np.full(1008, 3.0)).astype(np.float32)}
+               # A bias that differs per class (a constant one would not change any softmax), so a
+               # test can tell whether it was added: TTUR's from -2 to 2, TF-GAN's random.
+               "b2": (rng.standard_normal(1008) if tfgan else np.linspace(-2.0, 2.0, 1008)).astype(np.float32)}
     graph = tf.Graph()
     with graph.as_default():
         contents = tf.compat.v1.placeholder(tf.string, [], name="DecodeJpeg/contents")
@@ -252,8 +255,15 @@ def test_softmax_is_improved_gans_pool3_times_weights_without_bias(extractor, gr
     features, probabilities = extractor.features_and_probabilities(images(5))
     assert probabilities.shape == (5, 1008)
     logits = features @ w2.astype(np.float64)
-    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
-    np.testing.assert_allclose(probabilities, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-7)
+
+    def softmax(values):
+        exp = np.exp(values - values.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    # The fake graph's bias differs per class, so adding it would fail the comparison below.
+    biased = softmax(logits + graph_file[2]["b2"].astype(np.float64))
+    assert not np.allclose(biased, softmax(logits), rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(probabilities, softmax(logits), rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
