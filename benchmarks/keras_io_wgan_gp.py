@@ -78,7 +78,7 @@ def train_keras_io(real_images, seconds, seed=0):
     import keras
     import tensorflow as tf
 
-    from wgan.gan import losses
+    from wgan.gan import constraints, losses
 
     generator, critic = keras_io_networks(seed)
     c_opt, g_opt = (keras.optimizers.Adam(KERAS_IO["learning_rate"], beta_1=KERAS_IO["beta_1"],
@@ -95,7 +95,7 @@ def train_keras_io(real_images, seconds, seed=0):
                 fake = generator(z, training=True)
                 real_scores, fake_scores = critic(real, training=True), critic(fake, training=True)
                 alpha = tf.random.normal([batch])  # the tutorial's N(0, 1), not U[0, 1]
-                penalty, _ = losses.gradient_penalty(critic, real, fake, alpha=alpha)
+                penalty, _ = constraints.gradient_penalty(critic, real, fake, alpha=alpha)
                 loss = tf.reduce_mean(losses.wgan_critic_loss(real_scores, fake_scores)) + \
                     KERAS_IO["gp_weight"] * tf.reduce_mean(penalty)
             c_opt.apply_gradients(zip(tape.gradient(loss, critic.trainable_variables), critic.trainable_variables))

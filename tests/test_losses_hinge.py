@@ -45,7 +45,7 @@ def test_hinge_registry_entry():
     assert hinge.critic_loss is hinge_critic_loss
     assert hinge.generator_loss is wgan_generator_loss  # -D(G(z)), as Miyato et al. 2018, eq. (17)
     np.testing.assert_allclose(hinge.generator_loss(FAKE).numpy(), [2.0, 1.0, 0.0, -3.0])
-    assert hinge.constraint == objectives.NO_CONSTRAINT and hinge.critic_batch_norm
+    assert hinge.constraint == "none" and hinge.critic_batch_norm
 
 
 # Miyato et al. 2018, Table 1, setting A (the WGAN-GP paper's setting): Adam with

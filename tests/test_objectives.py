@@ -6,14 +6,14 @@ import tensorflow as tf
 
 from wgan import config
 from wgan.lab import benchmark
-from wgan.gan import losses, objectives
+from wgan.gan import constraints, losses, objectives
 from wgan.errors import ConfigError
 
 
 @pytest.mark.parametrize("name", objectives.NAMES)
 def test_every_entry_has_losses_of_the_loss_contract(name):
     objective = objectives.get(name)
-    assert objective.constraint in objectives.CONSTRAINTS and objective.description
+    assert objective.constraint in constraints.NAMES and objective.description
     real, fake = tf.constant([[1.0], [2.0], [-3.0]]), tf.constant([0.5, -1.0, 4.0], tf.bfloat16)
     for loss in (objective.critic_loss(real, fake), objective.generator_loss(fake)):
         assert loss.dtype == tf.float32 and loss.shape == (3,)
@@ -26,8 +26,7 @@ def test_the_paper_objectives_and_their_constraints():
     assert (dcgan.critic_loss, dcgan.generator_loss) == (losses.dcgan_critic_loss, losses.dcgan_generator_loss)
     assert wgan.critic_loss is gp.critic_loss is losses.wgan_critic_loss
     assert wgan.generator_loss is gp.generator_loss is losses.wgan_generator_loss
-    assert (dcgan.constraint, wgan.constraint, gp.constraint) == (
-        objectives.NO_CONSTRAINT, objectives.WEIGHT_CLIPPING, objectives.GRADIENT_PENALTY)
+    assert (dcgan.constraint, wgan.constraint, gp.constraint) == ("none", "weight_clipping", "gradient_penalty")
     assert gp.penalized and not gp.clipped and not gp.critic_batch_norm
     assert wgan.clipped and not wgan.penalized and wgan.critic_batch_norm
     assert not (dcgan.clipped or dcgan.penalized)
@@ -53,20 +52,22 @@ def test_the_schema_reads_the_constraint(name):
 
 
 @pytest.mark.parametrize("name", objectives.NAMES)
-def test_the_flop_count_reads_the_constraint(name):
-    hp = config.from_dict({"model": name, "architecture": {"c_norm": "none"}})
+@pytest.mark.parametrize("constraint", ("auto",) + constraints.NAMES)
+def test_the_flop_count_reads_the_constraint(name, constraint):
+    hp = config.from_dict({"model": name, "constraint": constraint, "architecture": {"c_norm": "none"}})
     critic, generator = benchmark.update_flops(hp, 10, 100)
-    assert critic == 10 + 600 + (600 if objectives.get(name).penalized else 0)
+    assert critic == 10 + 600 + 100 * objectives.of_run(hp).constraint_entry.critic_passes
+    assert critic == 10 + 600 + (600 if objectives.of_run(hp).penalized else 0)  # the gradient penalty's 6C
     assert generator == 30 + 200
 
 
 @pytest.mark.parametrize("name", objectives.NAMES)
-@pytest.mark.parametrize("constraint", objectives.CONSTRAINTS)
+@pytest.mark.parametrize("constraint", constraints.NAMES)
 def test_a_run_can_put_another_constraint_in_place_of_its_objectives(name, constraint):
-    c_norm = "none" if constraint == objectives.GRADIENT_PENALTY else "batch"
+    c_norm = "batch" if constraints.get(constraint).batch_norm else "none"
     hp = config.from_dict({"model": name, "constraint": constraint, "architecture": {"c_norm": c_norm}})
     objective = objectives.of_run(hp)
-    assert objective.constraint == constraint
+    assert objective.constraint == constraint and objective.constraint_entry is constraints.get(constraint)
     assert (objective.name, objective.critic_loss_path) == (name, objectives.get(name).critic_loss_path)
     assert objectives.of_run(config.from_dict({"model": name})) is objectives.get(name)  # "auto"
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from conftest import merged, tiny_hparams
 from wgan import config
-from wgan.gan import losses
+from wgan.gan import constraints
 from wgan.gan.model import GAN
 
 
@@ -66,9 +66,9 @@ def test_gradient_penalty_loss_scaling_keeps_float16_gradients_from_underflowing
     reference = tiny_gradient_critic("float32")
     half = tiny_gradient_critic("mixed_float16")
     half.set_weights(reference.get_weights())
-    exact = losses.gradient_penalty(reference, real, fake, alpha=alpha)[1].numpy()
-    unscaled = losses.gradient_penalty(half, real, fake, alpha=alpha)[1].numpy()
-    scaled = losses.gradient_penalty(half, real, fake, alpha=alpha, loss_scale=2.0 ** 24)[1].numpy()
+    exact = constraints.gradient_penalty(reference, real, fake, alpha=alpha)[1].numpy()
+    unscaled = constraints.gradient_penalty(half, real, fake, alpha=alpha)[1].numpy()
+    scaled = constraints.gradient_penalty(half, real, fake, alpha=alpha, loss_scale=2.0 ** 24)[1].numpy()
     assert exact.min() > 1e-10
     assert unscaled.max() < 1e-5 * exact.min() + 2e-6  # flushed to zero: only the sqrt(epsilon) floor remains
     np.testing.assert_allclose(scaled, exact, rtol=0.02)
@@ -79,7 +79,7 @@ def test_gradient_penalty_overflow_reports_finite_values_and_poisons_the_gradien
                                keras.layers.Dense(1, dtype="float32")])
     x = tf.random.stateless_normal([2, 4], [5, 6])
     with tf.GradientTape() as tape:
-        penalty, norms = losses.gradient_penalty(critic, x, -x, alpha=tf.fill([2], 0.5), loss_scale=1e30)
+        penalty, norms = constraints.gradient_penalty(critic, x, -x, alpha=tf.fill([2], 0.5), loss_scale=1e30)
         total = tf.reduce_sum(penalty)
     grads = tape.gradient(total, critic.trainable_variables)
     assert np.all(penalty.numpy() == 0.0) and np.all(norms.numpy() == 1.0)

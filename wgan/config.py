@@ -18,7 +18,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
-from wgan.gan import objectives
+from wgan.gan import constraints, objectives
 from wgan.models import prior
 from wgan.errors import ConfigError
 
@@ -151,10 +151,8 @@ class HParams:
     warmup_critic_steps: int = _field(100, "Critic updates per iteration during warm-up.", minimum=1)
     warmup_iterations: int = _field(25, "Generator iterations at the start that use warm-up.", minimum=0)
     warmup_every: int = _field(500, "Also warm up on every this-many-th generator iteration.", minimum=1)
-    constraint: str = _field(objectives.OWN_CONSTRAINT, "What keeps the critic in check: auto (the objective's own: "
-                             "none for dcgan, weight clipping for wgan, the gradient penalty for wgan-gp) or one of "
-                             "none, gradient_penalty (gp_lambda) and weight_clipping (clip_value) in its place.",
-                             choices=(objectives.OWN_CONSTRAINT,) + objectives.CONSTRAINTS)
+    constraint: str = _field(objectives.OWN_CONSTRAINT, objectives.constraint_help(),
+                             choices=(objectives.OWN_CONSTRAINT,) + constraints.NAMES)
     clip_value: float = _field(0.01, "Weight clipping (wgan): critic weights are clipped to [-clip_value, clip_value].",
                                minimum=0.0)
     gp_lambda: float = _field(10.0, "Gradient penalty (wgan-gp): its weight.", minimum=0.0)
@@ -310,9 +308,7 @@ def _check_consistency(hp, source):
     side_problem = check_side(hp.architecture.name, hp.data.resize)
     if side_problem:
         raise ConfigError(f"{where}{side_problem}")
-    if not objectives.of_run(hp).critic_batch_norm and hp.architecture.c_norm == "batch":
-        raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
-                          f"gradient penalty that {hp.model} applies here; use 'none' or 'layer'")
+    objectives.check_batch_norm(hp, where)
     if hp.data.is_toy and hp.architecture.name != "mlp":
         raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}, but toy 2-D data "
                           f"({hp.data.name}) needs the 'mlp' architecture")

@@ -1,7 +1,8 @@
-"""GAN objectives as pure functions: DCGAN, WGAN, hinge and the WGAN-GP gradient penalty.
+"""GAN objectives as pure functions: DCGAN, WGAN, hinge, and top-k weights for the generator.
 
-Which objective uses which losses and which constraint (penalty, clipping) is said by its
-entry in ``wgan.gan.objectives``, not here.
+Which objective uses which losses and which constraint is said by its entry in
+``wgan.gan.objectives``, not here. The constraints themselves (the WGAN-GP gradient penalty,
+WGAN's weight clipping) and their math live in ``wgan.gan.constraints``.
 
 * WGAN: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN", https://arxiv.org/abs/1701.07875
 * WGAN-GP: Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
@@ -16,10 +17,6 @@ are cast to float32 first, so mixed-precision critics give float32 losses.
 """
 
 import tensorflow as tf
-
-# Inside the square root of the gradient norm: keeps sqrt differentiable at a zero
-# gradient (d sqrt(s)/ds is infinite at s = 0, which makes the penalty's gradient NaN).
-GRAD_NORM_EPSILON = 1e-12
 
 
 def per_example_scores(scores):
@@ -128,94 +125,3 @@ def top_k_weights(scores, fraction):
     has the batch mean of the mean over the k kept examples."""
     mask = top_k_mask(scores, fraction)
     return mask * (tf.cast(tf.size(mask), tf.float32) / tf.reduce_sum(mask))
-
-
-# ----- WGAN-GP ------------------------------------------------------------------------
-def interpolate(real, fake, alpha):
-    """x_hat = real + alpha * (fake - real), one alpha per example.
-
-    real, fake: float32 [B, ...]; alpha: [B] (or [B, 1, ..., 1]) in [0, 1], reshaped to
-    [B, 1, ..., 1] so it broadcasts over all non-batch axes ([B, 1, 1, 1] for images,
-    [B, 1] for 2-D points). Returns float32 with the shape of ``real``.
-    """
-    alpha = tf.reshape(tf.cast(alpha, real.dtype), [-1] + [1] * (real.shape.rank - 1))
-    return real + alpha * (fake - real)
-
-
-def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, loss_scale=None):
-    """WGAN-GP penalty (||grad_x f(x_hat)||_2 - 1)^2 at random interpolates x_hat.
-
-    Args:
-      critic: callable ``critic(x, training=...)`` -> scores [B, 1] or [B] (a Keras model).
-      real, fake: [B, H, W, C] images or [B, 2] points (cast to float32).
-      alpha: optional [B] interpolation weights in [0, 1]; by default drawn from U[0, 1]
-        per example with ``tf.random.uniform``, or with ``tf.random.stateless_uniform``
-        when ``seed`` (a shape-[2] integer tensor) is given, for reproducible tests.
-      training: passed to the critic.
-      loss_scale: optional float32 scalar, the dynamic loss scale of float16 training
-        (``LossScaleOptimizer.dynamic_scale``); None for float32 and bfloat16.
-
-    Returns:
-      ``(penalty, grad_norm)``, both float32 [B]. The caller multiplies the penalty by
-      lambda (``hp.gp_lambda``, 10 in the paper) and adds it to the critic loss.
-
-    Call it inside the tape that computes the critic's gradients: the inner tape below
-    is then recorded by that outer tape, which can differentiate the penalty with
-    respect to the critic's variables (a second-order gradient).
-
-    The norm runs over ALL non-batch axes (the gradient is one vector per example) with
-    ``GRAD_NORM_EPSILON`` inside the square root, so the penalty at a zero gradient is 1,
-    not NaN. Under mixed precision the critic computes the inner gradient in its own
-    compute dtype (its first layer casts the float32 x_hat); the gradient is then cast to
-    float32 for the norm and the penalty.
-
-    float16 loss scaling (``loss_scale``): the inner gradient is taken of
-    ``loss_scale / B * sum(scores)``, so each example's backward pass carries the same
-    factor as the outer, scaled loss (which averages over the batch), and is divided by
-    that factor in float32. Without it, input gradients below float16's smallest normal
-    number (6e-5) would lose precision or flush to zero. An example whose scaled inner
-    gradient overflows reports a penalty of 0 and a norm of 1; its NaN gradient then makes
-    the ``LossScaleOptimizer`` skip the update and halve the scale, as for any overflow.
-    """
-    real = tf.cast(real, tf.float32)
-    fake = tf.cast(fake, tf.float32)
-    if alpha is None:
-        shape = tf.shape(real)[:1]
-        if seed is None:
-            alpha = tf.random.uniform(shape, 0.0, 1.0, dtype=tf.float32)
-        else:
-            alpha = tf.random.stateless_uniform(shape, seed=seed, minval=0.0, maxval=1.0, dtype=tf.float32)
-    x_hat = interpolate(real, fake, alpha)
-    with tf.GradientTape() as tape:
-        tape.watch(x_hat)
-        # Examples are independent (no batch norm in a WGAN-GP critic), so the gradient of
-        # the sum holds each example's own gradient in its row.
-        total = tf.reduce_sum(tf.cast(critic(x_hat, training=training), tf.float32))
-        if loss_scale is not None:
-            factor = tf.cast(loss_scale, tf.float32) / tf.cast(tf.shape(x_hat)[0], tf.float32)
-            total = total * factor
-    grad = tf.cast(tape.gradient(total, x_hat), tf.float32)
-    if loss_scale is not None:
-        grad = grad / factor
-    axes = list(range(1, grad.shape.rank))
-    grad_norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=axes) + GRAD_NORM_EPSILON)
-    if loss_scale is not None:
-        # Keep the reported value finite; the gradient through an overflowed row stays
-        # non-finite (0 * inf), which is what tells the optimizer to skip the step.
-        grad_norm = tf.where(tf.math.is_finite(grad_norm), grad_norm, tf.ones_like(grad_norm))
-    return tf.square(grad_norm - 1.0), grad_norm
-
-
-# ----- WGAN weight clipping -----------------------------------------------------------
-def clip_weights(variables, clip_value):
-    """Clip every variable in place to [-clip_value, clip_value]; returns None.
-
-    WGAN's crude way of keeping the critic Lipschitz: call it after every critic update
-    with ``critic.trainable_variables`` (all trainable parameters, as the reference code
-    clamps every parameter; batch-norm moving statistics are not trained and are left
-    alone). Works eagerly and inside ``tf.function``.
-    """
-    for variable in variables:
-        limit = tf.cast(clip_value, variable.dtype)
-        # tf.clip_by_value(t, clip_value_min, clip_value_max): the minimum comes first.
-        variable.assign(tf.clip_by_value(variable, -limit, limit))

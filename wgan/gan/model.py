@@ -6,9 +6,11 @@ generator updates. ``n_critic`` is a tensor argument, so the WGAN warm-up schedu
 the count without retracing.
 
 Objectives come from the registry ``wgan.gan.objectives`` (``hp.model``): its entry gives the
-critic and generator losses and the constraint the critic update applies (none, the
-gradient penalty of WGAN-GP, https://arxiv.org/abs/1704.00028, or the weight clipping of
-WGAN, https://arxiv.org/abs/1701.07875).
+critic and generator losses and its default constraint. The constraint (``hp.constraint``,
+an entry of ``wgan.gan.constraints``: none, the gradient penalty of WGAN-GP,
+https://arxiv.org/abs/1704.00028, or the weight clipping of WGAN,
+https://arxiv.org/abs/1701.07875) is applied generically: its loss term inside the critic
+update's tape, its projection after each critic update, its wrapper on the built critic.
 
 Distribution: every update runs through ``strategy.run``, so a ``tf.distribute`` strategy
 wraps the same code; the replica arithmetic (batch slices, global-batch averages, metric
@@ -115,6 +117,7 @@ class GAN(tf.Module):
         distribute.check_jit_sync_batch_norm(self.strategy, hp.architecture, hp.jit_compile)
         self.objective = objectives.of_run(hp)
         self.critic_loss_fn, self.generator_loss_fn = self.objective.critic_loss, self.objective.generator_loss
+        self.constraint = self.objective.constraint_entry
         # Generator iterations done, and real images the critic has seen (for epochs). Plain
         # variables outside the strategy: only cross-replica code updates them, identically
         # on every worker, and the training loop reads them with int().
@@ -122,7 +125,7 @@ class GAN(tf.Module):
         self.images_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="images_seen")
         with self.strategy.scope():
             self.generator = models.make_generator(hp)
-            self.critic = models.make_critic(hp)
+            self.critic = self.constraint.prepare_critic(models.make_critic(hp), hp)
             self.ema_generator = None
             if hp.ema_decay > 0:
                 self.ema_generator = models.make_generator(hp)
@@ -248,9 +251,11 @@ class GAN(tf.Module):
     def _critic_gradients(self, real, z, alpha):
         """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
 
-        ``z``: latent [b, z_dim] for the fakes; ``alpha``: [b] penalty interpolation weights
-        in [0, 1]. The gradients are this replica's part of the global-batch loss gradient
-        (times the float16 loss scale).
+        ``z``: latent [b, z_dim] for the fakes; ``alpha``: [b] uniform draws in [0, 1] for
+        the constraint's loss term (the gradient penalty's interpolation weights). The
+        gradients are this replica's part of the global-batch loss gradient (times the
+        float16 loss scale). A constraint's loss term is logged as ``gradient_penalty`` and
+        its per-example gradient norms as ``gp_grad_norm`` (0 without one).
         """
         hp = self.hp
         fake = self.generator(z, training=True)
@@ -261,12 +266,13 @@ class GAN(tf.Module):
             loss = self._average(self.critic_loss_fn(real_scores, fake_scores))
             penalty = tf.zeros([])
             gp_norm = tf.zeros([])
-            if self.objective.penalized:
-                per_example_penalty, norms = losses.gradient_penalty(
-                    self.critic, real, fake, alpha=alpha, loss_scale=self._loss_scale(self.c_opt))
+            if self.constraint.penalizes:
+                # Inside the tape: the outer gradient differentiates the term (second order).
+                per_example_penalty, norms = self.constraint.loss_term(
+                    self.critic, real, fake, alpha, loss_scale=self._loss_scale(self.c_opt))
                 penalty = self._average(per_example_penalty)
                 gp_norm = self._average(norms)
-                loss += hp.gp_lambda * penalty
+                loss += self.constraint.value(hp) * penalty
             # Identity except under float16 loss scaling, where apply_gradients unscales.
             scaled = self.c_opt.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
@@ -303,7 +309,7 @@ class GAN(tf.Module):
     def _critic_step(self, real, seeds):
         """One critic update on this replica's ``real`` batch; returns metric shares.
 
-        ``seeds``: int64 [2, 2], column 0 for z and column 1 for the penalty's alpha. Noise
+        ``seeds``: int64 [2, 2], column 0 for z and column 1 for the constraint's alpha. Noise
         is drawn here, outside the XLA-compiled part: XLA's stateless generators may use
         another algorithm than TensorFlow's kernels, and the noise must not depend on jit_compile.
         """
@@ -316,11 +322,10 @@ class GAN(tf.Module):
         for index, name in self._critic_kernels:
             metrics[name] = distribute.replica_share(self._gradient_norm(self.c_opt, [grads[index]]))
         self.c_opt.apply_gradients(zip(grads, variables))
-        if self.objective.clipped:
-            # Clipped per replica: every replica applied the same summed gradient to the
-            # same weights, so the copies are equal and clipping keeps them equal, with no
-            # cross-replica synchronization.
-            losses.clip_weights(variables, self.hp.clip_value)
+        # The constraint's projection (weight clipping), per replica: every replica applied the
+        # same summed gradient to the same weights, so the copies are equal and an elementwise
+        # projection keeps them equal, with no cross-replica synchronization.
+        self.constraint.after_update(variables, self.hp)
         self._statistics.average()
         return metrics
 

@@ -1,10 +1,15 @@
-"""The objective registry: ``hp.model`` -> its losses, its Lipschitz constraint, its description.
+"""The objective registry: ``hp.model`` -> its losses, its default constraint, its description.
 
 One entry per objective. Everything that depends on the objective reads its entry: the
-training step (``wgan.gan.model``: which losses, whether to add the gradient penalty or clip the
-critic's weights), the schema (``wgan.config``: valid names, no batch norm in a
-gradient-penalty critic), the FLOP count (``wgan.lab.benchmark``) and the commands' flags and
-help. No module outside this one compares a model name to a literal.
+training step (``wgan.gan.model``: which losses, which constraint), the schema
+(``wgan.config``: valid names; the batch-norm rule of the run's constraint), the FLOP count
+(``wgan.lab.benchmark``) and the commands' flags and help. No module outside this one
+compares a model name to a literal.
+
+An objective names its loss pair and its default constraint, an entry of the constraint
+registry ``wgan.gan.constraints`` (what keeps the critic near 1-Lipschitz: a penalty, weight
+clipping, nothing). ``hp.constraint`` puts any entry of that registry in its place
+(``"auto"``: the objective's own); ``of_run`` gives the objective a run trains.
 
 Entries hold the loss functions as ``"module:function"`` paths, as ``wgan.models`` holds
 architecture modules, so that importing the registry (the validator in ``wgan.config``
@@ -20,13 +25,9 @@ import dataclasses
 import importlib
 
 from wgan.errors import ConfigError
+from wgan.gan import constraints
 
-# What keeps the critic (near) 1-Lipschitz, applied by the training step.
-NO_CONSTRAINT = "none"
-GRADIENT_PENALTY = "gradient_penalty"  # + gp_lambda * (||grad f(x_hat)|| - 1)^2 in the critic loss
-WEIGHT_CLIPPING = "weight_clipping"  # critic weights clipped to [-clip_value, clip_value] after each update
-CONSTRAINTS = (NO_CONSTRAINT, GRADIENT_PENALTY, WEIGHT_CLIPPING)
-# ``hp.constraint``: the objective's own constraint, or one of CONSTRAINTS in its place.
+# ``hp.constraint``: the objective's own constraint, or a name of ``constraints.NAMES`` in its place.
 OWN_CONSTRAINT = "auto"
 
 
@@ -38,7 +39,7 @@ def _function(path):
 @dataclasses.dataclass(frozen=True)
 class Objective:
     """One objective: ``name`` (the value of ``hp.model``), its loss functions as
-    ``"module:function"`` paths, its ``constraint`` (one of ``CONSTRAINTS``), a one-line
+    ``"module:function"`` paths, its default ``constraint`` (a name of ``constraints.NAMES``), a one-line
     ``description`` for ``--help``, and whether the comparing commands (study, benchmark)
     include it when no ``--models`` is given (``compared``)."""
 
@@ -53,8 +54,9 @@ class Objective:
     compared: bool = True
 
     def __post_init__(self):
-        if self.constraint not in CONSTRAINTS:
-            raise ValueError(f"objective {self.name!r}: constraint {self.constraint!r} is not one of {CONSTRAINTS}")
+        if self.constraint not in constraints.CONSTRAINTS:
+            raise ValueError(f"objective {self.name!r}: constraint {self.constraint!r} is not one of "
+                             f"{constraints.NAMES}")
 
     @property
     def critic_loss(self):
@@ -67,31 +69,36 @@ class Objective:
         return _function(self.generator_loss_path)
 
     @property
+    def constraint_entry(self):
+        """Its constraint's registry entry (``wgan.gan.constraints.Constraint``)."""
+        return constraints.get(self.constraint)
+
+    @property
     def penalized(self):
-        """Whether the critic loss adds ``gp_lambda`` times the gradient penalty."""
-        return self.constraint == GRADIENT_PENALTY
+        """Whether its constraint adds a term to the critic loss (the gradient penalty)."""
+        return self.constraint_entry.penalizes
 
     @property
     def clipped(self):
-        """Whether the critic's weights are clipped to [-clip_value, clip_value] after every update."""
-        return self.constraint == WEIGHT_CLIPPING
+        """Whether its constraint projects the critic's weights after every update (weight clipping)."""
+        return self.constraint_entry.projects
 
     @property
     def critic_batch_norm(self):
-        """Whether the critic may use batch norm: not with a gradient penalty, which needs each
-        example's own input gradient (batch norm mixes the examples of a batch)."""
-        return not self.penalized
+        """Whether the critic may use batch norm with its constraint (not with a per-example
+        input-gradient penalty: batch norm mixes the examples of a batch)."""
+        return self.constraint_entry.batch_norm
 
 
 _ENTRIES = (
-    Objective("dcgan", "wgan.gan.losses:dcgan_critic_loss", "wgan.gan.losses:dcgan_generator_loss", NO_CONSTRAINT,
+    Objective("dcgan", "wgan.gan.losses:dcgan_critic_loss", "wgan.gan.losses:dcgan_generator_loss", "none",
               "DCGAN (Radford et al. 2015): cross-entropy on logits, non-saturating generator loss."),
-    Objective("wgan", "wgan.gan.losses:wgan_critic_loss", "wgan.gan.losses:wgan_generator_loss", WEIGHT_CLIPPING,
+    Objective("wgan", "wgan.gan.losses:wgan_critic_loss", "wgan.gan.losses:wgan_generator_loss", "weight_clipping",
               "WGAN (Arjovsky et al. 2017): Wasserstein critic, weights clipped to +-clip_value."),
-    Objective("wgan-gp", "wgan.gan.losses:wgan_critic_loss", "wgan.gan.losses:wgan_generator_loss", GRADIENT_PENALTY,
+    Objective("wgan-gp", "wgan.gan.losses:wgan_critic_loss", "wgan.gan.losses:wgan_generator_loss", "gradient_penalty",
               "WGAN-GP (Gulrajani et al. 2017): Wasserstein critic with a gp_lambda gradient penalty."),
     # Neither Lim & Ye nor Miyato et al. add a penalty to the hinge loss (wgan/gan/losses.py).
-    Objective("hinge", "wgan.gan.losses:hinge_critic_loss", "wgan.gan.losses:wgan_generator_loss", NO_CONSTRAINT,
+    Objective("hinge", "wgan.gan.losses:hinge_critic_loss", "wgan.gan.losses:wgan_generator_loss", "none",
               "Hinge (Lim & Ye 2017; Miyato et al. 2018): margin loss for the critic, -D(G(z)) for the generator.",
               compared=False),
 )
@@ -117,12 +124,30 @@ def of_run(hp):
 
 
 def with_constraint(constraint):
-    """The first entry (in registry order) whose constraint is ``constraint``."""
+    """The first entry (in registry order) whose default constraint is ``constraint`` (a registry name)."""
+    constraints.get(constraint)
     return next(o for o in _ENTRIES if o.constraint == constraint)
 
 
 def summary():
     """``"dcgan, wgan (weight clipping) or wgan-gp (gradient penalty)"``: the names for one-line help texts."""
-    parts = [o.name if o.constraint == NO_CONSTRAINT else f"{o.name} ({o.constraint.replace('_', ' ')})"
-             for o in _ENTRIES]
+    parts = [f"{o.name} ({o.constraint_entry.label})" if o.constraint_entry.acts else o.name for o in _ENTRIES]
     return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def constraint_help():
+    """The help text of ``hp.constraint``: "auto" (each objective's own) or any registry entry."""
+    own = ", ".join(f"{o.constraint_entry.label if o.constraint_entry.acts else 'none'} for {o.name}"
+                    for o in _ENTRIES)
+    others = ", ".join(f"{c.name} ({c.hyperparameter})" if c.hyperparameter else c.name
+                       for c in constraints.CONSTRAINTS.values())
+    return (f"What keeps the critic in check: {OWN_CONSTRAINT} (the objective's own: {own}) or one of {others} "
+            f"in its place (wgan/gan/constraints.py).")
+
+
+def check_batch_norm(hp, where=""):
+    """A ``ConfigError`` if the run's critic uses batch norm and its constraint forbids it."""
+    objective = of_run(hp)
+    if hp.architecture.c_norm == "batch" and not objective.critic_batch_norm:
+        raise ConfigError(f"{where}key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example "
+                          f"{objective.constraint_entry.label} that {hp.model} applies here; use 'none' or 'layer'")

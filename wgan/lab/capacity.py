@@ -31,6 +31,8 @@ from wgan.gan import losses, objectives, optimizers
 from wgan.data.toy import toy_sample
 
 EXTENT = 2.0  # value surfaces on [-EXTENT, EXTENT]^2
+# The figure's two critics: ``fit_critic``'s ``constraint`` -> the constraint registry's entry it trains with.
+CONSTRAINTS = {"clip": "weight_clipping", "gp": "gradient_penalty"}
 GRID = 64
 
 
@@ -55,13 +57,14 @@ class CriticFit:
 
 def critic_hparams(constraint, depth, width, clip_value=0.01, gp_lambda=0.1):
     """HParams of an MLP critic on 2-D points; ``constraint``: ``clip`` or ``gp``."""
-    if constraint not in ("clip", "gp"):
+    if constraint not in CONSTRAINTS:
         raise ValueError(f"constraint {constraint!r}: clip or gp")
+    # The optimizer of the paper that uses the constraint: WGAN's RMSProp, WGAN-GP's Adam.
     optimizer = ({"name": "rmsprop", "learning_rate": 5e-5} if constraint == "clip"
                  else {"name": "adam", "learning_rate": 1e-4, "beta_1": 0.5, "beta_2": 0.9})
+    objective = objectives.with_constraint(CONSTRAINTS[constraint])
     return config.from_dict({
-        "model": objectives.with_constraint(
-            objectives.WEIGHT_CLIPPING if constraint == "clip" else objectives.GRADIENT_PENALTY).name,
+        "model": objective.name,
         "clip_value": clip_value, "gp_lambda": gp_lambda,
         "data": {"name": "8gaussians", "crop": None, "resize": None, "channels": 0},
         # He initialization, as the reference toy code's ReLU layers (gan_toy.py): the signal starts level.
@@ -75,8 +78,9 @@ def fit_critic(source, constraint, depth=3, width=512, steps=2000, batch_size=25
                gp_lambda=0.1, seed=0):
     """Train a critic to (near) optimality on toy set ``source`` against real + N(0, 1) noise; a ``CriticFit``."""
     hp = critic_hparams(constraint, depth, width, clip_value, gp_lambda)
+    entry = objectives.of_run(hp).constraint_entry
     tf.keras.utils.set_random_seed(seed)
-    critic = models.make_critic(hp)
+    critic = entry.prepare_critic(models.make_critic(hp), hp)
     opt = optimizers.make_optimizer(hp.c_optimizer)
     variables = critic.trainable_variables
     opt.build(variables)
@@ -93,16 +97,15 @@ def fit_critic(source, constraint, depth=3, width=512, steps=2000, batch_size=25
             scores = outputs[-1]
             loss = tf.reduce_mean(losses.wgan_critic_loss(scores[:batch], scores[batch:]))
             wasserstein_loss = loss
-            if constraint == "gp":
-                penalty, _ = losses.gradient_penalty(critic, real, fake, alpha=alpha)
-                loss += gp_lambda * tf.reduce_mean(penalty)
+            if entry.penalizes:
+                penalty, _ = entry.loss_term(critic, real, fake, alpha)
+                loss += entry.value(hp) * tf.reduce_mean(penalty)
         grads = tape.gradient(loss, variables)
         signal = tape.gradient(wasserstein_loss, outputs)
         kernel_grads = tape.gradient(wasserstein_loss, [variables[i] for i in kernels])
         del tape
         opt.apply_gradients(zip(grads, variables))
-        if constraint == "clip":
-            losses.clip_weights(variables, clip_value)
+        entry.after_update(variables, hp)
         return tf.stack([tf.norm(g) for g in signal]), tf.stack([tf.norm(g) for g in kernel_grads])
 
     norms = []
