@@ -33,6 +33,7 @@ import os
 import statistics
 import subprocess
 import sys
+from unittest import mock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,7 +57,10 @@ def child(mode, side, rounds):
     hp = _hparams(side)
 
     def build(activation):
-        return benchmark.gan_with_patch(hp, dcgan, "CRITIC_ACTIVATION", activation)
+        # The critic's layers read the module attribute when they are made; it is restored on
+        # leaving, so the next variant is built with its own value in this same process.
+        with mock.patch.object(dcgan, "CRITIC_ACTIVATION", activation):
+            return benchmark.in_memory_gan(hp)
 
     if mode == "remapper-off":
         tf.config.optimizer.set_experimental_options({"remapping": False})

@@ -25,6 +25,7 @@ import os
 import statistics
 import subprocess
 import sys
+from unittest import mock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,7 +42,10 @@ def child(mode, width, batch, rounds):
     hp = config.apply_overrides(hp, [("architecture.base_width", width), ("batch_size", batch)], source="benchmark")
 
     def build(activation):
-        return benchmark.gan_with_patch(hp, resnet, "CRITIC_SUM_ACTIVATION", activation)
+        # The critic's layers read the module attribute when they are made; it is restored on
+        # leaving, so the next variant is built with its own value in this same process.
+        with mock.patch.object(resnet, "CRITIC_SUM_ACTIVATION", activation):
+            return benchmark.in_memory_gan(hp)
 
     if mode == "shipped-alone":
         variants = {"shipped": build(activations.MaxReLU)}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -38,6 +39,29 @@ def test_iteration_flops_follow_the_stated_conventions():
     plain = toy_hp("wgan")
     assert benchmark.update_flops(plain, g, c)[0] == g + 6 * c  # no gradient penalty
     assert benchmark.iteration_flops(plain, g, c, n_critic=100) == 16 * (100 * (g + 6 * c) + 2 * (3 * g + 2 * c))
+
+
+def test_the_flop_count_counts_a_wrapped_layer_as_the_layer_it_wraps():
+    """A constraint that wraps the critic's layers (spectral normalization) keeps the FLOP count working."""
+    def critic(wrap):
+        return keras.Sequential([keras.Input((8, 8, 2)), wrap(keras.layers.Conv2D(3, 3, padding="same")),
+                                 keras.layers.Flatten(), wrap(keras.layers.Dense(5))])
+
+    plain = count_flops(critic(lambda layer: layer))
+    assert plain == 2 * (8 * 8 * 3 * 3 * 2 * 3 + 8 * 8 * 3 * 5)
+    assert count_flops(critic(keras.layers.SpectralNormalization)) == plain
+
+
+def test_in_memory_gan_builds_seeded_and_times_the_first_iteration():
+    hp = toy_hp(n_critic=1, g_steps=1)
+    gan, iterator, first = benchmark.in_memory_gan(hp)
+    again, _, _ = benchmark.in_memory_gan(hp)
+    assert first > 0 and int(gan.step) == 1 and int(again.step) == 1
+    for a, b in zip(gan.critic.get_weights(), again.critic.get_weights()):  # same seed, same update
+        np.testing.assert_array_equal(a, b)
+    assert next(iterator).shape == (16, 2)
+    rows = benchmark.alternate({"a": (gan, iterator, first)}, hp, rounds=2)
+    assert len(rows["a"]["times"]) == 2 and rows["a"]["first"] == first
 
 
 def test_benchmark_model_reports_consistent_rates():

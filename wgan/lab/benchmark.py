@@ -47,12 +47,14 @@ def update_flops(hp, generator_flops, critic_flops):
     costs 1x.
 
     * critic update: G (fakes, no gradient) + 2C (real and fake scores) + 4C (their
-      backward); a gradient penalty (WGAN-GP) adds 6C: forward at x_hat (C), input gradient (C), and the
-      second-order backward through both (2C + 2C);
+      backward), plus what the run's constraint adds (its entry's ``update_flops``,
+      ``wgan.gan.constraints``): 6C for the gradient penalty (forward at x_hat C, input
+      gradient C, the second-order backward through both 2C + 2C), 0 for weight clipping;
     * generator update: G + C forward, C for the input gradient through the critic, 2G
       for the generator's backward.
     """
-    critic = generator_flops + 6 * critic_flops + (6 * critic_flops if objectives.of_run(hp).penalized else 0)
+    constraint = objectives.of_run(hp).constraint_entry
+    critic = generator_flops + 6 * critic_flops + constraint.update_flops(critic_flops)
     generator = 3 * generator_flops + 2 * critic_flops
     return critic, generator
 
@@ -118,19 +120,17 @@ def _run(gan, iterator, n_critic):
     float(gan.train_iteration(iterator, n_critic)["critic_loss"])
 
 
-def gan_with_patch(hp, module, attribute, value):
-    """A GAN of ``hp`` built while ``module.attribute`` is ``value``, its in-memory iterator and first-iteration s.
+def in_memory_gan(hp):
+    """``(gan, iterator, first_s)``: a GAN of ``hp`` (Keras seeded with ``hp.seed`` first), its
+    iterator over ``in_memory_batches`` and the seconds of its first iteration (tracing, graph
+    optimization and XLA compilation included).
 
-    The attribute is restored afterwards, so variants of one network (for example a critic
-    activation) can be built side by side in one process and timed alternately (``alternate``).
+    Several can be built side by side in one process and timed alternately (``alternate``);
+    a script comparing variants of one network builds each inside its own change of the
+    network's module (``unittest.mock.patch.object``, ``benchmarks/remapper.py``).
     """
-    before = getattr(module, attribute)
-    setattr(module, attribute, value)
-    try:
-        keras.utils.set_random_seed(hp.seed)
-        gan = GAN(hp)
-    finally:
-        setattr(module, attribute, before)
+    keras.utils.set_random_seed(hp.seed)
+    gan = GAN(hp)
     iterator = iter(in_memory_batches(hp))
     start = time.perf_counter()
     _run(gan, iterator, hp.n_critic)
@@ -140,7 +140,7 @@ def gan_with_patch(hp, module, attribute, value):
 def alternate(variants, hp, rounds):
     """Time ``rounds`` iterations of each variant in turn (A B A B ...), so a change of load hits all alike.
 
-    ``variants``: {name: (gan, iterator, first_s)} from ``gan_with_patch``. Returns
+    ``variants``: {name: (gan, iterator, first_s)} from ``in_memory_gan``. Returns
     {name: {"times": [s per iteration, ...], "first": first_s}}.
     """
     times = {name: [] for name in variants}
@@ -162,12 +162,7 @@ def benchmark_model(hp, iterations=3, label=None):
     the median time); ``source`` and ``train_steps``, the data and length of the file timed, so
     that a table can say how long one of its runs takes.
     """
-    keras.utils.set_random_seed(hp.seed)
-    gan = GAN(hp)
-    iterator = iter(in_memory_batches(hp))
-    start = time.perf_counter()
-    _run(gan, iterator, hp.n_critic)
-    first = time.perf_counter() - start
+    gan, iterator, first = in_memory_gan(hp)
     times = []
     for _ in range(iterations):
         start = time.perf_counter()

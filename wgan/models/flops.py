@@ -24,20 +24,24 @@ def layer_macs(layer):
 
     Dense on [B, ..., F_in]: (positions) * F_in * F_out. Convolution: each output position
     applies the whole kernel (kh * kw * C_in/groups * C_out). Transposed convolution: each
-    input position scatters the whole kernel (kh * kw * C_out * C_in). Layers without
-    weights count 0; any other layer with a kernel raises ``ValueError`` rather than be
-    silently left out.
+    input position scatters the whole kernel (kh * kw * C_out * C_in). A wrapper
+    (``keras.layers.Wrapper``, such as spectral normalization, a constraint that wraps the
+    critic's layers) counts as the layer it wraps, on the wrapper's own input and output;
+    its own work on the weights (a power iteration) does not grow with the batch and is left
+    out. Layers without weights count 0; any other layer with a kernel raises ``ValueError``
+    rather than be silently left out.
     """
-    if isinstance(layer, keras.layers.Dense):
-        return _spatial(layer.output.shape) * math.prod(layer.kernel.shape)
-    if isinstance(layer, _CONV):
-        if layer.data_format != "channels_last":
+    inner = layer.layer if isinstance(layer, keras.layers.Wrapper) else layer
+    if isinstance(inner, keras.layers.Dense):
+        return _spatial(layer.output.shape) * math.prod(inner.kernel.shape)
+    if isinstance(inner, _CONV):
+        if inner.data_format != "channels_last":
             raise ValueError(f"layer {layer.name!r}: only channels_last convolutions are counted")
-        return _spatial(layer.output.shape) * math.prod(layer.kernel.shape)
-    if isinstance(layer, _CONV_TRANSPOSE):
-        if layer.data_format != "channels_last":
+        return _spatial(layer.output.shape) * math.prod(inner.kernel.shape)
+    if isinstance(inner, _CONV_TRANSPOSE):
+        if inner.data_format != "channels_last":
             raise ValueError(f"layer {layer.name!r}: only channels_last convolutions are counted")
-        return _spatial(layer.input.shape) * math.prod(layer.kernel.shape)
+        return _spatial(layer.input.shape) * math.prod(inner.kernel.shape)
     if hasattr(layer, "kernel"):
         raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) has a kernel but no FLOP formula")
     return 0
