@@ -21,6 +21,7 @@ from typing import Optional
 from wgan.gan import constraints, objectives
 from wgan.models import prior
 from wgan.errors import ConfigError
+from wgan.util import units
 
 MODELS = objectives.NAMES  # the objective registry's names, for flags and choices
 
@@ -181,6 +182,9 @@ class HParams:
     eval_every: int = _field(0, "Compute quality metrics every this many iterations; 0 turns it off.", minimum=0)
     train_steps: int = _field(10000, "Generator iterations a training command adds without --steps or --epoch.",
                               minimum=1)
+    budget: Optional[str] = _field(None, "The run length asked for with train.py --budget (30m, 1.5h, 20epochs, "
+                                   "500kimg), which fixed train_steps when the run started; null: train_steps as "
+                                   "given.")
     health: HealthConfig = _field(HealthConfig(), "Training-health detectors.")
 
     # ----- derived views --------------------------------------------------------------
@@ -317,6 +321,11 @@ def _check_consistency(hp, source):
                           f"generator batch; 1 keeps all)")
     if hp.data.is_toy != (hp.data.channels == 0):
         raise ConfigError(f"{where}key 'data.channels' must be 0 exactly when 'data.resize' is null (toy 2-D data)")
+    if hp.budget is not None:
+        try:
+            units.parse_budget(hp.budget)
+        except ValueError as err:
+            raise ConfigError(f"{where}key 'budget': {err}") from None
 
 
 def from_dict(values, source=""):

@@ -106,9 +106,23 @@ def existing_run_root():
 
 
 def resolve_hparams(overrides=(), seed=None):
-    """HParams from the shared flags (and any --set overrides / --seed)."""
+    """HParams from the shared flags (and any --set overrides / --seed); an image folder without a
+    file of its own gets the recipe's (``resolve_with_recipe``)."""
+    return resolve_with_recipe(overrides, seed)[0]
+
+
+def resolve_with_recipe(overrides=(), seed=None, gpu=False):
+    """``(hp, recipe)``: ``resolve_hparams``' HParams and the ``wgan.recipe.Recipe`` that chose them for an
+    image folder without a file of its own (else None). ``gpu``: the run trains on a GPU (the recipe's
+    precision)."""
+    from wgan import recipe
+
     f = flags.FLAGS
     if f.model is None:
         raise ConfigError(f"give -m/--model: {', '.join(config.MODELS)} (--help lists every flag)")
+    if f.hparams is None and recipe.applies(f.data, f.model, architecture=f.architecture):
+        chosen = recipe.build(f.model, f.data, f.records_dir, f.crop, f.resize, architecture=f.architecture,
+                              overrides=overrides, seed=seed, gpu=gpu)
+        return chosen.hp, chosen
     return config.resolve(f.model, f.data, f.crop, f.resize, f.hparams, overrides, seed,
-                          architecture=f.architecture)
+                          architecture=f.architecture), None

@@ -8,14 +8,22 @@ from wgan import config, runs
 from wgan.train import run_length
 from wgan.gan import strategy_names
 from wgan.cli import common
-from wgan.cli.flags import define_run_flags, define_version_flag, resolve_hparams
+from wgan.cli.flags import define_run_flags, define_version_flag, resolve_with_recipe
 from wgan.errors import ConfigError
+from wgan.util import units
+
+# The length of a run the recipe chose (an image folder without a file of its own), unless a flag says
+# otherwise: a default run must never silently take hours on a CPU.
+DEFAULT_RECIPE_BUDGET = "30m"
 
 define_run_flags()
 flags.DEFINE_float("epoch", None, "Epochs to add (passes of the critic over the data, warm-up included).",
                    short_name="e")
 flags.DEFINE_integer("steps", None, "Generator iterations to add, also past train_steps (default: train up to the "
                      "file's train_steps, the run's total length).")
+flags.DEFINE_string("budget", None, "How long a new run may take: 30m, 1.5h, 20epochs, 500kimg. Time is measured on "
+                    "this machine first and fixes train_steps (stored, so a resume is exact). Default: the file's "
+                    f"train_steps; {DEFAULT_RECIPE_BUDGET} for an image folder trained by the recipe.")
 define_version_flag("Resume this version with its stored hyperparameters.")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimizer.learning_rate=5e-5.")
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
@@ -66,20 +74,46 @@ def run_flags(hp):
     return " ".join(parts)
 
 
+def run_budget(recipe):
+    """The ``units.Budget`` this command trains a new run for, or None: ``--budget``, else the recipe's
+    default when no --steps or --epoch says how long."""
+    if FLAGS.budget is not None:
+        if FLAGS.steps is not None or FLAGS.epoch is not None:
+            raise ConfigError("give --budget, or --steps/--epoch, not both")
+        try:
+            return units.parse_budget(FLAGS.budget)
+        except ValueError as err:
+            raise ConfigError(f"--budget: {err}") from None
+    if recipe is not None and FLAGS.steps is None and FLAGS.epoch is None:
+        return units.parse_budget(DEFAULT_RECIPE_BUDGET)
+    return None
+
+
 def main(argv):
+    import tensorflow as tf
+
+    from wgan import recipe as recipes
     from wgan.gan import distribute
     from wgan.data import inputs
-    from wgan.train import launch
+    from wgan.train import budget, launch
 
     del argv
     strategy = make_strategy()
-    hp = resolve_hparams([config.parse_override(s) for s in FLAGS.set], FLAGS.seed)
-    if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None):
-        logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams and --seed are ignored",
-                        FLAGS.version)
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    hp, recipe = resolve_with_recipe([config.parse_override(s) for s in FLAGS.set], FLAGS.seed, gpu=gpu)
+    if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None or FLAGS.budget):
+        logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams, --seed and --budget are "
+                        "ignored", FLAGS.version)
+    if recipe is not None and FLAGS.version is None:
+        print(recipes.describe(recipe))
     if not hp.data.is_toy:
         # Missing records stop the command before a version exists (built-in sources are built here).
         inputs.records_folder(hp, FLAGS.records_dir)
+    version = FLAGS.version
+    asked = run_budget(recipe)
+    if asked is not None and version is None:
+        hp = config.apply_overrides(hp, [("budget", FLAGS.budget or DEFAULT_RECIPE_BUDGET)], source="--budget")
+        hp, version = budget.plan_run(hp, asked, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
     where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
 
     def iterations(vdir, hp, resumed):
@@ -91,7 +125,7 @@ def main(argv):
             logging.warning("%s", plan.note)
         return plan.iterations
 
-    launched = launch.train_run(FLAGS.checkpoint_dir, hp, iterations, version=FLAGS.version, strategy=strategy,
+    launched = launch.train_run(FLAGS.checkpoint_dir, hp, iterations, version=version, strategy=strategy,
                                 records_root=FLAGS.records_dir, progress=FLAGS.progress,
                                 deterministic=FLAGS.deterministic)
     if launched.result is None:

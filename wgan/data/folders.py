@@ -106,3 +106,28 @@ def survey(folder: str, paths: list) -> Survey:
         sides.add(header[1])
     labels, names = class_labels(folder, paths)
     return Survey(1 if grey and sides else 3, common_side(sides), tuple(sorted(sides)), labels, names)
+
+
+def builds(records_root, data):
+    """``[(records folder, manifest)]`` of every complete training build of the image folder ``data``
+    under ``records_root``, sorted by folder name (a build is recognised by the absolute path its
+    manifest records, not by its name: two folders of one base name do not mix)."""
+    from wgan.data.manifest import MANIFEST_NAME, read_manifest
+    from wgan.errors import DataError
+
+    wanted = os.path.abspath(data)
+    found = []
+    if not os.path.isdir(records_root):
+        return found
+    for name in sorted(os.listdir(records_root)):
+        folder = os.path.join(records_root, name)
+        if not os.path.isfile(os.path.join(folder, MANIFEST_NAME)):
+            continue
+        try:
+            manifest = read_manifest(folder)
+        except DataError:  # a damaged build of something else is not ours to report here
+            continue
+        build = manifest.get("build") or {}
+        if build.get("data") == wanted and manifest.get("split", "train") == "train":
+            found.append((folder, manifest))
+    return found

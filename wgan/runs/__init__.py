@@ -227,6 +227,32 @@ def _create_version(root, hp):
         return number, vdir, lock
 
 
+def matching_versions(root, hp, ignore=()):
+    """The versions under run root ``root`` whose stored hyperparameters equal ``hp``, newest first.
+
+    ``ignore``: top-level keys left out of the comparison (a budget run's ``train_steps``,
+    which the budget fixed by timing: ``wgan.train.budget``). Stored files go through the
+    schema, so a run stored before a key existed matches with that key's default; an
+    unreadable one is passed over with a warning.
+    """
+    def comparable(values):
+        return {k: v for k, v in values.items() if k not in ignore}
+
+    wanted = comparable(hp.to_dict())
+    found = []
+    for number in reversed(list_versions(root)):
+        path = os.path.join(version_dir(root, number), HPARAMS_FILE)
+        try:
+            stored = config.from_dict(config.read_json(path)).to_dict()
+        except Exception as err:  # an unreadable old run is not ours to resume
+            logging.warning("not resuming v%d: %s cannot be read (%s)", number, path,
+                            str(err).splitlines()[0] if str(err) else err)
+            continue
+        if comparable(stored) == wanted:
+            found.append(number)
+    return found
+
+
 def open_run(checkpoint_dir, hp, version=None):
     """Pick the version folder a training writes to, and lock it.
 
@@ -247,20 +273,10 @@ def open_run(checkpoint_dir, hp, version=None):
             raise RunError(f"{vdir} is being trained by another process (see {lock.path})")
         return version, vdir, load_hparams(vdir), lock, True
 
-    wanted = hp.to_dict()
-    for number in reversed(list_versions(root)):
-        vdir = version_dir(root, number)
-        try:
-            # Through the schema, so a run stored before a key existed matches with its default.
-            stored = config.from_dict(config.read_json(os.path.join(vdir, HPARAMS_FILE))).to_dict()
-        except Exception as err:  # an unreadable old run is not ours to resume
-            logging.warning("not resuming v%d: %s cannot be read (%s)", number,
-                            os.path.join(vdir, HPARAMS_FILE), str(err).splitlines()[0] if str(err) else err)
-            continue
-        if stored == wanted:
-            lock = RunLock(vdir)
-            if lock.acquire():
-                return number, vdir, hp, lock, True
+    for number in matching_versions(root, hp):
+        lock = RunLock(version_dir(root, number))
+        if lock.acquire():
+            return number, version_dir(root, number), hp, lock, True
     number, vdir, lock = _create_version(root, hp)
     return number, vdir, hp, lock, False
 

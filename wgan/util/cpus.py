@@ -13,3 +13,23 @@ def available_cpus():
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+# /proc/cpuinfo flags of x86 processors with bfloat16 arithmetic (AVX-512 BF16: AMD Zen 4 and later,
+# Intel Cooper Lake; AMX-BF16: Intel Sapphire Rapids and later). Without them TensorFlow emulates
+# bfloat16 in float32 and mixed_bfloat16 only adds conversions.
+BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def bfloat16_units(cpuinfo="/proc/cpuinfo"):
+    """True when this CPU computes in bfloat16 natively, False when it does not, None where unknown
+    (no /proc/cpuinfo, or a processor other than x86, whose flags are not read here)."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return None
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), None)
+    if flags is None:
+        return None
+    return any(flag in flags for flag in BFLOAT16_FLAGS)

@@ -1,0 +1,95 @@
+"""--budget: the text a user writes, the train_steps it buys, and a run that keeps them across resumes."""
+
+import json
+import os
+
+import pytest
+
+from conftest import tiny_hparams
+from wgan import config, runs
+from wgan.train import budget, launch
+from wgan.util.units import Budget, parse_budget
+
+
+@pytest.mark.parametrize("text, kind, amount", [
+    ("30m", "seconds", 1800.0), ("1.5h", "seconds", 5400.0), ("90s", "seconds", 90.0), ("2 min", "seconds", 120.0),
+    ("20epochs", "epochs", 20.0), ("3ep", "epochs", 3.0), ("500kimg", "images", 500_000.0),
+    ("2Mimg", "images", 2_000_000.0), ("1000 images", "images", 1000.0),
+])
+def test_budget_texts(text, kind, amount):
+    assert parse_budget(text) == Budget(kind, amount)
+
+
+@pytest.mark.parametrize("text", ["30", "m30", "0m", "-5m", "30 parsecs", "", "1e3s"])
+def test_a_bad_budget_says_the_forms_it_takes(text):
+    with pytest.raises(ValueError, match="is not a positive amount with a unit .*30m, 1.5h"):
+        parse_budget(text)
+
+
+def test_a_time_budget_buys_what_the_measured_speed_allows():
+    hp = tiny_hparams("wgan-gp", n_critic=5)
+    # 10 minutes, 20 s spent timing, 10 % reserve, 0.05 s an iteration: 580 * 0.9 / 0.05 = 10,440.
+    assert budget.steps_for(hp, Budget("seconds", 600), per_iteration=0.05, spent=20) == 10_440
+    assert budget.steps_for(hp, Budget("seconds", 10), per_iteration=0.05, spent=20) == 1  # spent it all timing
+
+
+def test_the_wgan_warm_up_costs_its_extra_critic_steps():
+    # WGAN's warm-up: 100 critic steps in the first 25 iterations and every 500th (Arjovsky et al.).
+    hp = tiny_hparams("wgan", n_critic=5, warmup=True)
+    plain = tiny_hparams("wgan", n_critic=5, warmup=False)
+    with_warmup = budget.steps_for(hp, Budget("seconds", 3600), per_iteration=0.1)
+    without = budget.steps_for(plain, Budget("seconds", 3600), per_iteration=0.1)
+    assert without == 32_400
+    cost = sum(budget._relative_cost(hp, s) for s in range(with_warmup))
+    assert cost <= 32_400 < cost + budget._relative_cost(hp, with_warmup)  # the last step that fits
+    assert with_warmup < without - 25 * 15
+
+
+def test_an_epoch_or_image_budget_counts_critic_batches():
+    hp = tiny_hparams("wgan-gp", n_critic=2, batch_size=8)
+    # 3 passes over 40 images = 15 batches of 8, 2 per iteration: 8 iterations.
+    assert budget.steps_for(hp, Budget("epochs", 3), dataset_size=40) == 8
+    assert budget.steps_for(hp, Budget("images", 120)) == 8
+
+
+def _plan(hp, checkpoint_dir, lines, seconds=0.01):
+    hp = config.apply_overrides(hp, [("budget", "1m")])
+    return budget.plan_run(hp, parse_budget("1m"), checkpoint_dir, None, "unused",
+                           measure=lambda *args: (seconds, 2.0), say=lines.append)
+
+
+def test_a_budget_run_stores_its_steps_and_a_rerun_resumes_it_without_timing_again(tmp_path):
+    checkpoint_dir, lines = str(tmp_path / "checkpoint"), []
+    hp, version = _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1), checkpoint_dir, lines, seconds=4.0)
+    assert version is None and hp.train_steps == 13  # (60 - 2) * 0.9 / 4
+    assert lines == ["budget 1 min: train_steps 13, about 60 s on this machine (0.25 iterations/s measured over "
+                     "the first iterations; 10% kept for evaluations and checkpoints)"]
+    first = launch.train_run(checkpoint_dir, hp, launch.until_step(5), progress=False)  # stopped early
+    with open(os.path.join(first.vdir, runs.HPARAMS_FILE), encoding="utf-8") as f:
+        assert json.load(f)["train_steps"] == 13
+
+    # The same command again: another timing would give another length, so it must not time at all.
+    again, version = _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1), checkpoint_dir, lines, seconds=0.5)
+    assert (version, again.train_steps) == (1, 13)
+    assert lines[-1] == "budget 1 min: resuming v1, whose budget fixed train_steps at 13"
+
+
+def test_an_interrupted_budget_run_resumed_is_the_uninterrupted_run(tmp_path):
+    hp, _ = _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1, seed=5), str(tmp_path / "x"), [], seconds=5.0)
+    assert hp.train_steps == 10
+
+    whole = launch.train_run(str(tmp_path / "whole"), hp, launch.until_step(hp.train_steps), progress=False,
+                             deterministic=True)
+    broken = str(tmp_path / "broken")
+    launch.train_run(broken, hp, launch.until_step(4), progress=False, deterministic=True)
+    stored, version = _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1, seed=5), broken, [], seconds=0.1)
+    resumed = launch.train_run(broken, stored, launch.until_step(stored.train_steps), version=version,
+                               progress=False, deterministic=True)
+
+    def logged(vdir):
+        with open(os.path.join(vdir, runs.METRICS_FILE), encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f]
+        return [{k: v for k, v in row.items() if k != "images_per_sec"} for row in rows]
+
+    assert resumed.result["step"] == whole.result["step"] == 10
+    assert logged(resumed.vdir) == logged(whole.vdir)

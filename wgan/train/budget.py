@@ -1,0 +1,144 @@
+"""A run length said as a budget (``--budget 30m``, ``20epochs``, ``500kimg``) turned into ``train_steps``.
+
+A time budget is measured, not guessed: ``seconds_per_iteration`` builds the run's networks
+on this machine, feeds them the run's own data and times a few iterations after the first
+(which traces and compiles). ``steps_for`` then fixes ``train_steps``, and with it the
+horizon of every learning-rate schedule, before the run's version is created; the value is
+stored in ``hyperparameters.json`` with the budget, so a resume trains to the same step and
+an interrupted run resumed with ``--deterministic`` is the uninterrupted run bit for bit.
+A rerun of the same command resumes the run it made (``runs.open_run`` matches a budget
+run's stored hyperparameters without ``train_steps``) instead of timing again.
+
+What the iterations do not cover (evaluations, sample grids, checkpoints, the health
+detectors) is kept out of the budget by ``RESERVE``: a 30-minute budget plans 27 minutes of
+iterations, and the run's own log (``images_per_sec``, its wall time) shows how close that came. Epoch and image budgets need no timing: they count the critic's real batches,
+the WGAN warm-up's extra critic steps included.
+"""
+
+import dataclasses
+import math
+import time
+
+from wgan.train.run_length import iterations_for_epochs
+
+# Share of a time budget left for what is not an iteration: evaluations every eval_every steps,
+# sample grids, checkpoints and snapshots. An allowance, not a measurement: a run whose first
+# evaluation trains its classifier (a labelled folder's first run) spends more there.
+RESERVE = 0.10
+# Iterations timed after the untimed first ones (tracing, oneDNN's first-call kernels), and a cap
+# on the seconds the timing may take, whichever comes first (at least MIN_TIMED iterations).
+TIMED_ITERATIONS = 30
+WARMUP_ITERATIONS = 3
+MIN_TIMED = 5
+MAX_TIMING_SECONDS = 20.0
+# Iterations counted one by one when a time budget is turned into steps (about a second of Python).
+WALKED = 1_000_000
+
+
+def seconds_per_iteration(hp, strategy, records_root, clock=time.perf_counter):
+    """Seconds one steady-state generator iteration of ``hp`` takes here (``hp.n_critic`` critic steps).
+
+    Builds a throwaway ``GAN`` under ``strategy`` fed by the run's own records (or toy
+    sampler), runs ``WARMUP_ITERATIONS`` untimed, then times up to ``TIMED_ITERATIONS``
+    (stopping after ``MAX_TIMING_SECONDS`` once ``MIN_TIMED`` are done). Nothing is saved.
+    Returns ``(seconds per iteration, seconds the measurement took in all)``.
+    """
+    from wgan.data import inputs
+    from wgan.gan.model import GAN
+
+    began = clock()
+    gan = GAN(hp, strategy)
+    source = inputs.training_data(hp, records_root, seed=hp.seed)
+    iterator = iter(inputs.distribute(strategy, source))
+
+    def iteration():
+        values = gan.train_iteration(iterator, hp.n_critic)
+        float(values["critic_loss"])  # wait for the device: the time is the iteration's, not its launch's
+
+    for _ in range(WARMUP_ITERATIONS):
+        iteration()
+    start, done = clock(), 0
+    while done < TIMED_ITERATIONS and (done < MIN_TIMED or clock() - start < MAX_TIMING_SECONDS):
+        iteration()
+        done += 1
+    per_iteration = (clock() - start) / done
+    return per_iteration, clock() - began
+
+
+def _relative_cost(hp, step):
+    """The cost of iteration ``step`` relative to a steady-state one (critic steps and generator
+    steps counted alike: with the warm-up's 100 critic steps an iteration costs about 16x)."""
+    return (hp.critic_steps(step) + hp.g_steps) / (hp.n_critic + hp.g_steps)
+
+
+def steps_for(hp, budget, per_iteration=None, spent=0.0, dataset_size=None):
+    """The ``train_steps`` a ``budget`` (``wgan.util.units.Budget``) buys for ``hp``.
+
+    ``per_iteration``: seconds per steady-state iteration (``seconds_per_iteration``), for a
+    time budget; ``spent``: seconds of the budget already used (the timing itself);
+    ``dataset_size``: training images, for an epoch budget. At least 1.
+    """
+    if budget.kind == "epochs":
+        return iterations_for_epochs(hp, budget.amount, dataset_size)
+    if budget.kind == "images":
+        return iterations_for_epochs(hp, 1.0, math.ceil(budget.amount))
+    available = (budget.amount - spent) * (1.0 - RESERVE) / per_iteration
+    steps, used = 0, 0.0
+    # Step by step, so that the WGAN warm-up (its first and every warmup_every-th iterations)
+    # is counted where it falls; past WALKED steps the mean cost so far stands for the rest.
+    while used < available and steps < WALKED:
+        used += _relative_cost(hp, steps)
+        steps += 1
+    if used < available:
+        steps += int((available - used) / (used / steps))
+    elif used > available:
+        steps -= 1  # the last step taken did not fit
+    return max(1, steps)
+
+
+def describe(hp, budget, steps, per_iteration=None, spent=0.0):
+    """The lines a run prints before it starts: what the budget bought and how that was found."""
+    if budget.kind != "seconds":
+        return f"budget {budget.describe()}: train_steps {steps:,} (batch {hp.batch_size}, {hp.n_critic} critic steps)"
+    seconds = spent + steps * per_iteration / (1.0 - RESERVE)
+    about = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return (f"budget {budget.describe()}: train_steps {steps:,}, about {about} on this machine "
+            f"({1 / per_iteration:.2f} iterations/s measured over the first iterations; "
+            f"{RESERVE:.0%} kept for evaluations and checkpoints)")
+
+
+def plan_run(hp, budget, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
+    """Fix the length of a new run of ``hp`` from ``budget`` (``wgan.util.units.Budget``), or find the run it made.
+
+    ``hp`` must carry the budget's text (``hp.budget``). A version of the same hyperparameters
+    but ``train_steps`` (the same command, earlier) is resumed with its stored length: returns
+    ``(its stored hp, its number)``. Otherwise a time budget is measured (``measure``, see
+    ``seconds_per_iteration``), an epoch budget counted from the records, and the result is
+    ``(hp with train_steps, None)``; either way one line is said (``say``) before training.
+    """
+    from wgan import runs
+
+    root = runs.run_root(checkpoint_dir, hp)
+    found = runs.matching_versions(root, hp, ignore=("train_steps",))
+    if found:
+        stored = runs.load_hparams(runs.version_dir(root, found[0]))
+        say(f"budget {budget.describe()}: resuming v{found[0]}, whose budget fixed train_steps at "
+            f"{stored.train_steps:,}")
+        return stored, found[0]
+    per_iteration, spent, size = None, 0.0, None
+    if budget.kind == "seconds":
+        per_iteration, spent = measure(hp, strategy, records_root)
+        if spent >= budget.amount:
+            say(f"warning: timing the iterations took {spent:.0f} s of the {budget.describe()} budget")
+    elif budget.kind == "epochs":
+        if hp.data.is_toy:
+            from wgan.errors import ConfigError
+
+            raise ConfigError(f"{hp.data.name} is sampled on the fly and has no epochs; give the budget in time "
+                              "(30m) or images (500kimg)")
+        from wgan.data import inputs
+
+        size = inputs.dataset_size(hp, records_root)
+    steps = steps_for(hp, budget, per_iteration, spent, size)
+    say(describe(hp, budget, steps, per_iteration, spent))
+    return dataclasses.replace(hp, train_steps=steps), None
