@@ -111,9 +111,9 @@ def digits_judge(hp, records_root):
     """The classifier metrics a digits training run computes (``ClassifierJudge``: cached or trained classifier,
     statistics of every record): the same ``make_evaluator`` call ``evaluation.for_training`` makes for digits,
     whose default metrics are the classifier's, so the numbers are comparable with the study's."""
-    from wgan.metrics import evaluation
+    from wgan.metrics import evaluation, registry
 
-    return evaluation.make_evaluator(hp, records_root, metrics=evaluation.CLASSIFIER_METRICS).judge
+    return evaluation.make_evaluator(hp, records_root, metrics=registry.names(group=registry.CLASSIFIER)).judge
 
 
 def score_rows(judge, rows):

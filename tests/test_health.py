@@ -275,7 +275,7 @@ def test_a_build_without_heldout_says_how_to_get_one(tmp_path):
 # ----- -v N.best ------------------------------------------------------------------------
 def _fake_run(tmp_path, evaluated):
     """A run folder with snapshots at steps 10, 20, 30 and ``evaluated`` {step: cfid} from training."""
-    from wgan.metrics import evaluation
+    from wgan.metrics import registry
 
     vdir = new_run(tmp_path, toy_hp())
     for step in (10, 20, 30):
@@ -285,7 +285,7 @@ def _fake_run(tmp_path, evaluated):
         runs.record_snapshot(vdir, os.path.join(vdir, "snapshots", f"snapshot-{step}"), step, step / 10)
     best = None
     for step, value in evaluated.items():
-        if evaluation.is_better("cfid", value, best):
+        if registry.is_better("cfid", value, best):
             best = value
             runs.write_best(vdir, os.path.join(vdir, runs.BEST_DIR, f"best-{step}"), step, step / 10, "cfid", value,
                             False)

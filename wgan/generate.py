@@ -19,7 +19,7 @@ from absl import logging
 
 from wgan import images, models, runs, visualize
 from wgan.runs import checkpoints
-from wgan.metrics import evaluation
+from wgan.metrics import registry
 from wgan.gan import model as gan_model
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
@@ -86,7 +86,7 @@ def find_checkpoint(root, version_text):
 
 def _best_checkpoint(vdir, hp, run):
     """The checkpoint of run v``run``'s best evaluated step (``-v RUN.best``)."""
-    best = runs.best_record(vdir, evaluation.primary_metric, evaluation.is_better)
+    best = runs.best_record(vdir, registry.primary_metric, registry.is_better)
     if best is None:
         raise RunError(f"run v{run} has no evaluation, so no best snapshot: train with --set eval_every=N "
                        f"(iterations between evaluations) or score snapshots with bin/evaluate.py -v {run}.SNAPSHOT; "
@@ -224,7 +224,7 @@ def describe_runs(root):
             newest_metrics = {}
         lines.append(f"v{number}  ({newest}; last written {modified}){_format_metrics(newest_metrics, '  ')}"
                      + _format_flags(vdir, runs.checkpoint_step(latest) if latest else 0))
-        best = runs.best_record(vdir, evaluation.primary_metric, evaluation.is_better)
+        best = runs.best_record(vdir, registry.primary_metric, registry.is_better)
         for s in snapshots:
             metrics = _format_metrics(s.get("metrics", {}), "")
             damage = checkpoints.describe(os.path.join(vdir, s["path"]))

@@ -1,9 +1,10 @@
 """``python bin/evaluate.py -m wgan-gp --data digits -v 1.3``: quality metrics of one checkpoint, stored in the run.
 
 The metrics fit the data (toy: modes, hq, w1; digits/mnist/fashion_mnist: cfid, classes, confident; other
-images, or any images with --metrics: fid, kid, is); see wgan/metrics/evaluation.py and
-docs/quality.md. FID, KID and IS default to the papers' protocol: 50,000 generated images
-against every training image, through the Inception graph of 2015-12-05. Results are printed
+images, or any images with --metrics: fid, kid, is; only when asked for: precision, recall); see
+wgan/metrics/registry.py, wgan/metrics/evaluation.py and docs/quality.md. FID, KID and IS default
+to the papers' protocol: 50,000 generated images against every training image, through the
+Inception graph of 2015-12-05. Results are printed
 and appended to the run's evaluations.jsonl under the checkpoint's step, so
 ``bin/generate_img.py --list`` shows them next to that snapshot. ``--reference_only``
 computes (or loads from the cache) the records' statistics alone and, with
@@ -21,28 +22,36 @@ from wgan.cli import common
 from wgan.cli.flags import (CHECKPOINT_VERSION_HELP, define_run_flags, define_version_flag, existing_run_root,
                             requested_checkpoint, resolve_hparams)
 from wgan.errors import RunError
-from wgan.metrics import extractors
+from wgan.metrics import extractors, registry
 
 # evaluation, generate and reference (TensorFlow) are imported by the functions that run the command,
 # so that --help stays fast.
 
+# The feature metrics computed by default ("fid/kid/is"), as the help texts name them.
+_FEATURES = registry.names(group=registry.FEATURE, by_default=True)
+# Those computed from the records' reference ("fid/kid").
+_REFERENCED = "/".join(n for n in _FEATURES if registry.get(n).needs & {registry.MOMENTS, registry.ROWS})
+
 define_run_flags(model_required=False)
 define_version_flag(CHECKPOINT_VERSION_HELP, as_string=True)
-flags.DEFINE_integer("num", None, f"Generated samples (default: {sample_sizes.FINAL_IMAGES:,} images for fid/kid/is, "
+flags.DEFINE_integer("num", None, f"Generated samples (default: {sample_sizes.FINAL_IMAGES:,} images for "
+                     f"{'/'.join(_FEATURES)}, "
                      f"{sample_sizes.TOY_SAMPLES:,} toy points, {sample_sizes.IMAGE_SAMPLES:,} images otherwise).",
                      lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors (and of the real toy sample).")
-flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data; fid,kid,is "
-                    "for images without a classifier): modes, hq, w1, cfid, classes, confident, fid, kid, is.")
+flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data; "
+                    f"{','.join(_FEATURES)} for images without a classifier): {', '.join(registry.names())}.")
 flags.DEFINE_enum("extractor", extractors.DEFAULT_EXTRACTOR, list(extractors.EXTRACTORS), "Features for "
-                  "fid/kid/is. " + "; ".join(f"{k}: {v.description}" for k, v in extractors.EXTRACTORS.items()) + ".")
+                  f"{'/'.join(_FEATURES)}. " + "; ".join(f"{k}: {v.description}" for k, v in extractors.EXTRACTORS.items())
+                  + ".")
 flags.DEFINE_string("inception_graph", None, "inception2015: the classify_image_graph_def.pb (or the "
                     "inception-2015-12-05.tgz holding it), default $WGAN_INCEPTION_GRAPH; inception2015_tfgan: the "
                     "inceptionv1_for_inception_score.pb (or frozen_inception_v1_2015_12_05.tar.gz), default "
                     "$WGAN_TFGAN_INCEPTION_GRAPH; then ~/.cache/wgan ($WGAN_CACHE), then a download into that cache.")
 flags.DEFINE_string("inception_weights", None, "keras_inception: a local InceptionV3 no-top weights file instead "
                     "of Keras' download.")
-flags.DEFINE_integer("reference_num", None, "Real images behind the fid/kid reference statistics (default: all "
+flags.DEFINE_integer("reference_num", None, f"Real images behind the {_REFERENCED} reference statistics "
+                     "(default: all "
                      "of the records; cached beside them).", lower_bound=2)
 flags.DEFINE_string("reference_stats", None, "A TTUR-format .npz (mu, sigma) to compute the FID against instead "
                     "of the records' statistics (e.g. TTUR's fid_stats_cifar10_train.npz).")
@@ -52,7 +61,8 @@ flags.DEFINE_enum("generator", "sampling", ["sampling", "raw", "ema", "both"],
                   "Which generator of the checkpoint: sampling (the moving average when the run keeps one), raw, ema, "
                   "or both raw and ema. The raw generator's metrics of a run with a moving average are stored as "
                   "raw_<metric>.")
-flags.DEFINE_enum("reference_split", "train", ["train", "test"], "Records behind the fid/kid reference: the "
+flags.DEFINE_enum("reference_split", "train", ["train", "test"], f"Records behind the {_REFERENCED} "
+                  "reference: the "
                   "training split or the test split (mnist, fashion_mnist, cifar10), as in Lucic et al. 2018.")
 flags.DEFINE_bool("reference_only", False, "No run: compute the records' reference statistics (and their FID to "
                   "--reference_stats when given).")
@@ -115,9 +125,10 @@ def main(argv):
                                           reference_images=FLAGS.reference_num, reference_split=FLAGS.reference_split,
                                           reference_stats=FLAGS.reference_stats, final=True, **_extractor_options())
     if evaluator is None:
-        raise RunError(f"no default metric for {hp.data.name}: ask for --metrics fid,kid,is")
-    if FLAGS.export_stats and "fid" not in evaluator.metrics:
-        raise RunError("--export_stats writes the generated images' FID statistics: add fid to --metrics")
+        raise RunError(f"no default metric for {hp.data.name}: ask for --metrics {','.join(_FEATURES)}")
+    if FLAGS.export_stats and registry.MOMENTS not in evaluator.needs:
+        moments = ",".join(registry.names(needs=registry.MOMENTS))
+        raise RunError(f"--export_stats writes the generated images' FID statistics: add {moments} to --metrics")
     real = evaluator.judge.info.get("real_test") if evaluator.judge is not None else None
     which = ["raw", "ema"] if FLAGS.generator == "both" else [FLAGS.generator]
     for generator in which:
@@ -149,7 +160,7 @@ def main(argv):
         if FLAGS.export_stats:
             print(f"generated-image statistics written to {path}")
     if real and not FLAGS.json:
-        shown = ", ".join(f"{k} {real[k]:.4g}" for k in ("cfid", "classes", "confident"))
+        shown = ", ".join(f"{k} {real[k]:.4g}" for k in registry.names(group=registry.CLASSIFIER))
         print(f"the real test split ({real['images']} images) scores {shown} with this classifier "
               f"(accuracy {evaluator.judge.info['accuracy']:.1%} on {evaluator.judge.info['evaluated_on']})")
     if FLAGS.store and not FLAGS.json:

@@ -28,7 +28,7 @@ from wgan.lab import class_shares
 from wgan.util import files
 from wgan.gan import objectives
 from wgan.errors import ConfigError, RunError
-from wgan.metrics import sample_sizes
+from wgan.metrics import registry, sample_sizes
 
 # Samples behind each final score. Digits keep 1,000 (their data has 1,797 images); MNIST and
 # Fashion-MNIST use 10,000, the sample size of Lucic et al.'s tables and of the test split.
@@ -65,19 +65,26 @@ MNIST_CFID_MAX = 50.0
 FASHION_MNIST_CFID_MAX = 50.0
 
 
+# The metrics the criteria read (names from the registry): modes covered, classes covered, and
+# the classifier's distance (its group's primary metric, the classifier FID).
+_MODES, _CLASSES = registry.coverage("modes"), registry.coverage("classes")
+_DISTANCE = registry.primary_metric(registry.names(group=registry.CLASSIFIER))
+_TOY_COLUMNS = registry.names(group=registry.TOY_MODES) + registry.names(group=registry.TOY_DISTANCE)
+
+
 def _toy_verdict(scalars):
-    if scalars["modes"] < scalars["num_modes"]:
-        return f"covers {scalars['modes']} of {scalars['num_modes']} modes"
+    if scalars[_MODES] < scalars["num_modes"]:
+        return f"covers {scalars[_MODES]} of {scalars['num_modes']} modes"
     return None
 
 
 def _digit_verdict(limit):
     def verdict(scalars):
         reasons = []
-        if scalars["classes"] < 10:
-            reasons.append(f"{scalars['classes']} of 10 classes")
-        if scalars["cfid"] > limit:
-            reasons.append(f"cfid {scalars['cfid']:.0f} > {limit:g}")
+        if scalars[_CLASSES] < 10:
+            reasons.append(f"{scalars[_CLASSES]} of 10 classes")
+        if scalars[_DISTANCE] > limit:
+            reasons.append(f"{_DISTANCE} {scalars[_DISTANCE]:.0f} > {limit:g}")
         return "; ".join(reasons) or None
     return verdict
 
@@ -89,13 +96,13 @@ _DIGIT_TEXT = ("a run fails when fewer than 10 classes each get at least 2.5% of
 
 
 def _digit_criterion(limit, samples):
-    return Criterion(_DIGIT_TEXT.format(limit=limit, samples=samples), ("cfid", "classes", "confident"),
+    return Criterion(_DIGIT_TEXT.format(limit=limit, samples=samples), registry.names(group=registry.CLASSIFIER),
                      _digit_verdict(limit), samples)
 
 
 CRITERIA = {
-    "8gaussians": Criterion(_TOY_TEXT.format(k=8), ("modes", "hq", "w1"), _toy_verdict, TOY_SAMPLES),
-    "25gaussians": Criterion(_TOY_TEXT.format(k=25), ("modes", "hq", "w1"), _toy_verdict, TOY_SAMPLES),
+    "8gaussians": Criterion(_TOY_TEXT.format(k=8), _TOY_COLUMNS, _toy_verdict, TOY_SAMPLES),
+    "25gaussians": Criterion(_TOY_TEXT.format(k=25), _TOY_COLUMNS, _toy_verdict, TOY_SAMPLES),
     "digits": _digit_criterion(DIGITS_CFID_MAX, DIGITS_SAMPLES),
     "mnist": _digit_criterion(MNIST_CFID_MAX, IMAGE_SAMPLES),
     "fashion_mnist": _digit_criterion(FASHION_MNIST_CFID_MAX, IMAGE_SAMPLES),
@@ -311,23 +318,27 @@ def summarize(results, source, models):
     return rows
 
 
-_DIGITS = {"modes": 1, "hq": 3, "w1": 3, "cfid": 1, "classes": 1, "confident": 3, "train_seconds": 0}
+# The study's own column beside the metrics' (whose titles and precisions the registry gives).
+TIME_COLUMN = "train_seconds"
+_TIME_TITLE, _TIME_DIGITS = "train time / run (s)", 0
+
+
+def column_title(column):
+    """A table column's heading: a metric's registry title, or the training time's."""
+    return _TIME_TITLE if column == TIME_COLUMN else registry.get(column).title
 
 
 def format_stat(column, stat):
     """``"9.4 ± 0.9"``: a summary cell ``{"mean", "std"}`` of ``column`` at that column's precision."""
     if stat["mean"] is None:
         return "n/a"
-    digits = _DIGITS[column]
+    digits = _TIME_DIGITS if column == TIME_COLUMN else registry.get(column).table_digits
     return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
-
-
-_RUN_DIGITS = {"modes": 0, "hq": 3, "w1": 3, "cfid": 1, "classes": 0, "confident": 3}
 
 
 def format_value(column, value):
     """``"9.4"``: one run's (or the real images') value of ``column`` at that column's precision."""
-    return f"{value:.{_RUN_DIGITS[column]}f}"
+    return f"{value:.{registry.get(column).digits}f}"
 
 
 def class_histogram(result):
@@ -340,18 +351,14 @@ def real_label(real):
     return f"real test split ({real['images']:,} images)"
 
 
-TITLES = {"modes": "modes covered", "hq": "high-quality share", "w1": "W1 to real", "cfid": "classifier FID",
-           "classes": "classes ≥ 2.5%", "confident": "confident share", "train_seconds": "train time / run (s)"}
-
-
 def markdown(report):
     """The study as markdown: command, criterion, the per-model table and the per-run table."""
     columns = CRITERIA[report["source"]].columns
     # Sources scored by a classifier also give each run's class shares: the smallest and the
     # largest over the runs of a model (and of the real test split) stand in their own column.
     shares = any(class_histogram(r) for r in report["runs"])
-    headers = ([TITLES[c] for c in columns] + (["class shares (smallest - largest, every run)"] if shares else [])
-               + [TITLES["train_seconds"]])
+    headers = ([column_title(c) for c in columns] + (["class shares (smallest - largest, every run)"] if shares else [])
+               + [column_title(TIME_COLUMN)])
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
              + (f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
     lines = [title, "",

@@ -17,7 +17,7 @@ from wgan.lab import doc_blocks, study
 
 _TITLE = re.compile(r"^#### Sweep: (?P<model>\S+) on (?P<source>\S+)$")
 _COMMAND = re.compile(r"^Command: `(?P<command>.+)`$")
-# The columns of every sweep table around the study's metric columns (``study.TITLES``).
+# The columns of every sweep table around the study's metric columns (``study.column_title``).
 LEADING = ("variant", "overrides", "successes", "iterations")
 TRAILING = ("train s / run",)
 
@@ -26,7 +26,7 @@ def markdown(rows, source, model, command):
     """The ``sweep.md`` of one sweep: ``rows`` are ``{"variant", "overrides", "steps", "summary"}`` dicts."""
     columns = study.CRITERIA[source].columns
     lines = [f"#### Sweep: {model} on {source}", "", f"Command: `{command}`", "",
-             "| " + " | ".join(LEADING + tuple(study.TITLES[c] for c in columns) + TRAILING) + " |",
+             "| " + " | ".join(LEADING + tuple(study.column_title(c) for c in columns) + TRAILING) + " |",
              "|---|---|---|---|" + "---|" * (len(columns) + 1)]
     for row in rows:
         summary = row["summary"]

@@ -9,9 +9,12 @@
 * ``reference``: real images of a records folder and their cached feature statistics;
 * ``classifier``: a small digit classifier for digits/mnist (classifier FID, class
   histogram, confident share);
-* ``toy``: toy 2-D sets (modes covered, high-quality share, Wasserstein-1).
+* ``toy``: toy 2-D sets (modes covered, high-quality share, Wasserstein-1);
+* ``precision_recall``: improved precision and recall (k-NN manifolds in feature space);
+* ``registry``: one entry per metric (group, direction, primary rank, needs, series name),
+  without TensorFlow.
 
-``wgan.metrics.evaluation`` picks the metrics that fit a run's data and computes them.
+``wgan.metrics.evaluation`` picks the metrics that fit a run's data (from the registry) and computes them.
 """
 
 from wgan.metrics.frechet import fid_from_features, frechet_distance, gaussian_stats

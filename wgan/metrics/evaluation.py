@@ -12,7 +12,11 @@ Metrics by data (names as in ``--metrics``):
   ``IMAGE_SAMPLES`` (1,000) generated images, the count their thresholds were set with;
 * any image data, when asked for or when an extractor is configured: ``fid``, ``kid`` (and
   its spread) and, with the 2015 Inception graph, ``is`` (Inception Score, and its spread),
-  from the features of a registered extractor (``wgan.metrics.extractors``).
+  from the features of a registered extractor (``wgan.metrics.extractors``); only when asked
+  for, ``precision`` and ``recall`` (k-NN manifolds, ``wgan.metrics.precision_recall``).
+
+Every name, group, direction and need comes from the registry (``wgan.metrics.registry``);
+this module gathers what the asked metrics need and calls their computations.
 
 Feature metrics are stored (TensorBoard ``eval/<name>``, metrics.jsonl, evaluations.jsonl,
 ``--list``) under a name that carries the extractor and the sample counts
@@ -26,13 +30,15 @@ ones otherwise. ``bin/evaluate.py`` defaults to the papers' protocol for feature
 ``FINAL_IMAGES`` (50,000) generated images against every training image. Images are
 generated and pushed through the extractor in chunks of ``GENERATE_BATCH``, and only
 moments, the softmax sums of the Inception Score and the first ``reference.KID_FEATURES``
-feature rows are kept, so memory does not grow with the count. The latent vectors come from
-a fixed seed, so successive evaluations of one run differ only by the generator.
+feature rows are kept, so memory does not grow with the count. ``precision`` and ``recall``
+use those rows: the first ``precision_recall.SAMPLES`` (2,000) generated rows against as many
+kept real rows (O(N^2) distances; ``--num 2000`` is enough when they are all that is asked).
+The latent vectors come from a fixed seed, so successive evaluations of one run differ only
+by the generator.
 """
 
 import dataclasses
 import os
-import re
 
 import numpy as np
 import tensorflow as tf
@@ -42,7 +48,7 @@ from wgan import runs, visualize
 from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample
 from wgan.errors import ConfigError
-from wgan.metrics import classifier, extractors, kid, reference, toy
+from wgan.metrics import classifier, extractors, reference, registry, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
 from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
@@ -53,67 +59,48 @@ W1_POINTS = toy.EXACT_W1_MAX
 # Images generated and featurised at a time: bounds memory for 50,000 samples.
 GENERATE_BATCH = 500
 
-MODE_METRICS = ("modes", "hq")
-TOY_METRICS = MODE_METRICS + ("w1",)
-CLASSIFIER_METRICS = ("cfid", "classes", "confident")
-FEATURE_METRICS = ("fid", "kid", "is")
-# Metrics that need class probabilities from the extractor.
-PROBABILITY_METRICS = ("is",)
-ALL_METRICS = TOY_METRICS + CLASSIFIER_METRICS + FEATURE_METRICS
-# Which way is better, for tables and plots (by base name; see ``base_metric``).
-HIGHER_IS_BETTER = {"modes": True, "hq": True, "w1": False, "cfid": False, "classes": True, "confident": True,
-                    "fid": False, "kid": False, "is": True}
-_SERIES = re.compile(r"^(fid|kid_std|kid|is_std|is)_([a-z0-9_]+?)_n(\d+k?)(?:_r(test)?(\d+k?|stats))?$")
+# The stored names of feature metrics, and the metric behind one (kept here for their callers).
+series_name, base_metric = registry.series_name, registry.base_metric
+# The classifier's metrics, as benchmarks/keras_io_wgan_gp.py asks for them.
+CLASSIFIER_METRICS = registry.names(group=registry.CLASSIFIER)
 
 
-def _count(n):
-    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+def _group(name):
+    return registry.get(name).group
 
 
-def series_name(metric, extractor_label, n_fake, n_real=None, split="train"):
-    """``fid_inception2015_n50k_r50k``: metric, extractor, generated count and (when there is one) real count.
+def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR, asked=False):
+    """The metric names that apply to ``hp``'s data with ``extractor`` (an extractor name), in registry order.
 
-    ``n_real`` is a count or ``"stats"`` (an imported statistics file of unknown count); real
-    images of the test split are marked ``rtest`` (``fid_inception2015_n10k_rtest10k``).
+    ``asked``: also the metrics computed only on request (``precision``, ``recall``): the
+    valid ``--metrics`` choices.
     """
-    name = f"{metric}_{extractor_label}_n{_count(n_fake)}"
-    if n_real is not None:
-        name += f"_r{'test' if split == 'test' else ''}{n_real if isinstance(n_real, str) else _count(n_real)}"
-    return name
-
-
-def base_metric(name):
-    """The metric a stored name measures: ``fid_inception2015_n1k_r10k`` -> ``fid``; ``cfid`` -> ``cfid``."""
-    match = _SERIES.match(name)
-    return match.group(1) if match else name
-
-
-def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR):
-    """The metric names that apply to ``hp``'s data with ``extractor`` (a registry name), in a fixed order."""
     if hp.data.is_toy:
-        return TOY_METRICS if toy.has_modes(hp.data.name) else ("w1",)
-    labelled = hp.data.name in classifier.CLASSIFIER_SOURCES
-    probabilities = extractors.extractor_entry(extractor).has_probabilities
-    features = tuple(m for m in FEATURE_METRICS if probabilities or m not in PROBABILITY_METRICS)
-    return (CLASSIFIER_METRICS if labelled else ()) + features
+        kind = registry.TOY_WITH_MODES if toy.has_modes(hp.data.name) else registry.TOY_POINTS
+    else:
+        kind = registry.IMAGE_DATA
+    return registry.metrics_for(kind, labelled=hp.data.name in classifier.CLASSIFIER_SOURCES,
+                                probabilities=extractors.extractor_entry(extractor).has_probabilities, asked=asked)
 
 
 def default_metrics(hp, extractor_configured, extractor=extractors.DEFAULT_EXTRACTOR):
     """What is computed without ``--metrics``: everything cheap; feature metrics only with a configured extractor."""
     names = available_metrics(hp, extractor)
     if hp.data.is_toy or hp.data.name in classifier.CLASSIFIER_SOURCES:
-        return tuple(n for n in names if n not in FEATURE_METRICS)
+        return tuple(n for n in names if _group(n) != registry.FEATURE)
     return names if extractor_configured else ()
 
 
 def parse_metrics(text, hp, extractor=extractors.DEFAULT_EXTRACTOR):
     """``"fid,kid"`` -> ("fid", "kid") after checking each name applies to ``hp``'s data and ``extractor``."""
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    valid = available_metrics(hp, extractor)
+    valid = available_metrics(hp, extractor, asked=True)
     wrong = [n for n in names if n not in valid]
     if wrong or not names:
-        features = not hp.data.is_toy and any(n in FEATURE_METRICS for n in wrong)
-        also = " (is needs class probabilities: --extractor inception2015)" if features and "is" in wrong else ""
+        known = [registry.find(n) for n in wrong if registry.find(n) is not None]
+        features = not hp.data.is_toy and any(m.group == registry.FEATURE for m in known)
+        also = "".join(f" ({m.name} needs class probabilities: --extractor inception2015)" for m in known
+                       if features and registry.PROBABILITIES in m.needs)
         raise ConfigError(f"--metrics {text!r}: {', '.join(wrong) or 'nothing'} cannot be computed for "
                           f"{hp.data.name}{f' with {extractor}' if features else ''}; choose from "
                           f"{', '.join(valid)}{also}")
@@ -139,13 +126,13 @@ class Evaluator:
 
     Args:
         hp: the run's HParams.
-        metrics: names from ``available_metrics(hp, extractor.label)``.
-        num: generated samples per evaluation (>= 2; >= 10 for ``is``).
+        metrics: names from ``available_metrics(hp, extractor.label, asked=True)``.
+        num: generated samples per evaluation (>= 2; more for metrics with a larger ``min_samples``: 10 for ``is``).
         seed: fixes the latent vectors (and the real toy sample).
         records_folder: the real images (image data only).
         test_folder: the source's test-split records, on which the classifier's accuracy is
             measured and whose own scores it keeps (None: a held-out share of the training records).
-        extractor: a feature extractor for ``fid``/``kid``/``is`` (see ``wgan.metrics.extractors``).
+        extractor: a feature extractor for the feature metrics (see ``wgan.metrics.extractors``).
         reference_images: real images behind the FID/KID statistics; None for all of them.
         reference_folder: the records those statistics come from (default ``records_folder``;
             the test split's folder for Lucic et al.'s protocol of test images against samples).
@@ -159,23 +146,28 @@ class Evaluator:
         if num < 2:
             raise ConfigError(f"evaluation needs at least 2 samples, got {num}")
         self.hp, self.metrics, self.num, self.seed = hp, tuple(metrics), num, seed
-        if "is" in self.metrics and num < 10:
-            raise ConfigError(f"the Inception Score needs at least 10 samples (10 splits), got {num}")
+        entries = [registry.get(name) for name in self.metrics]
+        for entry in entries:
+            if num < entry.min_samples:
+                why = f" ({entry.min_samples_why})" if entry.min_samples_why else ""
+                raise ConfigError(f"the {entry.title} needs at least {entry.min_samples} samples{why}, got {num}")
+        self.needs = registry.needs_of(self.metrics)
         self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
         self.reference_stats, self.reference_split = reference_stats, reference_split
         if hp.data.is_toy:
             # Its own stream (seed + 1), so real and generated samples are independent.
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
-        if set(self.metrics) & set(CLASSIFIER_METRICS):
+        if registry.LABELS in self.needs:
             self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
-        if set(self.metrics) & set(FEATURE_METRICS):
+        if registry.EXTRACTOR in self.needs:
             self.extractor = extractor
-            if "is" in self.metrics and not extractor.has_probabilities:
-                raise ConfigError(f"the Inception Score needs class probabilities, which {extractor.label} does not "
-                                  "give; use --extractor inception2015")
-            if reference_stats and "fid" in self.metrics:
+            probable = [e for e in entries if registry.PROBABILITIES in e.needs]
+            if probable and not extractor.has_probabilities:
+                raise ConfigError(f"the {probable[0].title} needs class probabilities, which {extractor.label} does "
+                                  "not give; use --extractor inception2015")
+            if reference_stats and registry.MOMENTS in self.needs:
                 self.imported = reference.load_ttur_stats(reference_stats, getattr(extractor, "dim", None))
-            if "kid" in self.metrics or ("fid" in self.metrics and not reference_stats):
+            if registry.ROWS in self.needs or (registry.MOMENTS in self.needs and not reference_stats):
                 self.reference = reference.reference_stats(reference_folder or records_folder, extractor,
                                                            reference_images)
 
@@ -189,16 +181,22 @@ class Evaluator:
             return self._toy(self.samples(generator))
         return self._images(generator)
 
+    def _asked(self, group):
+        """The asked metrics of ``group``, in registry order."""
+        return [registry.get(n) for n in registry.names(group=group) if n in self.metrics]
+
     def _toy(self, output):
         scalars, extras, about = {}, {}, {}
-        if set(self.metrics) & set(MODE_METRICS):
-            modes = toy.mode_metrics(output, self.hp.data.name)
-            scalars.update({k: modes[k] for k in MODE_METRICS if k in self.metrics})
-            extras["mode_counts"] = modes["mode_counts"]
-            about.update({k: {"metric": k, "n_fake": len(output)} for k in MODE_METRICS if k in self.metrics})
-        if "w1" in self.metrics:
+        modes = self._asked(registry.TOY_MODES)
+        if modes:  # computed together (wgan.metrics.toy.mode_metrics)
+            values = modes[0].computation()(output, self.hp.data.name)
+            scalars.update({m.name: values[m.name] for m in modes})
+            extras["mode_counts"] = values["mode_counts"]
+            about.update({m.name: {"metric": m.name, "n_fake": len(output)} for m in modes})
+        for entry in self._asked(registry.TOY_DISTANCE):
             points = min(W1_POINTS, len(output))
-            name, value = toy.wasserstein1(output[:W1_POINTS], self.real_points[:W1_POINTS])
+            # The name travels with the value (wgan.metrics.toy.wasserstein1: exact or sliced).
+            name, value = entry.computation()(output[:W1_POINTS], self.real_points[:W1_POINTS])
             scalars[name] = value
             about[name] = {"metric": name, "n_fake": points, "n_real": points}
         return Evaluation(scalars, extras, about)
@@ -207,8 +205,8 @@ class Evaluator:
         latents = latent(self.hp, self.num, self.seed)
         judged = min(self.num, IMAGE_SAMPLES)
         for_judge = []
-        moments, kid_rows = MomentAccumulator(), []
-        scores = ScoreAccumulator(self.num) if "is" in self.metrics else None
+        moments, rows = MomentAccumulator(), []
+        scores = ScoreAccumulator(self.num) if registry.PROBABILITIES in self.needs else None
         for start in range(0, self.num, GENERATE_BATCH):
             images = float_to_uint8(visualize.generate(generator, latents[start:start + GENERATE_BATCH]))
             if self.judge is not None and start < judged:
@@ -223,9 +221,9 @@ class Evaluator:
             else:
                 features = self.extractor(images)
             moments.add(features)
-            room = reference.KID_FEATURES - sum(len(k) for k in kid_rows)
+            room = reference.KID_FEATURES - sum(len(k) for k in rows)
             if room > 0:
-                kid_rows.append(features[:room])
+                rows.append(features[:room])
         scalars, extras, about = {}, {}, {}
         if self.judge is not None:
             values, more = self.judge.evaluate(np.concatenate(for_judge))
@@ -236,43 +234,38 @@ class Evaluator:
                                    "n_fake": judged}
             extras.update(more)
         if self.extractor is not None:
-            scalars_more, about_more = self._feature_metrics(moments, kid_rows, scores)
+            scalars_more, about_more = self._feature_metrics(moments, rows, scores)
             scalars.update(scalars_more)
             about.update(about_more)
         return Evaluation(scalars, extras, about)
 
-    def _feature_metrics(self, moments, kid_rows, scores):
+    def _feature_metrics(self, moments, rows, scores):
         label, comparable = self.extractor.label, self.extractor.comparable
         scalars, about = {}, {}
 
-        def put(metric, value, n_real, spread=None):
+        def put(metric, score):
+            n_real, n_fake = score.n_real, score.n_fake or self.num
             split = self.reference_split if n_real != "stats" else "train"
-            name = series_name(metric, label, self.num, n_real, split)
-            scalars[name] = value
+            name = series_name(metric, label, n_fake, n_real, split)
+            scalars[name] = score.value
             about[name] = {"metric": metric, "extractor": label, "features": self.extractor.name,
-                           "comparable": comparable, "n_fake": self.num, "n_real": n_real}
+                           "comparable": comparable, "n_fake": n_fake, "n_real": n_real}
             if n_real is not None and n_real != "stats":
                 about[name]["reference_split"] = split
-            if metric == "fid" and self.imported is not None:
+            if n_real == "stats":
                 about[name]["reference"] = self.reference_stats
-            if spread is not None:
-                std = series_name(f"{metric}_std", label, self.num, n_real, split)
-                scalars[std] = spread
-                about[std] = {**about[name], "metric": f"{metric}_std"}
+            if score.spread is not None:
+                spread = registry.spread_name(metric)
+                std = series_name(spread, label, n_fake, n_real, split)
+                scalars[std] = score.spread
+                about[std] = {**about[name], "metric": spread}
 
-        if "fid" in self.metrics:
-            mu, sigma = moments.result()
-            self.generated_stats = (mu, sigma)
-            if self.imported is not None:
-                put("fid", frechet_distance(mu, sigma, *self.imported), "stats")
-            else:
-                put("fid", frechet_distance(mu, sigma, self.reference.mu, self.reference.sigma), self.reference.count)
-        if "kid" in self.metrics:
-            value, spread = kid.kernel_distance(np.concatenate(kid_rows), self.reference.features, seed=self.seed)
-            put("kid", value, self.reference.count, spread)
-        if scores is not None:
-            value, spread = scores.result()
-            put("is", value, None, spread)
+        data = registry.FeatureData(self.num, self.seed, rows=np.concatenate(rows), scores=scores,
+                                    reference=self.reference, imported=self.imported)
+        if registry.MOMENTS in self.needs:
+            data.moments = self.generated_stats = moments.result()
+        for entry in self._asked(registry.FEATURE):
+            put(entry.name, entry.computation()(data))
         return scalars, about
 
 
@@ -283,7 +276,7 @@ def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=e
 
     ``metrics``: names, or None for ``default_metrics``; ``num``: samples (default 2,000 toy
     points; for images 1,000, or with ``final`` and a feature metric ``FINAL_IMAGES``);
-    ``extractor``: a registry name (``wgan.metrics.extractors.EXTRACTORS``) for fid/kid/is,
+    ``extractor``: a registry name (``wgan.metrics.extractors.EXTRACTORS``) for the feature metrics,
     built with ``inception_weights`` (keras_inception), ``inception_graph`` and ``download``
     (the 2015 graphs); ``reference_images``: real images behind the statistics (None: all);
     ``reference_split``: the records behind the fid/kid statistics, ``train`` or ``test``
@@ -298,12 +291,13 @@ def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=e
     if not metrics:
         return None
     folder = None if hp.data.is_toy else inputs.records_folder(hp, records_root)
-    test_folder = inputs.test_records_folder(hp, records_root) if set(metrics) & set(CLASSIFIER_METRICS) else None
+    needs = registry.needs_of(metrics)
+    test_folder = inputs.test_records_folder(hp, records_root) if registry.LABELS in needs else None
     features = None
-    if set(metrics) & set(FEATURE_METRICS):
+    if registry.EXTRACTOR in needs:
         features = extractors.make_extractor(extractor, inception_weights, inception_graph, download)
     if not num:
-        feature = final and set(metrics) & set(FEATURE_METRICS)
+        feature = final and registry.EXTRACTOR in needs
         num = TOY_SAMPLES if hp.data.is_toy else FINAL_IMAGES if feature else IMAGE_SAMPLES
     reference_folder = None
     if features is not None and reference_split != "train":
@@ -375,19 +369,3 @@ def evaluate_in_training(evaluator, generator, writer, vdir, step, epoch):
     log_evaluation(writer, vdir, step, epoch, evaluation)
     logging.info("eval step %d: %s", step, evaluation.describe())
     return evaluation.scalars
-
-
-# The metric a run's best snapshot and the ``stalled`` detector go by: the first one computed.
-PRIMARY_METRICS = ("fid", "cfid", "w1")
-
-
-def primary_metric(scalars):
-    """The name of ``scalars``' primary metric (see ``PRIMARY_METRICS``), or None."""
-    return next((name for name in PRIMARY_METRICS if name in scalars), None)
-
-
-def is_better(name, value, than):
-    """Whether ``value`` of metric ``name`` beats ``than`` (None: anything does)."""
-    if than is None:
-        return True
-    return value > than if HIGHER_IS_BETTER[name] else value < than

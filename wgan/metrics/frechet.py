@@ -17,6 +17,8 @@ square roots. No regularisation, no imaginary parts, the same value in exact ari
 
 import numpy as np
 
+from wgan.metrics.registry import Score
+
 # Eigenvalues below -RELATIVE_TOLERANCE * (largest one) mean the inputs were not covariances;
 # anything between that and 0 is rounding and is clipped to 0.
 RELATIVE_TOLERANCE = 1e-6
@@ -109,3 +111,11 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
 def fid_from_features(features1, features2):
     """FID between two feature sets [N1, D] and [N2, D]."""
     return frechet_distance(*gaussian_stats(features1), *gaussian_stats(features2))
+
+
+def fid_score(data):
+    """The evaluator's ``fid`` (``registry.FeatureData`` -> ``registry.Score``): the generated moments against
+    an imported statistics file when there is one (``n_real`` ``"stats"``), else the reference's."""
+    if data.imported is not None:
+        return Score(frechet_distance(*data.moments, *data.imported), n_real="stats")
+    return Score(frechet_distance(*data.moments, data.reference.mu, data.reference.sigma), n_real=data.reference.count)

@@ -18,6 +18,8 @@ underflow to 0 for a confident class).
 
 import numpy as np
 
+from wgan.metrics.registry import Score
+
 SPLITS = 10
 
 
@@ -66,3 +68,10 @@ def inception_score(probabilities, splits=SPLITS):
     accumulator = ScoreAccumulator(len(probabilities), splits)
     accumulator.add(probabilities)
     return accumulator.result()
+
+
+def is_score(data):
+    """The evaluator's ``is`` (``registry.FeatureData`` -> ``registry.Score``): from the accumulated class
+    probabilities; no real side."""
+    value, spread = data.scores.result()
+    return Score(value, spread)

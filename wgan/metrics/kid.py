@@ -12,6 +12,8 @@ standard deviation.
 
 import numpy as np
 
+from wgan.metrics.registry import Score
+
 DEFAULT_SUBSETS = 100
 DEFAULT_SUBSET_SIZE = 1000
 
@@ -48,3 +50,10 @@ def kernel_distance(features1, features2, subsets=DEFAULT_SUBSETS, subset_size=D
     values = [mmd2_unbiased(features1[rng.choice(len(features1), size, replace=False)],
                             features2[rng.choice(len(features2), size, replace=False)]) for _ in range(subsets)]
     return float(np.mean(values)), float(np.std(values))
+
+
+def kid_score(data):
+    """The evaluator's ``kid`` (``registry.FeatureData`` -> ``registry.Score``): the generated feature rows
+    against the reference's kept real rows, with its spread over subsets."""
+    value, spread = kernel_distance(data.rows, data.reference.features, seed=data.seed)
+    return Score(value, spread, n_real=data.reference.count)

@@ -18,7 +18,7 @@ threshold of ``hp.health`` it compares against:
   not covered by sharp points, or, while the samples are blurry (a high-quality share under
   ``collapse_quality``), when under 1 / (4 K) of the probe's points have it as their
   nearest mode (blur spread over every mode loses none).
-* ``stalled``: the primary metric (``evaluation.PRIMARY_METRICS``) has not improved by
+* ``stalled``: the primary metric (``registry.primary_metrics()``) has not improved by
   ``stall_delta`` (relative) for ``stall_patience`` evaluations while it is still worse
   than ``stall_far`` times real data's own score (the metric of real images).
 * ``diverging``: |Wasserstein estimate| or the gradient penalty, as logged every
@@ -46,7 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import runs, visualize
-from wgan.metrics import evaluation
+from wgan.metrics import registry
 from wgan.data import inputs
 from wgan.train import summaries
 from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
@@ -152,7 +152,7 @@ class ModeCollapse(Detector):
         if "covered" in values:
             text += f", {values['covered']} of {values['of']} {values['unit']} covered"
             if values["quality"] is not None:
-                text += f" at a {QUALITY[values['unit']][1]} of {values['quality']:.3g}"
+                text += f" at a {registry.get(registry.quality(values['unit'])).title} of {values['quality']:.3g}"
             if "reached" in values:
                 text += (f", {values['reached']} of {values['of']} the nearest mode of at least "
                          f"1/{4 * values['of']} of the points")
@@ -166,7 +166,7 @@ class Stalled(Detector):
     def check(self, signals):
         if "metric" not in signals:
             return None
-        far = signals["floor"] is None or not evaluation.is_better(
+        far = signals["floor"] is None or not registry.is_better(
             signals["metric"], signals["current"], self.cfg.stall_far * signals["floor"])
         holds = signals["evals_since_best"] >= self.cfg.stall_patience and far
         values = {"metric": signals["metric"], "current": signals["current"], "best": signals["best"],
@@ -209,10 +209,9 @@ DETECTORS = tuple(d.name for d in EVALUATION_DETECTORS + LOG_DETECTORS)
 DIVERGE_SIGNALS = ("wasserstein", "gradient_penalty")
 
 
-# The share of samples that look like data, per coverage unit: (its metric, its name in words).
-# Near a mode (toy: ``hq``) or classified with confidence >= 0.9 (``confident``). Sharp samples
-# from few classes are a collapse.
-QUALITY = {"modes": ("hq", "high-quality share"), "classes": ("confident", "confident share")}
+# The share of samples that look like data, per coverage unit (modes, classes), is the metric
+# ``registry.quality(unit)`` names: near a mode (toy: ``hq``) or classified with confidence >= 0.9
+# (``confident``). Sharp samples from few classes are a collapse.
 
 
 def _spread(features):
@@ -388,7 +387,7 @@ class Monitor:
             if record.get("step", 0) > start:
                 continue
             scalars = {k[len("eval/"):]: v for k, v in record.items() if k.startswith("eval/")}
-            metric = evaluation.primary_metric(scalars)
+            metric = registry.primary_metric(scalars)
             if metric is not None:
                 self.history.append((record["step"], scalars[metric]))
                 self.best_covered = max(self.best_covered, self._covered(scalars) or 0)
@@ -432,10 +431,10 @@ class Monitor:
     @_timed
     def after_evaluation(self, step, epoch, scalars):
         """Feed the evaluation of ``step`` (scalars {name: float}) to the detectors; keep the best checkpoint."""
-        metric = evaluation.primary_metric(scalars)
-        if metric is not None and evaluation.is_better(metric, scalars[metric], self._best_value(metric)):
+        metric = registry.primary_metric(scalars)
+        if metric is not None and registry.is_better(metric, scalars[metric], self._best_value(metric)):
             prefix = self.best_manager.save(checkpoint_number=step)
-            runs.write_best(self.vdir, prefix, step, epoch, metric, scalars[metric], evaluation.HIGHER_IS_BETTER[metric])
+            runs.write_best(self.vdir, prefix, step, epoch, metric, scalars[metric], registry.higher_is_better(metric))
             self.best = runs.read_best(self.vdir)
         if not self.cfg.enabled:
             return
@@ -471,15 +470,18 @@ class Monitor:
         return self.best["value"] if self.best is not None and self.best.get("metric") == metric else None
 
     def _covered(self, scalars):
-        """Classes (labelled data) or modes (toy) the samples cover, or None."""
-        return scalars.get("modes", scalars.get("classes"))
+        """Classes (labelled data) or modes (toy) the samples cover (the first coverage metric present), or None."""
+        return next((scalars[name] for name in map(registry.coverage, registry.coverage_units()) if name in scalars),
+                    None)
 
     def _unit(self):
-        return "modes" if self.hp.data.is_toy else "classes"
+        """What coverage counts: the unit of the toy modes' coverage metric, or of the classifier's."""
+        group = registry.TOY_MODES if self.hp.data.is_toy else registry.CLASSIFIER
+        return next(registry.get(name).covers for name in registry.names(group=group) if registry.get(name).covers)
 
     def _quality(self, scalars):
-        """The share of samples that look like data (``QUALITY``), or None."""
-        return scalars.get(QUALITY[self._unit()][0])
+        """The share of samples that look like data (``registry.quality``), or None."""
+        return scalars.get(registry.quality(self._unit()))
 
     def _total(self):
         if self.hp.data.is_toy:
@@ -491,9 +493,9 @@ class Monitor:
         best_value, best_step, since = None, None, 0
         for step, value in self.history:
             margin = self.cfg.stall_delta * abs(best_value) if best_value is not None else 0.0
-            target = None if best_value is None else (best_value + margin if evaluation.HIGHER_IS_BETTER[metric]
+            target = None if best_value is None else (best_value + margin if registry.higher_is_better(metric)
                                                       else best_value - margin)
-            if evaluation.is_better(metric, value, target):
+            if registry.is_better(metric, value, target):
                 best_value, best_step, since = value, step, 0
             else:
                 since += 1
