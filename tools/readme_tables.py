@@ -20,7 +20,9 @@ Blocks (``wgan/lab/doc_blocks.py``):
   ``benchmarks/bench_health.py --json PATH``; ``inception-cost-table PATH`` from
   ``benchmarks/bench_inception.py --json PATH``; ``classifier-table PATH`` from
   ``benchmarks/bench_classifier.py --json PATH``; ``variants-table PATH`` from
-  ``benchmarks/bench_variants.py --json PATH``;
+  ``benchmarks/bench_variants.py --json PATH``; ``speed-summary PATH,PATH`` (README.md: WGAN-GP it/s per network) from ``bin/benchmark.py --json PATH``;
+  ``own-data-table PATH`` from ``benchmarks/own_data.py score
+  --json PATH``; ``recipe-choices`` from the recipe's own table (``wgan.recipe.BASES``);
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
   docs/sweeps/ (``wgan/lab/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
   PATH and GLOB are relative to the folder of README.md (the repository root).
@@ -41,7 +43,7 @@ from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
 
-from wgan.lab import benchmark_report, doc_blocks, study, study_readme, sweep_report  # noqa: E402
+from wgan.lab import benchmark_report, doc_blocks, own_data_report, study, study_readme, sweep_report  # noqa: E402
 
 
 # Block name prefix -> render(name, root, doc_dir): the text of that block (the study table is apart:
@@ -50,6 +52,9 @@ RENDERERS = {
     **{prefix: lambda name, root, doc_dir: benchmark_report.render(name, root) for prefix in benchmark_report.BLOCKS},
     sweep_report.BLOCK: sweep_report.render,
     study_readme.STUDY_MD: lambda name, root, doc_dir: study_readme.study_md(name, root),
+    benchmark_report.SPEED_SUMMARY: benchmark_report.speed_summary,
+    own_data_report.RECIPE_BLOCK: own_data_report.recipe_table,
+    own_data_report.OWN_DATA_BLOCK: own_data_report.own_data_table,
 }
 
 
@@ -60,10 +65,11 @@ def regenerate(text, root, reports, doc_dir=None):
         prefix = next((p for p in RENDERERS if name.startswith(p)), None)
         if prefix is not None:
             text = doc_blocks.replace_block(text, name, RENDERERS[prefix](name, root, doc_dir or root))
-    if doc_blocks.names(text, study_readme.NAME):
-        if not reports:
-            raise ValueError("a study-table block, but no study.json under the studies folder")
-        text = doc_blocks.replace_block(text, study_readme.NAME, study_readme.table(reports))
+    for name, render in ((study_readme.NAME, study_readme.table), (study_readme.SUMMARY, study_readme.summary)):
+        if doc_blocks.names(text, name):
+            if not reports:
+                raise ValueError(f"a {name} block, but no study.json under the studies folder")
+            text = doc_blocks.replace_block(text, name, render(reports))
     return text
 
 

@@ -360,3 +360,32 @@ def load(path, keys):
     if missing:
         raise ValueError(f"{path}: not the result this block shows (no {', '.join(missing)})")
     return results
+
+
+SPEED_SUMMARY = "speed-summary "
+
+
+def _speed(per_second):
+    """Iterations/s with three significant digits, trailing zeros kept: 2.00, 0.345, 15.3."""
+    return f"{per_second:.2f}" if 1 <= per_second < 10 else f"{per_second:.3g}"
+
+
+def speed_summary(name, root, doc_dir=None):
+    """The README's short speed table: WGAN-GP iterations/s per network (XLA off) in float32 and
+    mixed_bfloat16, from the benchmark JSONs the block names (``speed-summary A.json,B.json``)."""
+    paths = [os.path.join(root, path) for path in name[len(SPEED_SUMMARY):].split(",")]
+    lines = ["| network | float32 it/s | mixed_bfloat16 it/s | machine, date |", "|---|---:|---:|---|"]
+    for path in paths:
+        results = load(path, ("machine", "models"))
+        machine = results["machine"]
+        networks = {}
+        for row in results["models"]:
+            if row["model"] == "wgan-gp" and not row["jit_compile"]:
+                network = f"{row['architecture']} {row['side']}x{row['side']}" if row["side"] else \
+                    f"{row['architecture']} toy"
+                networks.setdefault(network, {})[row["precision"]] = row["iterations_per_s"]
+        for network, speeds in networks.items():
+            cells = [_speed(speeds[p]) if p in speeds else "" for p in ("float32", "mixed_bfloat16")]
+            lines.append(f"| {network} | {cells[0]} | {cells[1]} | {machine['cpu']}, {machine['cores']} cores, "
+                         f"{machine['date'][:10]} |")
+    return "\n".join(lines)

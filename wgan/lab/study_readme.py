@@ -1,4 +1,4 @@
-"""The README's study table, made from the studies' own ``study.json`` files.
+"""The study tables of README.md and docs/results.md, made from the studies' own ``study.json`` files.
 
 The README shows one table over several studies (toy and digits), each row a model on a
 source. It is never edited by hand: ``python tools/readme_tables.py`` reads
@@ -13,8 +13,11 @@ import os
 import re
 
 from wgan.lab import class_shares, doc_blocks, study
+from wgan.metrics import registry
 
-NAME = "study-table"  # the block's name in README.md: <!-- study-table:begin --> ... <!-- study-table:end -->
+NAME = "study-table"  # the block's name: <!-- study-table:begin --> ... <!-- study-table:end -->
+# The README's short table: the best row of each source (``summary``).
+SUMMARY = "study-summary"
 # ``<!-- study-md PATH:begin -->``: the study.md that bin/study.py wrote, committed at PATH.
 STUDY_MD = "study-md "
 
@@ -98,6 +101,26 @@ def table(reports):
     if superseded:
         lines += ["", "Rows from a later study of a model that an earlier study of the same source also "
                   "trained (its shipped file changed since): " + "; ".join(superseded) + "."]
+    return "\n".join(lines)
+
+
+def _rank(report, row):
+    """Sort key of a summary row, best first: the larger share of successful runs, then the better
+    mean of the source's primary metric (the registry's, among the study's columns)."""
+    columns = study.CRITERIA[report["source"]].columns
+    primary = registry.primary_metric(columns)
+    mean = row[primary]["mean"]
+    return (-row["successes"] / row["runs"], -mean if registry.higher_is_better(primary) else mean)
+
+
+def summary(reports):
+    """Markdown: one row per source, its best (model, files) by ``_rank``, with the headline metrics."""
+    lines = ["| data | model | runs passing | score (mean ± std over seeds) |", "|---|---|---|---|"]
+    for source, group in itertools.groupby(reports, key=lambda report: report["source"]):
+        rows = _latest_rows(list(group))
+        (model, setup), (report, row, _) = min(rows.items(), key=lambda item: _rank(item[1][0], item[1][1]))
+        label = f"{model} (`{setup}` files)" if setup else model
+        lines.append(f"| {source} | {label} | {row['successes']}/{row['runs']} | {_headline(report, row)} |")
     return "\n".join(lines)
 
 

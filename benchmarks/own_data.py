@@ -1,0 +1,115 @@
+"""Own data out of the box: Fashion-MNIST written out as a user's folder of PNG files, trained as a user would.
+
+    python benchmarks/own_data.py folders --out owndata --images 2000           # the folders, once
+    python bin/build_tfrecord.py --data owndata/fashion_mnist-2000-classes      # then, as the README says
+    python bin/train.py -m wgan-gp --data owndata/fashion_mnist-2000-classes --budget 30m
+    python benchmarks/own_data.py score -m wgan-gp --data owndata/fashion_mnist-2000-classes -v 1 \\
+        --json docs/benchmarks/own_data.json
+
+``folders`` writes a random part of the Fashion-MNIST training split (the IDX files of
+Debian's ``dataset-fashion-mnist`` package, or ``datasets/fashion_mnist/``) as 28x28 grey PNG
+files, once with one subfolder per class (``<out>/fashion_mnist-<N>-classes/<class>/``) and once
+flat (``<out>/fashion_mnist-<N>-flat/``): the same images, chosen by ``--seed``. ``score`` scores
+a trained run's generator the way the Fashion-MNIST study rows are scored: the toolkit's
+Fashion-MNIST classifier (trained on the full training split, checked on the test split) on
+``--num`` samples, classifier FID against the full training split, the confident share and
+every class's share, beside the real test split's own scores; ``--json`` appends the row.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
+
+
+def _safe(name):
+    """A class name as a folder name: ``T-shirt/top`` -> ``T-shirt_top``."""
+    return name.replace("/", "_").replace(" ", "_")
+
+
+def write_folders(out, count, seed, raw_root="datasets"):
+    """Write ``count`` random training images twice (class subfolders, flat); returns both paths."""
+    from PIL import Image
+
+    from wgan.data import idx, sources
+
+    images, labels, _ = idx.load_split("fashion_mnist", "train", raw_root)
+    chosen = np.sort(np.random.default_rng(seed).choice(len(images), size=count, replace=False))
+    names = sources.FASHION_MNIST_NAMES
+    classes = os.path.join(out, f"fashion_mnist-{count}-classes")
+    flat = os.path.join(out, f"fashion_mnist-{count}-flat")
+    for index in chosen:
+        image = Image.fromarray(images[index], mode="L")
+        folder = os.path.join(classes, _safe(names[labels[index]]))
+        os.makedirs(folder, exist_ok=True)
+        image.save(os.path.join(folder, f"{index:05d}.png"))
+        os.makedirs(flat, exist_ok=True)
+        image.save(os.path.join(flat, f"{index:05d}.png"))
+    return classes, flat
+
+
+def score_run(vdir, num, seed, records_root, checkpoint=None):
+    """Classifier scores of the run in ``vdir`` (its sampling generator) against Fashion-MNIST's full splits."""
+    from wgan import config, generate, runs
+    from wgan.data import inputs
+    from wgan.metrics import evaluation
+
+    hp = runs.load_hparams(vdir)
+    reference = config.apply_overrides(hp, [("data.name", "fashion_mnist"), ("data.crop", None),
+                                            ("data.resize", 28), ("data.channels", 1)])
+    train_folder = inputs.records_folder(reference, records_root)
+    test_folder = inputs.test_records_folder(reference, records_root)
+    restored = generate.restore(vdir, checkpoint)
+    evaluator = evaluation.Evaluator(reference, evaluation.CLASSIFIER_METRICS, num, seed, train_folder,
+                                     test_folder=test_folder)
+    result = evaluator(restored.generator)
+    info = evaluator.judge.info
+    return hp, {**result.scalars, "class_histogram": result.extras["class_histogram"]}, info
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    make = sub.add_parser("folders", help="write the PNG folders")
+    make.add_argument("--out", default="owndata")
+    make.add_argument("--images", type=int, default=2000)
+    make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--raw_root", default="datasets")
+    score = sub.add_parser("score", help="score a trained run with the Fashion-MNIST classifier")
+    score.add_argument("--run", required=True, help="the run's version folder, checkpoint/<run>/v<N>")
+    score.add_argument("--num", type=int, default=10000)
+    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--records_dir", default="datasets/tfrecords")
+    score.add_argument("--json", default=None, help="append the row to this JSON file")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    if args.command == "folders":
+        for path in write_folders(args.out, args.images, args.seed, args.raw_root):
+            print(path)
+        return
+    hp, scores, info = score_run(args.run, args.num, args.seed, args.records_dir)
+    with open(os.path.join(args.run, "metrics.jsonl"), encoding="utf-8") as f:
+        last = [json.loads(line) for line in f][-1]
+    row = {"run": args.run, "data": hp.data.name, "budget": hp.budget, "train_steps": hp.train_steps,
+           "step": last["step"], "precision": hp.precision, "num": args.num,
+           "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")},
+           "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
+    print(json.dumps(row, indent=1))
+    if args.json:
+        rows = []
+        if os.path.exists(args.json):
+            with open(args.json, encoding="utf-8") as f:
+                rows = json.load(f)
+        rows.append(row)
+        with open(args.json + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(rows, f, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+
+
+if __name__ == "__main__":
+    main()
