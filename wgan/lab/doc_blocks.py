@@ -4,7 +4,9 @@ README.md and docs/*.md show tables that come from committed results (a study's
 ``study.json``, a benchmark's JSON). ``python tools/readme_tables.py`` rewrites every block
 from its source, and ``--check`` fails when one is stale, so no table is edited by hand.
 
-A block's NAME says what fills it: ``study-table`` (the README's table over every study),
+A block's NAME says what fills it: ``study-table`` (docs/results.md's table over every study),
+``study-summary`` (README.md: each source's best row), ``speed-summary PATHS``, ``recipe-choices``,
+``own-data-table PATH``,
 ``benchmark-table PATH``, ``recipe-table PATH``, ``capacity-table PATH``, ``data-table PATH`` or
 ``faults-table PATH`` (one JSON of a benchmark, PATH relative to the repository root;
 ``benchmark_report.BLOCKS``),
