@@ -138,6 +138,9 @@ def test_a_users_folder_from_build_to_pictures_without_flags(tmp_path):
         stored = json.load(f)
     assert stored["budget"] == "4s" and stored["data"]["channels"] == 1 and stored["data"]["resize"] == 16
     assert f"train_steps {stored['train_steps']:,}" in out
+    # Random pixels have no learnable classes: the folder's classifier misses its bar, and the run
+    # trains on without evaluation instead of stopping.
+    assert "below 67%: its class metrics would not be trustworthy; training without evaluation" in trained.stderr
 
     again = run("train.py", "-m", "wgan-gp", "--data", folder, "--budget", "4s", "--noprogress",
                 "--set", "architecture.base_width=4", "--set", "batch_size=8")

@@ -133,9 +133,18 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
         ("latent", f"{hp.z_distribution} z of {hp.z_dim}", "the file's"),
         ("generator average", f"decay {hp.ema_decay:g}" if hp.ema_decay > 0 else "off", "the file's"),
         ("precision", hp.precision, precision_why),
-        ("evaluation", f"every {hp.eval_every} steps" if hp.eval_every else "off", "the file's"),
+        ("evaluation", f"every {hp.eval_every} steps" if hp.eval_every else "off", _judged_by(manifest)),
     )
     return Recipe(hp, path, records, manifest, choices)
+
+
+def _judged_by(manifest):
+    """In words, what will judge a folder's run (``wgan.metrics.evaluation.for_training`` decides)."""
+    if manifest.get("labels") and (manifest.get("num_classes") or 0) >= 2:
+        return ("classifier FID, confident share and class shares, by a classifier trained once on the folder's "
+                "labels; the best snapshot follows the classifier FID")
+    return ("FID/KID in Inception features when the 2015 graph or Keras' InceptionV3 weights are on this machine; "
+            "without them and without class subfolders, none")
 
 
 def describe(recipe):

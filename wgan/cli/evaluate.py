@@ -120,7 +120,7 @@ def main(argv):
     root = existing_run_root()
     restored = requested_checkpoint(root)
     hp = restored.hp
-    names = evaluation.parse_metrics(FLAGS.metrics, hp, FLAGS.extractor) if FLAGS.metrics else None
+    names = evaluation.parse_metrics(FLAGS.metrics, hp, FLAGS.extractor, FLAGS.records_dir) if FLAGS.metrics else None
     evaluator = evaluation.make_evaluator(hp, FLAGS.records_dir, names, FLAGS.num, FLAGS.seed, FLAGS.extractor,
                                           reference_images=FLAGS.reference_num, reference_split=FLAGS.reference_split,
                                           reference_stats=FLAGS.reference_stats, final=True, **_extractor_options())

@@ -1,4 +1,5 @@
-"""Judge generated images with a small classifier trained on the same records (digits, mnist, fashion_mnist).
+"""Judge generated images with a small classifier trained on the same records (digits, mnist, fashion_mnist,
+and a user's folder with one subfolder per class).
 
 Inception features need a download and minutes per thousand images on a CPU; a small CNN
 trained on the labelled records themselves takes seconds to minutes and measures what
@@ -32,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan.data import manifest as manifest_io
+from wgan.data import manifest as manifest_io, sources
 from wgan.data import uint8_to_float
 from wgan.errors import DataError
 from wgan.metrics import reference
@@ -83,18 +84,49 @@ CLASSIFIERS = {
 CLASSIFIER_SOURCES = tuple(CLASSIFIERS)
 # Kept for readers of the digits recipe.
 MIN_ACCURACY = _DIGITS.min_accuracy
+# A user's labelled folder (class subfolders): the digits network up to 16x16, the strided
+# Fashion-MNIST one above; at least 600 updates, since such folders are often small. Its
+# classes are the user's, of unknown difficulty, so the bar is twice chance accuracy (a
+# classifier that cannot beat that judges nothing): ``folder_spec``.
+FOLDER_MIN_UPDATES = 600
+FOLDER_ACCURACY_OVER_CHANCE = 2.0
+
+
+def folder_spec(side, num_classes):
+    """The ``ClassifierSpec`` of a labelled image folder of ``side`` x ``side`` images in ``num_classes`` classes."""
+    stages = _DIGIT_STAGES if side <= 16 else CLASSIFIERS["fashion_mnist"].stages
+    return ClassifierSpec(min(1.0, FOLDER_ACCURACY_OVER_CHANCE / num_classes), stages, min_updates=FOLDER_MIN_UPDATES)
 
 
 def spec_for(folder):
-    """The ``ClassifierSpec`` of the source a records folder was built from.
+    """The ``ClassifierSpec`` of the source a records folder was built from: its recipe in
+    ``CLASSIFIERS``, or for a labelled folder of the user's ``folder_spec``.
 
-    Raises DataError for a source without a classifier recipe.
+    Raises DataError for unlabelled records of a source without a classifier recipe.
     """
-    source = (manifest_io.read_manifest(folder).get("source") or {}).get("data")
-    if source not in CLASSIFIERS:
-        raise DataError(f"{folder} holds {source!r} records; the classifier metrics exist for "
-                        f"{', '.join(CLASSIFIER_SOURCES)}")
-    return CLASSIFIERS[source]
+    manifest = manifest_io.read_manifest(folder)
+    source = (manifest.get("source") or {}).get("data")
+    if source in CLASSIFIERS:
+        return CLASSIFIERS[source]
+    if manifest.get("labels") and (manifest.get("num_classes") or 0) >= 2:
+        return folder_spec(manifest["height"], manifest["num_classes"])
+    raise DataError(f"{folder} holds unlabelled {source!r} records; the classifier metrics exist for "
+                    f"{', '.join(CLASSIFIER_SOURCES)} and for folders with one subfolder per class")
+
+
+def judges(hp, records_root=None):
+    """Whether the classifier metrics apply to ``hp``'s data: a source with a recipe in ``CLASSIFIERS``,
+    or an image folder whose records (under ``records_root``) hold at least two labelled classes."""
+    if hp.data.name in CLASSIFIERS:
+        return True
+    if hp.data.is_toy or hp.data.name in sources.SOURCES or records_root is None:
+        return False
+    folder = sources.records_dir(records_root, hp.data.name, hp.data.crop, hp.data.resize)
+    try:
+        manifest = manifest_io.read_manifest(folder)
+    except DataError:  # not built yet: the run's own start says so
+        return False
+    return bool(manifest.get("labels")) and (manifest.get("num_classes") or 0) >= 2
 
 
 def classifier_path(folder):

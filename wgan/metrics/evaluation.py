@@ -47,7 +47,8 @@ from absl import logging
 from wgan import runs, visualize
 from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample
-from wgan.errors import ConfigError
+from wgan.data import sources
+from wgan.errors import ConfigError, DataError
 from wgan.metrics import classifier, extractors, reference, registry, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
@@ -69,32 +70,34 @@ def _group(name):
     return registry.get(name).group
 
 
-def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR, asked=False):
+def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR, asked=False, records_root=None):
     """The metric names that apply to ``hp``'s data with ``extractor`` (an extractor name), in registry order.
 
     ``asked``: also the metrics computed only on request (``precision``, ``recall``): the
-    valid ``--metrics`` choices.
+    valid ``--metrics`` choices. ``records_root``: where to look whether an image folder's
+    records are labelled (``classifier.judges``); without it a folder counts as unlabelled.
     """
     if hp.data.is_toy:
         kind = registry.TOY_WITH_MODES if toy.has_modes(hp.data.name) else registry.TOY_POINTS
     else:
         kind = registry.IMAGE_DATA
-    return registry.metrics_for(kind, labelled=hp.data.name in classifier.CLASSIFIER_SOURCES,
+    return registry.metrics_for(kind, labelled=classifier.judges(hp, records_root),
                                 probabilities=extractors.extractor_entry(extractor).has_probabilities, asked=asked)
 
 
-def default_metrics(hp, extractor_configured, extractor=extractors.DEFAULT_EXTRACTOR):
-    """What is computed without ``--metrics``: everything cheap; feature metrics only with a configured extractor."""
-    names = available_metrics(hp, extractor)
-    if hp.data.is_toy or hp.data.name in classifier.CLASSIFIER_SOURCES:
+def default_metrics(hp, extractor_configured, extractor=extractors.DEFAULT_EXTRACTOR, records_root=None):
+    """What is computed without ``--metrics``: everything cheap; feature metrics only with a configured extractor
+    (``records_root``: as for ``available_metrics``)."""
+    names = available_metrics(hp, extractor, records_root=records_root)
+    if hp.data.is_toy or classifier.judges(hp, records_root):
         return tuple(n for n in names if _group(n) != registry.FEATURE)
     return names if extractor_configured else ()
 
 
-def parse_metrics(text, hp, extractor=extractors.DEFAULT_EXTRACTOR):
+def parse_metrics(text, hp, extractor=extractors.DEFAULT_EXTRACTOR, records_root=None):
     """``"fid,kid"`` -> ("fid", "kid") after checking each name applies to ``hp``'s data and ``extractor``."""
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    valid = available_metrics(hp, extractor, asked=True)
+    valid = available_metrics(hp, extractor, asked=True, records_root=records_root)
     wrong = [n for n in names if n not in valid]
     if wrong or not names:
         known = [registry.find(n) for n in wrong if registry.find(n) is not None]
@@ -284,9 +287,9 @@ def make_evaluator(hp, records_root, metrics=None, num=None, seed=0, extractor=e
     """
     if metrics is None:
         configured = extractors.extractor_entry(extractor).configured(inception_weights, inception_graph, final)
-        metrics = default_metrics(hp, configured, extractor)
+        metrics = default_metrics(hp, configured, extractor, records_root)
         if not metrics and final and not hp.data.is_toy:
-            metrics = available_metrics(hp, extractor)  # other images: the papers' metrics, fetching the graph if need be
+            metrics = available_metrics(hp, extractor, records_root=records_root)  # other images: the papers' metrics, fetching the graph if need be
     metrics = tuple(metrics)
     if not metrics:
         return None
@@ -335,16 +338,41 @@ def for_training(hp, records_root):
     if not hp.eval_every:
         return None
     configured = None if hp.data.is_toy else extractors.configured_extractor()
-    if configured is None:
-        evaluator = make_evaluator(hp, records_root, metrics=default_metrics(hp, extractor_configured=False))
-    else:
-        name, options = configured
-        evaluator = make_evaluator(hp, records_root, extractor=name, **options)
+    try:
+        if configured is None:
+            evaluator = make_evaluator(hp, records_root, metrics=default_metrics(hp, extractor_configured=False,
+                                                                                records_root=records_root))
+        else:
+            name, options = configured
+            evaluator = make_evaluator(hp, records_root, extractor=name, **options)
+    except DataError as err:
+        if not sources.is_folder_path(hp.data.name):
+            raise  # a named source's classifier must reach its recipe's accuracy (docs/quality.md)
+        # A user's classes may not be learnable by the small classifier: the run trains on, unjudged.
+        logging.warning("%s; training without evaluation", err)
+        return None
     if evaluator is None:
         logging.info("eval_every=%d: no metric for %s without the Inception graph (set $%s to %s) or Keras' "
-                     "InceptionV3 weights ($%s); skipping evaluation", hp.eval_every, hp.data.name,
-                     "WGAN_INCEPTION_GRAPH", "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
+                     "InceptionV3 weights ($%s), and no class subfolders for a classifier of its own; "
+                     "skipping evaluation", hp.eval_every, hp.data.name, "WGAN_INCEPTION_GRAPH",
+                     "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
+    else:
+        primary = registry.primary_metric(evaluator.metrics)
+        logging.info("judged by %s every %d steps (%s; the best snapshot follows %s)", ", ".join(evaluator.metrics),
+                     hp.eval_every, _judge_of(evaluator), primary or "no metric")
     return evaluator
+
+
+def _judge_of(evaluator):
+    """What computes an evaluator's numbers, in words."""
+    judge = getattr(evaluator, "judge", None)
+    if judge is not None:
+        info = judge.info
+        return (f"a classifier trained on the labelled records, {info['accuracy']:.1%} accurate on "
+                f"{info['evaluated_on']}")
+    if evaluator.extractor is not None:
+        return f"{evaluator.extractor.label} features"
+    return "the toy metrics"
 
 
 def log_evaluation(writer, vdir, step, epoch, evaluation):

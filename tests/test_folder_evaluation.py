@@ -1,0 +1,68 @@
+"""A user's folder with class subfolders is judged like digits: a classifier trained once on its labels,
+classifier FID during training, a best snapshot; an unlabelled folder says it has no signal."""
+
+import json
+import os
+
+import numpy as np
+from PIL import Image
+
+from wgan import recipe, runs
+from wgan.data import build_records
+from wgan.metrics import classifier, evaluation
+from wgan.train import launch
+
+CLASSES = ("left", "middle", "right")
+
+
+def _shapes_folder(root, per_class=24, side=16):
+    """Grey images whose class is where a bright bar stands (easy to learn), with noise."""
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(CLASSES):
+        (root / name).mkdir(parents=True)
+        for index in range(per_class):
+            image = rng.integers(0, 60, (side, side), dtype=np.uint8)
+            column = 2 + label * 5
+            image[:, column:column + 3] = 230
+            Image.fromarray(image).save(root / name / f"{index}.png")
+    return str(root)
+
+
+def test_a_labelled_folder_trains_its_classifier_once_and_keeps_a_best_snapshot(tmp_path):
+    records_root = str(tmp_path / "records")
+    folder = _shapes_folder(tmp_path / "bars")
+    build_records(folder, None, None, records_root, workers=1, progress=False, heldout_per_mille=0)
+    chosen = recipe.build("wgan-gp", folder, records_root, overrides=[
+        ("architecture.base_width", 4), ("batch_size", 8), ("n_critic", 1), ("eval_every", 2),
+        ("snapshot_every", 2), ("checkpoint_every", 2), ("log_every", 1), ("health.enabled", False)])
+    hp = chosen.hp
+    assert "by a classifier trained once on the folder's labels" in recipe.describe(chosen)
+    assert classifier.judges(hp, records_root) and not classifier.judges(hp)  # the records say so
+    assert set(evaluation.default_metrics(hp, False, records_root=records_root)) == {"cfid", "classes", "confident"}
+
+    launched = launch.train_run(str(tmp_path / "checkpoint"), hp, launch.until_step(4), records_root=records_root,
+                                progress=False)
+    records = os.path.join(records_root, "bars-r16")
+    assert os.path.isfile(os.path.join(records, "classifier_r16.keras"))
+    with open(os.path.join(records, "classifier_r16.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    assert info["num_classes"] == 3 and info["accuracy"] >= 2 / 3
+    evaluations = [row for row in runs.read_jsonl(os.path.join(launched.vdir, runs.METRICS_FILE)) if "eval/cfid" in row]
+    assert [row["step"] for row in evaluations] == [2, 4]
+    assert all(len(row["eval/class_histogram"]) == 3 for row in evaluations)
+    assert any(s.get("metrics", {}).get("cfid") is not None for s in runs.list_snapshots(launched.vdir))
+
+
+def test_an_unlabelled_folder_gets_no_classifier(tmp_path):
+    records_root = str(tmp_path / "records")
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for index in range(8):
+        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(folder / f"{index}.png")
+    build_records(str(folder), None, None, records_root, workers=1, progress=False, heldout_per_mille=0)
+    hp = recipe.build("wgan-gp", str(folder), records_root).hp
+    assert not classifier.judges(hp, records_root)
+    assert evaluation.default_metrics(hp, False, records_root=records_root) == ()
+    assert "without them and without class subfolders, none" in recipe.describe(recipe.build("wgan-gp", str(folder),
+                                                                                               records_root))
