@@ -2,7 +2,7 @@
 
     python benchmarks/bench_variants.py --source 25gaussians --model wgan-gp \\
         --variant shipped: --variant nc4:n_critic=4 --variant w384:architecture.base_width=384
-    python benchmarks/bench_variants.py --source digits --model wgan-gp --setup toolkit \\
+    python benchmarks/bench_variants.py --source fashion_mnist --model wgan-gp \\
         --variant shipped: --variant f32:precision=float32 --rounds 4 --block 20
 
 A sweep (benchmarks/sweep.py) says what a variant scores; this says what it costs before

@@ -53,7 +53,7 @@ COMPARE_GAN_V1 = {
 @pytest.mark.parametrize("model", COMPARE_GAN_V1)
 def test_paper_files_match_compare_gan_v1(model, data):
     ref = COMPARE_GAN_V1[model]
-    hp = config.load(os.path.join(REPO, "hyperparameter", f"{model}-{data}.json"))
+    hp = config.load(os.path.join(REPO, "hyperparameter", f"{model}-{data}-lucic2018.json"))  # the named setup
     assert (hp.batch_size, hp.z_dim, hp.z_distribution) == (64, 64, "uniform")
     assert (hp.data.resize, hp.data.channels, hp.data.crop) == (28, 1, None)
     assert hp.architecture.name == "infogan" and hp.architecture.base_width == 64
@@ -191,3 +191,19 @@ def test_bad_file_through_the_command_gives_one_line_and_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     assert f"error: {path}: unknown key 'n_critc'; did you mean 'n_critic'?" in proc.stderr
     assert not (tmp_path / "ck").exists()  # rejected before any run folder was made
+
+
+def test_the_toolkits_file_is_the_default_and_lucic2018_names_the_papers():
+    """--data fashion_mnist alone trains the toolkit's tuned file; --setup lucic2018 Lucic et al.'s."""
+    toolkit = config.resolve("wgan-gp", "fashion_mnist")
+    paper = config.resolve("wgan-gp", "fashion_mnist", setup="lucic2018")
+    assert (toolkit.architecture.name, toolkit.z_distribution, toolkit.n_critic, toolkit.ema_decay) == \
+        ("infogan", "mixture", 2, 0.999)
+    assert (paper.z_distribution, paper.g_optimizer.beta_1, paper.train_steps) == ("uniform", 0.5, 3125)
+    for data in ("fashion_mnist", "mnist"):
+        for model in ("dcgan", "wgan", "wgan-gp"):
+            assert os.path.exists(config.default_path(model, data, setup="lucic2018"))
+    assert config.resolve("wgan-gp", "mnist").to_dict() == config.apply_overrides(
+        toolkit, [("data.name", "mnist")]).to_dict()  # the Fashion-MNIST recipe, ported
+    with pytest.raises(ConfigError, match="hyperparameter file not found: .*wgan-gp-digits-lucic2018.json"):
+        config.resolve("wgan-gp", "digits", setup="lucic2018")

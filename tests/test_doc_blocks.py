@@ -267,16 +267,16 @@ def test_the_tool_names_a_broken_benchmark_json_and_writes_nothing(tmp_path):
 
 
 def test_the_benchmark_times_a_sources_second_files_and_says_which(tmp_path):
-    """bin/benchmark.py --setups default,toolkit, run as a user would: one row per file, each named in the table."""
+    """bin/benchmark.py --setups default,lucic2018, run as a user would: one row per file, each named in the table."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = tmp_path / "fashion.json"
     result = subprocess.run([sys.executable, os.path.join(root, "bin", "benchmark.py"), "--source", "fashion_mnist",
-                             "--architectures", "infogan", "--sizes", "28", "--setups", "default,toolkit",
+                             "--architectures", "infogan", "--sizes", "28", "--setups", "default,lucic2018",
                              "--models", "dcgan", "--precision", "float32", "--notoy", "--noinput", "--iterations",
                              "1", "--matmul_n", "64", "--json", str(out)], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())["models"]
     assert [(row["architecture"], row["setup"], row["train_steps"], row["file_side"]) for row in rows] == \
-        [("infogan", None, 15_625, 28), ("dcgan", "toolkit", 20_000, 28)]
+        [("dcgan", None, 20_000, 28), ("infogan", "lucic2018", 15_625, 28)]
     table = benchmark_report.table(json.loads(out.read_text()))
-    assert "`dcgan-fashion_mnist.json` | 15,625 |" in table and "`dcgan-fashion_mnist-toolkit.json` | 20,000 |" in table
+    assert "`dcgan-fashion_mnist.json` | 20,000 |" in table and "`dcgan-fashion_mnist-lucic2018.json` | 15,625 |" in table

@@ -31,8 +31,8 @@ def _built(tmp_path, name, side, **kwargs):
 
 @pytest.mark.parametrize("side, grey, base", [
     (16, True, "wgan-gp-digits.json"),
-    (28, True, "wgan-gp-fashion_mnist-toolkit.json"),
-    (32, False, "wgan-gp-fashion_mnist-toolkit.json"),
+    (28, True, "wgan-gp-fashion_mnist.json"),
+    (32, False, "wgan-gp-fashion_mnist.json"),
     (64, False, "wgan-gp-celeba.json"),
 ])
 def test_the_recipe_starts_from_the_file_tuned_nearest_the_folders_side(tmp_path, side, grey, base):

@@ -241,18 +241,18 @@ def test_without_steps_each_model_keeps_its_files_budget():
 
 
 def test_a_setup_trains_each_model_from_its_second_file():
-    """--setup toolkit: hyperparameter/<model>-fashion_mnist-toolkit.json, with the study's own settings on top."""
-    assert config.shipped_models("fashion_mnist", setup="toolkit") == ["dcgan", "wgan", "wgan-gp"]
-    assert config.shipped_models("digits", setup="toolkit") == []
-    hp = study.study_hparams("wgan-gp", "fashion_mnist", 3, None, setup="toolkit")
-    toolkit = config.load(config.default_path("wgan-gp", "fashion_mnist", setup="toolkit"))
-    assert os.path.basename(config.default_path("wgan-gp", "fashion_mnist", setup="toolkit")) == \
-        "wgan-gp-fashion_mnist-toolkit.json"
-    paper = config.load(config.default_path("wgan-gp", "fashion_mnist"))
-    assert hp.g_optimizer == toolkit.g_optimizer != paper.g_optimizer  # not the paper's setup
-    assert (hp.train_steps, hp.snapshot_every, hp.seed) == (toolkit.train_steps, toolkit.train_steps, 3)
-    with pytest.raises(ConfigError, match="wgan-gp-digits-toolkit.json") as missing:
-        study.study_hparams("wgan-gp", "digits", 0, None, setup="toolkit")
+    """--setup lucic2018: hyperparameter/<model>-fashion_mnist-lucic2018.json, with the study's own settings on top."""
+    assert config.shipped_models("fashion_mnist", setup="lucic2018") == ["dcgan", "wgan", "wgan-gp"]
+    assert config.shipped_models("digits", setup="lucic2018") == []
+    hp = study.study_hparams("wgan-gp", "fashion_mnist", 3, None, setup="lucic2018")
+    paper = config.load(config.default_path("wgan-gp", "fashion_mnist", setup="lucic2018"))
+    assert os.path.basename(config.default_path("wgan-gp", "fashion_mnist", setup="lucic2018")) == \
+        "wgan-gp-fashion_mnist-lucic2018.json"
+    toolkit = config.load(config.default_path("wgan-gp", "fashion_mnist"))
+    assert hp.g_optimizer == paper.g_optimizer != toolkit.g_optimizer  # not the toolkit's own file
+    assert (hp.train_steps, hp.snapshot_every, hp.seed) == (paper.train_steps, paper.train_steps, 3)
+    with pytest.raises(ConfigError, match="wgan-gp-digits-lucic2018.json") as missing:
+        study.study_hparams("wgan-gp", "digits", 0, None, setup="lucic2018")
     assert "--hparams" not in str(missing.value)  # the study has no such flag to offer
 
 

@@ -135,14 +135,14 @@ def test_a_command_shows_the_docs_folder_its_study_was_copied_to_not_the_machine
     assert study_readme.shown_command(ran) == ran["command"]  # not loaded from a folder: as it was run
 
 
-def test_a_study_of_the_toolkit_files_adds_rows_beside_the_papers_setup():
+def test_a_study_of_the_papers_files_adds_rows_beside_the_toolkits():
     generated = {"cfid": 9.0, "classes": 10, "confident": 0.6}
-    paper = _report("fashion_mnist", {"wgan-gp": [(dict(generated, cfid=33.0), None, "none")]})
-    toolkit = dict(_report("fashion_mnist", {"wgan-gp": [(generated, None, "none")]}), setup="toolkit",
-                   command="python bin/study.py --source fashion_mnist --setup toolkit --seeds 1")
+    paper = dict(_report("fashion_mnist", {"wgan-gp": [(dict(generated, cfid=33.0), None, "none")]}),
+                 setup="lucic2018", command="python bin/study.py --source fashion_mnist --setup lucic2018 --seeds 1")
+    toolkit = _report("fashion_mnist", {"wgan-gp": [(generated, None, "none")]})
     lines = study_readme.table([paper, toolkit]).splitlines()
     rows = [line for line in lines if line.startswith("| fashion_mnist |")]
-    assert [row.split(" | ")[1] for row in rows] == ["wgan-gp", "wgan-gp (`toolkit` files)"]  # not a replacement
+    assert [row.split(" | ")[1] for row in rows] == ["wgan-gp (`lucic2018` files)", "wgan-gp"]  # not a replacement
     assert "classifier FID 33.0" in rows[0] and "classifier FID 9.0" in rows[1]
     assert not any(line.startswith("Rows from a later study") for line in lines)
 

@@ -412,8 +412,8 @@ def default_path(model, data, root=None, architecture=None, setup=None):
     """``<root>/<model>-<data>[-<architecture>][-<setup>].json`` (a folder path uses its base name); the
     architecture is part of the name when its registry entry is ``named`` (run_name's rule):
     ``wgan-gp-cifar10-resnet.json``, but ``wgan-gp-cifar10.json`` for dcgan. ``setup`` names
-    a second file of the same model and data: ``wgan-gp-fashion_mnist-toolkit.json`` beside
-    the paper's ``wgan-gp-fashion_mnist.json``.
+    a second file of the same model and data: Lucic et al.'s ``wgan-gp-fashion_mnist-lucic2018.json``
+    beside the toolkit's own ``wgan-gp-fashion_mnist.json``.
 
     Without ``root``: ``./hyperparameter/`` when it holds that file (a user's own copy),
     else the shipped ``hyperparameter/`` folder of the toolkit.

@@ -36,7 +36,7 @@ flags.DEFINE_list("architectures", ["dcgan"], "Image architectures to time (resn
 flags.DEFINE_string("source", "celeba", "The image rows start from hyperparameter/<model>-<source>[-<architecture>].json "
                     "resized to each --sizes.")
 flags.DEFINE_list("setups", ["default"], "Which of a source's files to time: default is <model>-<source>.json, any "
-                  "other name <model>-<source>-<name>.json (fashion_mnist and mnist: --setups default,toolkit).")
+                  "other name <model>-<source>-<name>.json (fashion_mnist and mnist: --setups default,lucic2018).")
 flags.DEFINE_bool("toy", True, "Also time the toy MLP on 8gaussians.")
 flags.DEFINE_list("precision", ["float32", "mixed_bfloat16"], "Precision policies to time.")
 flags.DEFINE_list("jit", ["off"], "XLA settings to time: off, on, or off,on.")

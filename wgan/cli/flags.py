@@ -28,6 +28,8 @@ def define_run_flags(model_required=True):
                       "names runs <model>-<data>-<architecture>-...")
     flags.DEFINE_string("hparams", None, "A hyperparameter JSON file instead of "
                         "hyperparameter/<model>-<data>[-<architecture>].json.")
+    flags.DEFINE_string("setup", None, "A named setup: hyperparameter/<model>-<data>-<setup>.json instead of the "
+                        "toolkit's own file (lucic2018: Lucic et al.'s setup for mnist and fashion_mnist).")
     flags.DEFINE_string("checkpoint_dir", "checkpoint", "Where run folders live.")
     flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live.")
     # Not flags.mark_flag_as_required: absl's two-line FATAL message; resolve_hparams says it in one.
@@ -120,9 +122,9 @@ def resolve_with_recipe(overrides=(), seed=None, gpu=False):
     f = flags.FLAGS
     if f.model is None:
         raise ConfigError(f"give -m/--model: {', '.join(config.MODELS)} (--help lists every flag)")
-    if f.hparams is None and recipe.applies(f.data, f.model, architecture=f.architecture):
+    if f.hparams is None and f.setup is None and recipe.applies(f.data, f.model, architecture=f.architecture):
         chosen = recipe.build(f.model, f.data, f.records_dir, f.crop, f.resize, architecture=f.architecture,
                               overrides=overrides, seed=seed, gpu=gpu)
         return chosen.hp, chosen
     return config.resolve(f.model, f.data, f.crop, f.resize, f.hparams, overrides, seed,
-                          architecture=f.architecture), None
+                          architecture=f.architecture, setup=f.setup), None

@@ -29,7 +29,7 @@ flags.DEFINE_integer("steps", None, "Generator iterations per run, the same for 
                      "model's own shipped train_steps).", lower_bound=1)
 flags.DEFINE_string("setup", None, "Train each model from hyperparameter/<model>-<source>-<setup>.json instead of "
                     "<model>-<source>.json: mnist and fashion_mnist ship the paper's setup and the toolkit's own "
-                    "(--setup toolkit).")
+                    "(--setup lucic2018).")
 flags.DEFINE_string("output", None, "Folder for the report and the runs (default: study/<source>[-<setup>]).")
 flags.DEFINE_integer("jobs", None, "Runs trained at once, one core each (default: available cores).", lower_bound=1)
 flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live (digits are built on demand).")
@@ -45,7 +45,7 @@ def main(argv):
     models = FLAGS.models if FLAGS.models is not None else config.shipped_models(FLAGS.source, setup=FLAGS.setup)
     if not models and FLAGS.setup:
         raise ConfigError(f"--setup {FLAGS.setup}: no hyperparameter/<model>-{FLAGS.source}-{FLAGS.setup}.json is "
-                          f"shipped (fashion_mnist and mnist ship --setup toolkit)")
+                          f"shipped (fashion_mnist and mnist ship --setup lucic2018)")
     report = study.run_study(FLAGS.source, models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
                              FLAGS.steps, output, jobs=jobs, records_dir=FLAGS.records_dir,
                              overrides=[config.parse_override(s) for s in FLAGS.set], command=command,

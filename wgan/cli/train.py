@@ -67,7 +67,8 @@ def run_flags(hp):
     """The flags that find this run again in generate_img and evaluate: ``-m wgan-gp --data digits``."""
     parts = [f"-m {hp.model}", f"--data {hp.data.name}"]
     parts += [f"{flag} {value}" for flag, value in (("--architecture", FLAGS.architecture), ("-c", FLAGS.crop),
-                                                    ("-r", FLAGS.resize), ("--hparams", FLAGS.hparams))
+                                                    ("-r", FLAGS.resize), ("--hparams", FLAGS.hparams),
+                                                    ("--setup", FLAGS.setup))
               if value is not None]
     if FLAGS["checkpoint_dir"].present:
         parts.append(f"--checkpoint_dir {FLAGS.checkpoint_dir}")

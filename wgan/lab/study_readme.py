@@ -127,7 +127,7 @@ def summary(reports):
 def _latest_rows(group):
     """{(model, setup): (report, summary row, replaced)} over one source's studies, in the order they first appear;
     a later study's row of a model from the same files replaces an earlier one's (a rerun after its shipped file
-    changed), and ``replaced`` says it did. A study of other files (``--setup toolkit``) adds rows of its own."""
+    changed), and ``replaced`` says it did. A study of other files (``--setup lucic2018``) adds rows of its own."""
     rows = {}
     for report in group:
         for row in report["summary"]:

@@ -108,9 +108,9 @@ def spec_for(folder):
     source = (manifest.get("source") or {}).get("data")
     if source in CLASSIFIERS:
         return CLASSIFIERS[source]
-    if manifest.get("labels") and (manifest.get("num_classes") or 0) >= 2:
+    if source not in sources.SOURCES and manifest.get("labels") and (manifest.get("num_classes") or 0) >= 2:
         return folder_spec(manifest["height"], manifest["num_classes"])
-    raise DataError(f"{folder} holds unlabelled {source!r} records; the classifier metrics exist for "
+    raise DataError(f"{folder} holds {source!r} records; the classifier metrics exist for "
                     f"{', '.join(CLASSIFIER_SOURCES)} and for folders with one subfolder per class")
 
 
