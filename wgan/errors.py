@@ -23,3 +23,12 @@ class RunError(WganError):
 
 class TrainingError(WganError):
     """Training cannot go on (for example a loss became NaN or Inf)."""
+
+
+def registry_entry(table, name, where):
+    """``table[name]`` for a registry ``table`` ({name: entry}); a ``ConfigError`` naming ``where``
+    (``"key 'model'"``) and every valid name otherwise. Shared by the registries that a
+    hyperparameter or a flag names (objectives, constraints, architectures)."""
+    if name not in table:
+        raise ConfigError(f"{where} is {name!r}; valid values: {', '.join(table)}")
+    return table[name]

@@ -41,7 +41,7 @@ registry can be read by ``wgan.config`` before TensorFlow starts.
 import dataclasses
 from collections.abc import Callable
 
-from wgan.errors import ConfigError
+from wgan.errors import registry_entry
 
 # Inside the square root of the gradient norm: keeps sqrt differentiable at a zero
 # gradient (d sqrt(s)/ds is infinite at s = 0, which makes the penalty's gradient NaN).
@@ -261,6 +261,4 @@ NAMES = tuple(CONSTRAINTS)
 
 def get(name, where="key 'constraint'"):
     """The registry entry ``name``; a ``ConfigError`` naming ``where`` and the valid names otherwise."""
-    if name not in CONSTRAINTS:
-        raise ConfigError(f"{where} is {name!r}; valid values: {', '.join(NAMES)}")
-    return CONSTRAINTS[name]
+    return registry_entry(CONSTRAINTS, name, where)

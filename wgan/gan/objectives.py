@@ -24,7 +24,7 @@ objective").
 import dataclasses
 import importlib
 
-from wgan.errors import ConfigError
+from wgan.errors import ConfigError, registry_entry
 from wgan.gan import constraints
 
 # ``hp.constraint``: the objective's own constraint, or a name of ``constraints.NAMES`` in its place.
@@ -108,9 +108,7 @@ NAMES = tuple(OBJECTIVES)
 
 def get(name, where="key 'model'"):
     """The registry entry of objective ``name``; a ``ConfigError`` naming ``where`` and the valid names otherwise."""
-    if name not in OBJECTIVES:
-        raise ConfigError(f"{where} is {name!r}; valid values: {', '.join(NAMES)}")
-    return OBJECTIVES[name]
+    return registry_entry(OBJECTIVES, name, where)
 
 
 def of_run(hp):

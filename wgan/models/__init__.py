@@ -20,7 +20,7 @@ contract (B = batch, (H, W, C) = ``hp.data.sample_shape``):
 import importlib
 from dataclasses import dataclass
 
-from wgan.errors import ConfigError
+from wgan.errors import registry_entry
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ ARCHITECTURES = {
 
 def entry(name):
     """The ``Architecture`` registered as ``name``; an unknown name raises a ConfigError listing the valid ones."""
-    if name not in ARCHITECTURES:
-        raise ConfigError(f"key 'architecture.name' is {name!r}; valid values: {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[name]
+    return registry_entry(ARCHITECTURES, name, "key 'architecture.name'")
 
 
 def name_part(name):
