@@ -53,7 +53,8 @@ def write_folders(out, count, seed, raw_root="datasets"):
 
 
 def score_run(vdir, num, seed, records_root, checkpoint=None):
-    """Classifier scores of the run in ``vdir`` (its sampling generator) against Fashion-MNIST's full splits."""
+    """Classifier scores of the run in ``vdir`` (its sampling generator; ``checkpoint``: a ``-v`` text such
+    as ``1.best``, default its newest checkpoint) against Fashion-MNIST's full splits."""
     from wgan import config, generate, runs
     from wgan.data import inputs
     from wgan.metrics import evaluation
@@ -63,10 +64,11 @@ def score_run(vdir, num, seed, records_root, checkpoint=None):
                                             ("data.resize", 28), ("data.channels", 1)])
     train_folder = inputs.records_folder(reference, records_root)
     test_folder = inputs.test_records_folder(reference, records_root)
-    restored = generate.restore(vdir, checkpoint)
+    restored = generate.find_checkpoint(os.path.dirname(os.path.abspath(vdir)),
+                                        checkpoint or str(runs.version_number(vdir)))
     evaluator = evaluation.Evaluator(reference, evaluation.CLASSIFIER_METRICS, num, seed, train_folder,
                                      test_folder=test_folder)
-    result = evaluator(restored.generator)
+    result = evaluator(generate.load_generator(restored))
     info = evaluator.judge.info
     return hp, {**result.scalars, "class_histogram": result.extras["class_histogram"]}, info
 
