@@ -28,7 +28,8 @@ def _shapes_folder(root, per_class=24, side=16):
     return str(root)
 
 
-def test_a_labelled_folder_trains_its_classifier_once_and_keeps_a_best_snapshot(tmp_path):
+def test_a_labelled_folder_trains_its_classifier_once_and_keeps_a_best_snapshot(tmp_path, monkeypatch):
+    monkeypatch.setattr(classifier, "FOLDER_MIN_UPDATES", 150)  # the bars are easy; seconds, not a minute
     records_root = str(tmp_path / "records")
     folder = _shapes_folder(tmp_path / "bars")
     build_records(folder, None, None, records_root, workers=1, progress=False, heldout_per_mille=0)
@@ -66,3 +67,18 @@ def test_an_unlabelled_folder_gets_no_classifier(tmp_path):
     assert evaluation.default_metrics(hp, False, records_root=records_root) == ()
     assert "without them and without class subfolders, none" in recipe.describe(recipe.build("wgan-gp", str(folder),
                                                                                                records_root))
+
+
+def test_classes_the_classifier_cannot_learn_leave_the_run_unjudged_not_stopped(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(classifier, "FOLDER_MIN_UPDATES", 20)
+    records_root = str(tmp_path / "records")
+    rng = np.random.default_rng(2)
+    for name in CLASSES:  # random pixels: nothing tells the classes apart
+        (tmp_path / "noise" / name).mkdir(parents=True)
+        for index in range(10):
+            Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(tmp_path / "noise" / name / f"{index}.png")
+    build_records(str(tmp_path / "noise"), None, None, records_root, workers=1, progress=False, heldout_per_mille=0)
+    hp = recipe.build("wgan-gp", str(tmp_path / "noise"), records_root, overrides=[("eval_every", 2)]).hp
+    assert classifier.judges(hp, records_root)
+    assert evaluation.for_training(hp, records_root) is None
+    assert "its class metrics would not be trustworthy; training without evaluation" in caplog.text

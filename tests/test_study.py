@@ -232,11 +232,13 @@ def test_the_figure_keeps_each_picture_square(tmp_path):
 
 
 def test_without_steps_each_model_keeps_its_files_budget():
-    shipped = config.shipped_models("fashion_mnist")
-    budgets = {m: study.study_hparams(m, "fashion_mnist", 0, None).train_steps for m in shipped}
-    assert budgets == {"dcgan": 15_625, "wgan": 3_125, "wgan-gp": 3_125}  # 15,625 critic steps each
-    hp = study.study_hparams("wgan", "fashion_mnist", 0, None)
+    shipped = config.shipped_models("fashion_mnist", setup="lucic2018")
+    budgets = {m: study.study_hparams(m, "fashion_mnist", 0, None, setup="lucic2018").train_steps for m in shipped}
+    assert budgets == {"dcgan": 15_625, "wgan": 3_125, "wgan-gp": 3_125}  # the paper's 15,625 critic steps each
+    hp = study.study_hparams("wgan", "fashion_mnist", 0, None, setup="lucic2018")
     assert hp.snapshot_every == 3_125 and hp.architecture.name == "infogan"
+    # The toolkit's own files keep theirs too.
+    assert study.study_hparams("wgan-gp", "fashion_mnist", 0, None).train_steps == 6_500
     assert "fashion_mnist" in study.SOURCES
 
 
