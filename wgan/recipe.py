@@ -133,7 +133,8 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
         ("latent", f"{hp.z_distribution} z of {hp.z_dim}", "the file's"),
         ("generator average", f"decay {hp.ema_decay:g}" if hp.ema_decay > 0 else "off", "the file's"),
         ("precision", hp.precision, precision_why),
-        ("evaluation", f"every {hp.eval_every} steps" if hp.eval_every else "off", _judged_by(manifest)),
+        ("evaluation", f"every {hp.eval_every} steps" if hp.eval_every else "off",
+         _judged_by(manifest) if hp.eval_every else "the file's"),
     )
     return Recipe(hp, path, records, manifest, choices)
 
