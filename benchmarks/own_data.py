@@ -89,6 +89,7 @@ def main():
     score.add_argument("--json", default=None, help="append the row to this JSON file")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from wgan.util import files
 
     if args.command == "folders":
         for path in write_folders(args.out, args.images, args.seed, args.raw_root):
@@ -108,9 +109,7 @@ def main():
             with open(args.json, encoding="utf-8") as f:
                 rows = json.load(f)
         rows.append(row)
-        with open(args.json + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(rows, f, indent=1)
-        os.replace(args.json + ".tmp", args.json)
+        files.write_atomic(args.json, json.dumps(rows, indent=1) + "\n")
 
 
 if __name__ == "__main__":

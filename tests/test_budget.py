@@ -54,8 +54,8 @@ def test_an_epoch_or_image_budget_counts_critic_batches():
 
 def _plan(hp, checkpoint_dir, lines, seconds=0.01):
     hp = config.apply_overrides(hp, [("budget", "1m")])
-    return budget.plan_run(hp, parse_budget("1m"), checkpoint_dir, None, "unused",
-                           measure=lambda *args: (seconds, 2.0), say=lines.append)
+    return budget.plan_run(hp, checkpoint_dir, None, "unused", measure=lambda *args: (seconds, 2.0),
+                           say=lines.append)
 
 
 def test_a_budget_run_stores_its_steps_and_a_rerun_resumes_it_without_timing_again(tmp_path):

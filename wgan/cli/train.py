@@ -76,17 +76,18 @@ def run_flags(hp):
 
 
 def run_budget(recipe):
-    """The ``units.Budget`` this command trains a new run for, or None: ``--budget``, else the recipe's
-    default when no --steps or --epoch says how long."""
+    """The budget text (``30m``) this command trains a new run for, checked, or None: ``--budget``, else the
+    recipe's default when no --steps or --epoch says how long."""
     if FLAGS.budget is not None:
         if FLAGS.steps is not None or FLAGS.epoch is not None:
             raise ConfigError("give --budget, or --steps/--epoch, not both")
         try:
-            return units.parse_budget(FLAGS.budget)
+            units.parse_budget(FLAGS.budget)
         except ValueError as err:
             raise ConfigError(f"--budget: {err}") from None
+        return FLAGS.budget
     if recipe is not None and FLAGS.steps is None and FLAGS.epoch is None:
-        return units.parse_budget(DEFAULT_RECIPE_BUDGET)
+        return DEFAULT_RECIPE_BUDGET
     return None
 
 
@@ -113,8 +114,8 @@ def main(argv):
     version = FLAGS.version
     asked = run_budget(recipe)
     if asked is not None and version is None:
-        hp = config.apply_overrides(hp, [("budget", FLAGS.budget or DEFAULT_RECIPE_BUDGET)], source="--budget")
-        hp, version = budget.plan_run(hp, asked, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
+        hp = config.apply_overrides(hp, [("budget", asked)], source="--budget")
+        hp, version = budget.plan_run(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
     where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
 
     def iterations(vdir, hp, resumed):

@@ -62,15 +62,14 @@ def _check_arguments(resize, crop, shards, workers, compression, shard_mb, chann
         raise DataError(f"shard_mb must be positive, got {shard_mb!r}")
 
 
-def build_settings(data, crop, resize, compression, shards, shard_mb, split="train", heldout_per_mille=0,
-                   channels=None) -> dict:
+def build_settings(data, crop, resize, compression, shards, shard_mb, split, heldout_per_mille, channels) -> dict:
     """Everything that determines a build's output bytes; stored as the manifest's ``build``.
 
     A rerun with equal settings over a complete folder has nothing to do; a rerun
     with different settings must not silently mix or replace records.
     ``heldout_per_mille`` is recorded only when non-zero, so folders built before the
     held-out split existed still compare equal to a build without one. ``channels``: the
-    output channels (``plan``); None: the named source's own.
+    output channels (``plan``).
     """
     held = {"heldout_per_mille": heldout_per_mille} if heldout_per_mille else {}
     return {**held, 
@@ -80,7 +79,7 @@ def build_settings(data, crop, resize, compression, shards, shard_mb, split="tra
         "data": os.path.abspath(data) if sources.is_folder_path(data) else data,
         "crop": crop,
         "resize": resize,
-        "channels": channels or sources.SOURCES[data].channels,
+        "channels": channels,
         "filter": imageops.RESAMPLE_NAME,
         "compression": compression,
         "shards": shards,

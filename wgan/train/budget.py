@@ -20,6 +20,7 @@ import math
 import time
 
 from wgan.train.run_length import iterations_for_epochs
+from wgan.util.units import parse_budget
 
 # Share of a time budget left for what is not an iteration: evaluations every eval_every steps,
 # sample grids, checkpoints and snapshots. An allowance, not a measurement: a run whose first
@@ -107,10 +108,10 @@ def describe(hp, budget, steps, per_iteration=None, spent=0.0):
             f"{RESERVE:.0%} kept for evaluations and checkpoints)")
 
 
-def plan_run(hp, budget, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
-    """Fix the length of a new run of ``hp`` from ``budget`` (``wgan.util.units.Budget``), or find the run it made.
+def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
+    """Fix the length of a new run of ``hp`` from its budget (``hp.budget``, ``30m``), or find the run it made.
 
-    ``hp`` must carry the budget's text (``hp.budget``). A version of the same hyperparameters
+    A version of the same hyperparameters
     but ``train_steps`` (the same command, earlier) is resumed with its stored length: returns
     ``(its stored hp, its number)``. Otherwise a time budget is measured (``measure``, see
     ``seconds_per_iteration``), an epoch budget counted from the records, and the result is
@@ -118,6 +119,7 @@ def plan_run(hp, budget, checkpoint_dir, strategy, records_root, measure=seconds
     """
     from wgan import runs
 
+    budget = parse_budget(hp.budget)
     root = runs.run_root(checkpoint_dir, hp)
     found = runs.matching_versions(root, hp, ignore=("train_steps",))
     if found:
