@@ -106,13 +106,13 @@ def main(argv):
     if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None or FLAGS.budget):
         logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams, --seed and --budget are "
                         "ignored", FLAGS.version)
+    asked = run_budget(recipe)  # a bad --budget stops here, before anything is printed or built
     if recipe is not None and FLAGS.version is None:
         print(recipes.describe(recipe))
     if not hp.data.is_toy:
         # Missing records stop the command before a version exists (built-in sources are built here).
         inputs.records_folder(hp, FLAGS.records_dir)
     version = FLAGS.version
-    asked = run_budget(recipe)
     if asked is not None and version is None:
         hp = config.apply_overrides(hp, [("budget", asked)], source="--budget")
         hp, version = budget.plan_run(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
