@@ -65,7 +65,7 @@ def test_an_unlabelled_folder_gets_no_classifier(tmp_path):
     hp = recipe.build("wgan-gp", str(folder), records_root).hp
     assert not classifier.judges(hp, records_root)
     assert evaluation.default_metrics(hp, False, records_root=records_root) == ()
-    assert "without them and without class subfolders, none" in recipe.describe(recipe.build("wgan-gp", str(folder),
+    assert "else the run's own critic on the held-out images" in recipe.describe(recipe.build("wgan-gp", str(folder),
                                                                                                records_root))
 
 
@@ -81,4 +81,37 @@ def test_classes_the_classifier_cannot_learn_leave_the_run_unjudged_not_stopped(
     hp = recipe.build("wgan-gp", str(tmp_path / "noise"), records_root, overrides=[("eval_every", 2)]).hp
     assert classifier.judges(hp, records_root)
     assert evaluation.for_training(hp, records_root) is None
-    assert "its class metrics would not be trustworthy; training without evaluation" in caplog.text
+    assert "its class metrics would not be trustworthy; the classifier's metrics are off" in caplog.text
+
+
+def _flat_folder(root, count=40, side=16):
+    """Grey images of a bright bar at a random column, no subfolders: nothing to label them by."""
+    rng = np.random.default_rng(3)
+    root.mkdir()
+    for index in range(count):
+        image = rng.integers(0, 60, (side, side), dtype=np.uint8)
+        column = int(rng.integers(0, side - 3))
+        image[:, column:column + 3] = 230
+        Image.fromarray(image).save(root / f"{index}.png")
+    return str(root)
+
+
+def test_an_unlabelled_folder_is_judged_by_its_critic_on_held_out_images_and_keeps_a_best_snapshot(tmp_path, caplog):
+    records_root = str(tmp_path / "records")
+    folder = _flat_folder(tmp_path / "bars")
+    build_records(folder, None, None, records_root, workers=1, progress=False, heldout_per_mille=250)
+    hp = recipe.build("wgan-gp", folder, records_root, overrides=[
+        ("architecture.base_width", 4), ("batch_size", 8), ("n_critic", 1), ("eval_every", 2),
+        ("snapshot_every", 2), ("checkpoint_every", 2), ("log_every", 1), ("health.enabled", False)]).hp
+    caplog.set_level("INFO")
+    launched = launch.train_run(str(tmp_path / "checkpoint"), hp, launch.until_step(4), records_root=records_root,
+                                progress=False)
+    assert "judged by w_heldout, spread every 2 steps (the run's own critic on " in caplog.text
+    assert "held-out images: no class subfolders for a classifier and no Inception graph" in caplog.text
+    evaluations = [row for row in runs.read_jsonl(os.path.join(launched.vdir, runs.METRICS_FILE))
+                   if "eval/w_heldout" in row]
+    assert [row["step"] for row in evaluations] == [2, 4]
+    assert all(row["eval/spread"] > 0 for row in evaluations)
+    best = runs.read_best(launched.vdir)
+    assert best["metric"] == "w_heldout"
+    assert best["value"] == min(row["eval/w_heldout"] for row in evaluations)

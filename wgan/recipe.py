@@ -144,8 +144,9 @@ def _judged_by(manifest):
     if manifest.get("labels") and (manifest.get("num_classes") or 0) >= 2:
         return ("classifier FID, confident share and class shares, by a classifier trained once on the folder's "
                 "labels; the best snapshot follows the classifier FID")
-    return ("FID/KID in Inception features when the 2015 graph or Keras' InceptionV3 weights are on this machine; "
-            "without them and without class subfolders, none")
+    return ("FID/KID in Inception features when the 2015 graph or Keras' InceptionV3 weights are on this machine, "
+            "else the run's own critic on the held-out images (held-out W, pixel spread); the best snapshot "
+            "follows the first")
 
 
 def describe(recipe):

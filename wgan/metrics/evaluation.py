@@ -13,7 +13,10 @@ Metrics by data (names as in ``--metrics``):
 * any image data, when asked for or when an extractor is configured: ``fid``, ``kid`` (and
   its spread) and, with the 2015 Inception graph, ``is`` (Inception Score, and its spread),
   from the features of a registered extractor (``wgan.metrics.extractors``); only when asked
-  for, ``precision`` and ``recall`` (k-NN manifolds, ``wgan.metrics.precision_recall``).
+  for, ``precision`` and ``recall`` (k-NN manifolds, ``wgan.metrics.precision_recall``);
+* image data that none of those can judge, during training: ``w_heldout`` (the run's critic
+  on held-out images against samples) and ``spread`` (``wgan.metrics.critic_signal``), on
+  the first ``IMAGE_SAMPLES`` generated images.
 
 Every name, group, direction and need comes from the registry (``wgan.metrics.registry``);
 this module gathers what the asked metrics need and calls their computations.
@@ -46,10 +49,10 @@ from absl import logging
 
 from wgan import runs, visualize
 from wgan.data import inputs
-from wgan.data import float_to_uint8, toy_sample
+from wgan.data import float_to_uint8, toy_sample, uint8_to_float
 from wgan.data import sources
 from wgan.errors import ConfigError, DataError
-from wgan.metrics import classifier, extractors, reference, registry, toy
+from wgan.metrics import classifier, critic_signal, extractors, reference, registry, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
 from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
@@ -141,11 +144,13 @@ class Evaluator:
             the test split's folder for Lucic et al.'s protocol of test images against samples).
         reference_stats: optional path of a TTUR-format ``.npz`` (``mu``, ``sigma``) that the FID
             is computed against instead of the records' statistics (KID still uses the records).
+        critic_signal: a ``critic_signal.CriticSignal`` (the run's critic and held-out images) for
+            the critic group's metrics.
     """
 
     def __init__(self, hp, metrics, num, seed=0, records_folder=None, extractor=None,
                  reference_images=REFERENCE_IMAGES, test_folder=None, reference_folder=None, reference_stats=None,
-                 reference_split="train"):
+                 reference_split="train", critic_signal=None):
         if num < 2:
             raise ConfigError(f"evaluation needs at least 2 samples, got {num}")
         self.hp, self.metrics, self.num, self.seed = hp, tuple(metrics), num, seed
@@ -157,6 +162,9 @@ class Evaluator:
         self.needs = registry.needs_of(self.metrics)
         self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
         self.reference_stats, self.reference_split = reference_stats, reference_split
+        self.critic_signal = critic_signal
+        if registry.CRITIC in self.needs and critic_signal is None:
+            raise ValueError("the critic group's metrics need the run's critic and held-out images")
         if hp.data.is_toy:
             # Its own stream (seed + 1), so real and generated samples are independent.
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
@@ -207,13 +215,16 @@ class Evaluator:
     def _images(self, generator):
         latents = latent(self.hp, self.num, self.seed)
         judged = min(self.num, IMAGE_SAMPLES)
-        for_judge = []
+        for_judge, for_critic = [], []
         moments, rows = MomentAccumulator(), []
         scores = ScoreAccumulator(self.num) if registry.PROBABILITIES in self.needs else None
         for start in range(0, self.num, GENERATE_BATCH):
-            images = float_to_uint8(visualize.generate(generator, latents[start:start + GENERATE_BATCH]))
+            generated = visualize.generate(generator, latents[start:start + GENERATE_BATCH])
+            images = float_to_uint8(generated)
             if self.judge is not None and start < judged:
                 for_judge.append(images[:judged - start])
+            if self.critic_signal is not None and start < judged:
+                for_critic.append(generated[:judged - start])
             if self.extractor is None:
                 if start + GENERATE_BATCH >= judged:
                     break  # the classifier metrics have their images: generate no more
@@ -236,6 +247,12 @@ class Evaluator:
                     about[name] = {"metric": name, "extractor": self.judge.name, "comparable": False,
                                    "n_fake": judged}
             extras.update(more)
+        if self.critic_signal is not None:
+            values = self.critic_signal(np.concatenate(for_critic))
+            for entry in self._asked(registry.CRITIC_SIGNAL):
+                scalars[entry.name] = values[entry.name]
+                about[entry.name] = {"metric": entry.name, "extractor": "critic", "comparable": False,
+                                     "n_fake": judged, "n_real": len(self.critic_signal.heldout)}
         if self.extractor is not None:
             scalars_more, about_more = self._feature_metrics(moments, rows, scores)
             scalars.update(scalars_more)
@@ -327,13 +344,15 @@ def reference_statistics(hp, records_root, extractor=extractors.DEFAULT_EXTRACTO
     return built, stats, distance
 
 
-def for_training(hp, records_root):
+def for_training(hp, records_root, critic=None):
     """The evaluator a training with ``eval_every`` > 0 uses, or None (logged once) when nothing applies.
 
     Image data without a classifier gets FID/KID (and IS with the 2015 graph) only when an
     extractor is available without a download (``extractors.configured_extractor``): the
     2015 Inception graph in ``$WGAN_INCEPTION_GRAPH`` or the cache, else Keras' InceptionV3
-    weights in ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache.
+    weights in ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache. Without either it is judged by
+    ``critic`` (the run's critic, a Keras model) on the records' held-out images
+    (``wgan.metrics.critic_signal``). One line says what judges the run.
     """
     if not hp.eval_every:
         return None
@@ -348,19 +367,37 @@ def for_training(hp, records_root):
     except DataError as err:
         if not sources.is_folder_path(hp.data.name):
             raise  # a named source's classifier must reach its recipe's accuracy (docs/quality.md)
-        # A user's classes may not be learnable by the small classifier: the run trains on, unjudged.
-        logging.warning("%s; training without evaluation", err)
-        return None
+        # A user's classes may not be learnable by the small classifier: the critic judges instead.
+        logging.warning("%s; the classifier's metrics are off", err)
+        evaluator = None
+    if evaluator is None and critic is not None and not hp.data.is_toy:
+        evaluator = _critic_evaluator(hp, records_root, critic)
     if evaluator is None:
         logging.info("eval_every=%d: no metric for %s without the Inception graph (set $%s to %s) or Keras' "
-                     "InceptionV3 weights ($%s), and no class subfolders for a classifier of its own; "
-                     "skipping evaluation", hp.eval_every, hp.data.name, "WGAN_INCEPTION_GRAPH",
-                     "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
+                     "InceptionV3 weights ($%s), no class subfolders for a classifier of its own, and no held-out "
+                     "images for the critic; skipping evaluation", hp.eval_every, hp.data.name,
+                     "WGAN_INCEPTION_GRAPH", "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
     else:
         primary = registry.primary_metric(evaluator.metrics)
         logging.info("judged by %s every %d steps (%s; the best snapshot follows %s)", ", ".join(evaluator.metrics),
-                     hp.eval_every, _judge_of(evaluator), primary or "no metric")
+                        hp.eval_every, _judge_of(evaluator), primary or "no metric")
     return evaluator
+
+
+def _critic_evaluator(hp, records_root, critic):
+    """An evaluator of the critic group's metrics on the records' held-out images, or None without them."""
+    folder, why = inputs.heldout_records(hp, records_root)
+    if folder is None:
+        logging.warning("no critic signal either: %s", why)
+        return None
+    heldout = reference.read_images(folder, limit=critic_signal.MAX_HELDOUT)
+    if len(heldout) < 2:
+        return None
+    metrics = registry.metrics_for(registry.IMAGE_DATA, critic=True)
+    metrics = tuple(n for n in metrics if registry.get(n).group == registry.CRITIC_SIGNAL)
+    signal = critic_signal.CriticSignal(critic, uint8_to_float(heldout))
+    return Evaluator(hp, metrics, IMAGE_SAMPLES, records_folder=inputs.records_folder(hp, records_root),
+                     critic_signal=signal)
 
 
 def _judge_of(evaluator):
@@ -372,6 +409,9 @@ def _judge_of(evaluator):
                 f"{info['evaluated_on']}")
     if evaluator.extractor is not None:
         return f"{evaluator.extractor.label} features"
+    if evaluator.critic_signal is not None:
+        return (f"the run's own critic on {len(evaluator.critic_signal.heldout):,} held-out images: no class "
+                "subfolders for a classifier and no Inception graph on this machine")
     return "the toy metrics"
 
 

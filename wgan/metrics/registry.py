@@ -20,7 +20,10 @@ probabilities, a reference). The toy and classifier groups are computed a group 
 
 Primary metrics, in order (the first one present in an evaluation is the primary one):
 ``fid`` (images scored with a feature extractor, under its plain name), ``cfid`` (labelled
-images: digits, mnist, fashion_mnist), ``w1`` (toy points).
+images: digits, mnist, fashion_mnist, class folders), ``w1`` (toy points), ``w_heldout``
+(images nothing else judges: the critic's estimate on held-out images,
+``wgan.metrics.critic_signal``). Stored names match by their base metric, so a series such
+as ``fid_inception2015_n1k_r10k`` is a run's primary ``fid``.
 """
 
 import dataclasses
@@ -34,7 +37,8 @@ TOY_MODES = "toy modes"  # toy sets with known modes (8gaussians, 25gaussians), 
 TOY_DISTANCE = "toy distance"  # any toy set, against a real sample of points
 CLASSIFIER = "classifier"  # labelled images, by the source's own classifier (computed together)
 FEATURE = "feature"  # any images, in the features of an extractor (wgan.metrics.extractors)
-GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE)
+CRITIC_SIGNAL = "critic"  # any images with held-out ones, by the run's own critic (training only)
+GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL)
 
 # What a metric needs (``Metric.needs``).
 POINTS = "points"  # generated toy points
@@ -46,6 +50,7 @@ EXTRACTOR = "extractor"  # a feature extractor
 MOMENTS = "moments"  # mean and covariance of generated features, and the reference's (or a statistics file)
 ROWS = "rows"  # generated feature rows and the reference's kept real rows (reference.KID_FEATURES)
 PROBABILITIES = "probabilities"  # an extractor that also gives class probabilities (the 2015 graph)
+CRITIC = "critic"  # the run's critic and held-out real images (a training run's evaluator has both)
 
 # Data kinds (``metrics_for``), and what each offers before the labels and the extractor are known.
 TOY_POINTS = "toy points"  # a toy set without modes (swissroll)
@@ -186,6 +191,12 @@ register(Metric("precision", FEATURE, True, _IMAGE_FEATURES | {ROWS}, "precision
 register(Metric("recall", FEATURE, True, _IMAGE_FEATURES | {ROWS}, "recall (k-NN)", by_default=False,
                 series=True, compute="wgan.metrics.precision_recall:recall_score",
                 about="share of real samples inside the generated k-NN manifold"))
+register(Metric("w_heldout", CRITIC_SIGNAL, False, frozenset({IMAGES, CRITIC}), "held-out critic W", primary=4,
+                compute="wgan.metrics.critic_signal:CriticSignal",
+                about="the critic's Wasserstein estimate between held-out images and samples"))
+register(Metric("spread", CRITIC_SIGNAL, True, frozenset({IMAGES, CRITIC}), "pixel spread ratio",
+                compute="wgan.metrics.critic_signal:CriticSignal",
+                about="the samples' pixel variance over the held-out images' (1: as varied)"))
 
 
 # ----- look-ups ---------------------------------------------------------------------------
@@ -215,18 +226,20 @@ def needs_of(metric_names):
     return frozenset().union(*(get(n).needs for n in metric_names))
 
 
-def metrics_for(kind, labelled=False, probabilities=False, asked=False):
+def metrics_for(kind, labelled=False, probabilities=False, asked=False, critic=False):
     """The metrics that data of ``kind`` can give, in registry order.
 
     ``kind``: ``TOY_POINTS`` (a toy set without modes, swissroll), ``TOY_WITH_MODES`` or
     ``IMAGE_DATA``; ``labelled``: image data with a classifier (``LABELS``);
     ``probabilities``: the extractor gives class probabilities; ``asked``: also the metrics
-    computed only on request (``by_default`` False).
+    computed only on request (``by_default`` False); ``critic``: image data evaluated during
+    training, where the run's critic and held-out images are at hand (``CRITIC``).
     """
     if kind not in DATA_KINDS:
         raise ValueError(f"data kind {kind!r}: choose from {', '.join(DATA_KINDS)}")
     offers = DATA_KINDS[kind] | ({LABELS} if labelled and kind == IMAGE_DATA else set())
     offers |= {PROBABILITIES} if probabilities and kind == IMAGE_DATA else set()
+    offers |= {CRITIC} if critic and kind == IMAGE_DATA else set()
     return tuple(m.name for m in _REGISTRY.values() if m.needs <= offers and (asked or m.by_default))
 
 
@@ -293,8 +306,12 @@ def primary_metrics():
 
 
 def primary_metric(scalars):
-    """The name of ``scalars``' primary metric (the first of ``primary_metrics`` among its keys), or None."""
-    return next((name for name in primary_metrics() if name in scalars), None)
+    """The key of ``scalars`` holding its primary metric, or None: the first of ``primary_metrics``
+    among the keys' base metrics (``fid_inception2015_n1k_r10k`` counts as ``fid``)."""
+    bases = {}
+    for key in scalars:
+        bases.setdefault(base_metric(key), key)
+    return next((bases[name] for name in primary_metrics() if name in bases), None)
 
 
 def higher_is_better(name):

@@ -46,7 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import runs, visualize
-from wgan.metrics import registry
+from wgan.metrics import critic_signal, registry
 from wgan.data import inputs
 from wgan.train import summaries
 from wgan.data import float_to_uint8, toy_modes, toy_sample, uint8_to_float
@@ -214,16 +214,8 @@ DIVERGE_SIGNALS = ("wasserstein", "gradient_penalty")
 # (``confident``). Sharp samples from few classes are a collapse.
 
 
-def _spread(features):
-    """Trace of the covariance of features [N, D]: the samples' total variance."""
-    features = np.asarray(features, np.float64).reshape(len(features), -1)
-    return float(np.trace(np.atleast_2d(np.cov(features, rowvar=False))))
-
-
-def critic_scores(critic, x, batch_size=256):
-    """Critic outputs float64 [N] for samples x [N, ...] in [-1, 1], in inference mode."""
-    parts = [critic(tf.convert_to_tensor(x[i:i + batch_size]), training=False) for i in range(0, len(x), batch_size)]
-    return np.concatenate([tf.reshape(tf.cast(p, tf.float32), [-1]).numpy() for p in parts]).astype(np.float64)
+# The samples' total variance, and the critic's scores: the same numbers the critic signal reports.
+_spread, critic_scores = critic_signal.pixel_spread, critic_signal.critic_scores
 
 
 class Probe:

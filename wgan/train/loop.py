@@ -125,7 +125,8 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
 
     last_saved = resume_from
     metrics = {}
-    evaluator = evaluation.for_training(hp, records_root)  # None unless eval_every > 0 and a metric applies
+    # None unless eval_every > 0 and a metric applies (the critic judges images nothing else can).
+    evaluator = evaluation.for_training(hp, records_root, critic=gan.critic)
     evaluated = {}  # {step: scalars} of the newest evaluation, stored with a snapshot of that step
     monitor = health.Monitor(hp, vdir, gan, evaluator, writer, records_root, start, say=bar.message)
     step = start
