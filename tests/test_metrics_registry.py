@@ -101,12 +101,13 @@ def test_directions_and_primary_metrics_are_those_of_before_the_registry():
     before = {"modes": True, "hq": True, "w1": False, "cfid": False, "classes": True, "confident": True,
               "fid": False, "kid": False, "is": True}
     assert {name: registry.get(name).higher_is_better for name in before} == before
-    assert registry.primary_metrics() == ("fid", "cfid", "w1")
+    assert registry.primary_metrics() == ("fid", "cfid", "w1", "w_heldout")
     assert registry.primary_metric({"modes": 8, "hq": 0.9, "w1": 0.1}) == "w1"
     assert registry.primary_metric({"cfid": 9.0, "classes": 10, "confident": 0.8}) == "cfid"
     assert registry.primary_metric({"fid": 30.0, "cfid": 9.0}) == "fid"
-    # Stored series names are not the plain name: a run scored with an extractor goes by cfid, as before.
-    assert registry.primary_metric({"fid_inception2015_n1k_r10k": 30.0, "cfid": 9.0}) == "cfid"
+    # Stored series names count as their metric: a folder judged in Inception features gets a best snapshot.
+    assert registry.primary_metric({"fid_inception2015_n1k_r10k": 30.0, "cfid": 9.0}) == "fid_inception2015_n1k_r10k"
+    assert registry.primary_metric({"kid_inception2015_n1k_r10k": 0.1, "cfid": 9.0}) == "cfid"
     assert registry.primary_metric({"classes": 10}) is None and registry.primary_metric({}) is None
     assert registry.is_better("cfid", 9.0, 10.0) and not registry.is_better("cfid", 11.0, 10.0)
     assert registry.is_better("modes", 8, 7) and registry.is_better("w1", 5.0, None)

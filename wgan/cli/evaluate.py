@@ -39,8 +39,12 @@ flags.DEFINE_integer("num", None, f"Generated samples (default: {sample_sizes.FI
                      f"{sample_sizes.TOY_SAMPLES:,} toy points, {sample_sizes.IMAGE_SAMPLES:,} images otherwise).",
                      lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors (and of the real toy sample).")
+# The critic group needs the training run's critic and held-out images: computed during training only.
+_TRAINING_ONLY = registry.names(group=registry.CRITIC_SIGNAL)
 flags.DEFINE_string("metrics", None, "Comma-separated metrics (default: all cheap ones for the data; "
-                    f"{','.join(_FEATURES)} for images without a classifier): {', '.join(registry.names())}.")
+                    f"{','.join(_FEATURES)} for images without a classifier): "
+                    f"{', '.join(n for n in registry.names() if n not in _TRAINING_ONLY)}. "
+                    f"({', '.join(_TRAINING_ONLY)}: during training, for images nothing else judges.)")
 flags.DEFINE_enum("extractor", extractors.DEFAULT_EXTRACTOR, list(extractors.EXTRACTORS), "Features for "
                   f"{'/'.join(_FEATURES)}. " + "; ".join(f"{k}: {v.description}" for k, v in extractors.EXTRACTORS.items())
                   + ".")
