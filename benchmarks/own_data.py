@@ -52,6 +52,35 @@ def write_folders(out, count, seed, raw_root="datasets"):
     return classes, flat
 
 
+def write_emoji(out, side, count=None, font="/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"):
+    """Write the colour emoji bitmaps of ``font`` (Debian's ``fonts-noto-color-emoji``; its CBDT table holds
+    PNG files) as ``side`` x ``side`` RGB PNG files on white in ``<out>/emoji-<side>/``; returns the folder."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    from PIL import Image
+
+    if not os.path.isfile(font):
+        raise SystemExit(f"no {font}: apt-get install fonts-noto-color-emoji")
+    strikes = TTFont(font)["CBDT"].strikeData
+    folder = os.path.join(out, f"emoji-{side}")
+    os.makedirs(folder, exist_ok=True)
+    written = 0
+    for name, bitmap in sorted(strikes[0].items()):
+        data = getattr(bitmap, "imageData", None)
+        if not data or (count is not None and written >= count):
+            continue
+        image = Image.open(io.BytesIO(data)).convert("RGBA")
+        canvas = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        canvas.alpha_composite(image)
+        square = max(canvas.size)
+        padded = Image.new("RGB", (square, square), (255, 255, 255))
+        padded.paste(canvas.convert("RGB"), ((square - canvas.width) // 2, (square - canvas.height) // 2))
+        padded.resize((side, side), Image.LANCZOS).save(os.path.join(folder, f"{_safe(name)}.png"))
+        written += 1
+    return folder
+
+
 def score_run(vdir, num, seed, records_root, checkpoint=None):
     """Classifier scores of the run in ``vdir`` (its sampling generator; ``checkpoint``: a ``-v`` text such
     as ``1.best``, default its newest checkpoint) against Fashion-MNIST's full splits."""
@@ -81,6 +110,10 @@ def main():
     make.add_argument("--images", type=int, default=2000)
     make.add_argument("--seed", type=int, default=0)
     make.add_argument("--raw_root", default="datasets")
+    emoji = sub.add_parser("emoji", help="write the colour emoji of fonts-noto-color-emoji as a PNG folder")
+    emoji.add_argument("--out", default="owndata")
+    emoji.add_argument("--side", type=int, default=32)
+    emoji.add_argument("--images", type=int, default=None, help="at most this many (default: all)")
     score = sub.add_parser("score", help="score a trained run with the Fashion-MNIST classifier")
     score.add_argument("--run", required=True, help="the run's version folder, checkpoint/<run>/v<N>")
     score.add_argument("--num", type=int, default=10000)
@@ -94,6 +127,9 @@ def main():
     if args.command == "folders":
         for path in write_folders(args.out, args.images, args.seed, args.raw_root):
             print(path)
+        return
+    if args.command == "emoji":
+        print(write_emoji(args.out, args.side, args.images))
         return
     hp, scores, info = score_run(args.run, args.num, args.seed, args.records_dir)
     with open(os.path.join(args.run, "metrics.jsonl"), encoding="utf-8") as f:

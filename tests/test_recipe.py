@@ -45,6 +45,11 @@ def test_the_recipe_starts_from_the_file_tuned_nearest_the_folders_side(tmp_path
     # Everything but the data block and the machine's precision is the file's.
     assert (hp.architecture, hp.batch_size, hp.n_critic, hp.g_optimizer, hp.ema_decay, hp.z_distribution) == \
         (file.architecture, file.batch_size, file.n_critic, file.g_optimizer, file.ema_decay, file.z_distribution)
+    # Evaluation is on for every side: the file's cadence, or the recipe's where the file has none (celeba).
+    assert hp.eval_every == (file.eval_every or recipe.EVAL_EVERY) > 0
+    block = recipe.describe(chosen)
+    assert f"evaluation           every {hp.eval_every} steps: " in block
+    assert ("the recipe turns it on" in block) == (file.eval_every == 0)
 
 
 def test_the_printed_block_says_what_the_hyperparameters_hold(tmp_path):
