@@ -93,3 +93,42 @@ def test_an_interrupted_budget_run_resumed_is_the_uninterrupted_run(tmp_path):
 
     assert resumed.result["step"] == whole.result["step"] == 10
     assert logged(resumed.vdir) == logged(whole.vdir)
+
+
+def test_a_files_own_length_is_timed_and_said_before_a_new_run_and_hours_are_a_warning(tmp_path):
+    checkpoint_dir, lines, timed = str(tmp_path / "checkpoint"), [], []
+
+    def measure(*args):
+        timed.append(args)
+        return 0.36, 3.0
+
+    long_run = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=100_000)
+    assert budget.estimate(long_run, checkpoint_dir, None, "unused", measure=measure, say=lines.append) == \
+        pytest.approx(100_000 * 0.36 / 0.9)
+    assert lines[-1].startswith("warning: train_steps 100,000 (the file's): about 11.1 h on this machine "
+                                "(2.78 iterations/s measured")
+    assert "--budget 30m" in lines[-1]
+    short = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=500)
+    budget.estimate(short, checkpoint_dir, None, "unused", measure=lambda *args: (0.09, 1.0), say=lines.append)
+    assert lines[-1] == ("train_steps 500 (the file's): about 50 s on this machine (11.11 iterations/s measured "
+                         "over the first iterations)")
+    # A run that exists is resumed by the command: nothing is timed and nothing said.
+    launch.train_run(checkpoint_dir, short, launch.until_step(1), progress=False)
+    said = len(lines)
+    assert budget.estimate(short, checkpoint_dir, None, "unused", measure=measure, say=lines.append) is None
+    assert len(lines) == said and len(timed) == 1
+
+
+def test_a_budget_too_short_for_the_files_evaluations_evaluates_more_often_and_a_rerun_still_resumes(tmp_path):
+    checkpoint_dir, lines = str(tmp_path / "checkpoint"), []
+    hp = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, eval_every=650)
+    planned, version = _plan(hp, checkpoint_dir, lines, seconds=4.0)  # 13 steps: 650 would never evaluate
+    assert version is None and (planned.train_steps, planned.eval_every) == (13, 3)
+    assert lines[-1] == ("evaluation every 3 steps, so that the run has 4 evaluations (for the best snapshot and "
+                         "the health detectors)")
+    launch.train_run(checkpoint_dir, planned, launch.until_step(2), progress=False)
+    again, version = _plan(hp, checkpoint_dir, lines, seconds=0.5)
+    assert (version, again.train_steps, again.eval_every) == (1, 13, 3)
+    # Long enough for the file's cadence: it stays.
+    assert _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1, eval_every=2, seed=3), str(tmp_path / "y"),
+                 [], seconds=4.0)[0].eval_every == 2

@@ -91,6 +91,13 @@ def run_budget(recipe):
     return None
 
 
+def length_from_file():
+    """Whether a new run's length is its hyperparameter file's ``train_steps`` (no flag and no --set says it)."""
+    if FLAGS.steps is not None or FLAGS.epoch is not None or FLAGS.budget is not None:
+        return False
+    return not any(config.parse_override(text)[0] == "train_steps" for text in FLAGS.set)
+
+
 def main(argv):
     import tensorflow as tf
 
@@ -116,6 +123,9 @@ def main(argv):
     if asked is not None and version is None:
         hp = config.apply_overrides(hp, [("budget", asked)], source="--budget")
         hp, version = budget.plan_run(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
+    elif version is None and length_from_file():
+        # No default run may take hours silently: the file's length, timed here, is said before it starts.
+        budget.estimate(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
     where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
 
     def iterations(vdir, hp, resumed):

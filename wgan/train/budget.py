@@ -101,27 +101,65 @@ def describe(hp, budget, steps, per_iteration=None, spent=0.0):
     """The lines a run prints before it starts: what the budget bought and how that was found."""
     if budget.kind != "seconds":
         return f"budget {budget.describe()}: train_steps {steps:,} (batch {hp.batch_size}, {hp.n_critic} critic steps)"
-    seconds = spent + steps * per_iteration / (1.0 - RESERVE)
-    about = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    about = _duration(spent + steps * per_iteration / (1.0 - RESERVE))
     return (f"budget {budget.describe()}: train_steps {steps:,}, about {about} on this machine "
             f"({1 / per_iteration:.2f} iterations/s measured over the first iterations; "
             f"{RESERVE:.0%} kept for evaluations and checkpoints)")
+
+
+# Evaluations a budget run has at least, when its file's cadence would give fewer: the best snapshot and
+# the detectors need several (a slow machine's 30 minutes may be fewer iterations than one eval_every).
+MIN_EVALUATIONS = 4
+
+# A run longer than this on this machine gets its estimate as a warning, with the budget that would cap it.
+LONG_RUN_SECONDS = 2 * 3600
+
+
+def estimate(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
+    """Say how long a new run of ``hp``'s own ``train_steps`` (a shipped file's length) takes on this machine.
+
+    Nothing is said for a run that exists already (the command resumes it). The iterations are
+    timed as for a budget (``measure``); returns the estimated seconds, or None.
+    """
+    from wgan import runs
+
+    if runs.matching_versions(runs.run_root(checkpoint_dir, hp), hp):
+        return None
+    per_iteration, spent = measure(hp, strategy, records_root)
+    total = sum(_relative_cost(hp, step) for step in range(min(hp.train_steps, WALKED)))
+    total += max(0, hp.train_steps - WALKED)
+    seconds = total * per_iteration / (1.0 - RESERVE)
+    line = (f"train_steps {hp.train_steps:,} (the file's): about {_duration(seconds)} on this machine "
+            f"({1 / per_iteration:.2f} iterations/s measured over the first iterations)")
+    if seconds > LONG_RUN_SECONDS:
+        line = (f"warning: {line}. --budget 30m (or 2h, 20epochs) trains for that long instead; Ctrl+C stops "
+                "the run cleanly and the same command resumes it")
+    say(line)
+    return seconds
+
+
+def _duration(seconds):
+    """``"41 min"``, ``"11.2 h"`` or ``"50 s"``."""
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
     """Fix the length of a new run of ``hp`` from its budget (``hp.budget``, ``30m``), or find the run it made.
 
     A version of the same hyperparameters
-    but ``train_steps`` (the same command, earlier) is resumed with its stored length: returns
+    but ``train_steps`` and ``eval_every`` (the same command, earlier) is resumed with its stored length: returns
     ``(its stored hp, its number)``. Otherwise a time budget is measured (``measure``, see
     ``seconds_per_iteration``), an epoch budget counted from the records, and the result is
-    ``(hp with train_steps, None)``; either way one line is said (``say``) before training.
+    ``(hp with train_steps, None)``; either way one line is said (``say``) before training. A run
+    too short for ``MIN_EVALUATIONS`` evaluations at the file's ``eval_every`` evaluates more often.
     """
     from wgan import runs
 
     budget = parse_budget(hp.budget)
     root = runs.run_root(checkpoint_dir, hp)
-    found = runs.matching_versions(root, hp, ignore=("train_steps",))
+    found = runs.matching_versions(root, hp, ignore=("train_steps", "eval_every"))
     if found:
         stored = runs.load_hparams(runs.version_dir(root, found[0]))
         say(f"budget {budget.describe()}: resuming v{found[0]}, whose budget fixed train_steps at "
@@ -143,4 +181,9 @@ def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_ite
         size = inputs.dataset_size(hp, records_root)
     steps = steps_for(hp, budget, per_iteration, spent, size)
     say(describe(hp, budget, steps, per_iteration, spent))
-    return dataclasses.replace(hp, train_steps=steps), None
+    hp = dataclasses.replace(hp, train_steps=steps)
+    if hp.eval_every and steps < MIN_EVALUATIONS * hp.eval_every:
+        hp = dataclasses.replace(hp, eval_every=max(1, steps // MIN_EVALUATIONS))
+        say(f"evaluation every {hp.eval_every:,} steps, so that the run has {MIN_EVALUATIONS} evaluations "
+            "(for the best snapshot and the health detectors)")
+    return hp, None
