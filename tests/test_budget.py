@@ -132,3 +132,34 @@ def test_a_budget_too_short_for_the_files_evaluations_evaluates_more_often_and_a
     # Long enough for the file's cadence: it stays.
     assert _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1, eval_every=2, seed=3), str(tmp_path / "y"),
                  [], seconds=4.0)[0].eval_every == 2
+
+
+def test_train_py_on_a_shipped_file_says_its_length_and_this_machines_precision_before_it_starts(tmp_path):
+    """As a user meets it: ``train.py -m wgan-gp --data 8gaussians``, no flag saying how long."""
+    import signal
+    import subprocess
+    import sys
+
+    from wgan import recipe
+    from wgan.util.cpus import bfloat16_units
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shipped = config.load(os.path.join(repo, "hyperparameter", "wgan-gp-8gaussians.json"))
+    expected, _ = recipe.precision(shipped.precision, cpu_bfloat16=bfloat16_units())
+    proc = subprocess.Popen([sys.executable, os.path.join(repo, "bin", "train.py"), "-m", "wgan-gp", "--data",
+                             "8gaussians", "--noprogress"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": repo},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:  # the estimate comes before the first iteration: stop the run there
+        lines.append(line)
+        if line.lstrip("warning: ").startswith("train_steps"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, err = proc.communicate(timeout=300)
+    out = "".join(lines) + rest
+    # Stopped before its first iteration (one line, exit 130) or inside the loop (a clean stop, exit 0).
+    assert proc.returncode in (0, 130) and "Traceback" not in err, err[-3000:]
+    assert proc.returncode == 0 or err.strip().splitlines()[-1] == "interrupted"
+    assert f"train_steps {shipped.train_steps:,} (the file's): about " in out and " on this machine (" in out
+    said = f"precision {expected} instead of the file's {shipped.precision}: "
+    assert (said in out) == (expected != shipped.precision)

@@ -41,5 +41,11 @@ def _run(main, argv):
             logging.flush()
             print(f"error: {err}", file=sys.stderr)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Ctrl+C outside a training loop (which stops cleanly by itself): before a run starts, while
+            # its iterations are timed, or while a command that writes atomically runs. One line, no traceback.
+            logging.flush()
+            print("interrupted", file=sys.stderr)
+            sys.exit(130)
 
     app.run(guarded, argv=argv)

@@ -91,6 +91,24 @@ def run_budget(recipe):
     return None
 
 
+def machine_precision(hp, gpu):
+    """``hp`` with the precision this machine runs fastest, for a shipped file (``wgan.recipe.precision``).
+
+    A shipped file's ``mixed_bfloat16`` is emulated, slower than float32, on a CPU without bfloat16
+    units; a ``--set precision=...`` or a file of the user's own (``--hparams``) is kept as given.
+    """
+    from wgan import recipe
+    from wgan.util.cpus import bfloat16_units
+
+    if any(config.parse_override(text)[0] == "precision" for text in FLAGS.set):
+        return hp
+    chosen, why = recipe.precision(hp.precision, gpu, None if gpu else bfloat16_units())
+    if chosen == hp.precision:
+        return hp
+    print(f"precision {chosen} instead of the file's {hp.precision}: {why}")
+    return config.apply_overrides(hp, [("precision", chosen)], source="this machine")
+
+
 def length_from_file():
     """Whether a new run's length is its hyperparameter file's ``train_steps`` (no flag and no --set says it)."""
     if FLAGS.steps is not None or FLAGS.epoch is not None or FLAGS.budget is not None:
@@ -116,6 +134,8 @@ def main(argv):
     asked = run_budget(recipe)  # a bad --budget stops here, before anything is printed or built
     if recipe is not None and FLAGS.version is None:
         print(recipes.describe(recipe))
+    elif FLAGS.version is None and FLAGS.hparams is None:
+        hp = machine_precision(hp, gpu)
     if not hp.data.is_toy:
         # Missing records stop the command before a version exists (built-in sources are built here).
         inputs.records_folder(hp, FLAGS.records_dir)
