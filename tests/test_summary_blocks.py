@@ -50,4 +50,4 @@ def test_the_recipe_block_is_the_recipes_table():
     text = own_data_report.recipe_table(own_data_report.RECIPE_BLOCK, ROOT, ROOT)
     assert len(text.splitlines()) == 2 + len(recipe.BASES)
     for base in recipe.BASES:
-        assert base.why in text
+        assert base.why in text and (base.evidence or "nothing yet") in text

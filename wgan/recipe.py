@@ -39,17 +39,22 @@ EVAL_EVERY = 500
 @dataclasses.dataclass(frozen=True)
 class Base:
     """One row of the recipe: images up to ``max_side`` (None: any) start from the file of
-    ``data`` with ``setup`` (``config.default_path``), for the reason ``why``."""
+    ``data`` with ``setup`` (``config.default_path``), for the reason ``why``, measured by the
+    command ``evidence`` (None: nothing of the toolkit's measures it yet)."""
 
     max_side: int | None
     data: str
     setup: str | None
     why: str
+    evidence: str | None = None
 
 
 BASES = (
-    Base(16, "digits", None, "tuned and studied on digits at 16x16"),
-    Base(32, "fashion_mnist", None, "tuned and studied on Fashion-MNIST at 28x28"),
+    Base(16, "digits", None, "tuned and studied on digits at 16x16",
+         "python bin/study.py --source digits --seeds 5 --jobs 2 --output study/digits"),
+    Base(32, "fashion_mnist", None, "tuned and studied on Fashion-MNIST at 28x28",
+         "python bin/study.py --source fashion_mnist --models wgan-gp --seeds 5 --jobs 2 "
+         "--output study/fashion_mnist-toolkit"),
     Base(None, "celeba", None, "the DCGAN paper's 64x64 setup; no sweep of the toolkit covers this side yet"),
 )
 

@@ -18,12 +18,13 @@ OWN_DATA_BLOCK = "own-data-table "
 
 def recipe_table(name, root, doc_dir):
     """Markdown: the recipe's rows, smallest sides first."""
-    lines = ["| image side | starts from | why |", "|---|---|---|"]
+    lines = ["| image side | starts from | why | measured by |", "|---|---|---|---|"]
     low = 1
     for base in recipe.BASES:
         sides = f"{low} and above" if base.max_side is None else f"{low} to {base.max_side}"
         file = f"`<model>-{base.data}{'-' + base.setup if base.setup else ''}.json`"
-        lines.append(f"| {sides} | {file} | {base.why} |")
+        evidence = f"`{base.evidence}`" if base.evidence else "nothing yet"
+        lines.append(f"| {sides} | {file} | {base.why} | {evidence} |")
         low = (base.max_side or 0) + 1
     return "\n".join(lines)
 
