@@ -27,6 +27,7 @@ import os
 from wgan import config
 from wgan.data import folders, sources
 from wgan.errors import ConfigError
+from wgan.gan import augment
 from wgan.util.cpus import bfloat16_units
 
 BFLOAT16 = "mixed_bfloat16"
@@ -42,6 +43,12 @@ class Base:
     setup: str | None
     why: str
 
+
+# HOOK (issue 37): folders of at most this many images get adaptive augmentation (AUGMENT_POLICY,
+# augment.adaptive) unless --set chooses otherwise. None until the study of
+# docs/augment.md ("study: not yet run") measures where it helps; fill both from its numbers.
+AUGMENT_MAX_IMAGES = None
+AUGMENT_POLICY = "color,translation,cutout"
 
 BASES = (
     Base(16, "digits", None, "tuned and studied on digits at 16x16"),
@@ -119,6 +126,10 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
     chosen_precision, precision_why = precision(config.load(path).precision, gpu, cpu_bfloat16)
     values = [("data.crop", manifest["crop"]), ("data.resize", side), ("data.channels", channels),
               ("precision", chosen_precision)]
+    augment_why = "as the file or --set says; the study of docs/augment.md has not yet measured where it helps"
+    if AUGMENT_MAX_IMAGES is not None and manifest["count"] <= AUGMENT_MAX_IMAGES:
+        values += [("augment.policy", AUGMENT_POLICY), ("augment.adaptive", True)]
+        augment_why = f"{manifest['count']:,} images, at most {AUGMENT_MAX_IMAGES:,}: a critic memorises so few"
     hp = config.resolve(model, data, path=path, seed=seed, architecture=architecture,
                         overrides=values + list(overrides))
     images = f"{manifest['count']:,} images"
@@ -133,10 +144,21 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
         ("latent", f"{hp.z_distribution} z of {hp.z_dim}", "the file's"),
         ("generator average", f"decay {hp.ema_decay:g}" if hp.ema_decay > 0 else "off", "the file's"),
         ("precision", hp.precision, precision_why),
+        ("augmentation", _augmentation(hp), augment_why),
         ("evaluation", f"every {hp.eval_every} steps" if hp.eval_every else "off",
          _judged_by(manifest) if hp.eval_every else "the file's"),
     )
     return Recipe(hp, path, records, manifest, choices)
+
+
+def _augmentation(hp):
+    """The run's augmentation in a few words (docs/augment.md)."""
+    cfg = hp.augment
+    if not augment.ops_of(hp):
+        return "off"
+    if cfg.adaptive:
+        return f"{cfg.policy}, adaptive p from {cfg.signal}"
+    return f"{cfg.policy}, p {augment.initial_p(cfg):g}"
 
 
 def _judged_by(manifest):
