@@ -233,6 +233,16 @@ def test_p_zero_trains_exactly_as_no_augmentation_and_p_one_reaches_the_generato
     assert one[0]["g_grad_norm"] > 0 and one[0]["g_grad_norm"] != plain[0]["g_grad_norm"]
 
 
+def test_the_xla_compiled_update_augments_as_the_plain_one():
+    # The ops XLA could treat differently: batched gathers, per-example matrices, the skipping tf.cond.
+    values = {"augment": {"policy": "translation_reflect,cutout,rotate90,scale", "p": 0.5}}
+    _, compiled = iterations(tiny_hparams("wgan-gp", "digits", jit_compile=True, **values), 1)
+    _, plain = iterations(tiny_hparams("wgan-gp", "digits", **values), 1)
+    for one, two in zip(compiled, plain):
+        for key in ("critic_loss", "generator_loss", "gradient_penalty", "augment/rt"):
+            assert one[key] == pytest.approx(two[key], rel=1e-5, abs=1e-7), key
+
+
 @pytest.fixture(scope="module")
 def digits_root(tmp_path_factory):
     """Records of the first 40 of scikit-learn's digits at 16x16 (as tests/test_resume_image.py)."""

@@ -127,7 +127,8 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
     values = [("data.crop", manifest["crop"]), ("data.resize", side), ("data.channels", channels),
               ("precision", chosen_precision)]
     augment_why = "as the file or --set says; the study of docs/augment.md has not yet measured where it helps"
-    if AUGMENT_MAX_IMAGES is not None and manifest["count"] <= AUGMENT_MAX_IMAGES:
+    chosen_by_user = any(key.startswith("augment.") for key, _ in overrides)  # --set augment.* wins
+    if AUGMENT_MAX_IMAGES is not None and manifest["count"] <= AUGMENT_MAX_IMAGES and not chosen_by_user:
         values += [("augment.policy", AUGMENT_POLICY), ("augment.adaptive", True)]
         augment_why = f"{manifest['count']:,} images, at most {AUGMENT_MAX_IMAGES:,}: a critic memorises so few"
     hp = config.resolve(model, data, path=path, seed=seed, architecture=architecture,
