@@ -195,6 +195,8 @@ def test_critic_overfit_names_augmentation_first_only_when_it_is_off():
     off = detector.advice_for(tiny_hparams("wgan-gp", "digits"))
     assert off.startswith("try adaptive augmentation first") and "fewer critic steps" in off
     assert "augmentation" not in detector.advice_for(tiny_hparams("wgan-gp", "digits", augment={"policy": "color"}))
+    fixed_at_zero = tiny_hparams("wgan-gp", "digits", augment={"policy": "color", "p": 0.0})
+    assert detector.advice_for(fixed_at_zero).startswith("try adaptive augmentation first")
 
 
 # ----- training ----------------------------------------------------------------------------------

@@ -376,6 +376,11 @@ def ops_of(hp):
     return parse_policy(hp.augment.policy)
 
 
+def active(hp):
+    """Whether the run augments at all: a policy with ops, and p above 0 or adaptive (p may rise)."""
+    return bool(ops_of(hp)) and (hp.augment.adaptive or initial_p(hp.augment) > 0)
+
+
 def check(hp, where=""):
     """The rules of the ``augment`` section that span other fields; ConfigError naming the key."""
     ops = parse_policy(hp.augment.policy, f"{where}key 'augment.policy'")

@@ -89,7 +89,7 @@ class CriticOverfit(Detector):
     augment_advice = "try adaptive augmentation first (--set augment.policy=color,translation,cutout --set augment.adaptive=true)"
 
     def advice_for(self, hp):
-        if augment.ops_of(hp):
+        if augment.active(hp):
             return self.advice
         return f"{self.augment_advice}, then {self.advice[len('try '):]}"
 
