@@ -64,6 +64,19 @@ def test_the_printed_block_says_what_the_hyperparameters_hold(tmp_path):
     assert f"batch, critic steps  {hp.batch_size}, {hp.n_critic}" in block
     assert f"precision            {hp.precision}: this CPU has no bfloat16 units" in block
     assert hp.precision == "float32"  # the file's mixed_bfloat16 would be emulated here
+    assert "augmentation         off: as the file or --set says" in block  # until the study of docs/augment.md
+
+
+def test_the_augmentation_hook_turns_adaptive_augmentation_on_for_few_images(tmp_path, monkeypatch):
+    folder = _built(tmp_path, "garments", 28, classes=("bag", "coat"))
+    monkeypatch.setattr(recipe, "AUGMENT_MAX_IMAGES", 10)  # the hook, as the study would fill it
+    chosen = recipe.build("wgan-gp", folder, str(tmp_path / "records"), cpu_bfloat16=False)
+    assert chosen.hp.augment.adaptive and chosen.hp.augment.policy == recipe.AUGMENT_POLICY
+    assert "4 images, at most 10: a critic memorises so few" in recipe.describe(chosen)
+    kept_off = recipe.build("wgan-gp", folder, str(tmp_path / "records"), cpu_bfloat16=False,
+                            overrides=[("augment.policy", "none")])
+    assert kept_off.hp.augment.policy == "none" and "augmentation         off: as the file or --set" in \
+        recipe.describe(kept_off)
 
 
 def test_precision_follows_the_machine():

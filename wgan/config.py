@@ -4,7 +4,7 @@ A run is fully described by one ``HParams`` object; its JSON form (``to_dict``) 
 into the run folder as ``hyperparameters.json`` and is enough to rebuild the models.
 
 JSON files are nested one level: top-level fields plus the groups ``data``,
-``architecture``, ``g_optimizer``, ``c_optimizer`` and ``health``. Overrides use dotted keys
+``architecture``, ``g_optimizer``, ``c_optimizer``, ``health`` and ``augment``. Overrides use dotted keys
 (``--set c_optimizer.learning_rate=5e-5``). Every check runs before TensorFlow builds
 anything and raises ``ConfigError`` naming the file, the key and the problem.
 """
@@ -18,7 +18,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Optional
 
-from wgan.gan import constraints, objectives
+from wgan.gan import augment, constraints, objectives
 from wgan.models import prior
 from wgan.errors import ConfigError
 from wgan.util import units
@@ -130,6 +130,30 @@ class HealthConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Differentiable augmentation of every critic input (``wgan.gan.augment``; docs/augment.md)."""
+
+    policy: str = _field(augment.OFF, "Ops applied to real and generated images before the critic sees them, "
+                         f"separated by commas (or +), in order ({', '.join(augment.NAMES)}; DiffAugment: "
+                         "color,translation,cutout); none turns augmentation off.")
+    p: Optional[float] = _field(None, "Probability that each op is applied to each example; with adaptive, its "
+                                "start. null: 1 when fixed (DiffAugment), 0 when adaptive (ADA).",
+                                minimum=0.0, maximum=1.0)
+    adaptive: bool = _field(False, "Adjust p during training toward the target of the overfitting signal (ADA).")
+    signal: str = _field("rt", "Adaptive p's overfitting signal: rt (ADA's E[sign(D(real) - m)], every critic "
+                         "step) or heldout_gap (the health probe's (W_train - W_heldout) / |W_train|, at evaluations).",
+                         choices=augment.SIGNAL_NAMES)
+    target: Optional[float] = _field(None, "Adaptive: p rises while the signal is above this, falls below it; null: "
+                                     "the signal's default (rt 0.6 as in ADA, heldout_gap 0.25).")
+    interval: int = _field(4, "Adaptive rt: generator iterations between adjustments of p (ADA: 4 batches).",
+                           minimum=1)
+    speed_images: int = _field(500000, "Adaptive: critic images (real images the critic sees) over which p can "
+                               "move from 0 to 1 (ADA: 500k).", minimum=1)
+    p_max: float = _field(1.0, "Adaptive: p's upper bound (ADA reports leaks of some ops above about 0.8).",
+                          minimum=0.0, maximum=1.0)
+
+
+@dataclass
 class HParams:
     """Everything that defines a training run."""
 
@@ -186,6 +210,7 @@ class HParams:
                                    "500kimg), which fixed train_steps when the run started; null: train_steps as "
                                    "given.")
     health: HealthConfig = _field(HealthConfig(), "Training-health detectors.")
+    augment: AugmentConfig = _field(AugmentConfig(), "Differentiable augmentation of the critic's inputs.")
 
     # ----- derived views --------------------------------------------------------------
     @property
@@ -321,6 +346,7 @@ def _check_consistency(hp, source):
                           f"generator batch; 1 keeps all)")
     if hp.data.is_toy != (hp.data.channels == 0):
         raise ConfigError(f"{where}key 'data.channels' must be 0 exactly when 'data.resize' is null (toy 2-D data)")
+    augment.check(hp, where)
     if hp.budget is not None:
         try:
             units.parse_budget(hp.budget)

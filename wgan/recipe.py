@@ -27,6 +27,7 @@ import os
 from wgan import config
 from wgan.data import folders, sources
 from wgan.errors import ConfigError
+from wgan.gan import augment
 from wgan.util.cpus import bfloat16_units
 
 BFLOAT16 = "mixed_bfloat16"
@@ -48,6 +49,12 @@ class Base:
     why: str
     evidence: str | None = None
 
+
+# HOOK (issue 37): folders of at most this many images get adaptive augmentation (AUGMENT_POLICY,
+# augment.adaptive) unless --set chooses otherwise. None until the study of
+# docs/augment.md ("study: not yet run") measures where it helps; fill both from its numbers.
+AUGMENT_MAX_IMAGES = None
+AUGMENT_POLICY = "color,translation,cutout"
 
 BASES = (
     Base(16, "digits", None, "tuned and studied on digits at 16x16",
@@ -133,6 +140,11 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
     if not base_hp.eval_every:
         values.append(("eval_every", EVAL_EVERY))
         turned_on = "; the file has none, so the recipe turns it on for the best snapshot and the health detectors"
+    augment_why = "as the file or --set says; the study of docs/augment.md has not yet measured where it helps"
+    chosen_by_user = any(key.startswith("augment.") for key, _ in overrides)  # --set augment.* wins
+    if AUGMENT_MAX_IMAGES is not None and manifest["count"] <= AUGMENT_MAX_IMAGES and not chosen_by_user:
+        values += [("augment.policy", AUGMENT_POLICY), ("augment.adaptive", True)]
+        augment_why = f"{manifest['count']:,} images, at most {AUGMENT_MAX_IMAGES:,}: a critic memorises so few"
     hp = config.resolve(model, data, path=path, seed=seed, architecture=architecture,
                         overrides=values + list(overrides))
     images = f"{manifest['count']:,} images"
@@ -147,10 +159,21 @@ def build(model, data, records_root, crop=None, resize=None, root=None, architec
         ("latent", f"{hp.z_distribution} z of {hp.z_dim}", "the file's"),
         ("generator average", f"decay {hp.ema_decay:g}" if hp.ema_decay > 0 else "off", "the file's"),
         ("precision", hp.precision, precision_why),
+        ("augmentation", _augmentation(hp), augment_why),
         ("evaluation", f"every {hp.eval_every} steps" if hp.eval_every else "off",
          _judged_by(manifest) + turned_on if hp.eval_every else "--set eval_every=0"),
     )
     return Recipe(hp, path, records, manifest, choices)
+
+
+def _augmentation(hp):
+    """The run's augmentation in a few words (docs/augment.md)."""
+    cfg = hp.augment
+    if not augment.ops_of(hp):
+        return "off"
+    if cfg.adaptive:
+        return f"{cfg.policy}, adaptive p from {cfg.signal}"
+    return f"{cfg.policy}, p {augment.initial_p(cfg):g}"
 
 
 def _judged_by(manifest):

@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 
 from wgan import models
-from wgan.gan import distribute, losses, objectives
+from wgan.gan import augment, distribute, losses, objectives
 from wgan.models import prior
 from wgan.gan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
@@ -123,6 +123,8 @@ class GAN(tf.Module):
         # on every worker, and the training loop reads them with int().
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.images_seen = tf.Variable(0, dtype=tf.int64, trainable=False, name="images_seen")
+        # Differentiable augmentation of every critic input (wgan.gan.augment), None when off.
+        self.augmenter = augment.Augmenter(hp) if augment.ops_of(hp) else None
         with self.strategy.scope():
             self.generator = models.make_generator(hp)
             self.critic = self.constraint.prepare_critic(models.make_critic(hp), hp)
@@ -171,6 +173,8 @@ class GAN(tf.Module):
                      step=self.step, images_seen=self.images_seen, rng=self.rng, fixed_z=self.fixed_z)
         if self.ema_generator is not None:
             parts["ema_generator"] = self.ema_generator
+        if self.augmenter is not None:
+            parts.update(self.augmenter.trackables())
         return tf.train.Checkpoint(**parts)
 
     @property
@@ -248,7 +252,7 @@ class GAN(tf.Module):
         return tf.where(tf.math.is_finite(norm), norm, tf.zeros_like(norm))
 
     # ----- forward and backward passes (per replica; XLA-compiled with jit_compile) ------
-    def _critic_gradients(self, real, z, alpha):
+    def _critic_gradients(self, real, z, alpha, augmentation=None):
         """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
 
         ``z``: latent [b, z_dim] for the fakes; ``alpha``: [b] uniform draws in [0, 1] for
@@ -256,9 +260,14 @@ class GAN(tf.Module):
         gradients are this replica's part of the global-batch loss gradient (times the
         float16 loss scale). A constraint's loss term is logged as ``gradient_penalty`` and
         its per-example gradient norms as ``gp_grad_norm`` (0 without one).
+        ``augmentation``: {"real": draws, "fake": draws} (``augment.draw``) or None: the critic,
+        and the constraint, see the augmented images.
         """
         hp = self.hp
         fake = self.generator(z, training=True)
+        if augmentation is not None:
+            real = self.augmenter(real, augmentation["real"])
+            fake = self.augmenter(fake, augmentation["fake"])
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
             real_scores = self.critic(real, training=True)
@@ -278,7 +287,7 @@ class GAN(tf.Module):
         grads = tape.gradient(scaled, variables)
         real_scores = tf.reshape(tf.cast(real_scores, tf.float32), [-1])
         fake_scores = tf.reshape(tf.cast(fake_scores, tf.float32), [-1])
-        return grads, {
+        metrics = {
             "critic_loss": loss,
             "wasserstein": self._average(real_scores) - self._average(fake_scores),
             "gradient_penalty": penalty,
@@ -286,16 +295,23 @@ class GAN(tf.Module):
             "d_fake": self._average(fake_scores),
             "gp_grad_norm": gp_norm,
         }
+        if self.augmenter is not None:
+            metrics["augment/rt"] = self._average(self.augmenter.rt(real_scores, fake_scores))
+        return grads, metrics
 
-    def _generator_gradients(self, z, keep):
+    def _generator_gradients(self, z, keep, augmentation=None):
         """Generator gradients on latent ``z`` [b, z_dim], and the loss share.
 
         ``keep`` (float32 scalar in (0, 1]): with top-k training (``hp.top_k`` < 1) the loss
         is the mean over the ``ceil(keep * b)`` fakes the critic scores highest on each replica.
+        ``augmentation``: draws (``augment.draw``) or None: the critic sees the fakes augmented,
+        as in its own update, and the gradient flows back through the augmentation.
         """
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
+            if augmentation is not None:
+                fake = self.augmenter(fake, augmentation)
             scores = self.critic(fake, training=True)
             per_example = self.generator_loss_fn(scores)
             if self.hp.top_k < 1:
@@ -316,7 +332,12 @@ class GAN(tf.Module):
         variables = self.critic.trainable_variables
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seeds[:, 0]))
         alpha = self._replica_rows(tf.random.stateless_uniform([self.hp.batch_size], seeds[:, 1]))
-        grads, metrics = self._critic_gradients_fn(real, z, alpha)
+        augmentation = None
+        if self.augmenter is not None:  # folded from z's seed: the RNG stream is that of a run without augmentation
+            augmentation = {side: tf.nest.map_structure(self._replica_rows,
+                                                        self.augmenter.draw(seeds[:, 0], self.hp.batch_size, salt))
+                            for side, salt in (("real", 1), ("fake", 2))}
+        grads, metrics = self._critic_gradients_fn(real, z, alpha, augmentation)
         grads = all_reduce_gradients(grads)
         metrics["c_grad_norm"] = distribute.replica_share(self._gradient_norm(self.c_opt, grads))
         for index, name in self._critic_kernels:
@@ -334,7 +355,10 @@ class GAN(tf.Module):
         (top-k training); returns metric shares."""
         variables = self.generator.trainable_variables
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed))
-        grads, metrics = self._generator_gradients_fn(z, keep)
+        augmentation = None
+        if self.augmenter is not None:
+            augmentation = tf.nest.map_structure(self._replica_rows, self.augmenter.draw(seed, self.hp.batch_size, 3))
+        grads, metrics = self._generator_gradients_fn(z, keep, augmentation)
         grads = all_reduce_gradients(grads)
         metrics["g_grad_norm"] = distribute.replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))
@@ -359,11 +383,13 @@ class GAN(tf.Module):
         self.c_opt.learning_rate.assign(c_lr)
         self.g_opt.learning_rate.assign(g_lr)
 
-        c_metrics = {k: tf.zeros([]) for k in CRITIC_METRICS + tuple(name for _, name in self._critic_kernels)}
+        c_metrics = {k: tf.zeros([]) for k in self._critic_metric_names()}
         for _ in tf.range(n_critic):
             seeds = self.rng.make_seeds(2)  # int64 [2, 2]: z and alpha
             per_replica = self.strategy.run(self._critic_step, args=(next(iterator), seeds))
             c_metrics = distribute.sum_shares(self.strategy, per_replica)
+            if self.augmenter is not None:
+                self.augmenter.after_critic_step(c_metrics["augment/rt"])
         self.images_seen.assign_add(tf.cast(n_critic, tf.int64) * hp.batch_size)
 
         keep = top_k_fraction(hp, self.step)
@@ -374,12 +400,19 @@ class GAN(tf.Module):
                                               self.strategy.run(self._generator_step, args=(seed, keep)))
         self.step.assign_add(1)
         metrics = {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
+        if self.augmenter is not None:
+            metrics.update(self.augmenter.after_iteration(self.step))
         if hp.top_k < 1:
             metrics["top_k_fraction"] = keep
         if self._loss_scale(self.c_opt) is not None:
             # float16: the critic's dynamic loss scale (halves on overflow, doubles after 2,000 clean steps).
             metrics["loss_scale"] = tf.convert_to_tensor(self.c_opt.dynamic_scale)
         return metrics
+
+    def _critic_metric_names(self):
+        """The names of the critic update's metrics: fixed ones, per-layer gradient norms, augmentation's r_t."""
+        names = CRITIC_METRICS + tuple(name for _, name in self._critic_kernels)
+        return names + (("augment/rt",) if self.augmenter is not None else ())
 
     def train_iteration(self, iterator, n_critic):
         """Run one generator iteration; ``iterator`` yields real batches (distributed under a

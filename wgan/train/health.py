@@ -46,6 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import runs, visualize
+from wgan.gan import augment
 from wgan.metrics import critic_signal, registry
 from wgan.data import inputs
 from wgan.train import summaries
@@ -71,6 +72,10 @@ class Detector:
         self.cfg = cfg
         self.patience = getattr(cfg, self.patience_field) if self.patience_field else 1
 
+    def advice_for(self, hp):
+        """What to try, in words, for the run of ``hp``."""
+        return self.advice
+
     def describe(self, values):
         """The numbers of a trip, in words."""
         return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
@@ -80,6 +85,13 @@ class CriticOverfit(Detector):
     name = "critic_overfit"
     advice = "try more data, fewer critic steps (n_critic), a weaker critic or an earlier snapshot"
     patience_field = "patience"
+    # The first thing to try when the run does not augment (docs/augment.md).
+    augment_advice = "try adaptive augmentation first (--set augment.policy=color,translation,cutout --set augment.adaptive=true)"
+
+    def advice_for(self, hp):
+        if augment.active(hp):
+            return self.advice
+        return f"{self.augment_advice}, then {self.advice[len('try '):]}"
 
     def check(self, signals):
         if "wasserstein_heldout" not in signals:
@@ -360,6 +372,7 @@ class Monitor:
                                                        checkpoint_name="best")
         self.records_root = records_root
         self.probe = None
+        self.last_signals = {}  # the probe's signals at the newest evaluation (adaptive augmentation reads them)
         self.floor, self.floor_known = None, False
         self.detectors = [d(self.cfg) for d in EVALUATION_DETECTORS + LOG_DETECTORS]
         self.states = {d.name: _State() for d in self.detectors}
@@ -433,6 +446,7 @@ class Monitor:
         if self.probe is None:
             self.probe = Probe(self.hp, self.evaluator, self.records_root, self.say)
         signals = self.probe.signals(self.gan)
+        self.last_signals = signals
         signals["peak_spread_ratio"] = self.peak_spread
         self.peak_spread = max(self.peak_spread, signals["spread_ratio"])
         covered = self._covered(scalars)
@@ -519,7 +533,7 @@ class Monitor:
 
     def line(self, detector, since, values):
         """The console line of a trip: what, since when, the numbers, what to try, the best snapshot."""
-        return (f"health: {detector.name} since step {since}: {detector.describe(values)}; {detector.advice}; "
+        return (f"health: {detector.name} since step {since}: {detector.describe(values)}; {detector.advice_for(self.hp)}; "
                 f"{self.best_text()}")
 
     def best_text(self):

@@ -130,6 +130,7 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     evaluated = {}  # {step: scalars} of the newest evaluation, stored with a snapshot of that step
     monitor = health.Monitor(hp, vdir, gan, evaluator, writer, records_root, start, say=bar.message)
     step = start
+    said_augment = False
     window_start, window_images = time.perf_counter(), 0
     with _StopRequest() as stop:
         for i in range(iterations):
@@ -168,6 +169,11 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                     evaluated = {step: evaluation.evaluate_in_training(evaluator, gan.sampling_generator, writer,
                                                                        vdir, step, epoch())}
                 monitor.after_evaluation(step, epoch(), evaluated.get(step, {}))
+                if gan.augmenter is not None:  # adaptive p from the held-out gap: before the save below
+                    problem = gan.augmenter.after_evaluation(monitor.last_signals, int(gan.images_seen))
+                    if problem and not said_augment:
+                        bar.message(problem)
+                        said_augment = True
             if step % hp.checkpoint_every == 0 or step % hp.snapshot_every == 0:
                 last_saved = save(step)
             if stopping:
