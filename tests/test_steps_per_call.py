@@ -9,8 +9,8 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import tiny_hparams
+
 from wgan import config, runs
 from wgan.data import inputs
 from wgan.errors import ConfigError, TrainingError
