@@ -81,10 +81,14 @@ def test_k8_logs_the_losses_of_k1_bit_for_bit_and_resumes_inside_a_block(tmp_pat
     eight = _train(tmp_path, "k8", hp, 20, steps_per_call=8)
     assert [r["step"] for r in logged(one.vdir)] == [5, 10, 15, 20]
     assert logged(eight.vdir) == logged(one.vdir)
-    # Interrupted at step 6, inside the block 5-10 that K = 8 would run, then resumed to 20.
-    interrupted = _train(tmp_path, "resumed", hp, 6, steps_per_call=8)
-    assert interrupted.result["step"] == 6
-    resumed = launch.train_run(str(tmp_path / "resumed"), runs.load_hparams(interrupted.vdir), launch.until_step(20),
+    # A run of 20 interrupted at step 6, inside the block 5-10 that K = 8 would run, then resumed to 20.
+    _, vdir, stored, lock, _ = runs.open_run(str(tmp_path / "resumed"), config.apply_overrides(hp, [("steps_per_call",
+                                                                                                  8)]))
+    lock.release()
+    loop.seed_everything(stored.seed, deterministic=True)
+    interrupted = loop.train(stored, vdir, 20, progress=False, stop_at_step=6)
+    assert interrupted["step"] == 6 and runs.latest_step(vdir) == 6
+    resumed = launch.train_run(str(tmp_path / "resumed"), runs.load_hparams(vdir), launch.until_step(20),
                                version=1, progress=False, deterministic=True)
     assert resumed.resumed and resumed.result["step"] == 20
     assert [r for r in logged(resumed.vdir) if r["step"] > 6] == [r for r in logged(one.vdir) if r["step"] > 6]
@@ -92,7 +96,7 @@ def test_k8_logs_the_losses_of_k1_bit_for_bit_and_resumes_inside_a_block(tmp_pat
 
 def test_a_nan_in_the_fifth_iteration_of_a_block_names_that_step_and_saves_nothing_after(tmp_path, records_root,
                                                                                          monkeypatch):
-    hp = tiny_hparams("wgan-gp", "mnist", steps_per_call=8, log_every=16, checkpoint_every=8, snapshot_every=8,
+    hp = tiny_hparams("wgan-gp", "mnist", steps_per_call=8, log_every=24, checkpoint_every=8, snapshot_every=8,
                       sample_every=100, histogram_every=100)
     _, vdir, hp, lock, _ = runs.open_run(str(tmp_path / "checkpoint"), hp)
     lock.release()
@@ -106,7 +110,8 @@ def test_a_nan_in_the_fifth_iteration_of_a_block_names_that_step_and_saves_nothi
 
     poisoned = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec((8, 16, 16, 1), tf.float32))
     monkeypatch.setattr(inputs, "training_data", lambda *a, **k: inputs.TrainingData(poisoned, 64))
-    # Batch 12 (from 0) feeds iteration 13, the 5th of the block 8-16: the weights go NaN there.
+    # Batch 12 (from 0) feeds iteration 13, the 5th of the block 8-16: the weights go NaN there. Step 16
+    # saves a checkpoint but logs nothing: the flag is read there too, before the save.
     with pytest.raises(TrainingError, match=r"became nan at step 13 .*ckpt-8 is untouched"):
         loop.train(hp, vdir, 24, records_root=records_root, progress=False)
     assert tf.train.latest_checkpoint(os.path.join(vdir, "ckpt")).endswith("ckpt-8")
