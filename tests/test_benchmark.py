@@ -73,6 +73,14 @@ def test_benchmark_model_reports_consistent_rates():
     assert row["first_iteration_s"] > 0 and row["side"] is None and row["precision"] == "float32"
 
 
+def test_benchmark_model_times_calls_of_several_iterations():
+    hp = toy_hp(steps_per_call=4)
+    row = benchmark.benchmark_model(hp, iterations=2, label="toy k4")
+    assert row["steps_per_call"] == 4 and len(row["iteration_s"]) == 2
+    # every timed call ran 4 iterations: 1 untimed + 2 timed calls
+    assert row["iterations_per_s"] == pytest.approx(1.0 / np.median(row["iteration_s"]))
+
+
 def test_matmul_gflops_is_a_positive_rate():
     rate = benchmark.matmul_gflops(tf.float32, n=128, min_seconds=0.05, repeats=1)
     assert np.isfinite(rate) and rate > 0
@@ -124,6 +132,12 @@ def test_benchmark_command_prints_the_table_and_writes_json(tmp_path):
          "--notoy", "--precision", "bogus", "--json", str(tmp_path / "x.json")],
         capture_output=True, text=True, env=ENV, cwd=str(tmp_path), timeout=300)
     assert again.returncode == 1 and "--precision 'bogus'" in again.stderr and "Traceback" not in again.stderr
+    bad_calls = subprocess.run(
+        [sys.executable, os.path.join(REPO, "bin", "benchmark.py"), "--models", "wgan-gp", "--sizes", "16",
+         "--notoy", "--steps_per_call", "1,0", "--json", str(tmp_path / "x.json")],
+        capture_output=True, text=True, env=ENV, cwd=str(tmp_path), timeout=300)
+    assert bad_calls.returncode == 1 and "--steps_per_call '0'" in bad_calls.stderr
+    assert "Traceback" not in bad_calls.stderr
 
 
 def test_the_closing_load_average_is_noted_once_so_the_printed_table_and_the_json_agree(tmp_path):

@@ -81,6 +81,21 @@ def test_rows_that_say_their_files_length_get_minutes_a_run():
     assert line.endswith("| `wgan-gp-fashion_mnist.json` at 64x64 | 3,125 | |")
 
 
+def test_rows_timed_with_several_iterations_per_call_get_a_column_and_their_own_speedups():
+    results = _results()
+    assert "steps/call" not in benchmark_report.table(results)  # older JSON, or only 1: the table as before
+    results["models"] += [dict(_row("wgan", 32, "float32", False, 2.5), steps_per_call=8),
+                          dict(_row("wgan", 32, "mixed_bfloat16", False, 3.3), steps_per_call=8)]
+    lines = benchmark_report.table(results).splitlines()
+    assert "| model | network | precision | XLA | steps/call | it/s |" in lines[6]
+    assert "| wgan | dcgan 32x32 | float32 | off | 8 | 2.500 | 800 |" in "\n".join(lines)
+    assert "| wgan | dcgan 32x32 | float32 | off | 1 | 2.000 | 640 |" in "\n".join(lines)
+    # 2.5 / 2.0 and 3.3 / 3.0; the precision speed-ups still compare rows of one iteration per call
+    assert "- 8 iterations per call over 1, float32, dcgan 32x32: 1.25x" in lines
+    assert "- 8 iterations per call over 1, mixed_bfloat16, dcgan 32x32: 1.10x" in lines
+    assert "- mixed_bfloat16 over float32, dcgan 32x32: 1.50-1.70x" in lines
+
+
 def test_the_inception_cost_table_gives_minutes_for_ten_and_fifty_thousand_images(tmp_path):
     results = {k: v for k, v in _results().items() if k in ("command", "machine")}
     results["rows"] = [{"network": "stand-in", "run": run, "cores": 2, "batch": 50, "batches": 6, "images_per_s": rate}

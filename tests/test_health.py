@@ -57,15 +57,15 @@ def test_stalled_fires_when_the_learning_rates_are_zero(tmp_path, capsys):
 
 
 def test_diverging_fires_when_the_critic_scores_are_scaled_up_every_step(tmp_path, monkeypatch, capsys):
-    iterate = GAN.train_iteration
+    iterate = GAN.train_block  # the loop's call (one iteration per call: steps_per_call is 1)
 
-    def scaled(self, iterator, n_critic):
-        out = iterate(self, iterator, n_critic)
+    def scaled(self, iterator, iterations, n_critic):
+        out = iterate(self, iterator, iterations, n_critic)
         for variable in self.critic.get_layer("score").trainable_variables:  # the final linear layer: scores x 2
             variable.assign(variable * 2.0)
         return out
 
-    monkeypatch.setattr(GAN, "train_iteration", scaled)
+    monkeypatch.setattr(GAN, "train_block", scaled)
     hp = toy_hp(health={"diverge_baseline": 5, "diverge_patience": 2})
     vdir = new_run(tmp_path, hp)
     loop.train(hp, vdir, 25, progress=False)
@@ -80,16 +80,16 @@ def test_diverging_fires_when_the_critic_scores_are_scaled_up_every_step(tmp_pat
 
 
 def test_mode_collapse_fires_when_every_latent_maps_to_nearly_one_output(tmp_path, monkeypatch):
-    iterate = GAN.train_iteration
+    iterate = GAN.train_block
 
-    def collapsing(self, iterator, n_critic):
-        out = iterate(self, iterator, n_critic)
+    def collapsing(self, iterator, iterations, n_critic):
+        out = iterate(self, iterator, iterations, n_critic)
         if int(self.step) >= 20:  # from step 20 on, the latent barely reaches the output
             kernel = self.generator.get_layer("hidden1").kernel
             kernel.assign(kernel * 1e-3)
         return out
 
-    monkeypatch.setattr(GAN, "train_iteration", collapsing)
+    monkeypatch.setattr(GAN, "train_block", collapsing)
     hp = toy_hp(eval_every=10, architecture={"initializer": "he_normal"})  # spread from the start
     vdir = new_run(tmp_path, hp)
     loop.train(hp, vdir, 30, progress=False)

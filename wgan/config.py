@@ -196,6 +196,10 @@ class HParams:
                                "start.", minimum=0)
     precision: str = _field("float32", "Compute precision.", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     jit_compile: bool = _field(False, "Compile the training iteration with XLA.")
+    steps_per_call: int = _field(1, "Generator iterations per compiled call: the host waits for the device and "
+                                 "reads metrics once per call, not once per iteration (a GPU idles while Python "
+                                 "runs; docs/scale.md). Calls are cut at every log, sample, evaluation and "
+                                 "checkpoint step, so the results do not depend on it.", minimum=1)
     seed: int = _field(0, "Seed for weights, noise and data order.", minimum=0)
     log_every: int = _field(10, "Write scalars every this many generator iterations.", minimum=1)
     sample_every: int = _field(500, "Write a fixed-noise sample grid every this many iterations.", minimum=1)

@@ -4,6 +4,7 @@
     python bin/benchmark.py --sizes 64 --models wgan-gp --jit off,on --iterations 5
     python bin/benchmark.py --compare benchmark-old.json       # ratios against an earlier run
     python bin/benchmark.py --architectures resnet --source cifar10 --sizes 32 --models wgan-gp
+    python bin/benchmark.py --steps_per_call 1,8,32 --models wgan-gp --noinput   # host cost per call (a GPU)
 
 For every model (by default each objective with shipped celeba hyperparameters: dcgan, wgan,
 wgan-gp) with every ``--architectures`` (default dcgan) at each ``--sizes`` (the shipped
@@ -40,6 +41,9 @@ flags.DEFINE_list("setups", ["default"], "Which of a source's files to time: def
 flags.DEFINE_bool("toy", True, "Also time the toy MLP on 8gaussians.")
 flags.DEFINE_list("precision", ["float32", "mixed_bfloat16"], "Precision policies to time.")
 flags.DEFINE_list("jit", ["off"], "XLA settings to time: off, on, or off,on.")
+flags.DEFINE_list("steps_per_call", ["1"], "Generator iterations per compiled call to time (hyperparameter "
+                  "steps_per_call), e.g. 1,8,32: each call is waited for once, as training waits at a log, so the "
+                  "rows show what the host's per-call work costs (docs/scale.md).")
 flags.DEFINE_integer("iterations", 3, "Timed generator iterations per configuration (after one untimed).",
                      lower_bound=1)
 flags.DEFINE_integer("matmul_n", 2048, "Side of the reference matrix product.", lower_bound=64)
@@ -67,6 +71,11 @@ def configurations():
             raise ConfigError(f"--jit {value!r}; valid values: off, on")
     for model in FLAGS.models:
         objectives.get(model, where="--models")
+    calls = []
+    for value in FLAGS.steps_per_call:
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError(f"--steps_per_call {value!r}: expected whole numbers >= 1, e.g. 1,8,32")
+        calls.append(int(value))
     from wgan.models import ARCHITECTURES
 
     for architecture in FLAGS.architectures:
@@ -85,21 +94,24 @@ def configurations():
                                                         setup=setup)).data.resize
             for jit in FLAGS.jit:
                 for precision in FLAGS.precision:
-                    hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit], architecture,
-                                                   setup)
-                    # Labels as before architectures were a flag, so --compare matches older JSON.
-                    where = f"{hp.architecture.name} {side}x{side}" if side else f"{hp.architecture.name} toy"
-                    label = f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}"
-                    out.append((label + (f" {setup}" if setup else ""), hp, {"setup": setup, "file_side": file_side}))
+                    for steps in calls:
+                        hp = benchmark.shipped_hparams(model, source, side, precision, JIT_VALUES[jit], architecture,
+                                                       setup)
+                        hp = config.apply_overrides(hp, [("steps_per_call", steps)], source="--steps_per_call")
+                        # Labels as before architectures were a flag, so --compare matches older JSON.
+                        where = f"{hp.architecture.name} {side}x{side}" if side else f"{hp.architecture.name} toy"
+                        label = f"{model:<7} {where:<11} {precision:<14} {'xla' if JIT_VALUES[jit] else '-'}"
+                        label += (f" {setup}" if setup else "") + (f" k{steps}" if steps != 1 else "")
+                        out.append((label, hp, {"setup": setup, "file_side": file_side}))
     return out
 
 
 def print_models(rows, peaks):
-    print(f"\n{'model   architecture   precision      xla':<39}{'it/s':>8}{'real img/s':>12}{'first it (s)':>14}"
+    print(f"\n{'model   architecture   precision      xla  [kK: K it/call]':<44}{'it/s':>8}{'real img/s':>12}{'first it (s)':>14}"
           f"{'GFLOP/it':>10}{'GFLOP/s':>9}{'matmul GFLOP/s':>16}{'ratio':>7}")
     for row in rows:
         peak = peaks[row["precision"]]
-        print(f"{row['label']:<39}{row['iterations_per_s']:>8.3f}{row['real_images_per_s']:>12.1f}"
+        print(f"{row['label']:<44}{row['iterations_per_s']:>8.3f}{row['real_images_per_s']:>12.1f}"
               f"{row['first_iteration_s']:>14.1f}{row['gflop_per_iteration']:>10.1f}{row['gflops']:>9.1f}"
               f"{peak:>16.1f}{row['gflops'] / peak:>7.2f}")
 
@@ -115,6 +127,12 @@ def print_speedups(rows):
         print("\nXLA (jit_compile) speed-up over the same configuration without it:")
         for (model, architecture, side, precision), ratio in xla.items():
             print(f"  {model:<7} {architecture:<7} {side or 'toy'!s:>4} {precision}: {ratio:.2f}x")
+    calls = benchmark_report.steps_per_call_speedups(rows)
+    if calls:
+        print("\nspeed-up of K iterations per call over 1 (same model, network, size, XLA setting and precision):")
+        for (model, architecture, side, jit, precision, steps), ratio in calls.items():
+            print(f"  {model:<7} {architecture:<7} {side or 'toy'!s:>4} {'xla ' if jit else ''}{precision} "
+                  f"K={steps}: {ratio:.2f}x")
 
 
 def print_comparison(rows, path):
@@ -125,7 +143,7 @@ def print_comparison(rows, path):
           f"load {old.get('machine', {}).get('load_average')}):")
     for row in rows:
         if row["label"] in before:
-            print(f"  {row['label']:<39}{row['iterations_per_s'] / before[row['label']]:>7.2f}x")
+            print(f"  {row['label']:<44}{row['iterations_per_s'] / before[row['label']]:>7.2f}x")
 
 
 def measure_input(results, rows):

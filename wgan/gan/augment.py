@@ -502,6 +502,11 @@ class Augmenter:
             out["augment/signal"] = tf.identity(self.signal)
         return out
 
+    @property
+    def logged_names(self):
+        """The names ``after_iteration`` returns, in its order."""
+        return ("augment/p",) + (("augment/signal",) if self.cfg.adaptive else ())
+
     def after_evaluation(self, signals, images_seen):
         """With adaptive heldout_gap: move p by ADA's rule from the probe's ``signals`` ({name:
         float}, ``wgan.train.health.Probe.signals``) over the ``images_seen`` (int) critic images

@@ -1,9 +1,11 @@
 """The GAN as one ``tf.Module``: both networks, both optimizers, RNG, and the compiled iteration.
 
-One generator iteration is one ``tf.function`` call: ``n_critic`` critic updates, each on a
-fresh real batch pulled from the tf.data iterator inside the graph, then ``g_steps``
-generator updates. ``n_critic`` is a tensor argument, so the WGAN warm-up schedule changes
-the count without retracing.
+One generator iteration is ``n_critic`` critic updates, each on a fresh real batch pulled
+from the tf.data iterator inside the graph, then ``g_steps`` generator updates. The training
+loop runs a block of K of them in one ``tf.function`` call (``train_block``, K =
+``hp.steps_per_call``): the host then waits for the device once per block, not once per
+iteration. ``n_critic`` and K are tensor arguments, so the WGAN warm-up schedule and blocks
+cut short change them without retracing. ``train_iteration`` is one iteration alone.
 
 Objectives come from the registry ``wgan.gan.objectives`` (``hp.model``): its entry gives the
 critic and generator losses and its default constraint. The constraint (``hp.constraint``,
@@ -160,11 +162,23 @@ class GAN(tf.Module):
         self._critic_kernels = [(index, f"c_layer_grad_norm/{v.path.rsplit('/', 1)[0]}")
                                 for index, v in enumerate(self.critic.trainable_variables)
                                 if v.path.endswith("kernel")]
+        # The scalars one iteration returns, in a fixed order (the block's bad-step record keeps them so).
+        self.metric_names = (self._critic_metric_names() + GENERATOR_METRICS + ("lr_critic", "lr_generator")
+                             + (self.augmenter.logged_names if self.augmenter is not None else ())
+                             + (("top_k_fraction",) if hp.top_k < 1 else ())
+                             + (("loss_scale",) if self._loss_scale(self.c_opt) is not None else ()))
+        # The first step whose metrics were not all finite (-1: none yet) and those metrics, kept on
+        # the device by train_block so that the host reads them only when it looks. Not checkpointed:
+        # a run never saves past a bad step, so a restored run always starts clean.
+        self.first_bad_step = tf.Variable(-1, dtype=tf.int64, trainable=False, name="first_bad_step")
+        self._bad_values = tf.Variable(tf.zeros([len(self.metric_names)]), trainable=False, name="bad_values")
         self.trace_count = 0  # incremented in Python, i.e. once per trace
         compile_update = (lambda fn: tf.function(fn, jit_compile=True)) if hp.jit_compile else (lambda fn: fn)
         self._critic_gradients_fn = compile_update(self._critic_gradients)
         self._generator_gradients_fn = compile_update(self._generator_gradients)
         self._compiled_iteration = tf.function(self._iteration)
+        self._compiled_block = tf.function(self._block)
+        self._constants = {}  # int32 scalars the loop passes every call, made once
 
     # ----- state -----------------------------------------------------------------------
     def checkpoint(self):
@@ -375,8 +389,13 @@ class GAN(tf.Module):
 
     # ----- the compiled iteration --------------------------------------------------------
     def _iteration(self, iterator, n_critic):
-        """``n_critic`` critic updates then ``g_steps`` generator updates; returns float32 scalars."""
+        """One generator iteration traced alone (``train_iteration``)."""
         self.trace_count += 1
+        return self._iteration_body(iterator, n_critic)
+
+    def _iteration_body(self, iterator, n_critic):
+        """``n_critic`` critic updates then ``g_steps`` generator updates; returns float32 scalars
+        {name: value} with the keys of ``metric_names``."""
         hp = self.hp
         c_lr = scheduled_learning_rate(hp.c_optimizer, self.step, hp.train_steps)
         g_lr = scheduled_learning_rate(hp.g_optimizer, self.step, hp.train_steps)
@@ -407,6 +426,28 @@ class GAN(tf.Module):
         if self._loss_scale(self.c_opt) is not None:
             # float16: the critic's dynamic loss scale (halves on overflow, doubles after 2,000 clean steps).
             metrics["loss_scale"] = tf.convert_to_tensor(self.c_opt.dynamic_scale)
+        assert tuple(metrics) == self.metric_names, (tuple(metrics), self.metric_names)  # at trace time
+        return {name: tf.cast(value, tf.float32) for name, value in metrics.items()}
+
+    def _block(self, iterator, iterations, n_critic):
+        """``iterations`` generator iterations of ``n_critic`` critic updates each, in one graph.
+
+        Returns the float32 scalars of the last iteration run. After each iteration a
+        non-finite metric records that step and its metrics once (``first_bad_step``,
+        ``_bad_values``); from then on no iteration runs, in this block or a later one, so
+        that the weights and the step stay where the run went bad and the host can read
+        the flag whenever it next looks (``first_bad``).
+        """
+        self.trace_count += 1
+        metrics = {name: tf.zeros([]) for name in self.metric_names}
+        for _ in tf.range(iterations):
+            if self.first_bad_step >= 0:
+                break
+            metrics = self._iteration_body(iterator, n_critic)
+            values = tf.stack([metrics[name] for name in self.metric_names])
+            if not tf.reduce_all(tf.math.is_finite(values)):
+                self.first_bad_step.assign(self.step)
+                self._bad_values.assign(values)
         return metrics
 
     def _critic_metric_names(self):
@@ -414,10 +455,34 @@ class GAN(tf.Module):
         names = CRITIC_METRICS + tuple(name for _, name in self._critic_kernels)
         return names + (("augment/rt",) if self.augmenter is not None else ())
 
+    def _constant(self, value):
+        if value not in self._constants:
+            self._constants[value] = tf.constant(value, tf.int32)
+        return self._constants[value]
+
     def train_iteration(self, iterator, n_critic):
         """Run one generator iteration; ``iterator`` yields real batches (distributed under a
         strategy, see ``inputs.distribute``). Returns a dict of float32 scalars."""
-        return self._compiled_iteration(iterator, tf.constant(n_critic, tf.int32))
+        return self._compiled_iteration(iterator, self._constant(n_critic))
+
+    def train_block(self, iterator, iterations, n_critic):
+        """Run ``iterations`` (K >= 1) generator iterations of ``n_critic`` critic updates each in
+        one call, the weights and ``step`` advancing as K calls of ``train_iteration`` would.
+
+        Returns the float32 scalars of the block's last iteration as device tensors: nothing
+        waits for the device until they are read. A non-finite metric stops the run's
+        iterations on the device at that step (``first_bad``); the host holds the step count.
+        """
+        return self._compiled_block(iterator, self._constant(iterations), self._constant(n_critic))
+
+    def first_bad(self):
+        """``None`` while every iteration's metrics were finite, else ``(step, {name: float})``: the
+        first step (``gan.step`` after it) that produced a NaN or Inf, and all its metrics. One read
+        from the device."""
+        step = int(self.first_bad_step)
+        if step < 0:
+            return None
+        return step, dict(zip(self.metric_names, (float(v) for v in self._bad_values.numpy())))
 
     def sample(self, z, training=False):
         """Images [N, H, W, C] in [-1, 1] (or points [N, 2]) from latent ``z`` [N, z_dim]."""

@@ -120,6 +120,16 @@ def _run(gan, iterator, n_critic):
     float(gan.train_iteration(iterator, n_critic)["critic_loss"])
 
 
+def _run_call(gan, iterator, n_critic):
+    """One compiled call of ``hp.steps_per_call`` iterations, waited for: what the training loop
+    runs between two reads (``GAN.train_block``); with 1 the single iteration of ``_run``."""
+    steps = gan.hp.steps_per_call
+    if steps == 1:
+        _run(gan, iterator, n_critic)
+    else:
+        float(gan.train_block(iterator, steps, n_critic)["critic_loss"])
+
+
 def in_memory_gan(hp):
     """``(gan, iterator, first_s)``: a GAN of ``hp`` (Keras seeded with ``hp.seed`` first), its
     iterator over ``in_memory_batches`` and the seconds of its first iteration (tracing, graph
@@ -153,21 +163,28 @@ def alternate(variants, hp, rounds):
 
 
 def benchmark_model(hp, iterations=3, label=None):
-    """Time ``iterations`` generator iterations of ``hp`` (after one untimed first iteration).
+    """Time ``iterations`` compiled calls of ``hp.steps_per_call`` generator iterations of ``hp``
+    each (after one untimed first call), each waited for as the training loop waits at a log.
 
     Returns a dict: ``iterations_per_s`` and ``real_images_per_s`` (critic inputs, i.e.
-    n_critic x batch per iteration) from the median iteration; ``first_iteration_s`` from
+    n_critic x batch per iteration) from the median call; ``first_iteration_s`` from
     the built model to the first result (tracing, graph optimization, XLA compilation and
-    one iteration); ``gflop_per_iteration`` and ``gflops`` (achieved, analytic FLOPs over
+    one call); ``gflop_per_iteration`` and ``gflops`` (achieved, analytic FLOPs over
     the median time); ``source`` and ``train_steps``, the data and length of the file timed, so
-    that a table can say how long one of its runs takes.
+    that a table can say how long one of its runs takes; ``steps_per_call``; ``iteration_s``:
+    every call's seconds per iteration.
     """
-    gan, iterator, first = in_memory_gan(hp)
+    keras.utils.set_random_seed(hp.seed)
+    gan = GAN(hp)
+    iterator = iter(in_memory_batches(hp))
+    start = time.perf_counter()
+    _run_call(gan, iterator, hp.n_critic)
+    first = time.perf_counter() - start
     times = []
     for _ in range(iterations):
         start = time.perf_counter()
-        _run(gan, iterator, hp.n_critic)
-        times.append(time.perf_counter() - start)
+        _run_call(gan, iterator, hp.n_critic)
+        times.append((time.perf_counter() - start) / hp.steps_per_call)
     per_iteration = statistics.median(times)
     flops = iteration_flops(hp, count_flops(gan.generator), count_flops(gan.critic))
     return {
@@ -179,6 +196,7 @@ def benchmark_model(hp, iterations=3, label=None):
         "jit_compile": hp.jit_compile,
         "batch_size": hp.batch_size,
         "n_critic": hp.n_critic,
+        "steps_per_call": hp.steps_per_call,
         "source": hp.data.name,
         "train_steps": hp.train_steps,
         "iterations": iterations,

@@ -27,20 +27,28 @@ def command_line(script):
     return " ".join([f"python {script}"] + [shlex.quote(a) for a in sys.argv[1:]])
 
 
+def steps_per_call(row):
+    """The generator iterations per compiled call a row was timed with (1 in JSON from before the setting)."""
+    return row.get("steps_per_call", 1)
+
+
 def _setting(row):
     """What a row is timed with, but the precision: (model, architecture, side, jit_compile)."""
     return row["model"], row["architecture"], row["side"], row["jit_compile"]
 
 
 def precision_speedups(rows):
-    """``{(model, architecture, side, jit_compile, precision): it/s over float32's}`` for the other precisions."""
+    """``{(model, architecture, side, jit_compile, precision): it/s over float32's}`` for the other precisions
+    (rows of one iteration per call; ``steps_per_call_speedups`` compares the others)."""
+    rows = [r for r in rows if steps_per_call(r) == 1]
     base = {_setting(r): r["iterations_per_s"] for r in rows if r["precision"] == "float32"}
     return {_setting(r) + (r["precision"],): r["iterations_per_s"] / base[_setting(r)]
             for r in rows if r["precision"] != "float32" and _setting(r) in base}
 
 
 def xla_speedups(rows):
-    """``{(model, architecture, side, precision): it/s with jit_compile over it/s without}``."""
+    """``{(model, architecture, side, precision): it/s with jit_compile over it/s without}`` (one iteration per call)."""
+    rows = [r for r in rows if steps_per_call(r) == 1]
     plain = {(r["model"], r["architecture"], r["side"], r["precision"]): r["iterations_per_s"]
              for r in rows if not r["jit_compile"]}
     out = {}
@@ -49,6 +57,17 @@ def xla_speedups(rows):
         if r["jit_compile"] and key in plain:
             out[key] = r["iterations_per_s"] / plain[key]
     return out
+
+
+def steps_per_call_speedups(rows):
+    """``{(model, architecture, side, jit_compile, precision, K): it/s with K iterations per call over
+    it/s with 1}`` for the rows timed with ``--steps_per_call``."""
+    def key(r):
+        return r["model"], r["architecture"], r["side"], r["jit_compile"], r["precision"]
+
+    single = {key(r): r["iterations_per_s"] for r in rows if steps_per_call(r) == 1}
+    return {key(r) + (steps_per_call(r),): r["iterations_per_s"] / single[key(r)]
+            for r in rows if steps_per_call(r) != 1 and key(r) in single}
 
 
 def network(row):
@@ -83,6 +102,9 @@ def _speedup_lines(rows):
     for (model, architecture, side, precision), ratio in xla_speedups(rows).items():
         label = f"XLA over no XLA, {precision}"
         groups.setdefault((label, network({"architecture": architecture, "side": side})), []).append(ratio)
+    for (model, architecture, side, jit, precision, steps), ratio in steps_per_call_speedups(rows).items():
+        label = f"{steps} iterations per call over 1, {precision}" + (" (XLA on)" if jit else "")
+        groups.setdefault((label, network({"architecture": architecture, "side": side})), []).append(ratio)
     return [f"- {label}, {where}: {_span(ratios)}" for (label, where), ratios in groups.items()]
 
 
@@ -114,13 +136,18 @@ def table(results):
     """Markdown for one benchmark run: its command, the machine, one row per configuration, the speed-ups."""
     # A run's length in minutes at this speed, when the JSON says the files' train_steps (since 2026-12-05).
     lengths = all("train_steps" in row for row in results["models"])
+    # The steps-per-call column only when a row has more than 1, so the tables of older runs stay as they were.
+    calls = any(steps_per_call(row) != 1 for row in results["models"])
     lines = command_and_machine(results) + [
-        "| model | network | precision | XLA | it/s | real img/s | first it (s) | GFLOP/it | GFLOP/s | matmul GFLOP/s "
+        "| model | network | precision | XLA |" + (" steps/call |" if calls else "")
+        + " it/s | real img/s | first it (s) | GFLOP/it | GFLOP/s | matmul GFLOP/s "
         "| ratio |" + (" file | train_steps | min / run |" if lengths else ""),
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---|---:|---:|" if lengths else "")]
+        "|---|---|---|---|" + ("---:|" if calls else "") + "---:|---:|---:|---:|---:|---:|---:|"
+        + ("---|---:|---:|" if lengths else "")]
     peaks = results["matmul"]["gflops"]
     for row in results["models"]:
         line = (f"| {row['model']} | {network(row)} | {row['precision']} | {'on' if row['jit_compile'] else 'off'} "
+                + (f"| {steps_per_call(row)} " if calls else "") +
                 f"| {row['iterations_per_s']:.3f} | {_figure(row['real_images_per_s'])} "
                 f"| {row['first_iteration_s']:.1f} | {row['gflop_per_iteration']:.1f} | {_figure(row['gflops'])} "
                 f"| {_figure(peaks[row['precision']])} | {row['gflops'] / peaks[row['precision']]:.2f} |")
@@ -380,7 +407,7 @@ def speed_summary(name, root, doc_dir=None):
         machine = results["machine"]
         networks = {}
         for row in results["models"]:
-            if row["model"] == "wgan-gp" and not row["jit_compile"]:
+            if row["model"] == "wgan-gp" and not row["jit_compile"] and steps_per_call(row) == 1:
                 network = f"{row['architecture']} {row['side']}x{row['side']}" if row["side"] else \
                     f"{row['architecture']} toy"
                 networks.setdefault(network, {})[row["precision"]] = row["iterations_per_s"]

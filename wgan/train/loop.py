@@ -5,6 +5,14 @@
 every ``checkpoint_every`` iterations and at the end, a permanent snapshot every
 ``snapshot_every``, and on SIGINT/SIGTERM. A NaN or Inf stops training before anything is
 saved, so the last good checkpoint stays intact.
+
+Iterations run in blocks of up to ``hp.steps_per_call`` per compiled call
+(``GAN.train_block``). A block ends at the next step where the loop does anything (a log,
+sample, histogram, evaluation, checkpoint or snapshot), at the run's end, and where the
+WGAN warm-up changes the critic count (``block_end``), so every event happens at the step
+it would with one iteration per call, and a run's results do not depend on the setting.
+The loop counts the steps itself and reads from the device only at those events: the
+NaN/Inf flag the block keeps there, and the metrics as floats at log steps.
 """
 
 import math
@@ -65,6 +73,33 @@ class _StopRequest:
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+def event_periods(hp):
+    """The periods, in generator iterations, of everything the loop does between iterations."""
+    periods = (hp.log_every, hp.sample_every, hp.histogram_every, hp.checkpoint_every, hp.snapshot_every)
+    return periods + ((hp.eval_every,) if hp.eval_every else ())
+
+
+def block_end(hp, step, end, stop_at_step=None):
+    """The step the compiled call that starts at ``step`` (< ``end``) runs to.
+
+    At most ``hp.steps_per_call`` iterations, and no further than the next multiple of any
+    of ``event_periods(hp)``, the run's ``end``, ``stop_at_step`` (at least one iteration, as
+    a stop is checked after each call) or the first iteration whose critic count
+    (``hp.critic_steps``, the WGAN warm-up) differs from this one's: a block has one
+    ``n_critic``.
+    """
+    limit = min(step + hp.steps_per_call, end)
+    if stop_at_step is not None:
+        limit = min(limit, max(stop_at_step, step + 1))
+    for every in event_periods(hp):
+        limit = min(limit, (step // every + 1) * every)
+    n_critic = hp.critic_steps(step)
+    for later in range(step + 1, limit):
+        if hp.critic_steps(later) != n_critic:
+            return later
+    return limit
 
 
 def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True, stop_at_step=None,
@@ -131,35 +166,46 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
     monitor = health.Monitor(hp, vdir, gan, evaluator, writer, records_root, start, say=bar.message)
     step = start
     said_augment = False
+    end = start + iterations
+    periods = event_periods(hp)
+    shown = {}  # the progress line's losses: those of the newest log
     window_start, window_images = time.perf_counter(), 0
     with _StopRequest() as stop:
-        for i in range(iterations):
+        while step < end:
             n_critic = hp.critic_steps(step)
+            block = block_end(hp, step, end, stop_at_step) - step
             try:
-                values = gan.train_iteration(iterator, n_critic)
+                values = gan.train_block(iterator, block, n_critic)
+                if step == start and hp.data.is_toy:
+                    malloc.raise_thresholds()  # after from_generator's first batch froze them (wgan.util.malloc)
+                step += block  # the host's count: reading gan.step would wait for the device
+                window_images += block * n_critic * hp.batch_size
+                stopping = bool(stop.signal) or (stop_at_step is not None and step >= stop_at_step)
+                # The final step is always logged, so a run shorter than log_every still has its scalars.
+                logging_now = step % hp.log_every == 0 or stopping or step == end
+                bad = None
+                if logging_now or any(step % every == 0 for every in periods):
+                    bad = gan.first_bad()  # before anything is written or saved at this step
+                if logging_now and not bad:
+                    metrics = {k: float(v) for k, v in values.items()}
             except tf.errors.OpError as err:  # a damaged or vanished shard: one line naming it
                 raise inputs.read_failure(hp, records_root, err, last_saved) from None
-            metrics = {k: float(v) for k, v in values.items()}
-            if i == 0 and hp.data.is_toy:
-                malloc.raise_thresholds()  # after from_generator's first batch froze them (wgan.util.malloc)
-            step = int(gan.step)
-            bad = [k for k, v in metrics.items() if not math.isfinite(v)]
             if bad:
+                bad_step, bad_metrics = bad
+                names = [k for k, v in bad_metrics.items() if not math.isfinite(v)]
                 kept = f"the last good checkpoint {last_saved} is untouched" if last_saved else "nothing was saved"
-                raise TrainingError(f"{', '.join(bad)} became {metrics[bad[0]]} at step {step} "
+                raise TrainingError(f"{', '.join(names)} became {bad_metrics[names[0]]} at step {bad_step} "
                                     f"({os.path.basename(vdir)}); {kept}. Lower the learning rate or check the data.")
-            window_images += n_critic * hp.batch_size
-            bar.update(1, step=step, c_loss=metrics["critic_loss"], g_loss=metrics["generator_loss"],
-                       W=metrics["wasserstein"])
-            stopping = bool(stop.signal) or (stop_at_step is not None and step >= stop_at_step)
-            # The final step is always logged, so a run shorter than log_every still has its scalars.
-            if step % hp.log_every == 0 or stopping or i == iterations - 1:
+            if logging_now:
                 now = time.perf_counter()
                 metrics["images_per_sec"] = window_images / max(now - window_start, 1e-9)
                 window_start, window_images = now, 0
                 train_scalars.write(metrics, step)
                 runs.append_jsonl(metrics_path, {"step": step, "epoch": round(epoch(), 4), **metrics})
                 monitor.after_log(step, metrics)
+                shown = {"c_loss": metrics["critic_loss"], "g_loss": metrics["generator_loss"],
+                         "W": metrics["wasserstein"]}
+            bar.update(block, step=step, **shown)
             if step % hp.sample_every == 0:
                 summaries.write_samples(writer, gan, step, real_points)
             if step % hp.histogram_every == 0:
