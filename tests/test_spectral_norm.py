@@ -122,3 +122,25 @@ def test_a_resumed_run_is_bit_identical(tmp_path, model, values):
     expected = _logged(whole.vdir)
     assert [row["step"] for row in expected] == [1, 2, 3, 4]
     assert _logged(second.vdir) == expected
+
+
+def test_batch_norm_statistics_inside_the_wrapper_are_updated_as_without_it():
+    """The wrapped critic runs inside a keras.StatelessScope, which collects state updates instead of
+    applying them: the wrapper applies them, so batch-norm moving statistics move as they would unwrapped."""
+    def critic():
+        keras.utils.set_random_seed(0)
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                                 keras.layers.BatchNormalization(momentum=0.5), keras.layers.Dense(1)])
+
+    x = tf.random.stateless_normal([8, 3], [1, 2])
+    plain, wrapped = critic(), spectral_norm.SpectralNormCritic(critic())
+    plain_norm = plain.layers[1]
+    wrapped_norm = wrapped.critic.layers[1]
+    # Same normalized kernels in both: copy W / sigma into the plain critic, then one training call each.
+    for layer, (_, applied, _) in zip((plain.layers[0], plain.layers[2]), wrapped.normalized_kernels()):
+        layer.kernel.assign(applied)
+    plain(x, training=True)
+    wrapped(x, training=True)
+    assert not np.allclose(wrapped_norm.moving_mean.numpy(), 0.0)
+    np.testing.assert_allclose(wrapped_norm.moving_mean.numpy(), plain_norm.moving_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(wrapped_norm.moving_variance.numpy(), plain_norm.moving_variance.numpy(), rtol=1e-5)
