@@ -217,6 +217,23 @@ def test_thirty_iterations_with_each_policy_in_one_trace(name):
     assert gan.trace_count == 1
 
 
+def test_every_constraint_and_rpgan_take_augmented_inputs_in_one_trace():
+    """Issue 39's penalties and relativistic loss see the augmented images, as the gradient penalty does."""
+    for model, constraint in (("rpgan", "r1_r2"), ("wgan", "spectral_norm"), ("hinge", "spectral_norm")):
+        hp = tiny_hparams(model, "digits", constraint=constraint, augment={"policy": "translation,cutout", "p": 1.0})
+        loop.seed_everything(0)
+        gan = GAN(hp)
+        iterator = noise_iterator()
+        metrics = [{k: float(v) for k, v in gan.train_iteration(iterator, hp.n_critic).items()} for _ in range(3)]
+        assert all(np.isfinite(v) for row in metrics for v in row.values()), (model, metrics)
+        assert gan.trace_count == 1
+        plain = tiny_hparams(model, "digits", constraint=constraint)
+        loop.seed_everything(0)
+        unaugmented = GAN(plain)
+        first = {k: float(v) for k, v in unaugmented.train_iteration(noise_iterator(), plain.n_critic).items()}
+        assert first["critic_loss"] != metrics[0]["critic_loss"]  # the augmentation reached the critic
+
+
 def iterations(hp, count):
     loop.seed_everything(hp.seed)  # the same initial weights for every run
     gan = GAN(hp)

@@ -23,8 +23,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ----- the registry -------------------------------------------------------------------------
 def test_the_registry_holds_the_papers_constraints():
-    assert constraints.NAMES == ("none", "gradient_penalty", "weight_clipping")
-    none, gp, clip = (constraints.get(n) for n in constraints.NAMES)
+    assert constraints.NAMES[:3] == ("none", "gradient_penalty", "weight_clipping")
+    none, gp, clip = (constraints.get(n) for n in constraints.NAMES[:3])
     assert not none.acts and none.batch_norm and none.critic_passes == 0 and none.enters == "nothing"
     assert gp.penalizes and not gp.projects and not gp.batch_norm and gp.hyperparameter == "gp_lambda"
     assert gp.critic_passes == 6 and "interpolates" in gp.differentiates and "critic loss" in gp.enters
@@ -39,7 +39,7 @@ def test_every_entry_reads_a_hyperparameter_of_the_schema(name):
     hp = config.from_dict({"model": "wgan", "constraint": name})
     if entry.acts:
         assert entry.hyperparameter in config.HParams.__dataclass_fields__
-        assert isinstance(entry.value(hp), float)
+        assert isinstance(entry.value(hp), (int, float)) and entry.value(hp) > 0
     else:
         assert entry.value(hp) is None
 
@@ -56,9 +56,9 @@ def test_an_unknown_constraint_gives_one_error_listing_the_valid_ones():
         config.from_dict({"model": "wgan-gp", "constraint": "spectral"})
     message = str(err.value)
     assert "\n" not in message and "key 'constraint' is 'spectral'" in message
-    assert "valid values: auto, none, gradient_penalty, weight_clipping" in message
-    with pytest.raises(ConfigError, match=r"--constraint is 'r1'; valid values: none, gradient_penalty, weight_clip"):
-        constraints.get("r1", where="--constraint")
+    assert "valid values: auto, none, gradient_penalty, weight_clipping, spectral_norm, r1, r2, r1_r2" in message
+    with pytest.raises(ConfigError, match=r"--constraint is 'r3'; valid values: none, gradient_penalty, weight_clip"):
+        constraints.get("r3", where="--constraint")
     with pytest.raises(ValueError, match="needs its hyperparameter"):
         constraints.Constraint("x", "x", "an entry that acts without a setting", project=clip_weights)
 
@@ -179,8 +179,9 @@ def test_after_update_projects_only_with_a_projection():
     constraints.get("weight_clipping").after_update([variable], hp)
     np.testing.assert_array_equal(variable.numpy(), np.float32([-0.25, 0.1, 0.25]))
     critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    for name in constraints.NAMES:  # no entry today wraps the critic
-        assert constraints.get(name).prepare_critic(critic, hp) is critic
+    for name in constraints.NAMES:  # only spectral normalization wraps the critic
+        wrapped = constraints.get(name).prepare_critic(critic, hp)
+        assert (wrapped is critic) == (constraints.get(name).wrap_critic is None)
     with pytest.raises(ValueError, match="adds no term"):
         constraints.get("weight_clipping").loss_term(critic, None, None, None)
 
@@ -325,3 +326,186 @@ def test_clip_weights_on_keras_variables_inside_tf_function():
     assert all(np.all(np.abs(v.numpy()) <= 0.05) for v in critic.trainable_variables)
     np.testing.assert_array_equal(critic.layers[0].kernel.numpy(), np.full((3, 4), 0.05, np.float32))
     np.testing.assert_array_equal(critic.layers[1].kernel.numpy(), inside)
+
+
+# ----- R1, R2 (Mescheder et al. 2018) ----------------------------------------------------
+ZERO_CENTRED = {"r1": lambda real, fake: 0.5 * np.sum(real ** 2, axis=1),
+                "r2": lambda real, fake: 0.5 * np.sum(fake ** 2, axis=1),
+                "r1_r2": lambda real, fake: 0.5 * np.sum(real ** 2, axis=1) + 0.5 * np.sum(fake ** 2, axis=1)}
+
+
+def test_r1_and_r2_of_a_linear_critic_are_half_its_squared_weight_norm():
+    critic = linear_critic([1.0, 2.0, 2.0])  # the gradient is w everywhere: ||w||^2 = 9
+    real, fake = tf.random.normal([4, 3]), tf.random.normal([4, 3])
+    for name, expected in (("r1", 4.5), ("r2", 4.5), ("r1_r2", 9.0)):
+        penalty, norm = constraints.get(name).loss_term(critic, real, fake, tf.zeros([4]))
+        assert penalty.dtype == norm.dtype == tf.float32 and penalty.shape == norm.shape == (4,)
+        np.testing.assert_allclose(penalty.numpy(), [expected] * 4, rtol=1e-6)
+        np.testing.assert_allclose(norm.numpy(), [3.0] * 4, rtol=1e-6)
+    # Its gradient with respect to the weights: d/dw (0.5 ||w||^2) = w.
+    with tf.GradientTape() as tape:
+        penalty, _ = constraints.zero_centred_penalty(critic, real)
+        loss = tf.reduce_mean(penalty)
+    np.testing.assert_allclose(tape.gradient(loss, critic.layers[-1].kernel).numpy().ravel(), [1.0, 2.0, 2.0],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["r1", "r2", "r1_r2"])
+def test_r1_and_r2_are_taken_at_the_data_not_at_interpolates(name):
+    """f = 0.5 ||x||^2 has the gradient x: R1 = 0.5 ||real||^2 per example, R2 = 0.5 ||fake||^2. A
+    penalty at interpolates (alpha 0.5 here) or centred at 1 would give other values."""
+    real = tf.constant([[1.0, 2.0], [0.0, 3.0], [-1.0, 0.5]])
+    fake = tf.constant([[2.0, -1.0], [0.5, 0.5], [4.0, 0.0]])
+    penalty, norm = constraints.get(name).loss_term(quadratic_critic, real, fake, tf.fill([3], 0.5))
+    np.testing.assert_allclose(penalty.numpy(), ZERO_CENTRED[name](real.numpy(), fake.numpy()), rtol=1e-6)
+    assert np.all(np.isfinite(norm.numpy()))
+
+
+def test_a_zero_gradient_gives_a_zero_penalty_and_finite_gradients():
+    critic = linear_critic([0.0, 0.0, 0.0])
+    with tf.GradientTape() as tape:
+        penalty, _ = constraints.zero_centred_penalty(critic, tf.random.normal([4, 3]))
+        loss = tf.reduce_mean(penalty)
+    np.testing.assert_array_equal(penalty.numpy(), np.zeros(4, np.float32))
+    assert np.all(np.isfinite(tape.gradient(loss, critic.layers[-1].kernel).numpy()))
+
+
+def test_the_float16_loss_scale_leaves_r1_unchanged_and_reports_an_overflow_as_zero():
+    critic = linear_critic([1e-3, 2e-3, 2e-3])
+    x = tf.random.normal([4, 3])
+    plain, _ = constraints.zero_centred_penalty(critic, x)
+    scaled, norm = constraints.zero_centred_penalty(critic, x, loss_scale=tf.constant(2.0 ** 15))
+    np.testing.assert_allclose(scaled.numpy(), plain.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(norm.numpy(), [3e-3] * 4, rtol=1e-5)
+    overflow = constraints.reported_norms(tf.constant([4.0, np.inf]), 0.0)
+    np.testing.assert_array_equal(overflow.numpy(), [2.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ["r1", "r2", "r1_r2"])
+def test_constraint_gamma_weights_the_zero_centred_penalty_in_the_critic_loss(name):
+    """critic_loss = the objective's loss + gamma * mean(0.5 ||grad D||^2 at the real and/or generated
+    examples), the gradient recomputed here with a tape of its own. Dropping gamma, or taking the
+    gradient at interpolates, fails here."""
+    results = {}
+    for gamma in (0.5, 4.0):
+        # He-initialized: the default N(0, 0.02) weights give input gradients of 1e-5, too small to compare.
+        hp = tiny_hparams("dcgan", constraint=name, constraint_gamma=gamma,
+                          architecture={"g_norm": "none", "initializer": "he_normal"})
+        keras.utils.set_random_seed(0)
+        gan = GAN(hp)
+        real = tf.random.stateless_normal([8, 2], [1, 2])
+        z = tf.random.stateless_normal([8, hp.z_dim], [3, 4])
+        alpha = tf.random.stateless_uniform([8], [5, 6])
+        _, metrics = gan._critic_gradients(real, z, alpha)
+        fake = gan.generator(z, training=True)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([real, fake])
+            real_scores, fake_scores = gan.critic(real), gan.critic(fake)
+        squared = {"r1": 0.0, "r2": 0.0}
+        if name != "r2":
+            squared["r1"] = np.sum(tape.gradient(real_scores, real).numpy() ** 2, axis=1)
+        if name != "r1":
+            squared["r2"] = np.sum(tape.gradient(fake_scores, fake).numpy() ** 2, axis=1)
+        penalty = float(np.mean(0.5 * (squared["r1"] + squared["r2"])))
+        base = float(tf.reduce_mean(losses.dcgan_critic_loss(real_scores, fake_scores)))
+        assert penalty > 1e-6
+        np.testing.assert_allclose(float(metrics["gradient_penalty"]), penalty, rtol=1e-4)
+        np.testing.assert_allclose(float(metrics["critic_loss"]), base + gamma * penalty, rtol=1e-5)
+        results[gamma] = metrics
+    np.testing.assert_allclose(float(results[4.0]["critic_loss"]) - float(results[0.5]["critic_loss"]),
+                               3.5 * float(results[0.5]["gradient_penalty"]), rtol=1e-4)
+
+
+def test_gamma_follows_a_cosine_to_its_end_value():
+    hp = config.from_dict({"model": "rpgan", "constraint_gamma": 2.0, "constraint_gamma_end": 0.2,
+                           "train_steps": 100})
+    entry = objectives.of_run(hp).constraint_entry
+    weights = [float(entry.weight(hp, tf.constant(step, tf.int64))) for step in (0, 50, 100, 400)]
+    np.testing.assert_allclose(weights, [2.0, 1.1, 0.2, 0.2], rtol=1e-6)
+    constant = config.from_dict({"model": "rpgan", "constraint_gamma": 2.0})
+    assert float(entry.weight(constant, tf.constant(50, tf.int64))) == 2.0
+
+
+def test_lazy_regularization_applies_k_times_the_penalty_on_every_kth_update():
+    entry = constraints.get("r1")
+    critic = linear_critic([1.0, 2.0, 2.0])  # 0.5 ||w||^2 = 4.5
+    real, fake = tf.random.normal([4, 3]), tf.random.normal([4, 3])
+    applied = [float(tf.reduce_mean(entry.loss_term(critic, real, fake, None, update=tf.constant(n, tf.int64),
+                                                    every=4)[0])) for n in range(6)]
+    assert applied == pytest.approx([18.0, 0.0, 0.0, 0.0, 18.0, 0.0])
+
+
+# ----- invalid pairs: one line each ------------------------------------------------------
+@pytest.mark.parametrize("values, message", [
+    ({"model": "rpgan", "architecture": {"c_norm": "batch"}},
+     ("key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example R1 + R2 penalty that rpgan "
+      "applies here; use 'none' or 'layer'")),
+    ({"model": "dcgan", "constraint": "r1", "architecture": {"c_norm": "batch"}},
+     ("key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example R1 penalty that dcgan applies "
+      "here; use 'none' or 'layer'")),
+    ({"model": "wgan", "constraint": "r2", "architecture": {"c_norm": "batch"}},
+     ("key 'architecture.c_norm' is 'batch', but batch norm breaks the per-example R2 penalty that wgan applies "
+      "here; use 'none' or 'layer'")),
+    ({"model": "wgan", "constraint_every": 4},
+     ("key 'constraint_every' is 4, but wgan with weight_clipping adds no penalty to apply lazily; use 1, or a "
+      "penalty (gradient_penalty, r1, r2, r1_r2)")),
+    ({"model": "hinge", "constraint": "spectral_norm", "constraint_every": 2},
+     ("key 'constraint_every' is 2, but hinge with spectral_norm adds no penalty to apply lazily; use 1, or a "
+      "penalty (gradient_penalty, r1, r2, r1_r2)")),
+    ({"model": "wgan-gp", "constraint_gamma_end": 0.1},
+     ("key 'constraint_gamma_end' is set, but wgan-gp with gradient_penalty does not read constraint_gamma; set it "
+      "to null, or use r1, r2, r1_r2")),
+])
+def test_an_invalid_pair_is_refused_in_one_line(values, message):
+    with pytest.raises(ConfigError) as err:
+        config.from_dict(values)
+    assert str(err.value) == message
+
+
+def test_spectral_norm_takes_the_place_of_clipping_and_allows_batch_norm():
+    """One constraint a run: WGAN with spectral_norm is not clipped as well (clipping the raw kernels
+    under a normalization that rescales them would be pointless), and SN needs no per-example gradient."""
+    hp = config.from_dict({"model": "wgan", "constraint": "spectral_norm", "architecture": {"c_norm": "batch"}})
+    entry = objectives.of_run(hp).constraint_entry
+    assert entry.name == "spectral_norm" and not entry.projects and not entry.penalizes and entry.batch_norm
+
+
+# ----- every new pair trains, with one trace --------------------------------------------------
+NEW_PAIRS = [("wgan", "spectral_norm"), ("hinge", "spectral_norm"), ("dcgan", "r1"), ("wgan", "r2"),
+             ("rpgan", "auto"), ("rpgan", "r1")]
+
+
+@pytest.mark.parametrize("model, constraint", NEW_PAIRS)
+def test_one_iteration_of_every_new_pair_with_one_trace(model, constraint):
+    hp = tiny_hparams(model, constraint=constraint, n_critic=2, log_every=2)
+    keras.utils.set_random_seed(0)
+    gan = GAN(hp)
+    images = np.random.default_rng(0).normal(size=(hp.batch_size, 2)).astype(np.float32)
+    iterator = iter(tf.data.Dataset.from_tensors(images).repeat())
+    before = [v.numpy().copy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
+    runs = [{k: float(v) for k, v in gan.train_iteration(iterator, n).items()} for n in (2, 1)]
+    after = [v.numpy() for v in gan.generator.trainable_variables + gan.critic.trainable_variables]
+    assert all(np.isfinite(v) for m in runs for v in m.values())
+    assert all(not np.array_equal(b, a) for b, a in zip(before, after) if b.size > 1)
+    assert gan.trace_count == 1 and int(gan.step) == 2
+    entry = gan.constraint
+    assert (runs[-1]["gradient_penalty"] > 0) == entry.penalizes
+    # The input-gradient probe ran on the logged iteration (step 2 of log_every 2) only.
+    probe = [k for k in runs[0] if k.startswith("c_input_grad_norm/")]
+    assert len(probe) == 3 and all(runs[0][k] == 0 for k in probe) and all(runs[1][k] > 0 for k in probe)
+    # rpgan's generator update drew a real batch of its own.
+    draws = 3 + 2 * objectives.get(model).generator_needs_real
+    assert int(gan.images_seen) == draws * hp.batch_size
+
+
+def test_the_probe_measures_the_input_gradient_at_real_fake_and_interpolated_points():
+    hp = tiny_hparams("wgan-gp")
+    gan = GAN(hp)
+    gan.critic = quadratic_critic  # the gradient is x itself
+    real = tf.constant([[3.0, 4.0]] * 8)  # norm 5
+    fake = tf.constant([[0.0, 1.0]] * 8)  # norm 1
+    alpha = tf.fill([8], 0.5)  # interpolates (1.5, 2.5): norm sqrt(8.5)
+    values = gan._input_gradient_probe(real, fake, alpha, tf.constant(True))
+    np.testing.assert_allclose([float(values[k]) for k in sorted(values)],
+                               [np.sqrt(1.0), np.sqrt(8.5), 5.0], rtol=1e-5)  # fake, interpolates, real
+    assert all(float(v) == 0 for v in gan._input_gradient_probe(real, fake, alpha, tf.constant(False)).values())

@@ -72,7 +72,13 @@ cases = {"wgan-gp sync": hparams("wgan-gp", c_norm="none", sync_batch_norm=True)
          "dcgan sync": config.apply_overrides(hparams("dcgan", c_norm="batch", sync_batch_norm=True), [
              ("c_optimizer.name", "sgd"), ("g_optimizer.name", "sgd"), ("c_optimizer.learning_rate", 0.05),
              ("g_optimizer.learning_rate", 0.05)]),
-         "wgan-gp local bn": hparams("wgan-gp", c_norm="none")}
+         "wgan-gp local bn": hparams("wgan-gp", c_norm="none"),
+         # Spectral norm updates its power-iteration vectors per replica; rpgan's generator draws real
+         # batches and its R1 + R2 run lazily; log_every 1 runs the input-gradient probe every iteration.
+         "hinge sn sync": config.apply_overrides(hparams("hinge", c_norm="none", sync_batch_norm=True), [
+             ("constraint", "spectral_norm")]),
+         "rpgan sync": config.apply_overrides(hparams("rpgan", c_norm="none", sync_batch_norm=True), [
+             ("constraint_every", 2), ("log_every", 1)])}
 for case, hp in cases.items():
     _, one = train(hp, "one")
     gan, two = train(hp, "two")
@@ -150,7 +156,7 @@ def mirrored():
     return result_of(proc.stdout)
 
 
-@pytest.mark.parametrize("case", ["wgan-gp sync", "wgan sync", "dcgan sync"])
+@pytest.mark.parametrize("case", ["wgan-gp sync", "wgan sync", "dcgan sync", "hinge sn sync", "rpgan sync"])
 def test_mirrored_two_replicas_give_the_one_device_losses(mirrored, case):
     one, two = mirrored[case]["one"], mirrored[case]["two"]
     assert len(one) == len(two) == 3
@@ -162,7 +168,7 @@ def test_mirrored_two_replicas_give_the_one_device_losses(mirrored, case):
 
 def test_mirrored_replica_copies_stay_identical(mirrored):
     # Clipping and the EMA run per replica; batch-norm statistics (local or synchronized) are kept mirrored.
-    for case in ("wgan-gp sync", "wgan sync", "dcgan sync", "wgan-gp local bn"):
+    for case in ("wgan-gp sync", "wgan sync", "dcgan sync", "wgan-gp local bn", "hinge sn sync", "rpgan sync"):
         assert mirrored[case]["copies_agree"] is True, (case, mirrored[case]["copies_agree"])
     assert mirrored["wgan sync"]["max_critic_weight"] <= 0.01 + 1e-7
 

@@ -1,5 +1,7 @@
 """The objective registry: every entry's losses, its constraint, and what reads it."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -15,7 +17,9 @@ def test_every_entry_has_losses_of_the_loss_contract(name):
     objective = objectives.get(name)
     assert objective.constraint in constraints.NAMES and objective.description
     real, fake = tf.constant([[1.0], [2.0], [-3.0]]), tf.constant([0.5, -1.0, 4.0], tf.bfloat16)
-    for loss in (objective.critic_loss(real, fake), objective.generator_loss(fake)):
+    generator_loss = objective.generator_loss(fake, real) if objective.generator_needs_real else \
+        objective.generator_loss(fake)
+    for loss in (objective.critic_loss(real, fake), generator_loss):
         assert loss.dtype == tf.float32 and loss.shape == (3,)
         assert np.all(np.isfinite(loss.numpy()))
 
@@ -46,7 +50,7 @@ def test_the_schema_reads_the_constraint(name):
     if objective.critic_batch_norm:
         assert config.from_dict(values).architecture.c_norm == "batch"
     else:
-        with pytest.raises(ConfigError, match=f"gradient penalty that {name} applies"):
+        with pytest.raises(ConfigError, match=re.escape(f"{objective.constraint_entry.label} that {name} applies")):
             config.from_dict(values)
     assert name in config.HParams.__dataclass_fields__["model"].metadata["choices"]
 
@@ -56,9 +60,20 @@ def test_the_schema_reads_the_constraint(name):
 def test_the_flop_count_reads_the_constraint(name, constraint):
     hp = config.from_dict({"model": name, "constraint": constraint, "architecture": {"c_norm": "none"}})
     critic, generator = benchmark.update_flops(hp, 10, 100)
-    assert critic == 10 + 600 + 100 * objectives.of_run(hp).constraint_entry.critic_passes
-    assert critic == 10 + 600 + (600 if objectives.of_run(hp).penalized else 0)  # the gradient penalty's 6C
-    assert generator == 30 + 200
+    entry = objectives.of_run(hp).constraint_entry
+    assert critic == 10 + 600 + 100 * entry.critic_passes
+    # 6C for a penalty at one set of points (GP, R1, R2), 12C at two (R1 + R2), nothing otherwise.
+    assert critic == 10 + 600 + {"gradient_penalty": 600, "r1": 600, "r2": 600, "r1_r2": 1200}.get(entry.name, 0)
+    # A relativistic generator loss scores a real batch too (C more).
+    assert generator == 30 + 200 + (100 if objectives.get(name).generator_needs_real else 0)
+
+
+def test_lazy_regularization_divides_the_penaltys_flops():
+    hp = config.from_dict({"model": "rpgan", "constraint_every": 4})
+    critic, _ = benchmark.update_flops(hp, 10, 100)
+    assert critic == 10 + 600 + 1200 / 4
+    hp = config.from_dict({"model": "wgan", "constraint": "spectral_norm"})
+    assert benchmark.update_flops(hp, 10, 100)[0] == 10 + 600  # the power iteration is per weight, not per example
 
 
 @pytest.mark.parametrize("name", objectives.NAMES)

@@ -181,6 +181,17 @@ class HParams:
     clip_value: float = _field(0.01, "Weight clipping (wgan): critic weights are clipped to [-clip_value, clip_value].",
                                minimum=0.0)
     gp_lambda: float = _field(10.0, "Gradient penalty (wgan-gp): its weight.", minimum=0.0)
+    constraint_gamma: float = _field(10.0, "R1, R2 and R1 + R2 penalties (Mescheder et al. 2018): gamma in "
+                                     "gamma / 2 * E||grad D(x)||^2 (docs/constraints.md).", minimum=0.0)
+    constraint_gamma_end: Optional[float] = _field(None, "R1, R2, R1 + R2: gamma falls from constraint_gamma to "
+                                                   "this along a cosine over train_steps (R3GAN's schedule); "
+                                                   "null: constraint_gamma throughout.", minimum=0.0)
+    constraint_every: int = _field(1, "Lazy regularization (Karras et al. 2020): a penalty (gradient penalty, R1, "
+                                   "R2) only on every this-many-th critic update, multiplied by it; 1: every "
+                                   "update.", minimum=1)
+    spectral_norm_iterations: int = _field(1, "Spectral normalization (Miyato et al. 2018): power iterations per "
+                                           "training-mode critic call (the estimate carries over between calls).",
+                                           minimum=1)
     ema_decay: float = _field(0.0, "Exponential moving average of generator weights: the largest decay per "
                               "generator update (0.999: a half-life of 693 updates); 0 turns it off.",
                               minimum=0.0, maximum=1.0)
@@ -342,6 +353,7 @@ def _check_consistency(hp, source):
     if side_problem:
         raise ConfigError(f"{where}{side_problem}")
     objectives.check_batch_norm(hp, where)
+    objectives.check_constraint_settings(hp, where)
     if hp.data.is_toy and hp.architecture.name != "mlp":
         raise ConfigError(f"{where}key 'architecture.name' is {hp.architecture.name!r}, but toy 2-D data "
                           f"({hp.data.name}) needs the 'mlp' architecture")

@@ -16,6 +16,20 @@ Entries today:
 * ``weight_clipping``: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN",
   https://arxiv.org/abs/1701.07875: every critic weight clipped to [-clip_value, clip_value]
   after each critic update.
+* ``spectral_norm``: Miyato et al. 2018, "Spectral Normalization for Generative Adversarial
+  Networks", https://arxiv.org/abs/1802.05957: every critic kernel divided by its largest
+  singular value, estimated by ``spectral_norm_iterations`` power iterations per training-mode
+  call (``wgan.gan.spectral_norm``).
+* ``r1``, ``r2``, ``r1_r2``: Mescheder, Geiger & Nowozin 2018, "Which Training Methods for
+  GANs do actually Converge?", https://arxiv.org/abs/1801.04406: ``constraint_gamma / 2 *
+  ||grad_x D(x)||^2``, zero-centred, at the real examples (R1), at the generated ones (R2),
+  or both (R1 + R2, the R3GAN recipe of Huang et al. 2024, https://arxiv.org/abs/2501.05441).
+
+Every penalty can be applied lazily (``constraint_every`` k > 1, StyleGAN2's lazy
+regularization, Karras et al. 2020, https://arxiv.org/abs/1912.04958): only on every k-th
+critic update, multiplied by k, so its average weight is unchanged at 1/k of its cost. Its
+weight may follow a schedule (``constraint_gamma_end``: a cosine from ``constraint_gamma`` to
+it over ``train_steps``, as R3GAN anneals gamma).
 
 How a constraint can enter training (one entry may use several):
 
@@ -24,7 +38,8 @@ How a constraint can enter training (one entry may use several):
   ``penalty(critic, real, fake, alpha, loss_scale)`` -> ``(per-example penalty, per-example
   gradient norm)``, both float32 [b]; ``alpha`` [b] holds uniform draws in [0, 1] (the
   interpolation weights), ``loss_scale`` the float16 dynamic loss scale or None. A penalty at
-  real images (R1, Mescheder et al. 2018) uses ``real`` only, one at fakes (R2) ``fake`` only.
+  real images (R1) uses ``real`` only, one at fakes (R2) ``fake`` only. Every penalty here
+  takes its input gradients from ``input_gradients``, which handles float16 loss scaling.
   The training step logs their batch means as ``gradient_penalty`` and ``gp_grad_norm``.
 * ``project``: ``project(variables, value)`` applied to the critic's trainable variables after
   every critic update, ``value`` = ``hp.<hyperparameter>``.
@@ -62,6 +77,57 @@ def interpolate(real, fake, alpha):
     return real + alpha * (fake - real)
 
 
+def input_gradients(critic, x, training=True, loss_scale=None):
+    """The critic's gradient with respect to its input at the points ``x``: float32 with x's shape.
+
+    critic: ``critic(x, training=...)`` -> scores [B, 1] or [B]; x: float32 [B, H, W, C] or
+    [B, 2]. Row i is the gradient of example i's own score (the examples are independent:
+    no batch norm in a critic that a per-example penalty differentiates), taken of the sum
+    of the scores. Shared by every penalty on the input gradient (the gradient penalty, R1,
+    R2) and by the logged gradient norms.
+
+    Call it inside the tape that computes the critic's gradients: the inner tape here is
+    then recorded by that outer tape, which can differentiate a penalty of the result with
+    respect to the critic's variables (a second-order gradient).
+
+    float16 loss scaling (``loss_scale``: the dynamic loss scale, float32 scalar, or None
+    for float32 and bfloat16): the inner gradient is taken of ``loss_scale / B *
+    sum(scores)``, so each example's backward pass carries the same factor as the outer,
+    scaled loss (which averages over the batch), and is divided by that factor in float32.
+    Without it, input gradients below float16's smallest normal number (6e-5) would lose
+    precision or flush to zero. A row whose scaled gradient overflowed stays non-finite: a
+    penalty of it makes the ``LossScaleOptimizer`` skip the update and halve the scale.
+    """
+    import tensorflow as tf
+
+    x = tf.cast(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(tf.cast(critic(x, training=training), tf.float32))
+        if loss_scale is not None:
+            factor = tf.cast(loss_scale, tf.float32) / tf.cast(tf.shape(x)[0], tf.float32)
+            total = total * factor
+    grad = tf.cast(tape.gradient(total, x), tf.float32)
+    return grad / factor if loss_scale is not None else grad
+
+
+def squared_norms(grad):
+    """Per-example squared L2 norm over ALL non-batch axes: float32 [B] (one vector per example)."""
+    import tensorflow as tf
+
+    return tf.reduce_sum(tf.square(grad), axis=list(range(1, grad.shape.rank)))
+
+
+def reported_norms(squared, fallback):
+    """sqrt(squared + ``GRAD_NORM_EPSILON``), float32 [B], with an overflowed (non-finite) row
+    reported as ``fallback``: the logged value stays finite while the penalty's gradient through
+    that row stays non-finite, which is what tells a ``LossScaleOptimizer`` to skip the step."""
+    import tensorflow as tf
+
+    norms = tf.sqrt(squared + GRAD_NORM_EPSILON)
+    return tf.where(tf.math.is_finite(norms), norms, tf.fill(tf.shape(norms), float(fallback)))
+
+
 def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, loss_scale=None):
     """WGAN-GP penalty (||grad_x f(x_hat)||_2 - 1)^2 at random interpolates x_hat.
 
@@ -79,23 +145,13 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, l
       ``(penalty, grad_norm)``, both float32 [B]. The caller multiplies the penalty by
       lambda (``hp.gp_lambda``, 10 in the paper) and adds it to the critic loss.
 
-    Call it inside the tape that computes the critic's gradients: the inner tape below
-    is then recorded by that outer tape, which can differentiate the penalty with
-    respect to the critic's variables (a second-order gradient).
-
-    The norm runs over ALL non-batch axes (the gradient is one vector per example) with
+    The inner gradient comes from ``input_gradients`` (second order inside the caller's
+    tape; float16 loss scaling). The norm runs over ALL non-batch axes with
     ``GRAD_NORM_EPSILON`` inside the square root, so the penalty at a zero gradient is 1,
-    not NaN. Under mixed precision the critic computes the inner gradient in its own
-    compute dtype (its first layer casts the float32 x_hat); the gradient is then cast to
-    float32 for the norm and the penalty.
-
-    float16 loss scaling (``loss_scale``): the inner gradient is taken of
-    ``loss_scale / B * sum(scores)``, so each example's backward pass carries the same
-    factor as the outer, scaled loss (which averages over the batch), and is divided by
-    that factor in float32. Without it, input gradients below float16's smallest normal
-    number (6e-5) would lose precision or flush to zero. An example whose scaled inner
-    gradient overflows reports a penalty of 0 and a norm of 1; its NaN gradient then makes
-    the ``LossScaleOptimizer`` skip the update and halve the scale, as for any overflow.
+    not NaN. Under mixed precision the critic computes the inner gradient in its own compute
+    dtype (its first layer casts the float32 x_hat); the norm and the penalty are float32.
+    An example whose scaled inner gradient overflows reports a penalty of 0 and a norm of 1;
+    its non-finite gradient then makes the ``LossScaleOptimizer`` skip the update.
     """
     import tensorflow as tf
 
@@ -107,30 +163,68 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, l
             alpha = tf.random.uniform(shape, 0.0, 1.0, dtype=tf.float32)
         else:
             alpha = tf.random.stateless_uniform(shape, seed=seed, minval=0.0, maxval=1.0, dtype=tf.float32)
-    x_hat = interpolate(real, fake, alpha)
-    with tf.GradientTape() as tape:
-        tape.watch(x_hat)
-        # Examples are independent (no batch norm in a WGAN-GP critic), so the gradient of
-        # the sum holds each example's own gradient in its row.
-        total = tf.reduce_sum(tf.cast(critic(x_hat, training=training), tf.float32))
-        if loss_scale is not None:
-            factor = tf.cast(loss_scale, tf.float32) / tf.cast(tf.shape(x_hat)[0], tf.float32)
-            total = total * factor
-    grad = tf.cast(tape.gradient(total, x_hat), tf.float32)
-    if loss_scale is not None:
-        grad = grad / factor
-    axes = list(range(1, grad.shape.rank))
-    grad_norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=axes) + GRAD_NORM_EPSILON)
-    if loss_scale is not None:
-        # Keep the reported value finite; the gradient through an overflowed row stays
-        # non-finite (0 * inf), which is what tells the optimizer to skip the step.
-        grad_norm = tf.where(tf.math.is_finite(grad_norm), grad_norm, tf.ones_like(grad_norm))
+    grad = input_gradients(critic, interpolate(real, fake, alpha), training, loss_scale)
+    squared = squared_norms(grad)
+    if loss_scale is None:
+        grad_norm = tf.sqrt(squared + GRAD_NORM_EPSILON)
+    else:
+        grad_norm = reported_norms(squared, 1.0)
     return tf.square(grad_norm - 1.0), grad_norm
 
 
 def _interpolates_penalty(critic, real, fake, alpha, loss_scale):
     """The ``gradient_penalty`` entry's loss term: the penalty at the interpolates of weights ``alpha``."""
     return gradient_penalty(critic, real, fake, alpha=alpha, loss_scale=loss_scale)
+
+
+# ----- R1, R2 (Mescheder et al. 2018) -------------------------------------------------------
+def zero_centred_penalty(critic, x, training=True, loss_scale=None):
+    """``(0.5 * ||grad_x D(x)||^2, ||grad_x D(x)||)`` per example, float32 [B] each, at the points ``x``.
+
+    Mescheder et al. 2018, eq. (9): R1 = gamma / 2 * E_real ||grad D||^2 (R2 the same at
+    generated points); the caller multiplies the mean by gamma (``hp.constraint_gamma``).
+    Zero-centred: a critic that is flat at the data pays nothing, unlike WGAN-GP's
+    (||grad|| - 1)^2. The gradient is at ``x`` itself, not at interpolates. Under float16 an
+    overflowed row reports a norm of 0 and keeps its non-finite penalty (``reported_norms``).
+    """
+    squared = squared_norms(input_gradients(critic, x, training, loss_scale))
+    return 0.5 * squared, reported_norms(squared, 0.0)
+
+
+def _r1_penalty(critic, real, fake, alpha, loss_scale):
+    """The ``r1`` entry's loss term: at the real examples."""
+    return zero_centred_penalty(critic, real, loss_scale=loss_scale)
+
+
+def _r2_penalty(critic, real, fake, alpha, loss_scale):
+    """The ``r2`` entry's loss term: at the generated examples."""
+    return zero_centred_penalty(critic, fake, loss_scale=loss_scale)
+
+
+def _r1_r2_penalty(critic, real, fake, alpha, loss_scale):
+    """The ``r1_r2`` entry's loss term: R1 + R2 per example (R3GAN's gamma / 2 * (R1 + R2)); the
+    reported norm is the mean of the two examples' norms."""
+    at_real, real_norm = zero_centred_penalty(critic, real, loss_scale=loss_scale)
+    at_fake, fake_norm = zero_centred_penalty(critic, fake, loss_scale=loss_scale)
+    return at_real + at_fake, 0.5 * (real_norm + fake_norm)
+
+
+def _spectral_norm(critic, iterations):
+    """The ``spectral_norm`` entry's wrapper (imports TensorFlow: ``wgan.gan.spectral_norm``)."""
+    from wgan.gan import spectral_norm
+
+    return spectral_norm.wrap(critic, iterations)
+
+
+def cosine_weight(start, end, step, horizon):
+    """``end + (start - end) * (1 + cos(pi * min(step / horizon, 1))) / 2``: float32 scalar falling
+    from ``start`` at step 0 to ``end`` at ``horizon`` and staying there (R3GAN's schedule)."""
+    import math
+
+    import tensorflow as tf
+
+    progress = tf.minimum(tf.cast(step, tf.float32) / float(horizon), 1.0)
+    return end + (start - end) * 0.5 * (1.0 + tf.cos(math.pi * progress))
 
 
 # ----- WGAN weight clipping -------------------------------------------------------------
@@ -165,7 +259,10 @@ class Constraint:
     per-example input-gradient penalty may not: batch norm mixes the examples of a batch, so
     one example's score depends on the others); ``critic_passes``: the FLOPs it adds to one
     critic update per example, in critic forward passes (the benchmark's conventions,
-    ``wgan.lab.benchmark.update_flops``; elementwise work on the weights counts 0).
+    ``wgan.lab.benchmark.update_flops``; elementwise work on the weights counts 0);
+    ``schedule_end``: the ``HParams`` field of the value a penalty's weight anneals to (a cosine
+    over ``train_steps``, ``cosine_weight``; null there: a constant weight), or None for an
+    entry whose weight never follows a schedule.
     """
 
     name: str
@@ -178,11 +275,14 @@ class Constraint:
     wrap_critic: Callable | None = None
     batch_norm: bool = True
     critic_passes: int = 0
+    schedule_end: str | None = None
 
     def __post_init__(self):
         acts = (self.penalty, self.project, self.wrap_critic)
         if any(f is not None for f in acts) and self.hyperparameter is None:
             raise ValueError(f"constraint {self.name!r}: an entry that acts needs its hyperparameter")
+        if self.schedule_end is not None and self.penalty is None:
+            raise ValueError(f"constraint {self.name!r}: only a penalty's weight follows a schedule")
 
     @property
     def acts(self):
@@ -215,15 +315,43 @@ class Constraint:
         """Its hyperparameter's value in ``hp`` (a Python number), or None if it has none."""
         return None if self.hyperparameter is None else getattr(hp, self.hyperparameter)
 
-    def loss_term(self, critic, real, fake, alpha, loss_scale=None):
+    def weight(self, hp, step):
+        """The penalty's weight (float32 scalar) at generator iteration ``step`` (int tensor): its
+        hyperparameter's value, or a cosine from it to ``hp.<schedule_end>`` over ``hp.train_steps``."""
+        import tensorflow as tf
+
+        end = None if self.schedule_end is None else getattr(hp, self.schedule_end)
+        if end is None:
+            return tf.constant(self.value(hp), tf.float32)
+        return cosine_weight(self.value(hp), end, step, hp.train_steps)
+
+    def loss_term(self, critic, real, fake, alpha, loss_scale=None, update=None, every=1):
         """``(per-example penalty, per-example gradient norm)``, float32 [b] each, for a penalizing entry.
 
         Call it inside the tape of the critic update; the caller averages both over the
-        global batch and adds ``value(hp)`` times the penalty's average to the critic loss.
+        global batch and adds ``weight(hp, step)`` times the penalty's average to the critic loss.
+
+        Lazy regularization (``every`` k > 1, ``hp.constraint_every``): on a critic update whose
+        0-based count ``update`` (int tensor; the critic optimizer's ``iterations``, which the
+        checkpoint holds, so a resumed run keeps the rhythm) is a multiple of k, the penalty
+        times k; on the others zeros, and the penalty's passes are not computed (``tf.cond``,
+        one trace for both branches).
         """
         if self.penalty is None:
             raise ValueError(f"constraint {self.name!r} adds no term to the critic loss")
-        return self.penalty(critic, real, fake, alpha, loss_scale)
+        if every <= 1:
+            return self.penalty(critic, real, fake, alpha, loss_scale)
+        import tensorflow as tf
+
+        def applied():
+            per_example, norms = self.penalty(critic, real, fake, alpha, loss_scale)
+            return float(every) * per_example, norms
+
+        def skipped():
+            zeros = tf.zeros(tf.shape(real)[:1], tf.float32)
+            return zeros, zeros
+
+        return tf.cond(tf.equal(tf.math.floormod(tf.cast(update, tf.int64), every), 0), applied, skipped)
 
     def after_update(self, variables, hp):
         """Apply the projection (if any) to the critic's ``variables`` after a critic update; returns None."""
@@ -234,9 +362,10 @@ class Constraint:
         """The critic to train: ``critic`` itself, or wrapped by an entry with ``wrap_critic``."""
         return critic if self.wrap_critic is None else self.wrap_critic(critic, self.value(hp))
 
-    def update_flops(self, critic_flops):
-        """The FLOPs it adds to one critic update per example, from the critic's forward FLOPs."""
-        return self.critic_passes * critic_flops
+    def update_flops(self, critic_flops, every=1):
+        """The FLOPs it adds to one critic update per example, from the critic's forward FLOPs;
+        ``every``: a penalty applied on every ``every``-th update only (lazy regularization)."""
+        return self.critic_passes * critic_flops / (every if self.penalty is not None else 1)
 
 
 _ENTRIES = (
@@ -254,6 +383,34 @@ _ENTRIES = (
         "weight_clipping", "weight clipping",
         "Arjovsky et al. 2017 (WGAN): critic weights clipped to [-clip_value, clip_value] after each update.",
         hyperparameter="clip_value", project=clip_weights),
+    Constraint(
+        "spectral_norm", "spectral normalization",
+        "Miyato et al. 2018 (SN-GAN): every critic kernel divided by its largest singular value (power iteration).",
+        differentiates="the critic's kernels through their largest singular value (u from power iteration held fixed)",
+        hyperparameter="spectral_norm_iterations", wrap_critic=_spectral_norm,
+        # The power iteration works on the weights, once per call, whatever the batch: 0 per example.
+        critic_passes=0),
+    Constraint(
+        "r1", "R1 penalty",
+        "Mescheder et al. 2018: constraint_gamma / 2 * ||grad D(x)||^2 at the real examples.",
+        differentiates="the critic's input gradient at the real examples",
+        hyperparameter="constraint_gamma", schedule_end="constraint_gamma_end", penalty=_r1_penalty,
+        batch_norm=False,
+        # As the gradient penalty's: forward (C), input gradient (C), second-order backward (4C).
+        critic_passes=6),
+    Constraint(
+        "r2", "R2 penalty",
+        "Mescheder et al. 2018: constraint_gamma / 2 * ||grad D(x)||^2 at the generated examples.",
+        differentiates="the critic's input gradient at the generated examples",
+        hyperparameter="constraint_gamma", schedule_end="constraint_gamma_end", penalty=_r2_penalty,
+        batch_norm=False, critic_passes=6),
+    Constraint(
+        "r1_r2", "R1 + R2 penalty",
+        "Mescheder et al. 2018; Huang et al. 2024 (R3GAN): constraint_gamma / 2 * (||grad D(real)||^2 + "
+        "||grad D(fake)||^2).",
+        differentiates="the critic's input gradient at the real and at the generated examples",
+        hyperparameter="constraint_gamma", schedule_end="constraint_gamma_end", penalty=_r1_r2_penalty,
+        batch_norm=False, critic_passes=12),
 )
 CONSTRAINTS = {entry.name: entry for entry in _ENTRIES}
 NAMES = tuple(CONSTRAINTS)

@@ -125,3 +125,26 @@ def top_k_weights(scores, fraction):
     has the batch mean of the mean over the k kept examples."""
     mask = top_k_mask(scores, fraction)
     return mask * (tf.cast(tf.size(mask), tf.float32) / tf.reduce_sum(mask))
+
+
+# ----- relativistic pairing (RpGAN) ---------------------------------------------------------
+# Jolicoeur-Martineau 2018, "The relativistic discriminator", https://arxiv.org/abs/1807.00734,
+# and Huang et al. 2024, "The GAN is dead; long live the GAN!" (R3GAN), https://arxiv.org/abs/2501.05441,
+# eq. (2): each real example is paired with one fake (row i with row i), and the critic
+# scores the difference. softplus(t) = log(1 + e^t), computed stably for any t.
+def rpgan_critic_loss(real_scores, fake_scores):
+    """softplus(-(D(real) - D(fake))) per pair: float32 [B], > 0.
+
+    real_scores, fake_scores: critic outputs [B, 1] or [B], any float dtype, paired by row.
+    log 2 when the critic cannot tell the pair apart; falls towards 0 as D(real) - D(fake) grows.
+    """
+    return tf.nn.softplus(per_example_scores(fake_scores) - per_example_scores(real_scores))
+
+
+def rpgan_generator_loss(fake_scores, real_scores):
+    """softplus(-(D(fake) - D(real))) per pair: float32 [B], > 0 (the critic's loss with the roles swapped).
+
+    Unlike every other generator loss here it needs the real scores of the same pairs, which
+    the objective's entry says (``generator_needs_real``).
+    """
+    return tf.nn.softplus(per_example_scores(real_scores) - per_example_scores(fake_scores))

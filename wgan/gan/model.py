@@ -10,9 +10,12 @@ cut short change them without retracing. ``train_iteration`` is one iteration al
 Objectives come from the registry ``wgan.gan.objectives`` (``hp.model``): its entry gives the
 critic and generator losses and its default constraint. The constraint (``hp.constraint``,
 an entry of ``wgan.gan.constraints``: none, the gradient penalty of WGAN-GP,
-https://arxiv.org/abs/1704.00028, or the weight clipping of WGAN,
-https://arxiv.org/abs/1701.07875) is applied generically: its loss term inside the critic
-update's tape, its projection after each critic update, its wrapper on the built critic.
+https://arxiv.org/abs/1704.00028, the weight clipping of WGAN,
+https://arxiv.org/abs/1701.07875, spectral normalization, R1, R2; docs/constraints.md) is
+applied generically: its loss term inside the critic update's tape (weighted by its
+possibly scheduled weight, lazily every ``constraint_every`` updates), its projection after
+each critic update, its wrapper on the built critic. An objective whose generator loss
+needs real scores (``generator_needs_real``: rpgan) gets a real batch for each generator update.
 
 Distribution: every update runs through ``strategy.run``, so a ``tf.distribute`` strategy
 wraps the same code; the replica arithmetic (batch slices, global-batch averages, metric
@@ -33,7 +36,7 @@ import keras
 import tensorflow as tf
 
 from wgan import models
-from wgan.gan import augment, distribute, losses, objectives
+from wgan.gan import augment, constraints, distribute, losses, objectives
 from wgan.models import prior
 from wgan.gan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
 
@@ -44,6 +47,13 @@ NUM_FIXED_POINTS = 512
 CRITIC_METRICS = ("critic_loss", "wasserstein", "gradient_penalty", "d_real", "d_fake", "c_grad_norm",
                   "gp_grad_norm")
 GENERATOR_METRICS = ("generator_loss", "g_grad_norm")
+# The critic's input-gradient norm at a few real, generated and interpolated points, measured
+# on the critic steps of the iterations the training loop logs (0 on the others), with the
+# critic in inference mode so that measuring changes nothing (no power-iteration or
+# batch-norm update). The issue every constraint addresses, seen directly: WGAN-GP pulls the
+# norm at interpolates to 1, R1 and R2 pull it to 0 at the real or generated points.
+PROBE_METRICS = ("c_input_grad_norm/real", "c_input_grad_norm/fake", "c_input_grad_norm/interpolates")
+PROBE_EXAMPLES = 4  # per replica: a few examples keep the probe's cost negligible
 
 
 # Latents for the moving-average generator's batch-norm statistics (one forward pass).
@@ -266,7 +276,7 @@ class GAN(tf.Module):
         return tf.where(tf.math.is_finite(norm), norm, tf.zeros_like(norm))
 
     # ----- forward and backward passes (per replica; XLA-compiled with jit_compile) ------
-    def _critic_gradients(self, real, z, alpha, augmentation=None):
+    def _critic_gradients(self, real, z, alpha, penalty_weight=None, probe=None, augmentation=None):
         """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
 
         ``z``: latent [b, z_dim] for the fakes; ``alpha``: [b] uniform draws in [0, 1] for
@@ -274,6 +284,9 @@ class GAN(tf.Module):
         gradients are this replica's part of the global-batch loss gradient (times the
         float16 loss scale). A constraint's loss term is logged as ``gradient_penalty`` and
         its per-example gradient norms as ``gp_grad_norm`` (0 without one).
+        ``penalty_weight``: the loss term's weight now (float32 scalar; by default the
+        constraint's ``weight`` at the current step); ``probe``: bool scalar, whether to
+        measure ``PROBE_METRICS`` (None: not at all), on the images the critic saw.
         ``augmentation``: {"real": draws, "fake": draws} (``augment.draw``) or None: the critic,
         and the constraint, see the augmented images.
         """
@@ -292,10 +305,13 @@ class GAN(tf.Module):
             if self.constraint.penalizes:
                 # Inside the tape: the outer gradient differentiates the term (second order).
                 per_example_penalty, norms = self.constraint.loss_term(
-                    self.critic, real, fake, alpha, loss_scale=self._loss_scale(self.c_opt))
+                    self.critic, real, fake, alpha, loss_scale=self._loss_scale(self.c_opt),
+                    update=self.c_opt.iterations, every=hp.constraint_every)
                 penalty = self._average(per_example_penalty)
                 gp_norm = self._average(norms)
-                loss += self.constraint.value(hp) * penalty
+                if penalty_weight is None:
+                    penalty_weight = self.constraint.weight(hp, self.step)
+                loss += penalty_weight * penalty
             # Identity except under float16 loss scaling, where apply_gradients unscales.
             scaled = self.c_opt.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
@@ -309,25 +325,50 @@ class GAN(tf.Module):
             "d_fake": self._average(fake_scores),
             "gp_grad_norm": gp_norm,
         }
+        if probe is not None:
+            metrics.update(self._input_gradient_probe(real, fake, alpha, probe))
         if self.augmenter is not None:
             metrics["augment/rt"] = self._average(self.augmenter.rt(real_scores, fake_scores))
         return grads, metrics
 
-    def _generator_gradients(self, z, keep, augmentation=None):
+    def _input_gradient_probe(self, real, fake, alpha, now):
+        """``PROBE_METRICS`` shares: the mean input-gradient norm at the first ``PROBE_EXAMPLES`` real,
+        fake and interpolated points of this replica when ``now`` (bool scalar), else zeros."""
+        def measure():
+            rows = min(PROBE_EXAMPLES, self.replica_batch)
+            few_real, few_fake = real[:rows], tf.stop_gradient(fake[:rows])
+            points = (few_real, few_fake, constraints.interpolate(few_real, few_fake, alpha[:rows]))
+            scale = self._loss_scale(self.c_opt)
+            return tuple(tf.reduce_mean(constraints.reported_norms(constraints.squared_norms(
+                constraints.input_gradients(self.critic, x, training=False, loss_scale=scale)), 0.0))
+                for x in points)
+
+        values = tf.cond(now, measure, lambda: (tf.zeros([]),) * len(PROBE_METRICS))
+        return {name: distribute.replica_share(value) for name, value in zip(PROBE_METRICS, values)}
+
+    def _generator_gradients(self, z, keep, real=None, augmentation=None):
         """Generator gradients on latent ``z`` [b, z_dim], and the loss share.
 
         ``keep`` (float32 scalar in (0, 1]): with top-k training (``hp.top_k`` < 1) the loss
         is the mean over the ``ceil(keep * b)`` fakes the critic scores highest on each replica.
-        ``augmentation``: draws (``augment.draw``) or None: the critic sees the fakes augmented,
-        as in its own update, and the gradient flows back through the augmentation.
+        ``real`` [b, ...]: the real batch a relativistic generator loss pairs the fakes with
+        (``generator_needs_real``), else None.
+        ``augmentation``: {"real": draws, "fake": draws} (``augment.draw``) or None: the critic sees
+        the fakes (and the paired real batch) augmented, as in its own update, and the gradient
+        flows back through the augmentation.
         """
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
             if augmentation is not None:
-                fake = self.augmenter(fake, augmentation)
+                fake = self.augmenter(fake, augmentation["fake"])
+                if real is not None:
+                    real = self.augmenter(real, augmentation["real"])
             scores = self.critic(fake, training=True)
-            per_example = self.generator_loss_fn(scores)
+            if real is None:
+                per_example = self.generator_loss_fn(scores)
+            else:
+                per_example = self.generator_loss_fn(scores, self.critic(real, training=True))
             if self.hp.top_k < 1:
                 # Weighted so the global-batch average is the mean over the kept fakes.
                 per_example *= losses.top_k_weights(scores, keep)
@@ -351,7 +392,10 @@ class GAN(tf.Module):
             augmentation = {side: tf.nest.map_structure(self._replica_rows,
                                                         self.augmenter.draw(seeds[:, 0], self.hp.batch_size, salt))
                             for side, salt in (("real", 1), ("fake", 2))}
-        grads, metrics = self._critic_gradients_fn(real, z, alpha, augmentation)
+        # Read here, outside the XLA cluster: the step counter is not a per-replica variable.
+        weight = self.constraint.weight(self.hp, self.step) if self.constraint.penalizes else tf.zeros([])
+        probe = tf.equal(tf.math.floormod(self.step + 1, self.hp.log_every), 0)
+        grads, metrics = self._critic_gradients_fn(real, z, alpha, weight, probe, augmentation)
         grads = all_reduce_gradients(grads)
         metrics["c_grad_norm"] = distribute.replica_share(self._gradient_norm(self.c_opt, grads))
         for index, name in self._critic_kernels:
@@ -364,15 +408,18 @@ class GAN(tf.Module):
         self._statistics.average()
         return metrics
 
-    def _generator_step(self, seed, keep):
+    def _generator_step(self, seed, keep, real=None):
         """One generator update on a fresh latent batch, keeping the ``keep`` fraction of it
-        (top-k training); returns metric shares."""
+        (top-k training), paired with the ``real`` batch for a relativistic loss; returns metric shares."""
         variables = self.generator.trainable_variables
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed))
         augmentation = None
         if self.augmenter is not None:
-            augmentation = tf.nest.map_structure(self._replica_rows, self.augmenter.draw(seed, self.hp.batch_size, 3))
-        grads, metrics = self._generator_gradients_fn(z, keep, augmentation)
+            sides = (("fake", 3), ("real", 4)) if real is not None else (("fake", 3),)
+            augmentation = {side: tf.nest.map_structure(self._replica_rows,
+                                                        self.augmenter.draw(seed, self.hp.batch_size, salt))
+                            for side, salt in sides}
+        grads, metrics = self._generator_gradients_fn(z, keep, real, augmentation)
         grads = all_reduce_gradients(grads)
         metrics["g_grad_norm"] = distribute.replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))
@@ -415,8 +462,13 @@ class GAN(tf.Module):
         g_metrics = {k: tf.zeros([]) for k in GENERATOR_METRICS}
         for _ in tf.range(hp.g_steps):
             seed = self.rng.make_seeds(1)[:, 0]
+            # A relativistic generator loss pairs the fakes with a real batch of its own.
+            real = next(iterator) if self.objective.generator_needs_real else None
             g_metrics = distribute.sum_shares(self.strategy,
-                                              self.strategy.run(self._generator_step, args=(seed, keep)))
+                                              self.strategy.run(self._generator_step, args=(seed, keep, real)))
+        if self.objective.generator_needs_real:
+            # Counted so that a resumed run skips these batches too (loop.train's skip_batches).
+            self.images_seen.assign_add(hp.g_steps * hp.batch_size)
         self.step.assign_add(1)
         metrics = {**c_metrics, **g_metrics, "lr_critic": c_lr, "lr_generator": g_lr}
         if self.augmenter is not None:
@@ -452,7 +504,7 @@ class GAN(tf.Module):
 
     def _critic_metric_names(self):
         """The names of the critic update's metrics: fixed ones, per-layer gradient norms, augmentation's r_t."""
-        names = CRITIC_METRICS + tuple(name for _, name in self._critic_kernels)
+        names = CRITIC_METRICS + PROBE_METRICS + tuple(name for _, name in self._critic_kernels)
         return names + (("augment/rt",) if self.augmenter is not None else ())
 
     def _constant(self, value):

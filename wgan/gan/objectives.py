@@ -52,6 +52,10 @@ class Objective:
     # by the commands they print, so an objective joins the default comparison only once its
     # files are swept and the tables rerun; until then ``--models`` names it.
     compared: bool = True
+    # Whether its generator loss compares the fakes with real examples (a relativistic loss):
+    # the generator update then draws a real batch too, and ``generator_loss`` takes
+    # ``(fake_scores, real_scores)``.
+    generator_needs_real: bool = False
 
     def __post_init__(self):
         if self.constraint not in constraints.CONSTRAINTS:
@@ -65,7 +69,8 @@ class Objective:
 
     @property
     def generator_loss(self):
-        """``generator_loss(fake_scores)`` -> per-example float32 [B] (imports TensorFlow)."""
+        """``generator_loss(fake_scores)`` -> per-example float32 [B] (imports TensorFlow);
+        ``generator_loss(fake_scores, real_scores)`` for an entry with ``generator_needs_real``."""
         return _function(self.generator_loss_path)
 
     @property
@@ -101,6 +106,11 @@ _ENTRIES = (
     Objective("hinge", "wgan.gan.losses:hinge_critic_loss", "wgan.gan.losses:wgan_generator_loss", "none",
               "Hinge (Lim & Ye 2017; Miyato et al. 2018): margin loss for the critic, -D(G(z)) for the generator.",
               compared=False),
+    # Huang et al. 2024, R3GAN, https://arxiv.org/abs/2501.05441: the relativistic pairing loss
+    # of Jolicoeur-Martineau 2018 with R1 + R2; its generator loss needs the real scores.
+    Objective("rpgan", "wgan.gan.losses:rpgan_critic_loss", "wgan.gan.losses:rpgan_generator_loss", "r1_r2",
+              "RpGAN (Huang et al. 2024, R3GAN): softplus(D(fake) - D(real)) per pair, with R1 + R2.",
+              compared=False, generator_needs_real=True),
 )
 OBJECTIVES = {objective.name: objective for objective in _ENTRIES}
 NAMES = tuple(OBJECTIVES)
@@ -141,6 +151,21 @@ def constraint_help():
                        for c in constraints.CONSTRAINTS.values())
     return (f"What keeps the critic in check: {OWN_CONSTRAINT} (the objective's own: {own}) or one of {others} "
             f"in its place (wgan/gan/constraints.py).")
+
+
+def check_constraint_settings(hp, where=""):
+    """A ``ConfigError`` (one line) for a constraint setting the run's constraint does not read:
+    lazy regularization (``constraint_every`` > 1) without a penalty, or a weight schedule
+    (``constraint_gamma_end``) for a constraint whose weight has none."""
+    entry = of_run(hp).constraint_entry
+    if hp.constraint_every > 1 and not entry.penalizes:
+        raise ConfigError(f"{where}key 'constraint_every' is {hp.constraint_every}, but {hp.model} with "
+                          f"{entry.name} adds no penalty to apply lazily; use 1, or a penalty "
+                          f"({', '.join(c.name for c in constraints.CONSTRAINTS.values() if c.penalizes)})")
+    if hp.constraint_gamma_end is not None and entry.schedule_end != "constraint_gamma_end":
+        raise ConfigError(f"{where}key 'constraint_gamma_end' is set, but {hp.model} with {entry.name} does not "
+                          f"read constraint_gamma; set it to null, or use "
+                          f"{', '.join(c.name for c in constraints.CONSTRAINTS.values() if c.schedule_end)}")
 
 
 def check_batch_norm(hp, where=""):

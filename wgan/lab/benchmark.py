@@ -50,12 +50,15 @@ def update_flops(hp, generator_flops, critic_flops):
       backward), plus what the run's constraint adds (its entry's ``update_flops``,
       ``wgan.gan.constraints``): 6C for the gradient penalty (forward at x_hat C, input
       gradient C, the second-order backward through both 2C + 2C), 0 for weight clipping;
+      Lazy regularization (``hp.constraint_every`` k) divides a penalty's share by k;
     * generator update: G + C forward, C for the input gradient through the critic, 2G
-      for the generator's backward.
+      for the generator's backward, plus C for the real scores of a relativistic loss
+      (``generator_needs_real``, rpgan).
     """
-    constraint = objectives.of_run(hp).constraint_entry
-    critic = generator_flops + 6 * critic_flops + constraint.update_flops(critic_flops)
-    generator = 3 * generator_flops + 2 * critic_flops
+    objective = objectives.of_run(hp)
+    critic = generator_flops + 6 * critic_flops + objective.constraint_entry.update_flops(critic_flops,
+                                                                                         hp.constraint_every)
+    generator = 3 * generator_flops + (3 if objective.generator_needs_real else 2) * critic_flops
     return critic, generator
 
 

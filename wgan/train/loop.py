@@ -33,7 +33,7 @@ from wgan.train import health, summaries
 from wgan.data import inputs
 from wgan.util import malloc
 from wgan.errors import TrainingError
-from wgan.gan.model import GAN
+from wgan.gan.model import GAN, PROBE_METRICS
 from wgan.util.progress import Progress
 
 CKPT_DIR = runs.CKPT_DIR  # the run-folder layout lives in wgan.runs
@@ -200,7 +200,9 @@ def train(hp, vdir, iterations, records_root="datasets/tfrecords", progress=True
                 now = time.perf_counter()
                 metrics["images_per_sec"] = window_images / max(now - window_start, 1e-9)
                 window_start, window_images = now, 0
-                train_scalars.write(metrics, step)
+                if step % hp.log_every:  # a final or interrupted step off the rhythm: the probe did not run
+                    metrics = {k: v for k, v in metrics.items() if k not in PROBE_METRICS}
+                train_scalars.write({**metrics, **summaries.critic_layer_sigmas(gan.critic)}, step)
                 runs.append_jsonl(metrics_path, {"step": step, "epoch": round(epoch(), 4), **metrics})
                 monitor.after_log(step, metrics)
                 shown = {"c_loss": metrics["critic_loss"], "g_loss": metrics["generator_loss"],

@@ -8,6 +8,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from wgan import visualize
+from wgan.gan.spectral_norm import SpectralNormCritic
 
 HPARAMS_METRICS = ("wasserstein", "critic_loss", "generator_loss")
 GRID_ROWS = 4  # 4 x 16 grids of the run's 64 fixed latent vectors (gan.NUM_FIXED_IMAGES)
@@ -73,3 +74,12 @@ def write_histograms(writer, critic, step):
     with writer.as_default():
         for var in critic.trainable_variables:
             tf.summary.histogram(f"critic/{var.path}", var, step=step)
+
+
+def critic_layer_sigmas(critic):
+    """``{"c_layer_sigma/<layer>": largest singular value}`` of each kernel a spectrally normalized
+    critic applies (about 1 while the power iteration keeps up; ``SpectralNormCritic.layer_sigmas``),
+    or {} for any other critic. Cheap enough for every logged step: a few power iterations per layer."""
+    if not isinstance(critic, SpectralNormCritic):
+        return {}
+    return {f"c_layer_sigma/{path.rsplit('/', 1)[0]}": sigma for path, sigma in critic.layer_sigmas().items()}
