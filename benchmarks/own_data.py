@@ -120,6 +120,7 @@ def main():
     score.add_argument("--seed", type=int, default=0)
     score.add_argument("--records_dir", default="datasets/tfrecords")
     score.add_argument("--json", default=None, help="append the row to this JSON file")
+    score.add_argument("--checkpoint", default=None, help="a -v text such as 1.best or 1.4 (default: the newest)")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from wgan.util import files
@@ -131,11 +132,11 @@ def main():
     if args.command == "emoji":
         print(write_emoji(args.out, args.side, args.images))
         return
-    hp, scores, info = score_run(args.run, args.num, args.seed, args.records_dir)
+    hp, scores, info = score_run(args.run, args.num, args.seed, args.records_dir, args.checkpoint)
     with open(os.path.join(args.run, "metrics.jsonl"), encoding="utf-8") as f:
         last = [json.loads(line) for line in f][-1]
     row = {"run": args.run, "data": hp.data.name, "budget": hp.budget, "train_steps": hp.train_steps,
-           "step": last["step"], "precision": hp.precision, "num": args.num,
+           "step": last["step"], "checkpoint": args.checkpoint, "precision": hp.precision, "num": args.num,
            "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")},
            "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
     print(json.dumps(row, indent=1))
