@@ -35,8 +35,10 @@ def test_spread_is_one_for_the_held_out_images_and_zero_for_a_collapse():
     assert signal(heldout * 0.5)["spread"] == pytest.approx(0.25)
 
 
-def test_the_critic_signal_ranks_after_every_other_primary_metric_and_series_names_count_as_their_metric():
-    assert registry.primary_metrics()[-1] == "w_heldout"
+def test_the_critic_signal_is_never_primary_and_series_names_count_as_their_metric():
+    # Each evaluation's critic is another judge: its values must not pick a best snapshot.
+    assert "w_heldout" not in registry.primary_metrics() and "spread" not in registry.primary_metrics()
+    assert registry.primary_metric({"w_heldout": 1.0, "spread": 0.9}) is None
     assert registry.primary_metric({"w_heldout": 1.0, "spread": 0.9, "cfid": 3.0}) == "cfid"
     assert registry.primary_metric({"kid_inception2015_n1k_r10k": 0.1, "fid_inception2015_n1k_r10k": 20.0,
                                     "w_heldout": 1.0}) == "fid_inception2015_n1k_r10k"

@@ -96,7 +96,7 @@ def _flat_folder(root, count=40, side=16):
     return str(root)
 
 
-def test_an_unlabelled_folder_is_judged_by_its_critic_on_held_out_images_and_keeps_a_best_snapshot(tmp_path, caplog):
+def test_an_unlabelled_folder_is_judged_by_its_critic_on_held_out_images_and_says_it_keeps_no_best(tmp_path, caplog):
     records_root = str(tmp_path / "records")
     folder = _flat_folder(tmp_path / "bars")
     build_records(folder, None, None, records_root, workers=1, progress=False, heldout_per_mille=250)
@@ -108,10 +108,9 @@ def test_an_unlabelled_folder_is_judged_by_its_critic_on_held_out_images_and_kee
                                 progress=False)
     assert "judged by w_heldout, spread every 2 steps (the run's own critic on " in caplog.text
     assert "held-out images: no class subfolders for a classifier and no Inception graph" in caplog.text
+    assert "no best snapshot: the critic of each step is another judge, so use the newest checkpoint" in caplog.text
     evaluations = [row for row in runs.read_jsonl(os.path.join(launched.vdir, runs.METRICS_FILE))
                    if "eval/w_heldout" in row]
     assert [row["step"] for row in evaluations] == [2, 4]
     assert all(row["eval/spread"] > 0 for row in evaluations)
-    best = runs.read_best(launched.vdir)
-    assert best["metric"] == "w_heldout"
-    assert best["value"] == min(row["eval/w_heldout"] for row in evaluations)
+    assert runs.read_best(launched.vdir) is None

@@ -379,8 +379,10 @@ def for_training(hp, records_root, critic=None):
                      "WGAN_INCEPTION_GRAPH", "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
     else:
         primary = registry.primary_metric(evaluator.metrics)
-        logging.info("judged by %s every %d steps (%s; the best snapshot follows %s)", ", ".join(evaluator.metrics),
-                        hp.eval_every, _judge_of(evaluator), primary or "no metric")
+        best = (f"the best snapshot follows {primary}" if primary else
+                "no best snapshot: the critic of each step is another judge, so use the newest checkpoint")
+        logging.info("judged by %s every %d steps (%s; %s)", ", ".join(evaluator.metrics), hp.eval_every,
+                     _judge_of(evaluator), best)
     return evaluator
 
 

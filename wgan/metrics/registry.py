@@ -20,10 +20,11 @@ probabilities, a reference). The toy and classifier groups are computed a group 
 
 Primary metrics, in order (the first one present in an evaluation is the primary one):
 ``fid`` (images scored with a feature extractor, under its plain name), ``cfid`` (labelled
-images: digits, mnist, fashion_mnist, class folders), ``w1`` (toy points), ``w_heldout``
-(images nothing else judges: the critic's estimate on held-out images,
-``wgan.metrics.critic_signal``). Stored names match by their base metric, so a series such
-as ``fid_inception2015_n1k_r10k`` is a run's primary ``fid``.
+images: digits, mnist, fashion_mnist, class folders), ``w1`` (toy points). Stored names
+match by their base metric, so a series such as ``fid_inception2015_n1k_r10k`` is a run's
+primary ``fid``. The critic group (``wgan.metrics.critic_signal``) is never primary: each
+evaluation's critic is another one, so its values do not rank a run's snapshots (measured in
+docs/own-data.md).
 """
 
 import dataclasses
@@ -191,7 +192,7 @@ register(Metric("precision", FEATURE, True, _IMAGE_FEATURES | {ROWS}, "precision
 register(Metric("recall", FEATURE, True, _IMAGE_FEATURES | {ROWS}, "recall (k-NN)", by_default=False,
                 series=True, compute="wgan.metrics.precision_recall:recall_score",
                 about="share of real samples inside the generated k-NN manifold"))
-register(Metric("w_heldout", CRITIC_SIGNAL, False, frozenset({IMAGES, CRITIC}), "held-out critic W", primary=4,
+register(Metric("w_heldout", CRITIC_SIGNAL, False, frozenset({IMAGES, CRITIC}), "held-out critic W",
                 compute="wgan.metrics.critic_signal:CriticSignal",
                 about="the critic's Wasserstein estimate between held-out images and samples"))
 register(Metric("spread", CRITIC_SIGNAL, True, frozenset({IMAGES, CRITIC}), "pixel spread ratio",
