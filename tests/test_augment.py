@@ -219,12 +219,12 @@ def test_thirty_iterations_with_each_policy_in_one_trace(name):
 
 def test_every_constraint_and_rpgan_take_augmented_inputs_in_one_trace():
     """Issue 39's penalties and relativistic loss see the augmented images, as the gradient penalty does."""
-    for model, constraint in (("rpgan", "r1_r2"), ("wgan", "spectral_norm"), ("hinge", "spectral_norm")):
+    for model, constraint in (("rpgan", "r1_r2"), ("hinge", "spectral_norm")):
         hp = tiny_hparams(model, "digits", constraint=constraint, augment={"policy": "translation,cutout", "p": 1.0})
         loop.seed_everything(0)
         gan = GAN(hp)
         iterator = noise_iterator()
-        metrics = [{k: float(v) for k, v in gan.train_iteration(iterator, hp.n_critic).items()} for _ in range(3)]
+        metrics = [{k: float(v) for k, v in gan.train_iteration(iterator, hp.n_critic).items()} for _ in range(2)]
         assert all(np.isfinite(v) for row in metrics for v in row.values()), (model, metrics)
         assert gan.trace_count == 1
         plain = tiny_hparams(model, "digits", constraint=constraint)

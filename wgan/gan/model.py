@@ -377,8 +377,11 @@ class GAN(tf.Module):
         return tape.gradient(scaled, variables), {"generator_loss": loss}
 
     # ----- one update of each network (per replica) --------------------------------------
-    def _critic_step(self, real, seeds):
+    def _critic_step(self, real, seeds, last):
         """One critic update on this replica's ``real`` batch; returns metric shares.
+
+        ``last``: bool scalar, whether it is the iteration's last critic update (the one whose
+        metrics the iteration returns, so the only one a log step needs the probe of).
 
         ``seeds``: int64 [2, 2], column 0 for z and column 1 for the constraint's alpha. Noise
         is drawn here, outside the XLA-compiled part: XLA's stateless generators may use
@@ -394,7 +397,8 @@ class GAN(tf.Module):
                             for side, salt in (("real", 1), ("fake", 2))}
         # Read here, outside the XLA cluster: the step counter is not a per-replica variable.
         weight = self.constraint.weight(self.hp, self.step) if self.constraint.penalizes else tf.zeros([])
-        probe = tf.equal(tf.math.floormod(self.step + 1, self.hp.log_every), 0)
+        # Only where it is logged: the last critic update of an iteration that ends on a log step.
+        probe = tf.logical_and(last, tf.equal(tf.math.floormod(self.step + 1, self.hp.log_every), 0))
         grads, metrics = self._critic_gradients_fn(real, z, alpha, weight, probe, augmentation)
         grads = all_reduce_gradients(grads)
         metrics["c_grad_norm"] = distribute.replica_share(self._gradient_norm(self.c_opt, grads))
@@ -450,9 +454,10 @@ class GAN(tf.Module):
         self.g_opt.learning_rate.assign(g_lr)
 
         c_metrics = {k: tf.zeros([]) for k in self._critic_metric_names()}
-        for _ in tf.range(n_critic):
+        for update in tf.range(n_critic):
             seeds = self.rng.make_seeds(2)  # int64 [2, 2]: z and alpha
-            per_replica = self.strategy.run(self._critic_step, args=(next(iterator), seeds))
+            last = tf.equal(update, n_critic - 1)
+            per_replica = self.strategy.run(self._critic_step, args=(next(iterator), seeds, last))
             c_metrics = distribute.sum_shares(self.strategy, per_replica)
             if self.augmenter is not None:
                 self.augmenter.after_critic_step(c_metrics["augment/rt"])
