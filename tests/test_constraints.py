@@ -94,16 +94,22 @@ def test_the_help_texts_come_from_the_registries():
 
 
 # ----- the training step applies the run's entry --------------------------------------------
-def _critic_loss_parts(hp):
-    """``(metrics of one critic update's loss, the Wasserstein loss and the mean penalty recomputed
-    independently)`` on fixed inputs, for a tiny critic whose weights depend on the seed only."""
+def _one_critic_update(hp):
+    """``(gan, real, fake, alpha, metrics)``: one critic update's metrics on fixed inputs (8 toy points,
+    their fakes and interpolation weights), for networks whose weights depend on the seed only."""
     keras.utils.set_random_seed(0)
     gan = GAN(hp)
     real = tf.random.stateless_normal([8, 2], [1, 2])
     z = tf.random.stateless_normal([8, hp.z_dim], [3, 4])
     alpha = tf.random.stateless_uniform([8], [5, 6])
     _, metrics = gan._critic_gradients(real, z, alpha)
-    fake = gan.generator(z, training=True)
+    return gan, real, gan.generator(z, training=True), alpha, metrics
+
+
+def _critic_loss_parts(hp):
+    """``(metrics of one critic update's loss, the Wasserstein loss and the mean penalty recomputed
+    independently)`` on fixed inputs, for a tiny critic whose weights depend on the seed only."""
+    gan, real, fake, alpha, metrics = _one_critic_update(hp)
     wasserstein_loss = tf.reduce_mean(losses.wgan_critic_loss(gan.critic(real), gan.critic(fake)))
     penalty, _ = gradient_penalty(gan.critic, real, fake, alpha=alpha)
     return gan, metrics, float(wasserstein_loss), float(tf.reduce_mean(penalty))
@@ -391,13 +397,7 @@ def test_constraint_gamma_weights_the_zero_centred_penalty_in_the_critic_loss(na
         # He-initialized: the default N(0, 0.02) weights give input gradients of 1e-5, too small to compare.
         hp = tiny_hparams("dcgan", constraint=name, constraint_gamma=gamma,
                           architecture={"g_norm": "none", "initializer": "he_normal"})
-        keras.utils.set_random_seed(0)
-        gan = GAN(hp)
-        real = tf.random.stateless_normal([8, 2], [1, 2])
-        z = tf.random.stateless_normal([8, hp.z_dim], [3, 4])
-        alpha = tf.random.stateless_uniform([8], [5, 6])
-        _, metrics = gan._critic_gradients(real, z, alpha)
-        fake = gan.generator(z, training=True)
+        gan, real, fake, _, metrics = _one_critic_update(hp)
         with tf.GradientTape(persistent=True) as tape:
             tape.watch([real, fake])
             real_scores, fake_scores = gan.critic(real), gan.critic(fake)
