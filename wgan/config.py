@@ -154,6 +154,26 @@ class AugmentConfig:
 
 
 @dataclass
+class ConditionalConfig:
+    """Class-conditional generation (docs/conditional.md): the generator takes (z, label), the critic
+    (image, label). The class list lives here so that ``hyperparameters.json`` alone rebuilds both
+    networks and draws labels as training did."""
+
+    enabled: bool = _field(False, "Generate by class: class-conditional batch norm (or a label embedding) in the "
+                           "generator and a projection term in the critic; needs labelled records.")
+    class_names: Optional[list] = _field(None, "Each class's name, index = label; filled from the records' "
+                                         "manifest when the run starts (null until then).")
+    class_frequencies: Optional[list] = _field(None, "Each class's share of the training images, index = label; "
+                                               "generated batches draw their labels from it. Filled from the "
+                                               "records when the run starts.")
+
+    @property
+    def num_classes(self):
+        """Number of classes, or 0 before the class list is filled."""
+        return len(self.class_names) if self.class_names else 0
+
+
+@dataclass
 class HParams:
     """Everything that defines a training run."""
 
@@ -226,6 +246,7 @@ class HParams:
                                    "given.")
     health: HealthConfig = _field(HealthConfig(), "Training-health detectors.")
     augment: AugmentConfig = _field(AugmentConfig(), "Differentiable augmentation of the critic's inputs.")
+    conditional: ConditionalConfig = _field(ConditionalConfig(), "Class-conditional generation.")
 
     # ----- derived views --------------------------------------------------------------
     @property
@@ -250,8 +271,8 @@ class HParams:
         """``{"dotted.key": value}`` for TensorBoard's hparams plugin and for comparisons."""
         out = {}
         for key, value in self.to_dict().items():
-            if isinstance(value, dict):
-                out.update({f"{key}.{k}": v for k, v in value.items()})
+            if isinstance(value, dict):  # lists (the class names) as JSON text: the hparams plugin takes scalars
+                out.update({f"{key}.{k}": json.dumps(v) if isinstance(v, list) else v for k, v in value.items()})
             else:
                 out[key] = value
         return out
@@ -307,6 +328,10 @@ def _check_value(source, key, hint, meta, value):
     elif base is str:
         if not isinstance(value, str):
             raise ConfigError(f"{_where(source, key)} must be a string, got {value!r}")
+    elif base is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{_where(source, key)} must be a JSON list, got {value!r}")
+        value = list(value)
     if meta.get("choices") is not None and value not in meta["choices"]:
         options = ", ".join(str(c) for c in meta["choices"])
         raise ConfigError(f"{_where(source, key)} is {value!r}; valid values: {options}")

@@ -44,3 +44,14 @@ def latent(hp, n, seed):
         centres = mixture_centres(hp.z_dim, hp.z_components)
         return (centres[component] + hp.z_component_std * noise).astype(np.float32)
     return rng.standard_normal((n, hp.z_dim)).astype(np.float32)
+
+
+def labels(hp, n, seed):
+    """Class labels int32 [n] in [0, num_classes), drawn at the training set's class frequencies
+    (``hp.conditional.class_frequencies``; uniform when they are missing), fixed by ``seed``."""
+    classes = hp.conditional.num_classes
+    if classes < 1:
+        raise ValueError("labels() needs hp.conditional.class_names")
+    freq = hp.conditional.class_frequencies
+    p = None if not freq else np.asarray(freq, np.float64) / np.sum(freq)
+    return np.random.default_rng([seed, 1]).choice(classes, size=n, p=p).astype(np.int32)
