@@ -1,4 +1,4 @@
-"""summaries.Scalars: one compiled write for any names, the events of tf.summary.scalar."""
+"""summaries.Scalars: one compiled write per set of names (bounded), the events of tf.summary.scalar."""
 
 import glob
 import os
@@ -18,7 +18,7 @@ def read_scalars(logdir):
     return sorted(rows)
 
 
-def test_scalars_write_every_value_at_its_step_and_trace_once_whatever_the_names(tmp_path):
+def test_scalars_write_every_value_at_its_step_and_trace_once_per_set_of_names(tmp_path):
     writer = tf.summary.create_file_writer(str(tmp_path))
     scalars = summaries.Scalars(writer, "train")
     scalars.write({"critic_loss": 0.5, "wasserstein": -1.25}, 10)
@@ -29,8 +29,24 @@ def test_scalars_write_every_value_at_its_step_and_trace_once_whatever_the_names
     assert read_scalars(tmp_path) == [(10, "train/critic_loss", 0.5), (10, "train/wasserstein", -1.25),
                                       (20, "train/critic_loss", 0.25), (20, "train/images_per_sec", 512.0),
                                       (20, "train/wasserstein", 2.0)]
-    # New names, values and steps reuse the one trace (no retracing warning on the console).
-    assert scalars._write.experimental_get_tracing_count() == 1
+    # New values and steps reuse their set's one trace (no retracing warning on the console).
+    traces = {tags: write.experimental_get_tracing_count() for tags, write in scalars._by_tags.items()}
+    assert traces == {("train/critic_loss", "train/wasserstein"): 1, ("train/images_per_sec",): 1}
+
+
+def test_scalars_past_the_traced_sets_still_write_every_value(tmp_path, monkeypatch):
+    # A caller that writes ever new names must not trace without end: past MAX_TAG_SETS sets,
+    # the one function that takes tags as a vector writes them, with the same events.
+    monkeypatch.setattr(summaries.Scalars, "MAX_TAG_SETS", 2)
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    scalars = summaries.Scalars(writer, "health")
+    for index in range(5):
+        scalars.write({f"signal{index}": float(index), "ratio": 0.5}, index)
+    writer.flush()
+    assert len(scalars._by_tags) == 2
+    assert scalars._write_any.experimental_get_tracing_count() == 1
+    assert read_scalars(tmp_path) == sorted([(i, f"health/signal{i}", float(i)) for i in range(5)]
+                                            + [(i, "health/ratio", 0.5) for i in range(5)])
 
 
 def test_scalars_events_are_those_of_tf_summary_scalar(tmp_path):
