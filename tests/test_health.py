@@ -57,7 +57,7 @@ def test_stalled_fires_when_the_learning_rates_are_zero(tmp_path, capsys):
 
 
 def test_diverging_fires_when_the_critic_scores_are_scaled_up_every_step(tmp_path, monkeypatch, capsys):
-    iterate = GAN.train_block  # the loop's call (one iteration per call: steps_per_call is 1)
+    iterate = GAN.train_block  # the loop's call: one iteration per call here, as a log ends every block (log_every 1)
 
     def scaled(self, iterator, iterations, n_critic):
         out = iterate(self, iterator, iterations, n_critic)

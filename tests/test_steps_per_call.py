@@ -37,7 +37,7 @@ def logged(vdir):
 
 
 def test_steps_per_call_is_validated():
-    assert toy_hp().steps_per_call == 1
+    assert toy_hp().steps_per_call == 16  # the default (docs/scale.md: measured)
     with pytest.raises(ConfigError, match="steps_per_call.*>= 1"):
         toy_hp(steps_per_call=0)
 

@@ -24,6 +24,9 @@ from wgan.errors import ConfigError
 from wgan.util import units
 
 MODELS = objectives.NAMES  # the objective registry's names, for flags and choices
+# Keys that change how fast a run goes, never what it computes (tests/test_steps_per_call.py
+# holds K = 1 and K = 8 bit-identical): a run resumes whatever their values (runs.matching_versions).
+SPEED_ONLY_KEYS = ("steps_per_call",)
 
 
 def _field(default, help_text, choices=None, minimum=None, maximum=None, **kwargs):
@@ -227,7 +230,7 @@ class HParams:
                                "start.", minimum=0)
     precision: str = _field("float32", "Compute precision.", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     jit_compile: bool = _field(False, "Compile the training iteration with XLA.")
-    steps_per_call: int = _field(1, "Generator iterations per compiled call: the host waits for the device and "
+    steps_per_call: int = _field(16, "Generator iterations per compiled call: the host waits for the device and "
                                  "reads metrics once per call, not once per iteration (a GPU idles while Python "
                                  "runs; docs/scale.md). Calls are cut at every log, sample, evaluation and "
                                  "checkpoint step, so the results do not depend on it.", minimum=1)

@@ -231,10 +231,14 @@ def matching_versions(root, hp, ignore=()):
     """The versions under run root ``root`` whose stored hyperparameters equal ``hp``, newest first.
 
     ``ignore``: top-level keys left out of the comparison (a budget run's ``train_steps``,
-    which the budget fixed by timing: ``wgan.train.budget``). Stored files go through the
-    schema, so a run stored before a key existed matches with that key's default; an
-    unreadable one is passed over with a warning.
+    which the budget fixed by timing: ``wgan.train.budget``). Keys that change only how fast
+    a run goes, never what it computes (``config.SPEED_ONLY_KEYS``: ``steps_per_call``), are
+    always left out, so a run started with another value of them, or before their default
+    changed, is resumed. Stored files go through the schema, so a run stored before a key
+    existed matches with that key's default; an unreadable one is passed over with a warning.
     """
+    ignore = set(ignore) | set(config.SPEED_ONLY_KEYS)
+
     def comparable(values):
         return {k: v for k, v in values.items() if k not in ignore}
 
