@@ -134,6 +134,17 @@ def test_a_budget_too_short_for_the_files_evaluations_evaluates_more_often_and_a
                  [], seconds=4.0)[0].eval_every == 2
 
 
+def test_a_budget_of_fewer_steps_than_evaluations_says_how_many_it_has(tmp_path):
+    # Seen on a loaded machine: a 64x64 folder whose timing used the budget got 1 step, and the
+    # line promised 4 evaluations.
+    lines = []
+    planned, _ = _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1, eval_every=650), str(tmp_path / "c"),
+                       lines, seconds=20.0)  # (60 - 2) * 0.9 / 20: 2 steps
+    assert (planned.train_steps, planned.eval_every) == (2, 1)
+    assert lines[-1] == ("evaluation every step, the run's 2 steps allow no more than 2 evaluations; a longer "
+                         "--budget gives 4 (for the best snapshot and the health detectors)")
+
+
 def test_train_py_on_a_shipped_file_says_its_length_and_this_machines_precision_before_it_starts(tmp_path):
     """As a user meets it: ``train.py -m wgan-gp --data 8gaussians``, no flag saying how long."""
     import signal

@@ -184,6 +184,11 @@ def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_ite
     hp = dataclasses.replace(hp, train_steps=steps)
     if hp.eval_every and steps < MIN_EVALUATIONS * hp.eval_every:
         hp = dataclasses.replace(hp, eval_every=max(1, steps // MIN_EVALUATIONS))
-        say(f"evaluation every {hp.eval_every:,} steps, so that the run has {MIN_EVALUATIONS} evaluations "
+        evaluations = steps // hp.eval_every
+        why = (f"so that the run has {MIN_EVALUATIONS} evaluations" if evaluations >= MIN_EVALUATIONS else
+               f"the run's {steps:,} step{'s' if steps > 1 else ''} allow{'s' if steps == 1 else ''} no more than "
+               f"{evaluations} evaluation{'s' if evaluations > 1 else ''}; a longer --budget gives {MIN_EVALUATIONS}")
+        every = f"every {hp.eval_every:,} steps" if hp.eval_every > 1 else "every step"
+        say(f"evaluation {every}, {why} "
             "(for the best snapshot and the health detectors)")
     return hp, None
