@@ -610,4 +610,6 @@ class GAN(tf.Module):
     def sample(self, z, training=False, labels=None, seed=0):
         """Images [N, H, W, C] in [-1, 1] (or points [N, 2]) from latent ``z`` [N, z_dim]; a conditional
         run's classes are ``labels`` (int32 [N]) or drawn by ``prior.labels(hp, N, seed)``."""
-        return self.sampling_generator(models.generator_inputs(self.hp, z, labels, seed), training=training)
+        # As tensors: Keras refuses a list that mixes tensors and NumPy arrays.
+        inputs = tf.nest.map_structure(tf.convert_to_tensor, models.generator_inputs(self.hp, z, labels, seed))
+        return self.sampling_generator(inputs, training=training)
