@@ -391,11 +391,28 @@ def _check_consistency(hp, source):
     if hp.data.is_toy != (hp.data.channels == 0):
         raise ConfigError(f"{where}key 'data.channels' must be 0 exactly when 'data.resize' is null (toy 2-D data)")
     augment.check(hp, where)
+    _check_conditional(hp, where)
     if hp.budget is not None:
         try:
             units.parse_budget(hp.budget)
         except ValueError as err:
             raise ConfigError(f"{where}key 'budget': {err}") from None
+
+
+def _check_conditional(hp, where):
+    """The conditional section's own rules: labelled image data, and one frequency per class."""
+    cond = hp.conditional
+    if cond.enabled and hp.data.is_toy:
+        raise ConfigError(f"{where}key 'conditional.enabled' is true, but toy 2-D data ({hp.data.name}) has no class "
+                          "labels; class-conditional runs need labelled images: a named labelled source (digits, "
+                          "mnist, fashion_mnist, cifar10) or a folder with one subfolder per class")
+    if cond.class_frequencies is not None:
+        if cond.class_names is None or len(cond.class_frequencies) != len(cond.class_names):
+            raise ConfigError(f"{where}key 'conditional.class_frequencies' needs one value per entry of "
+                              "'conditional.class_names'")
+        if any(not isinstance(f, (int, float)) or isinstance(f, bool) or f < 0 for f in cond.class_frequencies) \
+                or sum(cond.class_frequencies) <= 0:
+            raise ConfigError(f"{where}key 'conditional.class_frequencies' must hold numbers >= 0 with a positive sum")
 
 
 def from_dict(values, source=""):

@@ -23,7 +23,7 @@ from wgan.metrics import registry
 from wgan.gan import model as gan_model
 from wgan.data import float_to_uint8
 from wgan.errors import RunError
-from wgan.models.prior import latent
+from wgan.models.prior import labels as prior_labels, latent
 
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+|" + runs.BEST + r"))?$")
 
@@ -150,14 +150,24 @@ def interpolation_latents(hp, rows, steps, seed):
     return np.concatenate([slerp(ends[2 * r], ends[2 * r + 1], t) for r in range(rows)], axis=0)
 
 
-def samples_from(generator, z):
-    """Generated images uint8 [N, H, W, C] for latent ``z`` [N, z_dim]."""
-    return float_to_uint8(visualize.generate(generator, z))
+def interpolation_labels(hp, rows, steps, seed):
+    """Labels int32 [rows * steps] for ``interpolation_latents``: one class per row (drawn by
+    ``prior.labels``), so a row moves through z alone; None for an unconditional run."""
+    if not models.takes_labels(hp):
+        return None
+    return np.repeat(prior_labels(hp, rows, seed), steps)
+
+
+def samples_from(generator, z, hp=None, labels=None, seed=0):
+    """Generated images uint8 [N, H, W, C] for latent ``z`` [N, z_dim]; a class-conditional run's
+    (``hp``) classes are ``labels`` int32 [N], or drawn by ``prior.labels(hp, N, seed)``."""
+    inputs = z if hp is None else models.generator_inputs(hp, z, labels, seed)
+    return float_to_uint8(visualize.generate(generator, inputs))
 
 
 def samples(generator, hp, num, seed):
-    """Generated images uint8 [num, H, W, C] from ``num`` latent vectors fixed by ``seed``."""
-    return samples_from(generator, latent(hp, num, seed))
+    """Generated images uint8 [num, H, W, C] from ``num`` latent vectors (and, conditional, labels) fixed by ``seed``."""
+    return samples_from(generator, latent(hp, num, seed), hp, seed=seed)
 
 
 def toy_frame(restored, num, seed, real_seed=0):
@@ -165,7 +175,8 @@ def toy_frame(restored, num, seed, real_seed=0):
     from wgan import data
 
     real = data.toy_sample(restored.hp.data.name, num, np.random.default_rng(real_seed))
-    return visualize.toy_frame(load_generator(restored), load_critic(restored), latent(restored.hp, num, seed),
+    z = models.generator_inputs(restored.hp, latent(restored.hp, num, seed), seed=seed)
+    return visualize.toy_frame(load_generator(restored), load_critic(restored), z,
                                real, title=f"{restored.label} step {restored.step}")
 
 

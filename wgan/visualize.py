@@ -7,22 +7,29 @@ same thing.
 import numpy as np
 import tensorflow as tf
 
-from wgan import images
+from wgan import images, models
 from wgan.data import float_to_uint8
 
 TOY_EXTENT = 2.0  # the toy sets lie within [-1.5, 1.5] after the reference code's scaling
 
 
-def generate(generator, z, batch_size=256):
-    """Run ``generator`` in inference mode over latent ``z`` [N, z_dim] in chunks; numpy output."""
-    outputs = [generator(tf.convert_to_tensor(z[i:i + batch_size]), training=False).numpy()
-               for i in range(0, len(z), batch_size)]
+def generate(generator, inputs, batch_size=256):
+    """Run ``generator`` in inference mode over its ``inputs`` in chunks; numpy output.
+
+    ``inputs``: latent z [N, z_dim], or ``[z, labels]`` for a class-conditional generator
+    (``models.generator_inputs`` builds either).
+    """
+    def chunk(start):
+        part = models.input_rows(inputs, start, start + batch_size)
+        return [tf.convert_to_tensor(p) for p in part] if isinstance(part, list) else tf.convert_to_tensor(part)
+
+    outputs = [generator(chunk(i), training=False).numpy() for i in range(0, models.input_count(inputs), batch_size)]
     return np.concatenate(outputs, axis=0)
 
 
-def sample_grid(generator, z, rows, margin=2):
-    """uint8 grid [H', W', C] of the generator's images for ``z`` [N, z_dim], ``rows`` rows."""
-    return images.make_grid(float_to_uint8(generate(generator, z)), rows=rows, margin=margin)
+def sample_grid(generator, inputs, rows, margin=2):
+    """uint8 grid [H', W', C] of the generator's images for ``inputs`` (z [N, z_dim], or ``[z, labels]``), ``rows`` rows."""
+    return images.make_grid(float_to_uint8(generate(generator, inputs)), rows=rows, margin=margin)
 
 
 def critic_grid(critic, extent=TOY_EXTENT, steps=64):

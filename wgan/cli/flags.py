@@ -29,7 +29,8 @@ def define_run_flags(model_required=True):
     flags.DEFINE_string("hparams", None, "A hyperparameter JSON file instead of "
                         "hyperparameter/<model>-<data>[-<architecture>].json.")
     flags.DEFINE_string("setup", None, "A named setup: hyperparameter/<model>-<data>-<setup>.json instead of the "
-                        "toolkit's own file (lucic2018: Lucic et al.'s setup for mnist and fashion_mnist).")
+                        "toolkit's own file (lucic2018: Lucic et al.'s setup for mnist and fashion_mnist; conditional: the "
+                        "class-conditional files for digits and fashion_mnist, docs/conditional.md).")
     flags.DEFINE_string("checkpoint_dir", "checkpoint", "Where run folders live.")
     flags.DEFINE_string("records_dir", "datasets/tfrecords", "Where built records live.")
     # Not flags.mark_flag_as_required: absl's two-line FATAL message; resolve_hparams says it in one.

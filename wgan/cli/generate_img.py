@@ -65,7 +65,8 @@ def main(argv):
             written.append(folder + os.sep)
         if FLAGS.interpolate:
             z = generate.interpolation_latents(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed)
-            grid = images.make_grid(generate.samples_from(generator, z), FLAGS.rows, FLAGS.margin)
+            labels = generate.interpolation_labels(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed)
+            grid = images.make_grid(generate.samples_from(generator, z, hp, labels), FLAGS.rows, FLAGS.margin)
             written.append(_png(grid, f"{stem}-interpolation.png"))
     if frames is not None:
         run = generate.parse_version(FLAGS.version)[0]

@@ -27,6 +27,9 @@ flags.DEFINE_string("budget", None, "How long a new run may take: 30m, 1.5h, 20e
 define_version_flag("Resume this version with its stored hyperparameters.")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimizer.learning_rate=5e-5.")
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
+flags.DEFINE_bool("conditional", False, "Class-conditional generation (conditional.enabled): the generator takes "
+                  "(z, class), the critic (image, class); needs labelled records (digits, mnist, fashion_mnist, "
+                  "cifar10, or a folder with one subfolder per class). See docs/conditional.md.")
 flags.DEFINE_bool("deterministic", False, "Deterministic kernels: two runs with one seed give identical losses.")
 flags.DEFINE_bool("progress", True, "Show a progress line.")
 flags.DEFINE_enum("strategy", "default", list(strategy_names.STRATEGIES),
@@ -128,6 +131,8 @@ def main(argv):
     strategy = make_strategy()
     gpu = bool(tf.config.list_physical_devices("GPU"))
     hp, recipe = resolve_with_recipe([config.parse_override(s) for s in FLAGS.set], FLAGS.seed, gpu=gpu)
+    if FLAGS.conditional and FLAGS.version is None:
+        hp = config.apply_overrides(hp, [("conditional.enabled", True)], source="--conditional")
     if FLAGS.version is not None and (FLAGS.set or FLAGS.hparams or FLAGS.seed is not None or FLAGS.budget):
         logging.warning("-v %d resumes with its stored hyperparameters; --set, --hparams, --seed and --budget are "
                         "ignored", FLAGS.version)
@@ -139,6 +144,9 @@ def main(argv):
     if not hp.data.is_toy:
         # Missing records stop the command before a version exists (built-in sources are built here).
         inputs.records_folder(hp, FLAGS.records_dir)
+    if FLAGS.version is None:
+        # A conditional run's classes, from the records, before the timing or any folder (one line without labels).
+        hp = launch.with_classes(hp, FLAGS.records_dir)
     version = FLAGS.version
     if asked is not None and version is None:
         hp = config.apply_overrides(hp, [("budget", asked)], source="--budget")

@@ -20,7 +20,8 @@ from wgan.errors import ConfigError, DataError
 
 @dataclasses.dataclass
 class TrainingData:
-    """``dataset`` yields float32 batches [B, H, W, C] in [-1, 1] (or [B, 2]) forever.
+    """``dataset`` yields float32 batches [B, H, W, C] in [-1, 1] (or [B, 2]) forever; for a
+    class-conditional run (``hp.conditional.enabled``) pairs of those and int32 [B] labels.
 
     ``size`` is the number of images (None for toy data, which has no epochs);
     ``sample_points(n)`` draws real toy points [n, 2] for plots.
@@ -128,8 +129,48 @@ def training_data(hp, records_root, seed, skip_batches=0):
     check_manifest(hp, manifest, folder)
     # checksums: every shard's sha256 before training starts (benchmarks/bench_digests.py: seconds for GBs).
     dataset = data.make_dataset(folder, hp.batch_size, seed=seed, shuffle_buffer=hp.data.shuffle_buffer,
-                                skip_batches=skip_batches, checksums=True)
+                                skip_batches=skip_batches, checksums=True, with_labels=hp.conditional.enabled)
     return TrainingData(dataset, manifest["count"])
+
+
+def labels_hint(hp):
+    """Where class labels come from, in words, for an error about a run without them."""
+    labelled = ", ".join(name for name in data.SOURCES if data.SOURCES[name].class_names)
+    return (f"labels come from a labelled named source ({labelled}) or from an image folder with one "
+            f"subfolder per class, rebuilt with: {build_command(hp)} --overwrite")
+
+
+def _record_labels(folder, manifest):
+    """Every label of a records folder, int64 [count], in build order (only the label feature is parsed)."""
+    from wgan.data import manifest as manifest_io, records
+
+    paths = manifest_io.check_shards(folder, manifest)
+    serialized = records.open_shards(tf.data.Dataset.from_tensor_slices(paths), manifest["compression"], 1)
+    spec = {records.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64)}
+    parsed = serialized.batch(4096).map(lambda batch: tf.io.parse_example(batch, spec)[records.LABEL_KEY][:, 0])
+    return np.concatenate(list(parsed.as_numpy_iterator()) or [np.zeros([0], np.int64)])
+
+
+def class_list(hp, records_root):
+    """``(class_names, class_frequencies)`` of ``hp``'s training records: the manifest's names (label
+    i's name at index i; "0", "1", ... when it has none) and each class's share of the training
+    split's labels, counted once from the records (float, summing to 1).
+
+    A ``ConfigError`` (one line, saying where labels come from) for toy data or records without labels.
+    """
+    if hp.data.is_toy:
+        raise ConfigError(f"key 'conditional.enabled' is true, but toy 2-D data ({hp.data.name}) has no class "
+                          f"labels; {labels_hint(hp)}")
+    folder = records_folder(hp, records_root)
+    manifest = data.read_manifest(folder)
+    if not manifest.get("labels"):
+        raise ConfigError(f"key 'conditional.enabled' is true, but the records {folder} have no class labels; "
+                          f"{labels_hint(hp)}")
+    counts = np.bincount(_record_labels(folder, manifest), minlength=int(manifest.get("num_classes") or 0))
+    names = list(manifest.get("class_names") or [str(i) for i in range(len(counts))])
+    if len(names) < len(counts):
+        names += [str(i) for i in range(len(names), len(counts))]
+    return names, [float(c) / float(counts.sum()) for c in counts[:len(names)]]
 
 
 def distribute(strategy, training_data):

@@ -37,8 +37,17 @@ How a constraint can enter training (one entry may use several):
   ``hp.<hyperparameter>``. Called inside the tape of the critic update as
   ``penalty(critic, real, fake, alpha, loss_scale)`` -> ``(per-example penalty, per-example
   gradient norm)``, both float32 [b]; ``alpha`` [b] holds uniform draws in [0, 1] (the
-  interpolation weights), ``loss_scale`` the float16 dynamic loss scale or None. A penalty at
-  real images (R1) uses ``real`` only, one at fakes (R2) ``fake`` only. Every penalty here
+  interpolation weights), ``loss_scale`` the float16 dynamic loss scale or None. For a
+  class-conditional critic it also gets ``labels=Labels(real, fake)`` (int32 [b] each).
+  A penalty at real images (R1) uses ``real`` only, one at fakes (R2) ``fake`` only.
+
+  With labels every penalty differentiates with respect to the image only, the label held
+  fixed: a label is a discrete input, so there is no gradient in its direction to bound, and
+  the Lipschitz condition the penalty enforces is the one in x of each f(., y). R1 scores the
+  real images with their own labels, R2 the fakes with the labels they were generated for,
+  and the gradient penalty's interpolates keep the real batch's labels: an interpolate is the
+  real image moved toward a fake, and f(., y_real) is the function whose slope along that
+  line is measured (docs/conditional.md, "The penalty with labels"). Every penalty here
   takes its input gradients from ``input_gradients``, which handles float16 loss scaling.
   The training step logs their batch means as ``gradient_penalty`` and ``gp_grad_norm``.
 * ``project``: ``project(variables, value)`` applied to the critic's trainable variables after
@@ -55,12 +64,25 @@ registry can be read by ``wgan.config`` before TensorFlow starts.
 
 import dataclasses
 from collections.abc import Callable
+from typing import NamedTuple
 
 from wgan.errors import registry_entry
 
 # Inside the square root of the gradient norm: keeps sqrt differentiable at a zero
 # gradient (d sqrt(s)/ds is infinite at s = 0, which makes the penalty's gradient NaN).
 GRAD_NORM_EPSILON = 1e-12
+
+
+class Labels(NamedTuple):
+    """The class labels of a conditional critic's two batches: int32 [b] each."""
+
+    real: object
+    fake: object
+
+
+def _scores(critic, x, labels, training):
+    """``critic(x)``, or ``critic([x, labels])`` when ``labels`` (int32 [B]) is given (a conditional critic)."""
+    return critic(x if labels is None else [x, labels], training=training)
 
 
 # ----- WGAN-GP --------------------------------------------------------------------------
@@ -77,13 +99,16 @@ def interpolate(real, fake, alpha):
     return real + alpha * (fake - real)
 
 
-def input_gradients(critic, x, training=True, loss_scale=None):
+def input_gradients(critic, x, training=True, loss_scale=None, labels=None):
     """The critic's gradient with respect to its input at the points ``x``: float32 with x's shape.
 
     critic: ``critic(x, training=...)`` -> scores [B, 1] or [B]; x: float32 [B, H, W, C] or
-    [B, 2]. Row i is the gradient of example i's own score (the examples are independent:
-    no batch norm in a critic that a per-example penalty differentiates), taken of the sum
-    of the scores. Shared by every penalty on the input gradient (the gradient penalty, R1,
+    [B, 2]. ``labels``: int32 [B] for a conditional critic, called on ``[x, labels]``; the
+    gradient is then with respect to x alone, the labels held fixed (they are integers: the
+    tape cannot watch them, and the label embedding is a constant of this derivative).
+    Row i is the gradient of example i's own score (the examples are independent: no batch
+    norm in a critic that a per-example penalty differentiates), taken of the sum of the
+    scores. Shared by every penalty on the input gradient (the gradient penalty, R1,
     R2) and by the logged gradient norms.
 
     Call it inside the tape that computes the critic's gradients: the inner tape here is
@@ -103,7 +128,7 @@ def input_gradients(critic, x, training=True, loss_scale=None):
     x = tf.cast(x, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        total = tf.reduce_sum(tf.cast(critic(x, training=training), tf.float32))
+        total = tf.reduce_sum(tf.cast(_scores(critic, x, labels, training), tf.float32))
         if loss_scale is not None:
             factor = tf.cast(loss_scale, tf.float32) / tf.cast(tf.shape(x)[0], tf.float32)
             total = total * factor
@@ -128,7 +153,7 @@ def reported_norms(squared, fallback):
     return tf.where(tf.math.is_finite(norms), norms, tf.fill(tf.shape(norms), float(fallback)))
 
 
-def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, loss_scale=None):
+def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, loss_scale=None, labels=None):
     """WGAN-GP penalty (||grad_x f(x_hat)||_2 - 1)^2 at random interpolates x_hat.
 
     Args:
@@ -140,6 +165,9 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, l
       training: passed to the critic.
       loss_scale: optional float32 scalar, the dynamic loss scale of float16 training
         (``LossScaleOptimizer.dynamic_scale``); None for float32 and bfloat16.
+      labels: None, or for a conditional critic ``Labels(real, fake)``: the interpolates are
+        scored with the REAL batch's labels, ``f(x_hat, y_real)``, and differentiated in x_hat
+        alone (see the module docstring for why).
 
     Returns:
       ``(penalty, grad_norm)``, both float32 [B]. The caller multiplies the penalty by
@@ -163,7 +191,8 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, l
             alpha = tf.random.uniform(shape, 0.0, 1.0, dtype=tf.float32)
         else:
             alpha = tf.random.stateless_uniform(shape, seed=seed, minval=0.0, maxval=1.0, dtype=tf.float32)
-    grad = input_gradients(critic, interpolate(real, fake, alpha), training, loss_scale)
+    at = None if labels is None else labels.real
+    grad = input_gradients(critic, interpolate(real, fake, alpha), training, loss_scale, at)
     squared = squared_norms(grad)
     if loss_scale is None:
         grad_norm = tf.sqrt(squared + GRAD_NORM_EPSILON)
@@ -172,13 +201,13 @@ def gradient_penalty(critic, real, fake, alpha=None, seed=None, training=True, l
     return tf.square(grad_norm - 1.0), grad_norm
 
 
-def _interpolates_penalty(critic, real, fake, alpha, loss_scale):
+def _interpolates_penalty(critic, real, fake, alpha, loss_scale, labels=None):
     """The ``gradient_penalty`` entry's loss term: the penalty at the interpolates of weights ``alpha``."""
-    return gradient_penalty(critic, real, fake, alpha=alpha, loss_scale=loss_scale)
+    return gradient_penalty(critic, real, fake, alpha=alpha, loss_scale=loss_scale, labels=labels)
 
 
 # ----- R1, R2 (Mescheder et al. 2018) -------------------------------------------------------
-def zero_centred_penalty(critic, x, training=True, loss_scale=None):
+def zero_centred_penalty(critic, x, training=True, loss_scale=None, labels=None):
     """``(0.5 * ||grad_x D(x)||^2, ||grad_x D(x)||)`` per example, float32 [B] each, at the points ``x``.
 
     Mescheder et al. 2018, eq. (9): R1 = gamma / 2 * E_real ||grad D||^2 (R2 the same at
@@ -186,26 +215,32 @@ def zero_centred_penalty(critic, x, training=True, loss_scale=None):
     Zero-centred: a critic that is flat at the data pays nothing, unlike WGAN-GP's
     (||grad|| - 1)^2. The gradient is at ``x`` itself, not at interpolates. Under float16 an
     overflowed row reports a norm of 0 and keeps its non-finite penalty (``reported_norms``).
+    ``labels``: x's own labels (int32 [B]) for a conditional critic, held fixed.
     """
-    squared = squared_norms(input_gradients(critic, x, training, loss_scale))
+    squared = squared_norms(input_gradients(critic, x, training, loss_scale, labels))
     return 0.5 * squared, reported_norms(squared, 0.0)
 
 
-def _r1_penalty(critic, real, fake, alpha, loss_scale):
-    """The ``r1`` entry's loss term: at the real examples."""
-    return zero_centred_penalty(critic, real, loss_scale=loss_scale)
+def _side(labels, side):
+    """The labels of one batch (``"real"`` or ``"fake"``) of ``Labels``, or None without labels."""
+    return None if labels is None else getattr(labels, side)
 
 
-def _r2_penalty(critic, real, fake, alpha, loss_scale):
-    """The ``r2`` entry's loss term: at the generated examples."""
-    return zero_centred_penalty(critic, fake, loss_scale=loss_scale)
+def _r1_penalty(critic, real, fake, alpha, loss_scale, labels=None):
+    """The ``r1`` entry's loss term: at the real examples, with their labels."""
+    return zero_centred_penalty(critic, real, loss_scale=loss_scale, labels=_side(labels, "real"))
 
 
-def _r1_r2_penalty(critic, real, fake, alpha, loss_scale):
+def _r2_penalty(critic, real, fake, alpha, loss_scale, labels=None):
+    """The ``r2`` entry's loss term: at the generated examples, with the labels they were drawn for."""
+    return zero_centred_penalty(critic, fake, loss_scale=loss_scale, labels=_side(labels, "fake"))
+
+
+def _r1_r2_penalty(critic, real, fake, alpha, loss_scale, labels=None):
     """The ``r1_r2`` entry's loss term: R1 + R2 per example (R3GAN's gamma / 2 * (R1 + R2)); the
     reported norm is the mean of the two examples' norms."""
-    at_real, real_norm = zero_centred_penalty(critic, real, loss_scale=loss_scale)
-    at_fake, fake_norm = zero_centred_penalty(critic, fake, loss_scale=loss_scale)
+    at_real, real_norm = zero_centred_penalty(critic, real, loss_scale=loss_scale, labels=_side(labels, "real"))
+    at_fake, fake_norm = zero_centred_penalty(critic, fake, loss_scale=loss_scale, labels=_side(labels, "fake"))
     return at_real + at_fake, 0.5 * (real_norm + fake_norm)
 
 
@@ -325,8 +360,11 @@ class Constraint:
             return tf.constant(self.value(hp), tf.float32)
         return cosine_weight(self.value(hp), end, step, hp.train_steps)
 
-    def loss_term(self, critic, real, fake, alpha, loss_scale=None, update=None, every=1):
+    def loss_term(self, critic, real, fake, alpha, loss_scale=None, update=None, every=1, labels=None):
         """``(per-example penalty, per-example gradient norm)``, float32 [b] each, for a penalizing entry.
+
+        ``labels``: ``Labels(real, fake)`` for a conditional critic, else None (the penalty
+        differentiates in the images only, the labels held fixed).
 
         Call it inside the tape of the critic update; the caller averages both over the
         global batch and adds ``weight(hp, step)`` times the penalty's average to the critic loss.
@@ -339,12 +377,15 @@ class Constraint:
         """
         if self.penalty is None:
             raise ValueError(f"constraint {self.name!r} adds no term to the critic loss")
+        # Labels are passed only to a conditional critic's penalty: an unconditional one is called
+        # with the five arguments every entry takes.
+        extra = {} if labels is None else {"labels": labels}
         if every <= 1:
-            return self.penalty(critic, real, fake, alpha, loss_scale)
+            return self.penalty(critic, real, fake, alpha, loss_scale, **extra)
         import tensorflow as tf
 
         def applied():
-            per_example, norms = self.penalty(critic, real, fake, alpha, loss_scale)
+            per_example, norms = self.penalty(critic, real, fake, alpha, loss_scale, **extra)
             return float(every) * per_example, norms
 
         def skipped():

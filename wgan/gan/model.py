@@ -26,6 +26,13 @@ replica keeps its own rows, so R replicas see exactly the z and alpha one device
 Gradients are summed over replicas once, here (``optimizers.all_reduce_gradients``), so that
 the logged gradient norms and the float16 overflow check see the global gradient.
 
+Class-conditional runs (``hp.conditional.enabled``, docs/conditional.md): the iterator yields
+``(images, labels)``; every generated batch draws its labels in the graph at the training
+set's class frequencies (``class_labels``) from its z's seed folded with ``LABEL_SALT``, so
+the RNG stream, and so an exact resume, is that of the same run without labels. The critic
+scores real images with their own labels and fakes with the labels they were generated for;
+a penalty differentiates in the images only (``constraints.Labels``).
+
 With ``hp.jit_compile`` the forward and backward passes of each update are compiled with
 XLA; the all-reduce and the optimizer update stay outside the XLA cluster, because a
 cross-replica synchronization inside a nested compiled function is not supported by
@@ -33,6 +40,7 @@ cross-replica synchronization inside a nested compiled function is not supported
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from wgan import models
@@ -58,6 +66,35 @@ PROBE_EXAMPLES = 4  # per replica: a few examples keep the probe's cost negligib
 
 # Latents for the moving-average generator's batch-norm statistics (one forward pass).
 NUM_STATISTICS_SAMPLES = 512
+# Folded into a generated batch's z seed for its class labels (augment.Augmenter.draw folds 1-4).
+LABEL_SALT = 5
+
+
+def class_logits(hp):
+    """float32 [1, num_classes]: log class frequencies (uniform when missing), the logits generated
+    labels are drawn from; None for an unconditional run. A class of frequency 0 gets -inf (never drawn)."""
+    if not hp.conditional.enabled:
+        return None
+    freq = np.asarray(hp.conditional.class_frequencies or [1.0] * hp.conditional.num_classes, np.float64)
+    with np.errstate(divide="ignore"):
+        return tf.constant(np.log(freq / freq.sum())[None, :], tf.float32)
+
+
+def class_labels(logits, n, seed):
+    """Class labels int32 [n] from ``logits`` [1, C] (``class_logits``) and the int seed [2] of the
+    batch's z, folded with ``LABEL_SALT``; None when ``logits`` is None (an unconditional run)."""
+    if logits is None:
+        return None
+    seed = tf.random.experimental.stateless_fold_in(seed, LABEL_SALT)
+    return tf.cast(tf.random.stateless_categorical(logits, n, seed)[0], tf.int32)
+
+
+def split_batch(batch):
+    """``(images, labels)`` of one real batch: ``(images, labels)`` as the iterator yields it for a
+    conditional run, or images alone, whose labels are None."""
+    if isinstance(batch, (tuple, list)):
+        return batch[0], batch[1]
+    return batch, None
 
 
 def ema_decay(hp, updates):
@@ -108,11 +145,9 @@ def top_k_fraction(hp, step):
 
 
 def _all_layers(model):
-    """Every layer of a Keras model, nested models included."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
+    """Every layer of a Keras model, nested models and sublayers (the batch norm inside a
+    class-conditional one, ``wgan.models.conditional``) included."""
+    yield from model._flatten_layers(include_self=False, recursive=True)
 
 
 class GAN(tf.Module):
@@ -150,6 +185,7 @@ class GAN(tf.Module):
             self.g_opt.build(self.generator.trainable_variables)
             self.c_opt.build(self.critic.trainable_variables)
             self._mixture_centres = mixture_centres(hp)
+            self._class_logits = class_logits(hp)
             # Only ever advanced in cross-replica context, so every replica gets the same seeds.
             self.rng = tf.random.Generator.from_seed(hp.seed)
             # Drawn from a separate stream so the grids compare the same z across the whole run.
@@ -224,13 +260,15 @@ class GAN(tf.Module):
         step = int(self.step)
         if self._ema_statistics_step == step:
             return
-        z = self.stateless_latent(self._statistics_rows, tf.constant([self.hp.seed, step], tf.int64) + [0, 2**40])
-        self._ema_statistics_fn(z)
+        seed = tf.constant([self.hp.seed, step], tf.int64) + [0, 2**40]
+        z = self.stateless_latent(self._statistics_rows, seed)
+        self._ema_statistics_fn(z, self.class_labels(self._statistics_rows, seed))
         self._ema_statistics_step = step
 
-    def _ema_statistics_pass(self, z):
-        # Every replica gets the same z, so every replica's statistics come out equal.
-        self.strategy.run(lambda latent: self.ema_generator(latent, training=True), args=(z,))
+    def _ema_statistics_pass(self, z, labels=None):
+        # Every replica gets the same z (and labels), so every replica's statistics come out equal.
+        self.strategy.run(lambda latent, y: self.ema_generator(models.generator_inputs(self.hp, latent, y),
+                                                                training=True), args=(z, labels))
 
     def latent(self, rng, n):
         """Latent batch [n, z_dim] from the ``tf.random.Generator`` ``rng``: the run's prior (``wgan.models.prior``)."""
@@ -245,9 +283,20 @@ class GAN(tf.Module):
         """Latent batch float32 [n, z_dim] from the int seed [2]: the run's prior (``stateless_latent``)."""
         return stateless_latent(self.hp, n, seed, self._mixture_centres)
 
+    def class_labels(self, n, seed):
+        """Generated batch labels int32 [n] for the z drawn from the int seed [2] (``class_labels``),
+        or None for an unconditional run."""
+        return class_labels(self._class_logits, n, seed)
+
     def _replica_rows(self, global_draw):
-        """This replica's rows of a [batch_size, ...] draw (``distribute.replica_rows``)."""
+        """This replica's rows of a [batch_size, ...] draw (``distribute.replica_rows``); None stays None."""
+        if global_draw is None:
+            return None
         return distribute.replica_rows(global_draw, self.replica_batch)
+
+    def _penalty_labels(self, real_labels, fake_labels):
+        """``constraints.Labels`` for a conditional critic's penalty, None for an unconditional one."""
+        return None if real_labels is None else constraints.Labels(real_labels, fake_labels)
 
     def _average(self, per_example):
         """This replica's share of the global-batch mean of per-example float32 values [b]."""
@@ -276,7 +325,8 @@ class GAN(tf.Module):
         return tf.where(tf.math.is_finite(norm), norm, tf.zeros_like(norm))
 
     # ----- forward and backward passes (per replica; XLA-compiled with jit_compile) ------
-    def _critic_gradients(self, real, z, alpha, penalty_weight=None, probe=None, augmentation=None):
+    def _critic_gradients(self, real, z, alpha, penalty_weight=None, probe=None, augmentation=None,
+                          real_labels=None, fake_labels=None):
         """Critic gradients on ``real`` [b, H, W, C] in [-1, 1] (or [b, 2]) and metric shares.
 
         ``z``: latent [b, z_dim] for the fakes; ``alpha``: [b] uniform draws in [0, 1] for
@@ -289,16 +339,18 @@ class GAN(tf.Module):
         measure ``PROBE_METRICS`` (None: not at all), on the images the critic saw.
         ``augmentation``: {"real": draws, "fake": draws} (``augment.draw``) or None: the critic,
         and the constraint, see the augmented images.
+        ``real_labels``, ``fake_labels``: int32 [b] for a conditional run (the real images' own,
+        the ones the fakes are generated for), else None.
         """
         hp = self.hp
-        fake = self.generator(z, training=True)
+        fake = self.generator(models.generator_inputs(hp, z, fake_labels), training=True)
         if augmentation is not None:
             real = self.augmenter(real, augmentation["real"])
             fake = self.augmenter(fake, augmentation["fake"])
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
+            real_scores = self.critic(models.critic_inputs(hp, real, real_labels), training=True)
+            fake_scores = self.critic(models.critic_inputs(hp, fake, fake_labels), training=True)
             loss = self._average(self.critic_loss_fn(real_scores, fake_scores))
             penalty = tf.zeros([])
             gp_norm = tf.zeros([])
@@ -306,7 +358,8 @@ class GAN(tf.Module):
                 # Inside the tape: the outer gradient differentiates the term (second order).
                 per_example_penalty, norms = self.constraint.loss_term(
                     self.critic, real, fake, alpha, loss_scale=self._loss_scale(self.c_opt),
-                    update=self.c_opt.iterations, every=hp.constraint_every)
+                    update=self.c_opt.iterations, every=hp.constraint_every,
+                    labels=self._penalty_labels(real_labels, fake_labels))
                 penalty = self._average(per_example_penalty)
                 gp_norm = self._average(norms)
                 if penalty_weight is None:
@@ -326,27 +379,31 @@ class GAN(tf.Module):
             "gp_grad_norm": gp_norm,
         }
         if probe is not None:
-            metrics.update(self._input_gradient_probe(real, fake, alpha, probe))
+            metrics.update(self._input_gradient_probe(real, fake, alpha, probe,
+                                                      self._penalty_labels(real_labels, fake_labels)))
         if self.augmenter is not None:
             metrics["augment/rt"] = self._average(self.augmenter.rt(real_scores, fake_scores))
         return grads, metrics
 
-    def _input_gradient_probe(self, real, fake, alpha, now):
+    def _input_gradient_probe(self, real, fake, alpha, now, labels=None):
         """``PROBE_METRICS`` shares: the mean input-gradient norm at the first ``PROBE_EXAMPLES`` real,
-        fake and interpolated points of this replica when ``now`` (bool scalar), else zeros."""
+        fake and interpolated points of this replica when ``now`` (bool scalar), else zeros.
+        ``labels``: ``constraints.Labels`` of a conditional critic (interpolates take the real ones,
+        as in the gradient penalty), else None."""
         def measure():
             rows = min(PROBE_EXAMPLES, self.replica_batch)
             few_real, few_fake = real[:rows], tf.stop_gradient(fake[:rows])
             points = (few_real, few_fake, constraints.interpolate(few_real, few_fake, alpha[:rows]))
+            at = (None,) * 3 if labels is None else (labels.real[:rows], labels.fake[:rows], labels.real[:rows])
             scale = self._loss_scale(self.c_opt)
             return tuple(tf.reduce_mean(constraints.reported_norms(constraints.squared_norms(
-                constraints.input_gradients(self.critic, x, training=False, loss_scale=scale)), 0.0))
-                for x in points)
+                constraints.input_gradients(self.critic, x, training=False, loss_scale=scale, labels=y)), 0.0))
+                for x, y in zip(points, at))
 
         values = tf.cond(now, measure, lambda: (tf.zeros([]),) * len(PROBE_METRICS))
         return {name: distribute.replica_share(value) for name, value in zip(PROBE_METRICS, values)}
 
-    def _generator_gradients(self, z, keep, real=None, augmentation=None):
+    def _generator_gradients(self, z, keep, real=None, augmentation=None, labels=None, real_labels=None):
         """Generator gradients on latent ``z`` [b, z_dim], and the loss share.
 
         ``keep`` (float32 scalar in (0, 1]): with top-k training (``hp.top_k`` < 1) the loss
@@ -356,19 +413,23 @@ class GAN(tf.Module):
         ``augmentation``: {"real": draws, "fake": draws} (``augment.draw``) or None: the critic sees
         the fakes (and the paired real batch) augmented, as in its own update, and the gradient
         flows back through the augmentation.
+        ``labels``: int32 [b], the classes the fakes are generated for, and ``real_labels`` the
+        paired real batch's own (conditional runs), else None.
         """
+        hp = self.hp
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+            fake = self.generator(models.generator_inputs(hp, z, labels), training=True)
             if augmentation is not None:
                 fake = self.augmenter(fake, augmentation["fake"])
                 if real is not None:
                     real = self.augmenter(real, augmentation["real"])
-            scores = self.critic(fake, training=True)
+            scores = self.critic(models.critic_inputs(hp, fake, labels), training=True)
             if real is None:
                 per_example = self.generator_loss_fn(scores)
             else:
-                per_example = self.generator_loss_fn(scores, self.critic(real, training=True))
+                per_example = self.generator_loss_fn(
+                    scores, self.critic(models.critic_inputs(hp, real, real_labels), training=True))
             if self.hp.top_k < 1:
                 # Weighted so the global-batch average is the mean over the kept fakes.
                 per_example *= losses.top_k_weights(scores, keep)
@@ -388,7 +449,9 @@ class GAN(tf.Module):
         another algorithm than TensorFlow's kernels, and the noise must not depend on jit_compile.
         """
         variables = self.critic.trainable_variables
+        real, real_labels = split_batch(real)
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seeds[:, 0]))
+        fake_labels = self._replica_rows(self.class_labels(self.hp.batch_size, seeds[:, 0]))
         alpha = self._replica_rows(tf.random.stateless_uniform([self.hp.batch_size], seeds[:, 1]))
         augmentation = None
         if self.augmenter is not None:  # folded from z's seed: the RNG stream is that of a run without augmentation
@@ -399,7 +462,8 @@ class GAN(tf.Module):
         weight = self.constraint.weight(self.hp, self.step) if self.constraint.penalizes else tf.zeros([])
         # Only where it is logged: the last critic update of an iteration that ends on a log step.
         probe = tf.logical_and(last, tf.equal(tf.math.floormod(self.step + 1, self.hp.log_every), 0))
-        grads, metrics = self._critic_gradients_fn(real, z, alpha, weight, probe, augmentation)
+        grads, metrics = self._critic_gradients_fn(real, z, alpha, weight, probe, augmentation, real_labels,
+                                                   fake_labels)
         grads = all_reduce_gradients(grads)
         metrics["c_grad_norm"] = distribute.replica_share(self._gradient_norm(self.c_opt, grads))
         for index, name in self._critic_kernels:
@@ -416,14 +480,16 @@ class GAN(tf.Module):
         """One generator update on a fresh latent batch, keeping the ``keep`` fraction of it
         (top-k training), paired with the ``real`` batch for a relativistic loss; returns metric shares."""
         variables = self.generator.trainable_variables
+        real, real_labels = split_batch(real) if real is not None else (None, None)
         z = self._replica_rows(self.stateless_latent(self.hp.batch_size, seed))
+        labels = self._replica_rows(self.class_labels(self.hp.batch_size, seed))
         augmentation = None
         if self.augmenter is not None:
             sides = (("fake", 3), ("real", 4)) if real is not None else (("fake", 3),)
             augmentation = {side: tf.nest.map_structure(self._replica_rows,
                                                         self.augmenter.draw(seed, self.hp.batch_size, salt))
                             for side, salt in sides}
-        grads, metrics = self._generator_gradients_fn(z, keep, real, augmentation)
+        grads, metrics = self._generator_gradients_fn(z, keep, real, augmentation, labels, real_labels)
         grads = all_reduce_gradients(grads)
         metrics["g_grad_norm"] = distribute.replica_share(self._gradient_norm(self.g_opt, grads))
         self.g_opt.apply_gradients(zip(grads, variables))
@@ -541,6 +607,9 @@ class GAN(tf.Module):
             return None
         return step, dict(zip(self.metric_names, (float(v) for v in self._bad_values.numpy())))
 
-    def sample(self, z, training=False):
-        """Images [N, H, W, C] in [-1, 1] (or points [N, 2]) from latent ``z`` [N, z_dim]."""
-        return self.sampling_generator(z, training=training)
+    def sample(self, z, training=False, labels=None, seed=0):
+        """Images [N, H, W, C] in [-1, 1] (or points [N, 2]) from latent ``z`` [N, z_dim]; a conditional
+        run's classes are ``labels`` (int32 [N]) or drawn by ``prior.labels(hp, N, seed)``."""
+        # As tensors: Keras refuses a list that mixes tensors and NumPy arrays.
+        inputs = tf.nest.map_structure(tf.convert_to_tensor, models.generator_inputs(self.hp, z, labels, seed))
+        return self.sampling_generator(inputs, training=training)

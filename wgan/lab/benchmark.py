@@ -26,7 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import config, data
+from wgan import config, data, models
+from wgan.models import prior
 from wgan.util import files
 from wgan.gan import objectives
 from wgan.util.cpus import available_cpus
@@ -113,8 +114,11 @@ def shipped_hparams(model, data_name, side=None, precision="float32", jit_compil
 
 
 def in_memory_batches(hp, seed=0):
-    """One fixed real-shaped batch [batch_size, ...] in [-1, 1], repeated forever."""
+    """One fixed real-shaped batch [batch_size, ...] in [-1, 1], repeated forever; for a class-conditional
+    run paired with int32 [batch_size] labels drawn at its class frequencies (as the records would be)."""
     batch = np.random.default_rng(seed).uniform(-1, 1, (hp.batch_size, *hp.data.sample_shape)).astype(np.float32)
+    if models.takes_labels(hp):
+        return tf.data.Dataset.from_tensors((batch, prior.labels(hp, hp.batch_size, seed))).repeat()
     return tf.data.Dataset.from_tensors(batch).repeat()
 
 

@@ -35,26 +35,34 @@ def pixel_spread(images):
     return float(np.sum(np.var(flat, axis=0, ddof=1)))
 
 
-def critic_scores(critic, images, batch_size=256):
-    """The critic's scores float64 [N] for float32 images [N, H, W, C] in [-1, 1], in inference mode."""
+def critic_scores(critic, images, batch_size=256, labels=None):
+    """The critic's scores float64 [N] for float32 images [N, H, W, C] in [-1, 1], in inference mode;
+    a class-conditional critic gets each image's label, int32 ``labels`` [N]."""
     import tensorflow as tf
 
-    parts = [critic(tf.convert_to_tensor(images[i:i + batch_size]), training=False)
-             for i in range(0, len(images), batch_size)]
+    def rows(i):
+        x = tf.convert_to_tensor(images[i:i + batch_size])
+        return x if labels is None else [x, tf.convert_to_tensor(np.asarray(labels[i:i + batch_size], np.int32))]
+
+    parts = [critic(rows(i), training=False) for i in range(0, len(images), batch_size)]
     return np.concatenate([tf.reshape(tf.cast(p, tf.float32), [-1]).numpy() for p in parts]).astype(np.float64)
 
 
 class CriticSignal:
-    """Scores generated images with ``critic`` against ``heldout`` float32 images [M, H, W, C] in [-1, 1]."""
+    """Scores generated images with ``critic`` against ``heldout`` float32 images [M, H, W, C] in [-1, 1];
+    a class-conditional critic with ``heldout_labels`` int32 [M], the held-out images' own."""
 
-    def __init__(self, critic, heldout):
+    def __init__(self, critic, heldout, heldout_labels=None):
         if len(heldout) < 2:
             raise ValueError("the critic signal needs at least 2 held-out images")
         self.critic, self.heldout = critic, np.asarray(heldout, np.float32)
+        self.heldout_labels = heldout_labels
         self.real_spread = pixel_spread(self.heldout)
 
-    def __call__(self, fake):
-        """``{"w_heldout": float, "spread": float}`` for generated float32 images [N, H, W, C] in [-1, 1]."""
+    def __call__(self, fake, fake_labels=None):
+        """``{"w_heldout": float, "spread": float}`` for generated float32 images [N, H, W, C] in [-1, 1]
+        (generated for classes ``fake_labels`` int32 [N] by a conditional generator)."""
         fake = np.asarray(fake, np.float32)
-        w_heldout = critic_scores(self.critic, self.heldout).mean() - critic_scores(self.critic, fake).mean()
+        w_heldout = (critic_scores(self.critic, self.heldout, labels=self.heldout_labels).mean()
+                     - critic_scores(self.critic, fake, labels=fake_labels).mean())
         return {"w_heldout": float(w_heldout), "spread": pixel_spread(fake) / max(self.real_spread, 1e-12)}

@@ -47,7 +47,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from wgan import runs, visualize
+from wgan import models, runs, visualize
 from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample, uint8_to_float
 from wgan.data import sources
@@ -182,9 +182,15 @@ class Evaluator:
                 self.reference = reference.reference_stats(reference_folder or records_folder, extractor,
                                                            reference_images)
 
+    def generator_inputs(self):
+        """The fixed generator inputs: ``num`` latents, and for a conditional run their labels (drawn at
+        the training set's class frequencies, ``models.generator_inputs``), fixed by the evaluator's seed."""
+        return models.generator_inputs(self.hp, latent(self.hp, self.num, self.seed), seed=self.seed)
+
     def samples(self, generator, num=None):
-        """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the (first ``num``) fixed latents."""
-        return visualize.generate(generator, latent(self.hp, self.num, self.seed)[:num])
+        """Generated float32 samples [num, 2] or [num, H, W, C] in [-1, 1] for the (first ``num``) fixed inputs."""
+        inputs = self.generator_inputs()
+        return visualize.generate(generator, models.input_rows(inputs, 0, num if num is not None else self.num))
 
     def __call__(self, generator):
         """Evaluate a generator (a Keras model, run in inference mode); returns an ``Evaluation``."""
@@ -213,13 +219,14 @@ class Evaluator:
         return Evaluation(scalars, extras, about)
 
     def _images(self, generator):
-        latents = latent(self.hp, self.num, self.seed)
+        inputs = self.generator_inputs()
+        labels = models.input_labels(inputs)
         judged = min(self.num, IMAGE_SAMPLES)
         for_judge, for_critic = [], []
         moments, rows = MomentAccumulator(), []
         scores = ScoreAccumulator(self.num) if registry.PROBABILITIES in self.needs else None
         for start in range(0, self.num, GENERATE_BATCH):
-            generated = visualize.generate(generator, latents[start:start + GENERATE_BATCH])
+            generated = visualize.generate(generator, models.input_rows(inputs, start, start + GENERATE_BATCH))
             images = float_to_uint8(generated)
             if self.judge is not None and start < judged:
                 for_judge.append(images[:judged - start])
@@ -248,7 +255,8 @@ class Evaluator:
                                    "n_fake": judged}
             extras.update(more)
         if self.critic_signal is not None:
-            values = self.critic_signal(np.concatenate(for_critic))
+            fake = np.concatenate(for_critic)
+            values = self.critic_signal(fake, None if labels is None else labels[:len(fake)])
             for entry in self._asked(registry.CRITIC_SIGNAL):
                 scalars[entry.name] = values[entry.name]
                 about[entry.name] = {"metric": entry.name, "extractor": "critic", "comparable": False,
@@ -392,12 +400,17 @@ def _critic_evaluator(hp, records_root, critic):
     if folder is None:
         logging.warning("no critic signal either: %s", why)
         return None
-    heldout = reference.read_images(folder, limit=critic_signal.MAX_HELDOUT)
+    heldout_labels = None
+    if models.takes_labels(hp):  # a conditional critic scores real images with their own labels
+        heldout, heldout_labels = reference.read_images(folder, limit=critic_signal.MAX_HELDOUT, with_labels=True)
+        heldout_labels = heldout_labels.astype(np.int32)
+    else:
+        heldout = reference.read_images(folder, limit=critic_signal.MAX_HELDOUT)
     if len(heldout) < 2:
         return None
     metrics = registry.metrics_for(registry.IMAGE_DATA, critic=True)
     metrics = tuple(n for n in metrics if registry.get(n).group == registry.CRITIC_SIGNAL)
-    signal = critic_signal.CriticSignal(critic, uint8_to_float(heldout))
+    signal = critic_signal.CriticSignal(critic, uint8_to_float(heldout), heldout_labels)
     return Evaluator(hp, metrics, IMAGE_SAMPLES, records_folder=inputs.records_folder(hp, records_root),
                      critic_signal=signal)
 

@@ -21,6 +21,7 @@ differently.
 import keras
 
 from wgan.errors import ConfigError
+from wgan.models import conditional
 from wgan.models.activations import LeakyReLU
 from wgan.models.layers import bias_before, kernel_initializer, normalize
 
@@ -74,25 +75,26 @@ def _upsample(x, filters, arch, use_bias, dtype, name):
 
 
 def make_generator(hp):
-    """z float32 [B, z_dim] -> images float32 [B, H, W, C] in [-1, 1]; a built ``keras.Model``."""
+    """z float32 [B, z_dim] (and labels int32 [B] when conditional) -> images float32 [B, H, W, C]
+    in [-1, 1]; a built ``keras.Model``."""
     arch, dtype = hp.architecture, hp.precision
     side, channels = _image_shape(hp)
     s0, n = plan(side)
     top = arch.base_width * 2 ** (n - 1)
 
-    z = keras.Input((hp.z_dim,), dtype="float32", name="z")
+    inputs, z, condition = conditional.generator_head(hp)
     # "Project and reshape": normalize after the reshape so batch norm keeps one
     # scale/offset per channel, like the convolution stages that follow.
     x = keras.layers.Dense(s0 * s0 * top, use_bias=bias_before(arch, arch.g_norm),
                            kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype, name="project")(z)
     x = keras.layers.Reshape((s0, s0, top), dtype=dtype, name="reshape")(x)
-    x = normalize(x, arch.g_norm, arch, dtype, name="project_norm")
+    x = conditional.normalize(x, condition, arch.g_norm, arch, dtype, name="project_norm")
     x = keras.layers.ReLU(dtype=dtype, name="project_relu")(x)
     for stage in range(1, n + 1):
         if stage < n:
             x = _upsample(x, arch.base_width * 2 ** (n - 1 - stage), arch, bias_before(arch, arch.g_norm),
                           dtype, name=f"up{stage}")
-            x = normalize(x, arch.g_norm, arch, dtype, name=f"up{stage}_norm")
+            x = conditional.normalize(x, condition, arch.g_norm, arch, dtype, name=f"up{stage}_norm")
             x = keras.layers.ReLU(dtype=dtype, name=f"up{stage}_relu")(x)
         else:
             # DCGAN: no batch norm on the generator output layer; tanh maps into the data
@@ -100,17 +102,17 @@ def make_generator(hp):
             # under mixed precision.
             x = _upsample(x, channels, arch, arch.use_bias, dtype, name=f"up{stage}")
             x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(z, x, name="generator")
+    return keras.Model(inputs, x, name="generator")
 
 
 def make_critic(hp):
-    """images float32 [B, H, W, C] -> scores float32 [B, 1], unbounded; a built ``keras.Model``."""
+    """images float32 [B, H, W, C] (and labels int32 [B] when conditional) -> scores float32
+    [B, 1], unbounded; a built ``keras.Model``."""
     arch, dtype = hp.architecture, hp.precision
     side, channels = _image_shape(hp)
     _, n = plan(side)
 
-    images = keras.Input((side, side, channels), dtype="float32", name="images")
-    x = images
+    inputs, x, condition = conditional.critic_head(hp, (side, side, channels), "images")
     for stage in range(1, n + 1):
         # DCGAN: no normalization on the first critic layer (normalizing the layer that sees
         # the raw images made training unstable in the paper).
@@ -122,7 +124,5 @@ def make_critic(hp):
         x = CRITIC_ACTIVATION(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"down{stage}_lrelu")(x)
     x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
     # Linear float32 score: no sigmoid (the DCGAN loss applies it to this logit), and
-    # float32 so scores and losses do not round under mixed precision.
-    score = keras.layers.Dense(1, use_bias=arch.use_bias, kernel_initializer=kernel_initializer(arch.initializer),
-                               dtype="float32", name="score")(x)
-    return keras.Model(images, score, name="critic")
+    # float32 so scores and losses do not round under mixed precision; plus the class projection.
+    return keras.Model(inputs, conditional.critic_score(hp, x, condition), name="critic")

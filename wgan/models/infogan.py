@@ -36,6 +36,7 @@ files set the reference's 0.999 and 0.001).
 import keras
 
 from wgan.errors import ConfigError
+from wgan.models import conditional
 from wgan.models.activations import LeakyReLU
 from wgan.models.layers import bias_before, kernel_initializer, normalize
 
@@ -58,28 +59,29 @@ def _image_shape(hp):
     return height, channels
 
 
-def _dense(x, units, arch, norm, dtype, name, activation=keras.layers.LeakyReLU):
+def _dense(x, units, arch, norm, dtype, name, activation=keras.layers.LeakyReLU, condition=None):
     x = keras.layers.Dense(units, use_bias=bias_before(arch, norm),
                            kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype, name=name)(x)
-    x = normalize(x, norm, arch, dtype, name=f"{name}_norm")
+    x = conditional.normalize(x, condition, norm, arch, dtype, name=f"{name}_norm")
     return activation(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"{name}_lrelu")(x)
 
 
 def make_generator(hp):
-    """z float32 [B, z_dim] -> images float32 [B, s, s, C] in [-1, 1]; a built ``keras.Model``."""
+    """z float32 [B, z_dim] (and labels int32 [B] when conditional) -> images float32 [B, s, s, C]
+    in [-1, 1]; a built ``keras.Model``."""
     arch, dtype = hp.architecture, hp.precision
     side, channels = _image_shape(hp)
     quarter, w = side // 4, arch.base_width
 
-    z = keras.Input((hp.z_dim,), dtype="float32", name="z")
-    x = _dense(z, DENSE_FACTOR * w, arch, arch.g_norm, dtype, name="fc1")
+    inputs, z, condition = conditional.generator_head(hp)
+    x = _dense(z, DENSE_FACTOR * w, arch, arch.g_norm, dtype, name="fc1", condition=condition)
     # As in the reference, batch norm sees the flat features (one scale per unit), before the reshape.
-    x = _dense(x, quarter * quarter * 2 * w, arch, arch.g_norm, dtype, name="fc2")
+    x = _dense(x, quarter * quarter * 2 * w, arch, arch.g_norm, dtype, name="fc2", condition=condition)
     x = keras.layers.Reshape((quarter, quarter, 2 * w), dtype=dtype, name="reshape")(x)
     x = keras.layers.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=bias_before(arch, arch.g_norm),
                                      kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype,
                                      name="up1")(x)
-    x = normalize(x, arch.g_norm, arch, dtype, name="up1_norm")
+    x = conditional.normalize(x, condition, arch.g_norm, arch, dtype, name="up1_norm")
     x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, dtype=dtype, name="up1_lrelu")(x)
     x = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=arch.use_bias,
                                      kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype,
@@ -89,17 +91,17 @@ def make_generator(hp):
     # exported generator.keras loads without this package.
     x = keras.layers.Activation("sigmoid", dtype="float32", name="sigmoid")(x)
     x = keras.layers.Rescaling(2.0, offset=-1.0, dtype="float32", name="to_signed")(x)
-    return keras.Model(z, x, name="generator")
+    return keras.Model(inputs, x, name="generator")
 
 
 def make_critic(hp):
-    """images float32 [B, s, s, C] -> scores float32 [B, 1], unbounded; a built ``keras.Model``."""
+    """images float32 [B, s, s, C] (and labels int32 [B] when conditional) -> scores float32 [B, 1],
+    unbounded; a built ``keras.Model``."""
     arch, dtype = hp.architecture, hp.precision
     side, channels = _image_shape(hp)
     w = arch.base_width
 
-    images = keras.Input((side, side, channels), dtype="float32", name="images")
-    x = images
+    inputs, x, condition = conditional.critic_head(hp, (side, side, channels), "images")
     for stage, (filters, norm) in enumerate([(w, "none"), (2 * w, arch.c_norm)], start=1):
         # The reference normalizes only the second convolution, never the layer that sees the images.
         x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=bias_before(arch, norm),
@@ -109,6 +111,4 @@ def make_critic(hp):
         x = CRITIC_ACTIVATION(negative_slope=LEAKY_SLOPE, dtype=dtype, name=f"down{stage}_lrelu")(x)
     x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
     x = _dense(x, DENSE_FACTOR * w, arch, arch.c_norm, dtype, name="fc3", activation=CRITIC_ACTIVATION)
-    score = keras.layers.Dense(1, use_bias=arch.use_bias, kernel_initializer=kernel_initializer(arch.initializer),
-                               dtype="float32", name="score")(x)
-    return keras.Model(images, score, name="critic")
+    return keras.Model(inputs, conditional.critic_score(hp, x, condition), name="critic")

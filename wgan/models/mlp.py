@@ -18,26 +18,30 @@ import math
 
 import keras
 
-from wgan.models.layers import bias_before, kernel_initializer, normalize
+from wgan.models import conditional
+from wgan.models.layers import bias_before, kernel_initializer
 
 
-def _hidden(x, arch, norm, dtype, prefix, first_norm=True):
-    """``arch.depth`` blocks of dense(base_width) -> norm -> ReLU: [B, F] -> [B, base_width]."""
+def _hidden(x, arch, norm, dtype, prefix, first_norm=True, condition=None):
+    """``arch.depth`` blocks of dense(base_width) -> norm -> ReLU: [B, F] -> [B, base_width]; batch
+    norm is class-conditional with a ``condition`` (``wgan.models.conditional``)."""
     for layer in range(1, arch.depth + 1):
         kind = norm if (layer > 1 or first_norm) else "none"
         x = keras.layers.Dense(arch.base_width, use_bias=bias_before(arch, kind),
                                kernel_initializer=kernel_initializer(arch.initializer),
                                dtype=dtype, name=f"{prefix}{layer}")(x)
-        x = normalize(x, kind, arch, dtype, name=f"{prefix}{layer}_norm")
+        x = conditional.normalize(x, condition, kind, arch, dtype, name=f"{prefix}{layer}_norm")
         x = keras.layers.ReLU(dtype=dtype, name=f"{prefix}{layer}_relu")(x)
     return x
 
 
 def make_generator(hp):
-    """z float32 [B, z_dim] -> float32 [B, 2] (toy, unbounded) or [B, H, W, C] in [-1, 1]."""
+    """z float32 [B, z_dim] (and labels int32 [B] when conditional: a label embedding joins z, or
+    class-conditional batch norm with g_norm "batch") -> float32 [B, 2] (toy, unbounded) or
+    [B, H, W, C] in [-1, 1]."""
     arch, dtype, shape = hp.architecture, hp.precision, tuple(hp.data.sample_shape)
-    z = keras.Input((hp.z_dim,), dtype="float32", name="z")
-    x = _hidden(z, arch, arch.g_norm, dtype, prefix="hidden")
+    inputs, z, condition = conditional.generator_head(hp)
+    x = _hidden(z, arch, arch.g_norm, dtype, prefix="hidden", condition=condition)
     if hp.data.is_toy:
         # Toy points live on the real plane: a linear float32 output, no squashing.
         out = keras.layers.Dense(shape[0], use_bias=arch.use_bias, kernel_initializer=kernel_initializer(arch.initializer),
@@ -48,17 +52,16 @@ def make_generator(hp):
         x = keras.layers.Reshape(shape, dtype=dtype, name="reshape")(x)
         # tanh in float32: images in [-1, 1] and float32 under mixed precision.
         out = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(z, out, name="generator")
+    return keras.Model(inputs, out, name="generator")
 
 
 def make_critic(hp):
-    """float32 [B, 2] or [B, H, W, C] -> scores float32 [B, 1], unbounded."""
+    """float32 [B, 2] or [B, H, W, C] (and labels int32 [B] when conditional) -> scores float32 [B, 1], unbounded."""
     arch, dtype, shape = hp.architecture, hp.precision, tuple(hp.data.sample_shape)
-    inputs = keras.Input(shape, dtype="float32", name="points" if hp.data.is_toy else "images")
-    x = inputs if hp.data.is_toy else keras.layers.Flatten(dtype=dtype, name="flatten")(inputs)
+    inputs, x, condition = conditional.critic_head(hp, shape, "points" if hp.data.is_toy else "images")
+    if not hp.data.is_toy:
+        x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
     # ReLU as in both reference MLP critics. As in the dcgan critic, the layer that sees the
     # raw input is not normalized.
     x = _hidden(x, arch, arch.c_norm, dtype, prefix="hidden", first_norm=False)
-    score = keras.layers.Dense(1, use_bias=arch.use_bias, kernel_initializer=kernel_initializer(arch.initializer),
-                               dtype="float32", name="score")(x)
-    return keras.Model(inputs, score, name="critic")
+    return keras.Model(inputs, conditional.critic_score(hp, x, condition), name="critic")

@@ -35,7 +35,9 @@ Differences from the reference, deliberate:
 * weights follow ``architecture.initializer``; the reference draws uniform weights with
   variance 2 / (fan_in + fan_out) (Glorot) for shortcuts and dense layers and twice that
   for the other convolutions;
-* the reference's conditional variants (ACGAN, conditional batch norm) are not built;
+* the reference's conditional variant is built differently: class-conditional batch norm in
+  the generator as in its ``Normalize`` with labels, but a projection critic term (Miyato &
+  Koyama 2018) instead of its ACGAN classifier head (``wgan.models.conditional``);
 * the critic's ReLUs that read a residual sum are ``tf.maximum(x, 0)`` (``CRITIC_SUM_ACTIVATION``),
   the same values, so that Grappler's remapper does not fail under the gradient penalty.
 """
@@ -45,6 +47,7 @@ from dataclasses import dataclass
 import keras
 
 from wgan.errors import ConfigError
+from wgan.models import conditional
 from wgan.models.activations import MaxReLU
 from wgan.models.layers import bias_before, kernel_initializer, normalize
 
@@ -80,13 +83,18 @@ class Plan:
     pool_first: bool
 
 
-def _norm(x, kind, arch, dtype, name):
+def _plain_norm(x, kind, arch, dtype, name):
     """``layers.normalize``, except that "layer" is the reference's layer norm: statistics over
     H, W, C of each example with one scale and offset per channel (Keras' LayerNormalization
     would hold one per element)."""
     if kind == "layer":
         return keras.layers.GroupNormalization(groups=1, epsilon=arch.bn_epsilon, dtype=dtype, name=name)(x)
     return normalize(x, kind, arch, dtype, name)
+
+
+def _norm(x, kind, arch, dtype, name, condition=None):
+    """``_plain_norm``, with class-conditional batch norm for a ``condition`` (``wgan.models.conditional``)."""
+    return conditional.normalize(x, condition, kind, arch, dtype, name, plain=_plain_norm)
 
 
 def _conv(x, filters, kernel, use_bias, arch, dtype, name):
@@ -104,7 +112,7 @@ def _halve(x, dtype, name):
 
 
 def residual_block(x, filters, resample, norm, arch, dtype, name, conv1_bias=True, pool_first=False,
-                   first_activation=keras.layers.ReLU):
+                   first_activation=keras.layers.ReLU, condition=None):
     """One residual block: [B, s, s, c] -> [B, s', s', filters], s' = 2s ("up"), s/2 ("down") or s (None).
 
     ``norm``: "none", "batch" or "layer" (``layers.normalize``); ``conv1_bias``: whether conv1
@@ -126,7 +134,7 @@ def residual_block(x, filters, resample, norm, arch, dtype, name, conv1_bias=Tru
             s = _halve(s, dtype, f"{name}_shortcut_pool")
         shortcut = s
 
-    h = _norm(x, norm, arch, dtype, name=f"{name}_norm1")
+    h = _norm(x, norm, arch, dtype, name=f"{name}_norm1", condition=condition)
     relu1 = first_activation if norm == "none" else keras.layers.ReLU
     h = relu1(dtype=dtype, name=f"{name}_relu1")(h)
     if resample == "up":
@@ -134,7 +142,7 @@ def residual_block(x, filters, resample, norm, arch, dtype, name, conv1_bias=Tru
     # Down-sampling blocks keep the input width in conv1 and change it in conv2.
     h = _conv(h, channels if resample == "down" else filters, 3, conv1_bias and bias_before(arch, norm),
               arch, dtype, f"{name}_conv1")
-    h = _norm(h, norm, arch, dtype, name=f"{name}_norm2")
+    h = _norm(h, norm, arch, dtype, name=f"{name}_norm2", condition=condition)
     h = keras.layers.ReLU(dtype=dtype, name=f"{name}_relu2")(h)
     h = _conv(h, filters, 3, arch.use_bias, arch, dtype, f"{name}_conv2")
     if resample == "down":
@@ -193,37 +201,39 @@ def plan(hp):
 
 
 def make_generator(hp):
-    """z float32 [B, z_dim] -> images float32 [B, H, W, C] in [-1, 1]; a built ``keras.Model``."""
+    """z float32 [B, z_dim] (and labels int32 [B] when conditional) -> images float32 [B, H, W, C]
+    in [-1, 1]; a built ``keras.Model``."""
     arch, dtype = hp.architecture, hp.precision
     p, _, channels = plan(hp)
     w = arch.base_width
-    z = keras.Input((hp.z_dim,), dtype="float32", name="z")
+    inputs, z, condition = conditional.generator_head(hp)
     # The dense layer's output also feeds the first shortcut, not only batch norm, so its bias is live.
     x = keras.layers.Dense(START_SIDE * START_SIDE * p.g_channels[0] * w, use_bias=arch.use_bias,
                            kernel_initializer=kernel_initializer(arch.initializer), dtype=dtype, name="project")(z)
     x = keras.layers.Reshape((START_SIDE, START_SIDE, p.g_channels[0] * w), dtype=dtype, name="reshape")(x)
     for stage, factor in enumerate(p.g_channels[1:], start=1):
-        x = residual_block(x, factor * w, "up", arch.g_norm, arch, dtype, f"block{stage}", p.conv1_bias)
-    x = _norm(x, arch.g_norm, arch, dtype, name="out_norm")
+        x = residual_block(x, factor * w, "up", arch.g_norm, arch, dtype, f"block{stage}", p.conv1_bias,
+                           condition=condition)
+    x = _norm(x, arch.g_norm, arch, dtype, name="out_norm", condition=condition)
     x = keras.layers.ReLU(dtype=dtype, name="out_relu")(x)
     x = _conv(x, channels, 3, arch.use_bias, arch, dtype, "out_conv")
     # tanh in float32: pixels in [-1, 1], and float32 images under mixed precision.
     x = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(z, x, name="generator")
+    return keras.Model(inputs, x, name="generator")
 
 
 def make_critic(hp):
-    """images float32 [B, H, W, C] -> scores float32 [B, 1], unbounded; a built ``keras.Model``."""
+    """images float32 [B, H, W, C] (and labels int32 [B] when conditional) -> scores float32 [B, 1],
+    unbounded; a built ``keras.Model``."""
     arch, dtype = hp.architecture, hp.precision
     p, side, channels = plan(hp)
     w = arch.base_width
-    images = keras.Input((side, side, channels), dtype="float32", name="images")
+    inputs, images, condition = conditional.critic_head(hp, (side, side, channels), "images")
     x = p.c_stem(images, w, arch, dtype)
     for index, (factor, resample) in enumerate(p.c_blocks, start=p.c_first_block):
         x = residual_block(x, factor * w, resample, arch.c_norm, arch, dtype, f"block{index}", p.conv1_bias,
                            p.pool_first, first_activation=CRITIC_SUM_ACTIVATION)
     x = p.c_head(x, dtype)
-    # Linear float32 score: no sigmoid (the DCGAN loss applies it), no rounding under mixed precision.
-    score = keras.layers.Dense(1, use_bias=arch.use_bias, kernel_initializer=kernel_initializer(arch.initializer),
-                               dtype="float32", name="score")(x)
-    return keras.Model(images, score, name="critic")
+    # Linear float32 score: no sigmoid (the DCGAN loss applies it), no rounding under mixed
+    # precision; plus the class projection on the same features when conditional.
+    return keras.Model(inputs, conditional.critic_score(hp, x, condition), name="critic")

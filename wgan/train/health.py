@@ -45,7 +45,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from wgan import runs, visualize
+from wgan import models, runs, visualize
 from wgan.gan import augment
 from wgan.metrics import critic_signal, registry
 from wgan.data import inputs
@@ -242,7 +242,10 @@ class Probe:
         cfg = hp.health
         self.hp, self.evaluator = hp, evaluator
         self.z = _latents(hp, cfg.samples)
-        self.heldout = None
+        # A conditional generator's probe classes, fixed like z; the critic scores real images with their own.
+        self.inputs = models.generator_inputs(hp, self.z, seed=PROBE_SEED)
+        self.fake_labels = models.input_labels(self.inputs)
+        self.heldout = self.train_labels = self.heldout_labels = None
         if hp.data.is_toy:
             self.train = toy_sample(hp.data.name, cfg.samples, np.random.default_rng(PROBE_SEED))
             self.features, self.space = (lambda x: x), "points"
@@ -254,14 +257,15 @@ class Probe:
         folder = inputs.records_folder(hp, records_root)
         held_folder, why = inputs.heldout_records(hp, records_root)
         # One read serves the critic probe, the pixel spread and real data's own score.
-        train = reference.read_images(folder, limit=max(cfg.samples, evaluator.num if evaluator else 0))
+        train, train_labels = _read(hp, folder, max(cfg.samples, evaluator.num if evaluator else 0))
         if held_folder is None:
             say(f"health: critic_overfit is off: {why}")
             self.train = uint8_to_float(train[:cfg.samples])
         else:
-            held = reference.read_images(held_folder, limit=min(cfg.samples, len(train)))
+            held, self.heldout_labels = _read(hp, held_folder, min(cfg.samples, len(train)))
             self.heldout = uint8_to_float(held)
             self.train = uint8_to_float(train[:len(held)])  # as many as held out: equal standard errors
+            self.train_labels = None if train_labels is None else train_labels[:len(held)]
         judge = getattr(evaluator, "judge", None)
         if judge is not None:  # the classifier's features, the space cfid is measured in
             self.features, self.space = (lambda x: judge(float_to_uint8(x))), "classifier features"
@@ -277,14 +281,15 @@ class Probe:
 
     def signals(self, gan):
         """Critic and spread signals of the current networks: {name: float}."""
-        fake = visualize.generate(gan.sampling_generator, self.z)
+        fake = visualize.generate(gan.sampling_generator, self.inputs)
         out = {"spread_generated": _spread(self.features(fake)), "spread_real": self.real_spread, "space": self.space}
         out["spread_ratio"] = out["spread_generated"] / max(self.real_spread, 1e-12)
         if self.hp.data.is_toy and has_modes(self.hp.data.name):  # not swissroll
             out["reached"] = modes_reached(fake, self.hp.data.name)
         if self.heldout is not None:
-            d_fake = critic_scores(gan.critic, fake).mean()
-            d_train, d_held = critic_scores(gan.critic, self.train), critic_scores(gan.critic, self.heldout)
+            d_fake = critic_scores(gan.critic, fake, labels=self.fake_labels).mean()
+            d_train = critic_scores(gan.critic, self.train, labels=self.train_labels)
+            d_held = critic_scores(gan.critic, self.heldout, labels=self.heldout_labels)
             out["wasserstein_train"] = float(d_train.mean() - d_fake)
             out["wasserstein_heldout"] = float(d_held.mean() - d_fake)
             out["gap"] = float(d_train.mean() - d_held.mean())
@@ -312,11 +317,20 @@ class _RealSamples:
     def __init__(self, samples):
         self.samples, self.at = samples, 0
 
-    def __call__(self, z, training=False):
-        n = int(z.shape[0])
+    def __call__(self, inputs, training=False):
+        n = models.input_count(inputs)  # z, or [z, labels] for a conditional run
         out = self.samples[self.at:self.at + n]
         self.at += n
         return tf.convert_to_tensor(out)
+
+
+def _read(hp, folder, limit):
+    """``(uint8 images [N, H, W, C], int32 labels [N] or None)``: the first ``limit`` records of
+    ``folder``, with their labels when ``hp``'s critic takes them (a class-conditional run)."""
+    if not models.takes_labels(hp):
+        return reference.read_images(folder, limit=limit), None
+    images, labels = reference.read_images(folder, limit=limit, with_labels=True)
+    return images, labels.astype(np.int32)
 
 
 def _latents(hp, n):

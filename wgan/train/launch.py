@@ -5,7 +5,8 @@ do: pick and lock the version folder (``runs.open_run``; under a multi-worker st
 chief picks and the other workers follow, ``open_run``), ask the caller how many generator
 iterations to add, seed everything, and train (``loop.train``). A version it created
 that fails before saving anything is removed again (``runs.removed_if_unsaved``), so a bad
-start never leaves a run that a later command would resume.
+start never leaves a run that a later command would resume. A class-conditional run gets its
+class list and class frequencies from the records first (``with_classes``), before any folder exists.
 """
 
 import contextlib
@@ -15,7 +16,8 @@ import time
 
 import tensorflow as tf
 
-from wgan import runs
+from wgan import config, runs
+from wgan.errors import ConfigError
 from wgan.gan import distribute
 from wgan.train import loop
 
@@ -54,6 +56,29 @@ def open_run(strategy, hp, checkpoint_dir, version=None):
     return number, vdir, hp, contextlib.nullcontext(), os.path.isdir(os.path.join(vdir, runs.CKPT_DIR))
 
 
+def with_classes(hp, records_root):
+    """``hp`` with ``conditional.class_names`` and ``class_frequencies`` filled from its training
+    records (``inputs.class_list``: the manifest's names, the training split's label counts), so
+    that ``hyperparameters.json`` alone rebuilds the networks and draws labels as training does.
+
+    Unconditional runs and runs whose two lists are both filled already come back unchanged.
+    A ``ConfigError`` (one line, saying where labels come from) when the data has no labels, or
+    when a class list given in the file does not match the records' number of classes.
+    """
+    cond = hp.conditional
+    if not cond.enabled or (cond.class_names and cond.class_frequencies):
+        return hp
+    from wgan.data import inputs
+
+    names, frequencies = inputs.class_list(hp, records_root)
+    if cond.class_names and len(cond.class_names) != len(names):
+        raise ConfigError(f"key 'conditional.class_names' lists {len(cond.class_names)} classes, but the "
+                          f"{hp.data.name} records have {len(names)}; set it to null to take the records' list")
+    return config.apply_overrides(hp, [("conditional.class_names", list(cond.class_names or names)),
+                                       ("conditional.class_frequencies", frequencies)],
+                                  source=f"the {hp.data.name} records' classes")
+
+
 def until_step(step):
     """An ``iterations`` argument for ``train_run``: the iterations that take the run from its
     newest checkpoint (``runs.latest_step``) to generator step ``step``, or 0 when it is there."""
@@ -76,6 +101,8 @@ def train_run(checkpoint_dir, hp, iterations, version=None, strategy=None, recor
       deterministic: deterministic kernels (``loop.seed_everything``).
     """
     strategy = strategy or tf.distribute.get_strategy()
+    if version is None:  # before a version folder exists: a run without labels stops with nothing written
+        hp = with_classes(hp, records_root)
     number, vdir, hp, lock, resumed = open_run(strategy, hp, checkpoint_dir, version)
     created = distribute.is_chief(strategy) and not resumed
     with lock, runs.removed_if_unsaved(vdir, created):

@@ -7,7 +7,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
-from wgan import visualize
+from wgan import models, visualize
 from wgan.gan.spectral_norm import SpectralNormCritic
 
 HPARAMS_METRICS = ("wasserstein", "critic_loss", "generator_loss")
@@ -83,7 +83,8 @@ class Scalars:
 
 def write_samples(writer, gan, step, real_points=None):
     """A fixed-noise sample grid (images) or a scatter/contour frame (toy 2-D data)."""
-    z = gan.fixed_z.numpy()
+    # A conditional run's grid draws its classes from the run's seed: the same classes at every step.
+    z = models.generator_inputs(gan.hp, gan.fixed_z.numpy(), seed=gan.hp.seed + 1)
     if gan.hp.data.is_toy:
         picture = visualize.toy_frame(gan.sampling_generator, gan.critic, z, real_points, title=f"step {step}")
     else:
