@@ -13,16 +13,43 @@ from wgan.data import float_to_uint8
 TOY_EXTENT = 2.0  # the toy sets lie within [-1.5, 1.5] after the reference code's scaling
 
 
-def generate(generator, z, batch_size=256):
-    """Run ``generator`` in inference mode over latent ``z`` [N, z_dim] in chunks; numpy output."""
-    outputs = [generator(tf.convert_to_tensor(z[i:i + batch_size]), training=False).numpy()
+def generator_inputs(z, labels=None):
+    """What a generator is called with: ``z`` alone, or ``[z, labels]`` for a class-conditional one.
+
+    z: float32 [B, z_dim]; labels: int32 [B] in [0, num_classes), or None (unconditional).
+    """
+    if labels is None:
+        return tf.convert_to_tensor(z)
+    return [tf.convert_to_tensor(z), tf.convert_to_tensor(np.asarray(labels, np.int32))]
+
+
+def generate(generator, z, labels=None, batch_size=256):
+    """Run ``generator`` in inference mode over latent ``z`` [N, z_dim] (and, for a class-conditional
+    generator, ``labels`` int32 [N]) in chunks; numpy output."""
+    outputs = [generator(generator_inputs(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size]),
+                         training=False).numpy()
                for i in range(0, len(z), batch_size)]
     return np.concatenate(outputs, axis=0)
 
 
-def sample_grid(generator, z, rows, margin=2):
-    """uint8 grid [H', W', C] of the generator's images for ``z`` [N, z_dim], ``rows`` rows."""
-    return images.make_grid(float_to_uint8(generate(generator, z)), rows=rows, margin=margin)
+def sample_grid(generator, z, rows, margin=2, labels=None):
+    """uint8 grid [H', W', C] of the generator's images for ``z`` [N, z_dim] (and ``labels`` [N]), ``rows`` rows."""
+    return images.make_grid(float_to_uint8(generate(generator, z, labels)), rows=rows, margin=margin)
+
+
+def class_grid_inputs(z, classes):
+    """(z [R * C, z_dim], labels int32 [R * C]) of a grid with one row per class of ``classes`` (R labels)
+    and one column per latent vector of ``z`` [C, z_dim]: a column holds its z fixed through the classes,
+    so the rows differ by the class alone."""
+    classes = np.asarray(classes, np.int32)
+    return np.tile(np.asarray(z, np.float32), (len(classes), 1)), np.repeat(classes, len(z))
+
+
+def class_grid(generator, z, classes, margin=2):
+    """uint8 grid [H', W', C] of a class-conditional generator: one row per class of ``classes``, one column
+    per latent vector of ``z`` [C, z_dim] (``class_grid_inputs``)."""
+    grid_z, labels = class_grid_inputs(z, classes)
+    return sample_grid(generator, grid_z, rows=len(classes), margin=margin, labels=labels)
 
 
 def critic_grid(critic, extent=TOY_EXTENT, steps=64):
