@@ -207,8 +207,8 @@ def conditional_generator(hp, seed=0):
 
     z = keras.Input((hp.z_dim,), name="z")
     labels = keras.Input((), dtype="int32", name="labels")
-    embedded = keras.layers.Embedding(hp.conditional.num_classes, hp.z_dim,
-                                      embeddings_initializer=keras.initializers.RandomNormal(stddev=2.0, seed=seed))(labels)
+    spread = keras.initializers.RandomNormal(stddev=2.0, seed=seed)
+    embedded = keras.layers.Embedding(hp.conditional.num_classes, hp.z_dim, embeddings_initializer=spread)(labels)
     x = keras.layers.Dense(16 * 16, activation="tanh", kernel_initializer=keras.initializers.GlorotUniform(seed + 1))(
         keras.layers.Concatenate()([z, embedded]))
     return keras.Model([z, labels], keras.layers.Reshape((16, 16, 1))(x), name="conditional_generator")

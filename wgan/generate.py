@@ -398,7 +398,7 @@ class ExportedGenerator(tf.Module):
     ``generate_uint8(z, labels)`` with labels int32 [N] in [0, num_classes); ``labels(n, seed)``
     draws n labels int32 [n] at the training set's class frequencies, fixed by ``seed`` (the
     same distribution as ``wgan.models.prior.labels``, not the same draws); ``class_names``
-    (string [K], index = label) and ``num_classes`` are constants. ``conditional`` (a bool constant)
+    (string [K], index = label) and ``num_classes`` are saved as variables; ``conditional`` (a bool variable)
     says which kind of export it is.
     """
 
@@ -411,7 +411,8 @@ class ExportedGenerator(tf.Module):
             tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([2], tf.int64, name="seed")])
         self.is_toy = hp.data.is_toy
         conditional = bool(hp.conditional.enabled)
-        self.conditional = tf.constant(conditional)
+        # Variables, not constants: a SavedModel keeps the variables of a module, not its tensors.
+        self.conditional = tf.Variable(conditional, trainable=False, name="conditional")
         spec = tf.TensorSpec([None, hp.z_dim], tf.float32, name="z")
         if not conditional:
             self.generate = tf.function(lambda z: self.generator(z, training=False), input_signature=[spec])
@@ -420,8 +421,8 @@ class ExportedGenerator(tf.Module):
                     lambda z: float_to_uint8(self.generator(z, training=False)), input_signature=[spec])
             return
         names = class_names(hp)
-        self.class_names = tf.constant(names)
-        self.num_classes = tf.constant(len(names))
+        self.class_names = tf.Variable(names, trainable=False, name="class_names")
+        self.num_classes = tf.Variable(len(names), trainable=False, name="num_classes")
         frequencies = np.asarray(hp.conditional.class_frequencies or [1.0] * len(names), np.float64)
         with np.errstate(divide="ignore"):  # a class of no training image gets probability 0 (log 0 = -inf)
             self._class_logits = tf.constant(np.log(frequencies / frequencies.sum())[None], tf.float32)

@@ -54,6 +54,7 @@ MOMENTS = "moments"  # mean and covariance of generated features, and the refere
 ROWS = "rows"  # generated feature rows and the reference's kept real rows (reference.KID_FEATURES)
 PROBABILITIES = "probabilities"  # an extractor that also gives class probabilities (the 2015 graph)
 CRITIC = "critic"  # the run's critic and held-out real images (a training run's evaluator has both)
+CLASS_LABELS = "class labels"  # a class-conditional generator: samples generated for known labels
 
 # Data kinds (``metrics_for``), and what each offers before the labels and the extractor are known.
 TOY_POINTS = "toy points"  # a toy set without modes (swissroll)
