@@ -295,8 +295,19 @@ def test_class_flag_errors_are_one_line(trained, tmp_path):
 
 
 def test_conditional_export_maps_z_and_labels_without_wgan(tmp_path):
-    hp = conditional_hp(frequencies=[0.0, 0.5, 0.0, 0.5] + [0.0] * 6)
-    generate.export(conditional_generator(hp), hp, str(tmp_path / "export"))
+    # Exported in a process of its own: tf.saved_model.save in this one leaves the logging state so that
+    # later tests' caplog sees nothing (tests/test_folder_evaluation.py), as the CLI export test avoids too.
+    exporter = f"""
+import sys
+sys.path.insert(0, {os.path.join(REPO, 'tests')!r})
+from test_generate import conditional_generator, conditional_hp
+from wgan import generate
+hp = conditional_hp(frequencies=[0.0, 0.5, 0.0, 0.5] + [0.0] * 6)
+generate.export(conditional_generator(hp), hp, {str(tmp_path / 'export')!r})
+"""
+    made = subprocess.run([sys.executable, "-c", exporter], capture_output=True, text=True, env=ENV,
+                          cwd=str(tmp_path), timeout=300)
+    assert made.returncode == 0, made.stderr[-2000:]
     script = f"""
 import sys, numpy as np, tensorflow as tf, keras
 sys.modules["wgan"] = None  # any import of the toolkit would fail
