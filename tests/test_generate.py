@@ -189,3 +189,148 @@ def test_several_runs_of_one_model_and_data_ask_for_c_or_r(tmp_path):
     # No run and no file: the file's own error.
     with pytest.raises(ConfigError, match="hyperparameter file not found"):
         runs.existing_root(str(checkpoint), "wgan-gp", "no_such_data")
+
+
+# ----- class-conditional runs (docs/conditional.md) ------------------------------------------------
+FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+def conditional_hp(names=FASHION, frequencies=None, **values):
+    return tiny_hp(conditional={"enabled": True, "class_names": list(names), "class_frequencies": frequencies},
+                   **values)
+
+
+def conditional_generator(hp, seed=0):
+    """A hand-made generator of the conditional contract: [z float32 [B, z_dim], labels int32 [B]] -> [B, 16, 16, 1]
+    in [-1, 1]; the label enters through an embedding, so labels change the output."""
+    import keras
+
+    z = keras.Input((hp.z_dim,), name="z")
+    labels = keras.Input((), dtype="int32", name="labels")
+    spread = keras.initializers.RandomNormal(stddev=2.0, seed=seed)
+    embedded = keras.layers.Embedding(hp.conditional.num_classes, hp.z_dim, embeddings_initializer=spread)(labels)
+    x = keras.layers.Dense(16 * 16, activation="tanh", kernel_initializer=keras.initializers.GlorotUniform(seed + 1))(
+        keras.layers.Concatenate()([z, embedded]))
+    return keras.Model([z, labels], keras.layers.Reshape((16, 16, 1))(x), name="conditional_generator")
+
+
+@pytest.mark.parametrize("text, label", [("7", 7), ("sneaker", 7), ("SNEAKER", 7), (" Ankle Boot ", 9), ("0", 0),
+                                         ("t-shirt/top", 0), ("top", 0), ("9", 9)])
+def test_a_class_by_name_any_case_or_by_label(text, label):
+    assert generate.resolve_class(conditional_hp(), text) == label
+
+
+def test_a_class_named_by_a_number_is_that_name_before_a_label():
+    assert generate.resolve_class(conditional_hp(["3", "7"]), "7") == 1
+    assert generate.resolve_class(conditional_hp(["3", "7"]), "0") == 0  # no class named 0: the label
+
+
+def test_several_classes_all_and_unknown_ones():
+    hp = conditional_hp()
+    assert generate.resolve_classes(hp, "all") == list(range(10))
+    assert generate.resolve_classes(hp, "ALL") == list(range(10))
+    assert generate.resolve_classes(hp, "sneaker,sandal,7") == [7, 5]
+    with pytest.raises(ConfigError) as unknown:
+        generate.resolve_classes(hp, "sandal,giraffe")
+    message = str(unknown.value)
+    assert "class 'giraffe' is not one of the run's 10 classes: 0 T-shirt/top, 1 Trouser" in message
+    assert "9 Ankle boot" in message and "\n" not in message
+    with pytest.raises(ConfigError, match="is not one of"):
+        generate.resolve_class(hp, "10")  # labels are 0..9
+    with pytest.raises(RunError, match=r"run wgan-gp-digits-r16 is not class-conditional .*leave out --class"):
+        generate.resolve_classes(tiny_hp(), "7")
+
+
+def test_class_figures_hold_the_class_or_z_fixed():
+    hp = conditional_hp(frequencies=[0.0] * 9 + [1.0])
+    generator = conditional_generator(hp)
+    sneakers = generate.samples(generator, hp, 6, seed=3, label=generate.resolve_class(hp, "Sneaker"))
+    z = generate.latent(hp, 6, 3)
+    np.testing.assert_array_equal(sneakers, generate.samples_from(generator, z, np.full(6, 7, np.int32)))
+    assert not np.array_equal(sneakers, generate.samples_from(generator, z, np.full(6, 5, np.int32)))
+    # Without a class: labels at the training frequencies (here all of class 9).
+    np.testing.assert_array_equal(generate.samples(generator, hp, 6, seed=3),
+                                  generate.samples_from(generator, z, np.full(6, 9, np.int32)))
+    # --class all: one row per class; a column holds its z through the classes.
+    pictures, rows = generate.figure_samples(generator, hp, 8, 2, seed=3, classes=generate.resolve_classes(hp, "all"))
+    assert rows == 10 and pictures.shape == (10 * 4, 16, 16, 1)
+    np.testing.assert_array_equal(pictures[7 * 4:8 * 4], generate.samples(generator, hp, 4, seed=3, label=7))
+    # Interpolation between two classes: one row per class along one shared path, columns with z fixed.
+    z, labels = generate.interpolation_inputs(hp, 3, 5, seed=1, classes=[7, 5])
+    assert z.shape == (10, hp.z_dim) and labels.tolist() == [7] * 5 + [5] * 5
+    np.testing.assert_array_equal(z[:5], z[5:])
+    z, labels = generate.interpolation_inputs(hp, 3, 5, seed=1, classes=[7])
+    assert z.shape == (15, hp.z_dim) and set(labels.tolist()) == {7}
+    np.testing.assert_array_equal(z, generate.interpolation_latents(hp, 3, 5, 1))
+
+
+def test_an_unconditional_generator_is_sampled_as_before(trained):
+    base, hp = trained
+    generator = generate.load_generator(generate.find_checkpoint(runs.run_root(str(base / "checkpoint"), hp), "1"))
+    z = generate.latent(hp, 4, 0)
+    np.testing.assert_array_equal(generate.samples(generator, hp, 4, 0), generate.samples_from(generator, z))
+    assert generate.interpolation_inputs(hp, 2, 3, 0)[1] is None
+    with pytest.raises(RunError, match="not class-conditional"):
+        generate.samples(generator, hp, 4, 0, label=1)
+
+
+def test_class_flag_errors_are_one_line(trained, tmp_path):
+    base, _ = trained
+    unconditional = generate_cmd(base, "-v", "1", "--class", "7", "--output", str(tmp_path / "a"))
+    assert unconditional.returncode == 1 and "Traceback" not in unconditional.stderr
+    assert "is not class-conditional" in unconditional.stderr and not (tmp_path / "a").exists()
+    # A conditional run folder (hand-made generator, no training): an unknown class lists the classes.
+    import tensorflow as tf
+    hp = conditional_hp()
+    _, vdir, hp, lock, _ = runs.open_run(str(tmp_path / "checkpoint"), hp)
+    lock.release()
+    tf.train.Checkpoint(generator=conditional_generator(hp)).write(os.path.join(vdir, runs.CKPT_DIR, "ckpt-1"))
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bin", "generate_img.py"), "-m", "wgan-gp", "--data",
+                           "digits", "-r", "16", "--checkpoint_dir", str(tmp_path / "checkpoint"), "-v", "1",
+                           "--class", "giraffe", "--output", str(tmp_path / "b")],
+                          capture_output=True, text=True, env=ENV, cwd=str(tmp_path), timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if "giraffe" in line]
+    assert len(lines) == 1 and "0 T-shirt/top, 1 Trouser, 2 Pullover" in lines[0] and "9 Ankle boot" in lines[0]
+
+
+def test_conditional_export_maps_z_and_labels_without_wgan(tmp_path):
+    # Exported in a process of its own: tf.saved_model.save in this one leaves the logging state so that
+    # later tests' caplog sees nothing (tests/test_folder_evaluation.py), as the CLI export test avoids too.
+    exporter = f"""
+import sys
+sys.path.insert(0, {os.path.join(REPO, 'tests')!r})
+from test_generate import conditional_generator, conditional_hp
+from wgan import generate
+hp = conditional_hp(frequencies=[0.0, 0.5, 0.0, 0.5] + [0.0] * 6)
+generate.export(conditional_generator(hp), hp, {str(tmp_path / 'export')!r})
+"""
+    made = subprocess.run([sys.executable, "-c", exporter], capture_output=True, text=True, env=ENV,
+                          cwd=str(tmp_path), timeout=300)
+    assert made.returncode == 0, made.stderr[-2000:]
+    script = f"""
+import sys, numpy as np, tensorflow as tf, keras
+sys.modules["wgan"] = None  # any import of the toolkit would fail
+loaded = tf.saved_model.load({str(tmp_path / 'export' / 'saved_model')!r})
+z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+sneaker, sandal = np.full(3, 7, np.int32), np.full(3, 5, np.int32)
+a = loaded.generate(z, sneaker).numpy()
+b = list(loaded.signatures["serving_default"](z=tf.constant(z), labels=tf.constant(sneaker)).values())[0].numpy()
+u = loaded.generate_uint8(z, sneaker).numpy()
+k = keras.saving.load_model({str(tmp_path / 'export' / 'generator.keras')!r})([z, sneaker]).numpy()
+assert a.shape == (3, 16, 16, 1) and u.dtype == np.uint8 and -1 <= a.min() and a.max() <= 1
+np.testing.assert_allclose(a, b, atol=1e-6); np.testing.assert_allclose(a, k, atol=1e-5)
+assert np.abs(a - loaded.generate(z, sandal).numpy()).max() > 0.01  # the label changes the images
+seed = tf.constant([1, 2], tf.int64)
+labels = loaded.labels(tf.constant(400), seed).numpy()
+assert labels.dtype == np.int32 and labels.shape == (400,) and set(labels.tolist()) == {{1, 3}}  # the frequencies
+assert np.array_equal(labels, loaded.labels(400, seed).numpy()) and 150 < (labels == 1).sum() < 250
+assert loaded.latent(tf.constant(5), seed).numpy().shape == (5, 8)
+names = [n.decode() for n in loaded.class_names.numpy()]
+assert names[7] == "Sneaker" and int(loaded.num_classes) == 10 and bool(loaded.conditional)
+print("ok")
+"""
+    env = {k: v for k, v in ENV.items() if k != "PYTHONPATH"}
+    check = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                           cwd=str(tmp_path), timeout=300)
+    assert check.stdout.strip().endswith("ok"), check.stderr[-2000:]

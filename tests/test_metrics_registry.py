@@ -91,7 +91,7 @@ def test_every_computation_the_registry_names_exists():
 
 def test_an_unknown_name_lists_the_valid_ones():
     with pytest.raises(ConfigError, match="unknown metric 'fjd'; the metrics are modes, hq, w1, cfid, classes, "
-                                          "confident, fid, kid, is, precision, recall"):
+                                          "confident, agreement, icfid, fid, kid, is, precision, recall"):
         registry.get("fjd")
     assert registry.find("fjd") is None
 
@@ -209,4 +209,5 @@ def test_evaluate_help_lists_precision_and_recall():
                           text=True, env=ENV, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     text = " ".join(proc.stdout.split())
-    assert "confident, fid, kid, is, precision, recall." in text and "fid,kid,is for images without" in text
+    assert "confident, agreement, icfid, fid, kid, is, precision, recall." in text
+    assert "fid,kid,is for images without" in text

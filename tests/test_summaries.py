@@ -65,3 +65,33 @@ def test_scalars_events_are_those_of_tf_summary_scalar(tmp_path):
                 for event in tf.compat.v1.train.summary_iterator(path) for value in event.summary.value]
 
     assert values(ours) == values(theirs)
+
+
+def test_a_conditional_runs_sample_grid_has_one_row_per_class(tmp_path):
+    import types
+
+    import keras
+    import numpy as np
+
+    from conftest import tiny_hparams
+
+    hp = tiny_hparams("wgan-gp", "digits", conditional={"enabled": True, "class_names": ["a", "b", "c"]})
+    z = keras.Input((hp.z_dim,))
+    labels = keras.Input((), dtype="int32")
+    # The image is the label's brightness: row k of the grid must be all of class k.
+    level = keras.layers.Lambda(lambda t: tf.cast(t, tf.float32)[:, None, None, None] - 1.0)(labels)
+    image = keras.layers.Lambda(lambda pair: tf.zeros([tf.shape(pair[0])[0], 16, 16, 1]) + pair[1])([z, level])
+    gan = types.SimpleNamespace(hp=hp, fixed_z=tf.random.normal([64, hp.z_dim]), critic=None,
+                                sampling_generator=keras.Model([z, labels], image))
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    summaries.write_samples(writer, gan, step=5)
+    writer.flush()
+    pictures = [tf.image.decode_png(value.tensor.string_val[2]).numpy()
+                for path in glob.glob(os.path.join(str(tmp_path), "events.out.tfevents.*"))
+                for event in tf.compat.v1.train.summary_iterator(path) for value in event.summary.value]
+    assert len(pictures) == 1
+    grid = pictures[0]
+    columns = summaries.CLASS_GRID_COLUMNS
+    assert grid.shape[:2] == (3 * 16 + 4 * 2, columns * 16 + (columns + 1) * 2)
+    for k, expected in enumerate((0, 128, 255)):  # labels 0, 1, 2 -> -1, 0, 1 -> 0, 128 (127.5 to even), 255
+        assert np.all(grid[2 + k * 18:2 + k * 18 + 16, 2:2 + 16] == expected)

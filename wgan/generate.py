@@ -1,5 +1,10 @@
 """Restore a generator from a run folder and make pictures or an export from it.
 
+A class-conditional run (``hp.conditional.enabled``; docs/conditional.md) is sampled by class:
+``resolve_class`` turns a name or a label index into a label, ``sample_labels`` draws labels
+at the training set's class frequencies when none is asked for, ``class_samples`` makes the
+grid of one row per class, and the export maps (z, labels) to images.
+
 A version string ``RUN[.SNAPSHOT]`` names what to restore: ``2`` is the newest checkpoint
 of run v2, ``2.1`` is snapshot 1 of run v2 (snapshots numbered from 0 in the order saved;
 ``2.10`` is snapshot 10, not 1). The generator is rebuilt from the run's
@@ -22,8 +27,12 @@ from wgan.runs import checkpoints
 from wgan.metrics import registry
 from wgan.gan import model as gan_model
 from wgan.data import float_to_uint8
-from wgan.errors import RunError
-from wgan.models.prior import labels as prior_labels, latent
+from wgan.errors import ConfigError, RunError
+from wgan.models import prior
+from wgan.models.prior import latent
+
+# ``--class all``: one row per class.
+ALL_CLASSES = "all"
 
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+|" + runs.BEST + r"))?$")
 
@@ -150,24 +159,116 @@ def interpolation_latents(hp, rows, steps, seed):
     return np.concatenate([slerp(ends[2 * r], ends[2 * r + 1], t) for r in range(rows)], axis=0)
 
 
-def interpolation_labels(hp, rows, steps, seed):
-    """Labels int32 [rows * steps] for ``interpolation_latents``: one class per row (drawn by
-    ``prior.labels``), so a row moves through z alone; None for an unconditional run."""
-    if not models.takes_labels(hp):
+# ----- classes ------------------------------------------------------------------------------
+def class_names(hp):
+    """The class names of a class-conditional run (index = label); RunError for any other run."""
+    if not hp.conditional.enabled:
+        raise RunError(f"run {hp.run_name} is not class-conditional (trained without conditional.enabled), so it "
+                       "cannot generate a chosen class; leave out --class")
+    if not hp.conditional.num_classes:
+        raise RunError(f"run {hp.run_name} is class-conditional but its hyperparameters.json lists no class_names")
+    return list(hp.conditional.class_names)
+
+
+def describe_classes(hp):
+    """``0 T-shirt/top, 1 Trouser, ...``: each class's label and name."""
+    return ", ".join(f"{i} {name}" for i, name in enumerate(class_names(hp)))
+
+
+def resolve_class(hp, text):
+    """The label (int) that ``text`` names in a class-conditional run.
+
+    A class name matches case-insensitively (``sneaker``, ``T-SHIRT/TOP``), as does one part of a
+    name with a slash (``top`` for ``T-shirt/top``) when it names one class only; a number is the
+    label index (a class named by a number, as the digits' ``7``, is that name first).
+    Raises RunError for a run that is not conditional, ConfigError (listing the classes) for a
+    text that names no class.
+    """
+    names = class_names(hp)
+    key = str(text).strip().casefold()
+    named = [i for i, name in enumerate(names) if name.casefold() == key]
+    if named:
+        return named[0]
+    if key.isdigit() and int(key) < len(names):
+        return int(key)
+    parts = [i for i, name in enumerate(names) if key in (p.strip().casefold() for p in name.split("/"))]
+    if len(parts) == 1:
+        return parts[0]
+    raise ConfigError(f"class {str(text).strip()!r} is not one of the run's {len(names)} classes: "
+                      f"{describe_classes(hp)} (a name, any case, or a label)")
+
+
+def resolve_classes(hp, text):
+    """Labels (a list of ints, in the order given, without repeats) for ``--class``: ``all`` (every class),
+    one class, or several separated by commas (``sneaker,sandal``); see ``resolve_class``."""
+    if str(text).strip().casefold() == ALL_CLASSES:
+        return list(range(len(class_names(hp))))
+    parts = [p for p in str(text).split(",") if p.strip()]
+    if not parts:
+        raise ConfigError(f"--class {text!r} names no class; the run's classes: {describe_classes(hp)}")
+    return list(dict.fromkeys(resolve_class(hp, p) for p in parts))
+
+
+def sample_labels(hp, num, seed, label=None):
+    """Labels int32 [num] for a class-conditional run: all ``label``, or without one drawn at the
+    training set's class frequencies (``prior.labels``); None for an unconditional run (RunError when
+    it is asked for a ``label``)."""
+    if not hp.conditional.enabled:
+        if label is not None:
+            class_names(hp)  # raises: not conditional
         return None
-    return np.repeat(prior_labels(hp, rows, seed), steps)
+    if label is None:
+        return prior.labels(hp, num, seed)
+    return np.full(num, label, np.int32)
 
 
-def samples_from(generator, z, hp=None, labels=None, seed=0):
-    """Generated images uint8 [N, H, W, C] for latent ``z`` [N, z_dim]; a class-conditional run's
-    (``hp``) classes are ``labels`` int32 [N], or drawn by ``prior.labels(hp, N, seed)``."""
-    inputs = z if hp is None else models.generator_inputs(hp, z, labels, seed)
-    return float_to_uint8(visualize.generate(generator, inputs))
+def samples_from(generator, z, labels=None):
+    """Generated images uint8 [N, H, W, C] for latent ``z`` [N, z_dim] (and ``labels`` int32 [N] for a
+    class-conditional generator)."""
+    return float_to_uint8(visualize.generate(generator, z if labels is None else [z, np.asarray(labels, np.int32)]))
 
 
-def samples(generator, hp, num, seed):
-    """Generated images uint8 [num, H, W, C] from ``num`` latent vectors (and, conditional, labels) fixed by ``seed``."""
-    return samples_from(generator, latent(hp, num, seed), hp, seed=seed)
+def samples(generator, hp, num, seed, label=None):
+    """Generated images uint8 [num, H, W, C] from ``num`` latent vectors fixed by ``seed``; a class-conditional
+    run's all of class ``label``, or without one of labels drawn at the training frequencies."""
+    return samples_from(generator, latent(hp, num, seed), sample_labels(hp, num, seed, label))
+
+
+def class_samples(generator, hp, classes, columns, seed):
+    """uint8 images [len(classes) * columns, H, W, C], row by row: one row per label of ``classes``, one
+    column per latent vector fixed by ``seed``, the same down a column (``visualize.class_grid_inputs``)."""
+    class_names(hp)  # a RunError for an unconditional run
+    return samples_from(generator, *visualize.class_grid_inputs(latent(hp, columns, seed), classes))
+
+
+def figure_samples(generator, hp, num, rows, seed, classes=None):
+    """(uint8 images [N, H, W, C], the grid's rows) of a sample figure: ``num`` samples in ``rows`` rows,
+    of one class when ``classes`` holds one label; with several labels one row per class of
+    ceil(num / rows) columns (``class_samples``)."""
+    if classes is not None and len(classes) > 1:
+        return class_samples(generator, hp, classes, -(-num // rows), seed), len(classes)
+    return samples(generator, hp, num, seed, classes[0] if classes else None), rows
+
+
+def interpolation_inputs(hp, rows, steps, seed, classes=None):
+    """(z [R * steps, z_dim], labels int32 [R * steps] or None) of an interpolation figure, R rows of
+    ``steps`` images, each row a spherical path between two latent vectors.
+
+    * an unconditional run (``classes`` None): ``rows`` rows, as ``interpolation_latents``;
+    * a class-conditional run without ``classes``: the same rows, each with one label drawn at the
+      training frequencies, held along the row;
+    * one class: the same rows, all of that class (the class fixed, z moves);
+    * several classes: one row per class, every row along the same path, so that a column holds z
+      fixed and shows each class in turn. Labels are discrete: nothing is blended between classes
+      (the generator takes integer labels; a blend of two class embeddings is not part of its inputs).
+    """
+    if classes is not None and len(classes) > 1:
+        z = interpolation_latents(hp, 1, steps, seed)
+        return visualize.class_grid_inputs(z, classes)
+    z = interpolation_latents(hp, rows, steps, seed)
+    label = None if not classes else classes[0]
+    row_labels = sample_labels(hp, rows, seed, label)
+    return z, None if row_labels is None else np.repeat(row_labels, steps)
 
 
 def toy_frame(restored, num, seed, real_seed=0):
@@ -180,8 +281,9 @@ def toy_frame(restored, num, seed, real_seed=0):
                                real, title=f"{restored.label} step {restored.step}")
 
 
-def progress_frames(root, run, num, rows, seed):
-    """One frame per snapshot of run v``run``: sample grids (images) or toy plots, same noise."""
+def progress_frames(root, run, num, rows, seed, classes=None):
+    """One frame per snapshot of run v``run``: sample grids (images; ``classes`` as in ``figure_samples``)
+    or toy plots, same noise."""
     vdir = runs.version_dir(root, run)
     if run not in runs.list_versions(root):
         raise RunError(f"no run v{run} in {root}; {runs.describe_versions(root)}")
@@ -200,7 +302,8 @@ def progress_frames(root, run, num, rows, seed):
         if restored.hp.data.is_toy:
             frames.append(toy_frame(restored, num, seed))
         else:
-            grid = images.make_grid(samples(load_generator(restored), restored.hp, num, seed), rows=rows)
+            pictures, grid_rows = figure_samples(load_generator(restored), restored.hp, num, rows, seed, classes)
+            grid = images.make_grid(pictures, rows=grid_rows)
             frames.append(_caption(grid, f"step {restored.step}"))
     return frames
 
@@ -291,6 +394,13 @@ class ExportedGenerator(tf.Module):
     ``generate_uint8(z)``: the same as uint8 in [0, 255] (images only).
     ``latent(n, seed)``: n (int32 scalar) latents float32 [n, z_dim] of the run's own prior
     (which may be a mixture, not N(0, 1)), fixed by ``seed`` (int64 [2]).
+
+    A class-conditional run's export takes labels too: ``generate(z, labels)`` and
+    ``generate_uint8(z, labels)`` with labels int32 [N] in [0, num_classes); ``labels(n, seed)``
+    draws n labels int32 [n] at the training set's class frequencies, fixed by ``seed`` (the
+    same distribution as ``wgan.models.prior.labels``, not the same draws); ``class_names``
+    (string [K], index = label) and ``num_classes`` are saved as variables; ``conditional`` (a bool variable)
+    says which kind of export it is.
     """
 
     def __init__(self, generator, hp):
@@ -301,15 +411,40 @@ class ExportedGenerator(tf.Module):
         self.latent = tf.function(lambda n, seed: gan_model.stateless_latent(hp, n, seed, centres), input_signature=[
             tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([2], tf.int64, name="seed")])
         self.is_toy = hp.data.is_toy
+        conditional = bool(hp.conditional.enabled)
+        # Variables, not constants: a SavedModel keeps the variables of a module, not its tensors.
+        self.conditional = tf.Variable(conditional, trainable=False, name="conditional")
         spec = tf.TensorSpec([None, hp.z_dim], tf.float32, name="z")
-        self.generate = tf.function(lambda z: self.generator(z, training=False), input_signature=[spec])
+        if not conditional:
+            self.generate = tf.function(lambda z: self.generator(z, training=False), input_signature=[spec])
+            if not self.is_toy:
+                self.generate_uint8 = tf.function(
+                    lambda z: float_to_uint8(self.generator(z, training=False)), input_signature=[spec])
+            return
+        names = class_names(hp)
+        self.class_names = tf.Variable(names, trainable=False, name="class_names")
+        self.num_classes = tf.Variable(len(names), trainable=False, name="num_classes")
+        frequencies = np.asarray(hp.conditional.class_frequencies or [1.0] * len(names), np.float64)
+        with np.errstate(divide="ignore"):  # a class of no training image gets probability 0 (log 0 = -inf)
+            self._class_logits = tf.constant(np.log(frequencies / frequencies.sum())[None], tf.float32)
+        self.labels = tf.function(
+            lambda n, seed: tf.cast(tf.random.stateless_categorical(self._class_logits, n, seed)[0], tf.int32),
+            input_signature=[tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([2], tf.int64, name="seed")])
+        label_spec = tf.TensorSpec([None], tf.int32, name="labels")
+        self.generate = tf.function(lambda z, labels: self.generator([z, labels], training=False),
+                                    input_signature=[spec, label_spec])
         if not self.is_toy:
             self.generate_uint8 = tf.function(
-                lambda z: float_to_uint8(self.generator(z, training=False)), input_signature=[spec])
+                lambda z, labels: float_to_uint8(self.generator([z, labels], training=False)),
+                input_signature=[spec, label_spec])
 
 
 def export(generator, hp, directory):
-    """Write ``<directory>/saved_model`` (tf.saved_model) and ``<directory>/generator.keras``."""
+    """Write ``<directory>/saved_model`` (tf.saved_model) and ``<directory>/generator.keras``.
+
+    The serving signature maps z (float32 [N, z_dim]), and for a class-conditional run labels
+    (int32 [N]), to images (``ExportedGenerator``).
+    """
     os.makedirs(directory, exist_ok=True)
     module = ExportedGenerator(generator, hp)
     signatures = {"serving_default": module.generate}

@@ -32,6 +32,20 @@ def sample_grid(generator, inputs, rows, margin=2):
     return images.make_grid(float_to_uint8(generate(generator, inputs)), rows=rows, margin=margin)
 
 
+def class_grid_inputs(z, classes):
+    """(z [R * C, z_dim], labels int32 [R * C]) of a grid with one row per class of ``classes`` (R labels)
+    and one column per latent vector of ``z`` [C, z_dim]: a column holds its z fixed through the classes,
+    so the rows differ by the class alone."""
+    classes = np.asarray(classes, np.int32)
+    return np.tile(np.asarray(z, np.float32), (len(classes), 1)), np.repeat(classes, len(z))
+
+
+def class_grid(generator, z, classes, margin=2):
+    """uint8 grid [H', W', C] of a class-conditional generator: one row per class of ``classes``, one column
+    per latent vector of ``z`` [C, z_dim] (``class_grid_inputs``)."""
+    return sample_grid(generator, list(class_grid_inputs(z, classes)), rows=len(classes), margin=margin)
+
+
 def critic_grid(critic, extent=TOY_EXTENT, steps=64):
     """The critic's score over a ``steps`` x ``steps`` grid of [-extent, extent]^2: (xs, ys, values)."""
     xs = np.linspace(-extent, extent, steps, dtype=np.float32)

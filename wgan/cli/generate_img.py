@@ -21,7 +21,12 @@ flags.DEFINE_integer("margin", 2, "Pixels between grid cells.", lower_bound=0)
 flags.DEFINE_integer("zoom", 1, "Enlarge grids by this factor (nearest neighbour), for small images.",
                      lower_bound=1)
 flags.DEFINE_bool("individual", False, "Also write every sample as its own PNG.")
-flags.DEFINE_bool("interpolate", False, "Also write spherical interpolations between random latent pairs.")
+flags.DEFINE_string("class", None, "Class-conditional runs: generate this class, by name (any case: sneaker) or "
+                    "label (7); several separated by commas, or all: one row per class, a column's z held fixed "
+                    "(docs/conditional.md). Without it a conditional run draws labels at the training frequencies.")
+flags.DEFINE_bool("interpolate", False, "Also write spherical interpolations between random latent pairs "
+                  "(with --class: the class held fixed; with several classes: one row per class along the same "
+                  "path).")
 flags.DEFINE_integer("steps", 10, "Images per interpolation row.", lower_bound=2)
 flags.DEFINE_bool("gif", False, "Also write a GIF of the same samples across every snapshot of the run.")
 flags.DEFINE_string("export", None, "Also save the generator here as a SavedModel and a .keras file.")
@@ -43,20 +48,22 @@ def main(argv):
     root = existing_run_root()
     restored = requested_checkpoint(root)
     hp = restored.hp
+    asked = FLAGS["class"].value
+    classes = None if asked is None else generate.resolve_classes(hp, asked)  # before any picture is written
     frames = None
     if FLAGS.gif:  # first: a run without snapshots fails before any picture is written
         frames = generate.progress_frames(root, generate.parse_version(FLAGS.version)[0], FLAGS.num, FLAGS.rows,
-                                          FLAGS.seed)
+                                          FLAGS.seed, classes)
     os.makedirs(FLAGS.output, exist_ok=True)
-    stem = os.path.join(FLAGS.output, f"{hp.run_name}-{restored.label}")
+    stem = os.path.join(FLAGS.output, f"{hp.run_name}-{restored.label}{_class_part(hp, classes)}")
     written = []
 
     if hp.data.is_toy:
         written.append(_png(generate.toy_frame(restored, FLAGS.num, FLAGS.seed), f"{stem}-samples.png"))
     else:
         generator = generate.load_generator(restored)
-        pictures = generate.samples(generator, hp, FLAGS.num, FLAGS.seed)
-        written.append(_png(images.make_grid(pictures, FLAGS.rows, FLAGS.margin), f"{stem}-samples.png"))
+        pictures, rows = generate.figure_samples(generator, hp, FLAGS.num, FLAGS.rows, FLAGS.seed, classes)
+        written.append(_png(images.make_grid(pictures, rows, FLAGS.margin), f"{stem}-samples.png"))
         if FLAGS.individual:
             folder = f"{stem}-samples"
             os.makedirs(folder, exist_ok=True)
@@ -64,9 +71,8 @@ def main(argv):
                 images.save_png(picture, os.path.join(folder, f"{i:04d}.png"))
             written.append(folder + os.sep)
         if FLAGS.interpolate:
-            z = generate.interpolation_latents(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed)
-            labels = generate.interpolation_labels(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed)
-            grid = images.make_grid(generate.samples_from(generator, z, hp, labels), FLAGS.rows, FLAGS.margin)
+            z, labels = generate.interpolation_inputs(hp, FLAGS.rows, FLAGS.steps, FLAGS.seed, classes)
+            grid = images.make_grid(generate.samples_from(generator, z, labels), len(z) // FLAGS.steps, FLAGS.margin)
             written.append(_png(grid, f"{stem}-interpolation.png"))
     if frames is not None:
         run = generate.parse_version(FLAGS.version)[0]
@@ -76,6 +82,14 @@ def main(argv):
     if FLAGS.export:
         written.append(generate.export(generate.load_generator(restored), hp, FLAGS.export))
     print(f"{restored.label} (step {restored.step}) -> " + ", ".join(written))
+
+
+def _class_part(hp, classes):
+    """``-class7``, ``-class7-5``, ``-classall`` (every class in label order) in file names, or nothing."""
+    if classes is None:
+        return ""
+    every = classes == list(range(hp.conditional.num_classes))
+    return "-classall" if every else "-class" + "-".join(str(c) for c in classes)
 
 
 def _png(array, path):

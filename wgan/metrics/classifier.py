@@ -292,7 +292,8 @@ class ClassifierJudge:
             self.info["real_test"] = {**scores, **extras, "images": manifest_io.read_manifest(test_folder)["count"]}
             _write_info(folder, self.info)
 
-    def _forward(self, images, batch_size=512):
+    def forward(self, images, batch_size=512):
+        """(features float64 [N, 128], logits [N, K]) of uint8 images [N, H, W, C], in inference mode."""
         x = uint8_to_float(np.asarray(images))
         parts = [self._embed(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
         return (np.concatenate([p[0].numpy() for p in parts]).astype(np.float64),
@@ -300,7 +301,7 @@ class ClassifierJudge:
 
     def __call__(self, images):
         """Features [N, 128] float64 of uint8 images [N, H, W, C] (the extractor interface)."""
-        return self._forward(images)[0]
+        return self.forward(images)[0]
 
     def evaluate(self, images):
         """uint8 images [N, H, W, C], N >= 2 -> (scalars, extras).
@@ -308,9 +309,12 @@ class ClassifierJudge:
         scalars: ``cfid`` (>= 0), ``classes`` (0..K), ``confident`` (0..1);
         extras: ``class_histogram`` (K shares summing to 1).
         """
-        features, logits = self._forward(images)
+        return self.score(*self.forward(images))
+
+    def score(self, features, logits):
+        """``evaluate`` from the ``forward`` pass of N >= 2 images: (features [N, 128], logits [N, K])."""
         probabilities = tf.nn.softmax(logits).numpy()
-        histogram = np.bincount(probabilities.argmax(axis=1), minlength=self.num_classes) / len(images)
+        histogram = np.bincount(probabilities.argmax(axis=1), minlength=self.num_classes) / len(features)
         scalars = {"cfid": frechet_distance(*gaussian_stats(features), self.mu, self.sigma),
                    "classes": int((histogram >= MIN_CLASS_SHARE).sum()),
                    "confident": float((probabilities.max(axis=1) >= CONFIDENCE).mean())}

@@ -14,6 +14,12 @@ Metrics by data (names as in ``--metrics``):
   its spread) and, with the 2015 Inception graph, ``is`` (Inception Score, and its spread),
   from the features of a registered extractor (``wgan.metrics.extractors``); only when asked
   for, ``precision`` and ``recall`` (k-NN manifolds, ``wgan.metrics.precision_recall``);
+* a class-conditional run on labelled images (``hp.conditional.enabled``): also ``agreement``
+  (share of samples the classifier puts in the class asked for; its ceiling, the classifier's
+  accuracy, is stored beside it) and ``icfid`` (intra-class classifier FID), plus both per class
+  in metrics.jsonl (see ``wgan.metrics.class_agreement``). Every sample of such a run is
+  generated for a label drawn at the training set's class frequencies (``prior.labels``), so
+  ``cfid``, ``classes`` and ``confident`` judge the mixture the training data has;
 * image data that none of those can judge, during training: ``w_heldout`` (the run's critic
   on held-out images against samples) and ``spread`` (``wgan.metrics.critic_signal``), on
   the first ``IMAGE_SAMPLES`` generated images.
@@ -52,7 +58,7 @@ from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample, uint8_to_float
 from wgan.data import sources
 from wgan.errors import ConfigError, DataError
-from wgan.metrics import classifier, critic_signal, extractors, reference, registry, toy
+from wgan.metrics import class_agreement, classifier, critic_signal, extractors, reference, registry, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
 from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
@@ -85,7 +91,8 @@ def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR, asked=False, r
     else:
         kind = registry.IMAGE_DATA
     return registry.metrics_for(kind, labelled=classifier.judges(hp, records_root),
-                                probabilities=extractors.extractor_entry(extractor).has_probabilities, asked=asked)
+                                probabilities=extractors.extractor_entry(extractor).has_probabilities, asked=asked,
+                                conditional=hp.conditional.enabled)
 
 
 def default_metrics(hp, extractor_configured, extractor=extractors.DEFAULT_EXTRACTOR, records_root=None):
@@ -161,6 +168,7 @@ class Evaluator:
                 raise ConfigError(f"the {entry.title} needs at least {entry.min_samples} samples{why}, got {num}")
         self.needs = registry.needs_of(self.metrics)
         self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
+        self.real_classes = None
         self.reference_stats, self.reference_split = reference_stats, reference_split
         self.critic_signal = critic_signal
         if registry.CRITIC in self.needs and critic_signal is None:
@@ -170,6 +178,11 @@ class Evaluator:
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
         if registry.LABELS in self.needs:
             self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
+        if registry.CLASS_LABELS in self.needs:
+            if not hp.conditional.enabled:
+                asked = ", ".join(n for n in self.metrics if registry.CLASS_LABELS in registry.get(n).needs)
+                raise ConfigError(f"{asked}: these metrics need a class-conditional run (conditional.enabled)")
+            self.real_classes = class_agreement.RealClassStatistics(self.judge, records_folder)
         if registry.EXTRACTOR in self.needs:
             self.extractor = extractor
             probable = [e for e in entries if registry.PROBABILITIES in e.needs]
@@ -247,13 +260,25 @@ class Evaluator:
                 rows.append(features[:room])
         scalars, extras, about = {}, {}, {}
         if self.judge is not None:
-            values, more = self.judge.evaluate(np.concatenate(for_judge))
+            features, logits = self.judge.forward(np.concatenate(for_judge))
+            values, more = self.judge.score(features, logits)
             for name, value in values.items():
                 if name in self.metrics:
                     scalars[name] = value
                     about[name] = {"metric": name, "extractor": self.judge.name, "comparable": False,
                                    "n_fake": judged}
             extras.update(more)
+            by_class = self._asked(registry.CLASS_AGREEMENT)
+            if by_class:  # computed together (wgan.metrics.class_agreement.class_metrics)
+                values, more = by_class[0].computation()(self.judge, self.real_classes, features, logits,
+                                                         labels[:judged])
+                for entry in by_class:
+                    scalars[entry.name] = values[entry.name]
+                    about[entry.name] = {"metric": entry.name, "extractor": self.judge.name, "comparable": False,
+                                         "n_fake": judged, "labels": "drawn at the training class frequencies",
+                                         "ceiling": self.judge.info["accuracy"],
+                                         "ceiling_on": self.judge.info.get("evaluated_on")}
+                extras.update(more)
         if self.critic_signal is not None:
             fake = np.concatenate(for_critic)
             values = self.critic_signal(fake, None if labels is None else labels[:len(fake)])

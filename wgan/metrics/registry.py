@@ -16,7 +16,8 @@ the function ``compute(data: FeatureData) -> Score`` in its own module, named in
 ``Metric.compute`` as ``"module:function"`` and imported only when the metric is computed;
 the evaluator gathers what ``Metric.needs`` asks for (moments, feature rows, class
 probabilities, a reference). The toy and classifier groups are computed a group at a time
-(``wgan.metrics.toy``, ``wgan.metrics.classifier``), which their entries name too.
+(``wgan.metrics.toy``, ``wgan.metrics.classifier``), as is the class-agreement group of
+class-conditional runs (``wgan.metrics.class_agreement``), which their entries name too.
 
 Primary metrics, in order (the first one present in an evaluation is the primary one):
 ``fid`` (images scored with a feature extractor, under its plain name), ``cfid`` (labelled
@@ -39,7 +40,8 @@ TOY_DISTANCE = "toy distance"  # any toy set, against a real sample of points
 CLASSIFIER = "classifier"  # labelled images, by the source's own classifier (computed together)
 FEATURE = "feature"  # any images, in the features of an extractor (wgan.metrics.extractors)
 CRITIC_SIGNAL = "critic"  # any images with held-out ones, by the run's own critic (training only)
-GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL)
+CLASS_AGREEMENT = "class agreement"  # a class-conditional run on labelled images, by the classifier (together)
+GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL, CLASS_AGREEMENT)
 
 # What a metric needs (``Metric.needs``).
 POINTS = "points"  # generated toy points
@@ -52,6 +54,7 @@ MOMENTS = "moments"  # mean and covariance of generated features, and the refere
 ROWS = "rows"  # generated feature rows and the reference's kept real rows (reference.KID_FEATURES)
 PROBABILITIES = "probabilities"  # an extractor that also gives class probabilities (the 2015 graph)
 CRITIC = "critic"  # the run's critic and held-out real images (a training run's evaluator has both)
+CLASS_LABELS = "class labels"  # a class-conditional generator: samples generated for known labels
 
 # Data kinds (``metrics_for``), and what each offers before the labels and the extractor are known.
 TOY_POINTS = "toy points"  # a toy set without modes (swissroll)
@@ -179,6 +182,13 @@ register(Metric("classes", CLASSIFIER, True, frozenset({IMAGES, LABELS}), "class
 register(Metric("confident", CLASSIFIER, True, frozenset({IMAGES, LABELS}), "confident share",
                 quality_of="classes", compute="wgan.metrics.classifier:ClassifierJudge.evaluate",
                 about="share classified with probability >= 0.9"))
+register(Metric("agreement", CLASS_AGREEMENT, True, frozenset({IMAGES, LABELS, CLASS_LABELS}), "class agreement",
+                compute="wgan.metrics.class_agreement:class_metrics",
+                about="share of samples the classifier puts in the class they were generated for (ceiling: "
+                      "its accuracy on real images)"))
+register(Metric("icfid", CLASS_AGREEMENT, False, frozenset({IMAGES, LABELS, CLASS_LABELS}), "intra-class cFID",
+                digits=1, compute="wgan.metrics.class_agreement:class_metrics",
+                about="classifier FID of each class's samples against that class's real images, averaged"))
 register(Metric("fid", FEATURE, False, _IMAGE_FEATURES | {MOMENTS}, "FID", digits=2, primary=1, series=True,
                 compute="wgan.metrics.frechet:fid_score", about="Fréchet Inception Distance"))
 register(Metric("kid", FEATURE, False, _IMAGE_FEATURES | {ROWS}, "KID", digits=4, spread=True, series=True,
@@ -227,20 +237,22 @@ def needs_of(metric_names):
     return frozenset().union(*(get(n).needs for n in metric_names))
 
 
-def metrics_for(kind, labelled=False, probabilities=False, asked=False, critic=False):
+def metrics_for(kind, labelled=False, probabilities=False, asked=False, critic=False, conditional=False):
     """The metrics that data of ``kind`` can give, in registry order.
 
     ``kind``: ``TOY_POINTS`` (a toy set without modes, swissroll), ``TOY_WITH_MODES`` or
     ``IMAGE_DATA``; ``labelled``: image data with a classifier (``LABELS``);
     ``probabilities``: the extractor gives class probabilities; ``asked``: also the metrics
     computed only on request (``by_default`` False); ``critic``: image data evaluated during
-    training, where the run's critic and held-out images are at hand (``CRITIC``).
+    training, where the run's critic and held-out images are at hand (``CRITIC``); ``conditional``:
+    labelled image data of a class-conditional run (``CLASS_LABELS``).
     """
     if kind not in DATA_KINDS:
         raise ValueError(f"data kind {kind!r}: choose from {', '.join(DATA_KINDS)}")
     offers = DATA_KINDS[kind] | ({LABELS} if labelled and kind == IMAGE_DATA else set())
     offers |= {PROBABILITIES} if probabilities and kind == IMAGE_DATA else set()
     offers |= {CRITIC} if critic and kind == IMAGE_DATA else set()
+    offers |= {CLASS_LABELS} if conditional and labelled and kind == IMAGE_DATA else set()
     return tuple(m.name for m in _REGISTRY.values() if m.needs <= offers and (asked or m.by_default))
 
 

@@ -12,6 +12,9 @@ from wgan.gan.spectral_norm import SpectralNormCritic
 
 HPARAMS_METRICS = ("wasserstein", "critic_loss", "generator_loss")
 GRID_ROWS = 4  # 4 x 16 grids of the run's 64 fixed latent vectors (gan.NUM_FIXED_IMAGES)
+# A class-conditional run's grid: one row per class, its columns the first fixed latent vectors,
+# each held through the classes (so a column differs by the class alone).
+CLASS_GRID_COLUMNS = 8
 
 
 def write_hparams(writer, hp):
@@ -82,11 +85,17 @@ class Scalars:
 
 
 def write_samples(writer, gan, step, real_points=None):
-    """A fixed-noise sample grid (images) or a scatter/contour frame (toy 2-D data)."""
-    # A conditional run's grid draws its classes from the run's seed: the same classes at every step.
-    z = models.generator_inputs(gan.hp, gan.fixed_z.numpy(), seed=gan.hp.seed + 1)
+    """A fixed-noise sample grid (images) or a scatter/contour frame (toy 2-D data).
+
+    A class-conditional run's grid has one row per class and ``CLASS_GRID_COLUMNS`` columns of
+    fixed latent vectors (``visualize.class_grid``), the same at every step.
+    """
+    z = gan.fixed_z.numpy()
     if gan.hp.data.is_toy:
         picture = visualize.toy_frame(gan.sampling_generator, gan.critic, z, real_points, title=f"step {step}")
+    elif models.takes_labels(gan.hp):
+        picture = visualize.class_grid(gan.sampling_generator, z[:CLASS_GRID_COLUMNS],
+                                       range(gan.hp.conditional.num_classes))
     else:
         picture = visualize.sample_grid(gan.sampling_generator, z, rows=GRID_ROWS)
     with writer.as_default():
