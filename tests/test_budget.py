@@ -159,7 +159,10 @@ def test_train_py_on_a_shipped_file_says_its_length_and_this_machines_precision_
     expected, _ = recipe.precision(shipped.precision, cpu_bfloat16=bfloat16_units())
     proc = subprocess.Popen([sys.executable, os.path.join(repo, "bin", "train.py"), "-m", "wgan-gp", "--data",
                              "8gaussians", "--noprogress"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": repo},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # As from a terminal: a pytest-xdist worker ignores SIGINT, and a child
+                            # inherits that, so Ctrl+C before the loop would be ignored and the run go on.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     for line in proc.stdout:  # the estimate comes before the first iteration: stop the run there
         lines.append(line)
