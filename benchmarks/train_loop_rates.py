@@ -98,9 +98,8 @@ def graph_seconds(sets, calls=5, steps=64):
     from wgan.lab import benchmark
 
     hp = config.load(config.default_path("wgan-gp", "8gaussians"))
-    overrides = [tuple(text.split("=", 1)) for text in ["precision=float32"] + sets]
-    hp = config.apply_overrides(hp, [(key, json.loads(value) if value[0].isdigit() else value)
-                                     for key, value in overrides], source="--network")
+    hp = config.apply_overrides(hp, [config.parse_override(text) for text in ["precision=float32"] + sets],
+                                source="--network")
     keras.utils.set_random_seed(hp.seed)
     gan = GAN(hp)
     iterator = iter(benchmark.in_memory_batches(hp))
