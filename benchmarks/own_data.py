@@ -14,6 +14,14 @@ a trained run's generator the way the Fashion-MNIST study rows are scored: the t
 Fashion-MNIST classifier (trained on the full training split, checked on the test split) on
 ``--num`` samples, classifier FID against the full training split, the confident share and
 every class's share, beside the real test split's own scores; ``--json`` appends the row.
+
+``study`` does both for several seeds, one run at a time so that each budget is timed on an
+idle machine, exactly as a user runs it (``train.py -m MODEL --data FOLDER --budget B --seed S``,
+each seed in ``<out>/seed-<S>`` as its checkpoint folder), and appends one row per seed to
+``--json``; a seed already there is not trained again, so a stopped study resumes:
+
+    python benchmarks/own_data.py study --data owndata/fashion_mnist-2000-classes --seeds 0,1,2,3,4 \\
+        --budget 30m --out study/own_data-classes --json docs/benchmarks/own_data_study.json
 """
 
 import argparse
@@ -102,6 +110,61 @@ def score_run(vdir, num, seed, records_root, checkpoint=None):
     return hp, {**result.scalars, "class_histogram": result.extras["class_histogram"]}, info
 
 
+def score_row(vdir, num, seed, records_root, checkpoint=None):
+    """The JSON row ``score`` prints and appends for the run in ``vdir``."""
+    hp, scores, info = score_run(vdir, num, seed, records_root, checkpoint)
+    with open(os.path.join(vdir, "metrics.jsonl"), encoding="utf-8") as f:
+        last = [json.loads(line) for line in f][-1]
+    return {"run": vdir, "data": hp.data.name, "model": hp.model, "seed": hp.seed, "budget": hp.budget,
+            "train_steps": hp.train_steps, "step": last["step"], "checkpoint": checkpoint,
+            "precision": hp.precision, "num": num,
+            "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")},
+            "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
+
+
+def append_row(path, row):
+    """Append ``row`` to the JSON list at ``path`` (created if missing), atomically."""
+    from wgan.util import files
+
+    rows = read_rows(path)
+    rows.append(row)
+    files.write_atomic(path, json.dumps(rows, indent=1) + "\n")
+
+
+def read_rows(path):
+    if not path or not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def run_study(args):
+    """Train and score each seed of ``args.seeds`` not yet in ``args.json``, one after another."""
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    data = os.path.abspath(args.data)
+    done = {(row.get("model"), row.get("seed")) for row in read_rows(args.json)
+            if row["data"] == data and row["budget"] == args.budget}
+    for seed in args.seeds:
+        if (args.model, seed) in done:
+            print(f"seed {seed}: scored already in {args.json}")
+            continue
+        checkpoints = os.path.join(args.out, f"seed-{seed}")
+        command = [sys.executable, os.path.join(repo, "bin", "train.py"), "-m", args.model, "--data", data,
+                   "--budget", args.budget, "--seed", str(seed), "--checkpoint_dir", checkpoints,
+                   "--records_dir", args.records_dir, "--noprogress"]
+        print("$", " ".join(command), flush=True)
+        subprocess.run(command, check=True)
+        versions = sorted(os.path.join(root, v) for root, dirs, _ in os.walk(checkpoints)
+                          for v in dirs if v.startswith("v") and v[1:].isdigit())
+        if len(versions) != 1:
+            raise SystemExit(f"{checkpoints}: expected one run version, found {versions or 'none'}")
+        row = score_row(versions[0], args.num, 0, args.records_dir)
+        print(json.dumps({k: row[k] for k in ("seed", "step", "scores")}), flush=True)
+        append_row(args.json, row)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -121,9 +184,17 @@ def main():
     score.add_argument("--records_dir", default="datasets/tfrecords")
     score.add_argument("--json", default=None, help="append the row to this JSON file")
     score.add_argument("--checkpoint", default=None, help="a -v text such as 1.best or 1.4 (default: the newest)")
+    study = sub.add_parser("study", help="train and score several seeds, one at a time, as a user would")
+    study.add_argument("--data", required=True, help="the built folder")
+    study.add_argument("-m", "--model", default="wgan-gp")
+    study.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], default=[0, 1, 2, 3, 4])
+    study.add_argument("--budget", default="30m")
+    study.add_argument("--out", required=True, help="one checkpoint folder per seed goes here")
+    study.add_argument("--num", type=int, default=10000)
+    study.add_argument("--records_dir", default="datasets/tfrecords")
+    study.add_argument("--json", required=True, help="append each seed's row to this JSON file")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from wgan.util import files
 
     if args.command == "folders":
         for path in write_folders(args.out, args.images, args.seed, args.raw_root):
@@ -132,21 +203,13 @@ def main():
     if args.command == "emoji":
         print(write_emoji(args.out, args.side, args.images))
         return
-    hp, scores, info = score_run(args.run, args.num, args.seed, args.records_dir, args.checkpoint)
-    with open(os.path.join(args.run, "metrics.jsonl"), encoding="utf-8") as f:
-        last = [json.loads(line) for line in f][-1]
-    row = {"run": args.run, "data": hp.data.name, "budget": hp.budget, "train_steps": hp.train_steps,
-           "step": last["step"], "checkpoint": args.checkpoint, "precision": hp.precision, "num": args.num,
-           "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")},
-           "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
+    if args.command == "study":
+        run_study(args)
+        return
+    row = score_row(args.run, args.num, args.seed, args.records_dir, args.checkpoint)
     print(json.dumps(row, indent=1))
     if args.json:
-        rows = []
-        if os.path.exists(args.json):
-            with open(args.json, encoding="utf-8") as f:
-                rows = json.load(f)
-        rows.append(row)
-        files.write_atomic(args.json, json.dumps(rows, indent=1) + "\n")
+        append_row(args.json, row)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,10 @@ def test_a_files_own_length_is_timed_and_said_before_a_new_run_and_hours_are_a_w
     said = len(lines)
     assert budget.estimate(short, checkpoint_dir, None, "unused", measure=measure, say=lines.append) is None
     assert len(lines) == said and len(timed) == 1
+    # A trial of a few iterations is not timed: the timing would cost about as much as the run.
+    trial = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=budget.ESTIMATE_MIN_STEPS - 1)
+    assert budget.estimate(trial, str(tmp_path / "other"), None, "unused", measure=measure, say=lines.append) is None
+    assert len(lines) == said and len(timed) == 1
 
 
 def test_a_budget_too_short_for_the_files_evaluations_evaluates_more_often_and_a_rerun_still_resumes(tmp_path):

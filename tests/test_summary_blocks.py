@@ -51,3 +51,22 @@ def test_the_recipe_block_is_the_recipes_table():
     assert len(text.splitlines()) == 2 + len(recipe.BASES)
     for base in recipe.BASES:
         assert base.why in text and (base.evidence or "nothing yet") in text
+
+
+def test_the_own_data_table_gives_each_seed_a_row_and_a_folder_of_several_seeds_their_mean(tmp_path):
+    def row(data, seed, cfid, confident, histogram):
+        return {"data": data, "seed": seed, "budget": "30m", "step": 3000, "precision": "float32", "num": 10000,
+                "scores": {"cfid": cfid, "confident": confident, "class_histogram": histogram},
+                "classifier_accuracy": 0.914, "real_test": {"cfid": 0.2, "confident": 0.8,
+                                                            "class_histogram": [0.5, 0.5]}}
+
+    rows = [row("/f/classes", 0, 6.0, 0.70, [0.4, 0.6]), row("/f/classes", 1, 8.0, 0.74, [0.45, 0.55]),
+            row("/f/flat", 0, 9.0, 0.60, [0.3, 0.7])]
+    (tmp_path / "s.json").write_text(json.dumps(rows))
+    text = own_data_report.own_data_table(own_data_report.OWN_DATA_BLOCK + "s.json", str(tmp_path), str(tmp_path))
+    lines = text.splitlines()
+    assert "| classes | 1 | 30m | 3,000 | float32 | 8.0 | 0.740 | 45.0% - 55.0% |" in lines
+    # The mean covers one folder's seeds only, and its share range spans all of them.
+    assert "| **mean of 2 seeds** | | | | | **7.0** | **0.720** | 40.0% - 60.0% |" in lines
+    assert sum("mean of" in line for line in lines) == 1
+    assert lines[-3].startswith("| real test images |")

@@ -30,24 +30,34 @@ def recipe_table(name, root, doc_dir):
 
 
 def own_data_table(name, root, doc_dir):
-    """Markdown: every scored own-data run of the JSON at the block's PATH (relative to ``root``)."""
+    """Markdown: every scored own-data run of the JSON at the block's PATH (relative to ``root``), one
+    row each, and for a folder scored over several seeds (``benchmarks/own_data.py study``) a row of
+    their mean scores and the class shares' range over all of them."""
     path = os.path.join(root, name[len(OWN_DATA_BLOCK):])
     rows = json.loads(doc_blocks.read_source(path))
     if not rows:
         raise ValueError(f"{path}: no scored run")
-    lines = ["| folder | budget | iterations | precision | classifier FID | confident share | class shares |",
-             "|---|---|---:|---|---:|---:|---|"]
+    lines = ["| folder | seed | budget | iterations | precision | classifier FID | confident share | class shares |",
+             "|---|---:|---|---:|---|---:|---:|---|"]
+    by_folder = {}
     for row in rows:
-        scores = row["scores"]
-        span = class_shares.share_range([scores["class_histogram"]])
-        lines.append(f"| {os.path.basename(row['data'])} | {row['budget'] or 'none'} | {row['step']:,} | "
-                     f"{row['precision']} | {scores['cfid']:.1f} | {scores['confident']:.3f} | "
-                     f"{class_shares.format_range(span)} |")
+        by_folder.setdefault((row["data"], row["budget"]), []).append(row)
+    for (data, budget), group in by_folder.items():
+        for row in group:
+            scores = row["scores"]
+            lines.append(f"| {os.path.basename(data)} | {row.get('seed', '')} | {budget or 'none'} | "
+                         f"{row['step']:,} | {row['precision']} | {scores['cfid']:.1f} | "
+                         f"{scores['confident']:.3f} | {class_shares.describe([scores['class_histogram']])} |")
+        if len(group) > 1:
+            cfid = sum(r["scores"]["cfid"] for r in group) / len(group)
+            confident = sum(r["scores"]["confident"] for r in group) / len(group)
+            shares = class_shares.describe([r["scores"]["class_histogram"] for r in group])
+            lines.append(f"| **mean of {len(group)} seeds** | | | | | **{cfid:.1f}** | **{confident:.3f}** | "
+                         f"{shares} |")
     real = rows[-1].get("real_test")
     if real:
-        span = class_shares.share_range([real.get("class_histogram")])
-        lines.append(f"| real test images | | | | {real['cfid']:.1f} | {real['confident']:.3f} | "
-                     f"{class_shares.format_range(span) if span else ''} |")
+        lines.append(f"| real test images | | | | | {real['cfid']:.1f} | {real['confident']:.3f} | "
+                     f"{class_shares.describe([real.get('class_histogram')])} |")
     lines += ["", f"Scored on {rows[-1]['num']:,} samples by the toolkit's Fashion-MNIST classifier (test accuracy "
                   f"{rows[-1]['classifier_accuracy']:.3f})."]
     return "\n".join(lines)

@@ -113,16 +113,23 @@ MIN_EVALUATIONS = 4
 
 # A run longer than this on this machine gets its estimate as a warning, with the budget that would cap it.
 LONG_RUN_SECONDS = 2 * 3600
+# Shorter runs are not timed: the timing traces a network of its own and runs 8 to 33 iterations, seconds
+# that are a large share of such a run, which would need over a minute per iteration to last two hours. Its
+# progress line shows its length. Every shipped file trains for thousands of iterations.
+ESTIMATE_MIN_STEPS = 100
 
 
 def estimate(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
     """Say how long a new run of ``hp``'s own ``train_steps`` (a shipped file's length) takes on this machine.
 
-    Nothing is said for a run that exists already (the command resumes it). The iterations are
-    timed as for a budget (``measure``); returns the estimated seconds, or None.
+    Nothing is said for a run that exists already (the command resumes it), nor for one of fewer than
+    ``ESTIMATE_MIN_STEPS`` iterations. The iterations are timed as for a budget (``measure``); returns
+    the estimated seconds, or None.
     """
     from wgan import runs
 
+    if hp.train_steps < ESTIMATE_MIN_STEPS:
+        return None
     if runs.matching_versions(runs.run_root(checkpoint_dir, hp), hp):
         return None
     per_iteration, spent = measure(hp, strategy, records_root)
