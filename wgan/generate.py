@@ -162,7 +162,7 @@ def interpolation_latents(hp, rows, steps, seed):
 # ----- classes ------------------------------------------------------------------------------
 def class_names(hp):
     """The class names of a class-conditional run (index = label); RunError for any other run."""
-    if not hp.conditional.enabled:
+    if not models.takes_labels(hp):
         raise RunError(f"run {hp.run_name} is not class-conditional (trained without conditional.enabled), so it "
                        "cannot generate a chosen class; leave out --class")
     if not hp.conditional.num_classes:
@@ -213,7 +213,7 @@ def sample_labels(hp, num, seed, label=None):
     """Labels int32 [num] for a class-conditional run: all ``label``, or without one drawn at the
     training set's class frequencies (``prior.labels``); None for an unconditional run (RunError when
     it is asked for a ``label``)."""
-    if not hp.conditional.enabled:
+    if not models.takes_labels(hp):
         if label is not None:
             class_names(hp)  # raises: not conditional
         return None
@@ -411,7 +411,7 @@ class ExportedGenerator(tf.Module):
         self.latent = tf.function(lambda n, seed: gan_model.stateless_latent(hp, n, seed, centres), input_signature=[
             tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([2], tf.int64, name="seed")])
         self.is_toy = hp.data.is_toy
-        conditional = bool(hp.conditional.enabled)
+        conditional = models.takes_labels(hp)
         # Variables, not constants: a SavedModel keeps the variables of a module, not its tensors.
         self.conditional = tf.Variable(conditional, trainable=False, name="conditional")
         spec = tf.TensorSpec([None, hp.z_dim], tf.float32, name="z")

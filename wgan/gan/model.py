@@ -73,7 +73,7 @@ LABEL_SALT = 5
 def class_logits(hp):
     """float32 [1, num_classes]: log class frequencies (uniform when missing), the logits generated
     labels are drawn from; None for an unconditional run. A class of frequency 0 gets -inf (never drawn)."""
-    if not hp.conditional.enabled:
+    if not models.takes_labels(hp):
         return None
     freq = np.asarray(hp.conditional.class_frequencies or [1.0] * hp.conditional.num_classes, np.float64)
     with np.errstate(divide="ignore"):

@@ -92,7 +92,7 @@ def available_metrics(hp, extractor=extractors.DEFAULT_EXTRACTOR, asked=False, r
         kind = registry.IMAGE_DATA
     return registry.metrics_for(kind, labelled=classifier.judges(hp, records_root),
                                 probabilities=extractors.extractor_entry(extractor).has_probabilities, asked=asked,
-                                conditional=hp.conditional.enabled)
+                                conditional=models.takes_labels(hp))
 
 
 def default_metrics(hp, extractor_configured, extractor=extractors.DEFAULT_EXTRACTOR, records_root=None):
@@ -179,7 +179,7 @@ class Evaluator:
         if registry.LABELS in self.needs:
             self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
         if registry.CLASS_LABELS in self.needs:
-            if not hp.conditional.enabled:
+            if not models.takes_labels(hp):
                 asked = ", ".join(n for n in self.metrics if registry.CLASS_LABELS in registry.get(n).needs)
                 raise ConfigError(f"{asked}: these metrics need a class-conditional run (conditional.enabled)")
             self.real_classes = class_agreement.RealClassStatistics(self.judge, records_folder)
