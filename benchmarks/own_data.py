@@ -142,6 +142,8 @@ def run_study(args):
     """Train and score each seed of ``args.seeds`` not yet in ``args.json``, one after another."""
     import subprocess
 
+    from wgan import runs
+
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     data = os.path.abspath(args.data)
     done = {(row.get("model"), row.get("seed")) for row in read_rows(args.json)
@@ -156,8 +158,9 @@ def run_study(args):
                    "--records_dir", args.records_dir, "--noprogress"]
         print("$", " ".join(command), flush=True)
         subprocess.run(command, check=True)
-        versions = sorted(os.path.join(root, v) for root, dirs, _ in os.walk(checkpoints)
-                          for v in dirs if v.startswith("v") and v[1:].isdigit())
+        versions = [runs.version_dir(root, number) for root in (os.path.join(checkpoints, name)
+                                                                for name in sorted(os.listdir(checkpoints)))
+                    for number in runs.list_versions(root)]
         if len(versions) != 1:
             raise SystemExit(f"{checkpoints}: expected one run version, found {versions or 'none'}")
         row = score_row(versions[0], args.num, 0, args.records_dir)
