@@ -83,7 +83,7 @@ def test_verbosity_1_brings_tensorflow_lines_back(trained):
 def test_build_prints_no_tensorflow_lines_from_its_workers(tmp_path):
     # Spawned workers (the build's decoders) too; the study's pool workers are checked by
     # tests/test_study.py's end-to-end run, which starts the command the same way.
-    built = command("build_tfrecord.py", "--data", "digits", "--output_dir", "records", "--workers", "2", cwd=tmp_path)
+    built = command("build_tfrecord.py", "--data", "digits", "--records_dir", "records", "--workers", "2", cwd=tmp_path)
     assert tf_lines(built) == [] and (tmp_path / "records" / "digits-r16" / "dataset_info.json").exists()
 
 
@@ -111,7 +111,7 @@ def test_train_without_model_is_one_line(tmp_path):
 
 
 HELP = {
-    "build_tfrecord": ("data", "resize", "crop", "output_dir", "raw_root", "shards", "shard_mb", "workers",
+    "build_tfrecord": ("data", "resize", "crop", "records_dir", "raw_root", "shards", "shard_mb", "workers",
                        "overwrite", "compression"),
     "train": ("model", "data", "crop", "resize", "hparams", "checkpoint_dir", "records_dir", "version", "epoch",
               "steps", "set", "seed", "deterministic", "progress", "strategy", "devices", "cpu_replicas"),

@@ -225,6 +225,7 @@ def test_build_tfrecord_cli_split_test_and_one_line_errors(places, tmp_path):
     blob = open(bad, "rb").read()
     open(bad, "wb").write(blob[:40])
     base = [sys.executable, os.path.join(repo, "bin", "build_tfrecord.py"), "--data", "fashion_mnist",
+            # --output_dir, the flag's old name, still names the records' parent folder.
             "--raw_root", places["raw_root"], "--output_dir", str(tmp_path / "records")]
     ok = subprocess.run(base + ["--split", "test"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0, ok.stderr

@@ -149,7 +149,7 @@ def test_flipped_byte_in_a_shard_stops_training_with_shard_record_and_rebuild_co
     message = str(start.value)
     assert "\n" not in message
     assert f"shard-00001.tfrecord does not match its sha256; record 5 (byte offset {offset}) is damaged" in message
-    assert "--data mnist -c 0 -r 16 --shards 4 --output_dir" in message and message.endswith("--overwrite")
+    assert "--data mnist -c 0 -r 16 --shards 4 --records_dir" in message and message.endswith("--overwrite")
 
     # The same damage met in the middle of training (digests not checked at start).
     monkeypatch.setattr(integrity, "verify", lambda folder, manifest=None: manifest)
@@ -187,7 +187,7 @@ def test_verify_names_every_bad_shard_and_passes_an_intact_folder(tmp_path):
 def test_verify_command_prints_one_line_and_exits_1(tmp_path):
     folder = build_mnist(tmp_path)
     command = [sys.executable, os.path.join(REPO, "bin", "build_tfrecord.py"), "--data", "mnist", "-r", "16",
-               "--output_dir", str(tmp_path), "--verify"]
+               "--records_dir", str(tmp_path), "--verify"]
     ok = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=300)
     assert ok.returncode == 0 and "all 4 shards match dataset_info.json (64 images" in ok.stdout
     flip_byte(os.path.join(folder, "shard-00001.tfrecord"), 30)

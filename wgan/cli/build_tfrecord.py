@@ -5,7 +5,7 @@
     python bin/build_tfrecord.py --data ~/pics/faces -r 128 --workers 4
     python bin/build_tfrecord.py --data digits --verify  # check every shard's sha256
 
-Records go to ``<output_dir>/<data>-c<crop>-r<resize>/`` (see ``wgan.data.records_dir``).
+Records go to ``<records_dir>/<data>-c<crop>-r<resize>/`` (see ``wgan.data.records_dir``).
 """
 
 import sys
@@ -25,7 +25,10 @@ flags.DEFINE_enum("channels", None, ["1", "3"], "Output channels, 1 (grey) or 3 
 flags.DEFINE_integer("crop", None, "Side of the center crop applied before the resize; "
                      "default 108 for celeba, none otherwise; 0 = no crop (center square of the "
                      "short side).", short_name="c", lower_bound=0)
-flags.DEFINE_string("output_dir", "datasets/tfrecords", "Parent folder of the records folder.")
+flags.DEFINE_string("records_dir", "datasets/tfrecords", "Parent folder of the records folder: the --records_dir "
+                    "that train.py, generate_img.py and evaluate.py read from.")
+# The flag's name before it matched the other commands'; scripts that pass it keep working.
+flags.DEFINE_alias("output_dir", "records_dir")
 flags.DEFINE_string("raw_root", "datasets", "Folder holding the named sources' raw data.")
 flags.DEFINE_integer("shards", None, "Number of shards; default: shards of about --shard_mb.",
                      lower_bound=1)
@@ -64,10 +67,10 @@ def main(argv):
     crop = data.default_crop(FLAGS.data) if FLAGS.crop is None else FLAGS.crop
     if FLAGS.verify:
         resize, _, _ = plan(FLAGS.data, FLAGS.resize, channels, FLAGS.raw_root, split=FLAGS.split)
-        print(data.verify_folder(data.records_dir(FLAGS.output_dir, FLAGS.data, crop or None, resize, FLAGS.split)))
+        print(data.verify_folder(data.records_dir(FLAGS.records_dir, FLAGS.data, crop or None, resize, FLAGS.split)))
         return
     folder = data.build_records(
-        FLAGS.data, FLAGS.resize, crop or None, FLAGS.output_dir, channels=channels,
+        FLAGS.data, FLAGS.resize, crop or None, FLAGS.records_dir, channels=channels,
         shards=FLAGS.shards, workers=FLAGS.workers, overwrite=FLAGS.overwrite,
         compression=FLAGS.compression, shard_mb=FLAGS.shard_mb, raw_root=FLAGS.raw_root,
         split=FLAGS.split,

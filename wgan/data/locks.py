@@ -72,7 +72,7 @@ def exclusive_readers_lock(folder):
         return FileLock(lock_path(folder, READERS_LOCK), fcntl.LOCK_EX, blocking=False)
     except BlockingIOError:
         raise DataError(f"{folder} is being read by a training that is running now; stop it before rebuilding "
-                        "these records, or build into another --output_dir") from None
+                        "these records, or build into another --records_dir") from None
 
 
 def read_lock(folder):

@@ -103,7 +103,7 @@ def rebuild_command(folder: str, manifest: dict | None = None) -> str:
         parts.append(f"--compression {build['compression']}")
     if build.get("split") not in (None, "train"):
         parts.append(f"--split {build['split']}")
-    parts += [f"--output_dir {shlex.quote(os.path.dirname(os.path.abspath(folder)))}", "--overwrite"]
+    parts += [f"--records_dir {shlex.quote(os.path.dirname(os.path.abspath(folder)))}", "--overwrite"]
     return " ".join(parts)
 
 
