@@ -96,23 +96,12 @@ def timed_run(hp, iterations, work):
 
 
 def graph_seconds(hp, calls=3, steps=64):
-    """Seconds per iteration of the compiled graph alone on the run's own input: the median of
-    ``calls`` calls of ``steps`` iterations each (after one that traces), each waited for."""
-    import keras
-
+    """Seconds per iteration of the compiled graph alone on the run's own input
+    (``benchmark.block_seconds`` fed by ``inputs.training_data``)."""
     from wgan.data import inputs
-    from wgan.gan.model import GAN
+    from wgan.lab import benchmark
 
-    keras.utils.set_random_seed(hp.seed)
-    gan = GAN(hp)
-    iterator = iter(inputs.training_data(hp, None, seed=hp.seed).dataset)
-    float(gan.train_block(iterator, steps, hp.n_critic)["critic_loss"])
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        float(gan.train_block(iterator, steps, hp.n_critic)["critic_loss"])
-        times.append((time.perf_counter() - start) / steps)
-    return statistics.median(times)
+    return benchmark.block_seconds(hp, inputs.training_data(hp, None, seed=hp.seed).dataset, calls=calls, steps=steps)
 
 
 def calls_side_by_side(hp, steps_per_call, rounds=15, block=16):

@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # run from a checkout
@@ -90,25 +89,14 @@ def train_rate(root, steps, sets, folder):
 
 def graph_seconds(sets, calls=5, steps=64):
     """Seconds per iteration of this checkout's compiled graph alone (float32, ``sets`` applied),
-    fed from memory: the median of ``calls`` calls of ``steps`` iterations after one that traces."""
-    import keras
-
+    fed from memory (``benchmark.block_seconds``)."""
     from wgan import config
-    from wgan.gan.model import GAN
     from wgan.lab import benchmark
 
     hp = config.load(config.default_path("wgan-gp", "8gaussians"))
     hp = config.apply_overrides(hp, [config.parse_override(text) for text in ["precision=float32"] + sets],
                                 source="--network")
-    keras.utils.set_random_seed(hp.seed)
-    gan = GAN(hp)
-    iterator = iter(benchmark.in_memory_batches(hp))
-    times = []
-    for _ in range(calls + 1):
-        start = time.perf_counter()
-        float(gan.train_block(iterator, steps, hp.n_critic)["critic_loss"])
-        times.append((time.perf_counter() - start) / steps)
-    return statistics.median(times[1:])
+    return benchmark.block_seconds(hp, calls=calls, steps=steps)
 
 
 def main():

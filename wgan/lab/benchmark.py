@@ -137,6 +137,23 @@ def _run_call(gan, iterator, n_critic):
         float(gan.train_block(iterator, steps, n_critic)["critic_loss"])
 
 
+def block_seconds(hp, batches=None, calls=3, steps=64):
+    """Seconds per iteration of the compiled graph alone: a GAN of ``hp`` (Keras seeded with
+    ``hp.seed``) runs one ``train_block`` call of ``steps`` iterations that traces, then ``calls``
+    more, each waited for; the median of those. ``batches``: the input as a ``tf.data.Dataset``
+    of training batches (default ``in_memory_batches(hp)``, which costs nothing to read)."""
+    keras.utils.set_random_seed(hp.seed)
+    gan = GAN(hp)
+    iterator = iter(in_memory_batches(hp) if batches is None else batches)
+    float(gan.train_block(iterator, steps, hp.n_critic)["critic_loss"])
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        float(gan.train_block(iterator, steps, hp.n_critic)["critic_loss"])
+        times.append((time.perf_counter() - start) / steps)
+    return statistics.median(times)
+
+
 def in_memory_gan(hp):
     """``(gan, iterator, first_s)``: a GAN of ``hp`` (Keras seeded with ``hp.seed`` first), its
     iterator over ``in_memory_batches`` and the seconds of its first iteration (tracing, graph
