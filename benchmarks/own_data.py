@@ -107,7 +107,8 @@ def score_run(vdir, num, seed, records_root, checkpoint=None):
                                      test_folder=test_folder)
     result = evaluator(generate.load_generator(restored))
     info = evaluator.judge.info
-    return hp, {**result.scalars, "class_histogram": result.extras["class_histogram"]}, info
+    return hp, {**result.scalars, "class_histogram": result.extras["class_histogram"],
+                "judged": result.about["cfid"]["n_fake"]}, info
 
 
 def score_row(vdir, num, seed, records_root, checkpoint=None):
@@ -117,7 +118,7 @@ def score_row(vdir, num, seed, records_root, checkpoint=None):
         last = [json.loads(line) for line in f][-1]
     return {"run": vdir, "data": hp.data.name, "model": hp.model, "seed": hp.seed, "budget": hp.budget,
             "train_steps": hp.train_steps, "step": last["step"], "checkpoint": checkpoint,
-            "precision": hp.precision, "num": num,
+            "precision": hp.precision, "num": num, "judged": scores["judged"],
             "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")},
             "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
 

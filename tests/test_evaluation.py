@@ -73,6 +73,29 @@ def test_classifier_is_accurate_cached_and_judges_collapse(digits_root):
     assert judge.evaluate(noise)[0]["confident"] < 0.5
 
 
+def test_the_classifier_judges_every_sample_asked_for(digits_root):
+    # More samples than a training evaluation's 1,000, and not a multiple of the generating chunk.
+    import keras
+
+    from wgan import visualize
+    from wgan.data import float_to_uint8
+
+    hp = tiny_hp(toy=False)
+    folder = digits_folder(digits_root)
+    keras.utils.set_random_seed(0)
+    generator = keras.Sequential([keras.Input((hp.z_dim,)), keras.layers.Dense(256, activation="tanh"),
+                                  keras.layers.Reshape((16, 16, 1))])
+    evaluator = evaluation.Evaluator(hp, evaluation.CLASSIFIER_METRICS, 1234, 0, folder)
+    result = evaluator(generator)
+    assert {result.about[name]["n_fake"] for name in evaluation.CLASSIFIER_METRICS} == {1234}
+    images = float_to_uint8(visualize.generate(generator, evaluator.generator_inputs()))
+    expected, extras = evaluator.judge.evaluate(images)
+    assert len(images) == 1234
+    assert result.scalars["cfid"] == pytest.approx(expected["cfid"], rel=1e-6)
+    assert result.scalars["confident"] == pytest.approx(expected["confident"])
+    assert result.extras["class_histogram"] == pytest.approx(extras["class_histogram"])
+
+
 def test_classifier_refuses_records_without_labels(tmp_path):
     rng = np.random.default_rng(0)
     images = (rng.random((40, 8, 8)) * 255).astype(np.uint8)

@@ -61,12 +61,15 @@ def test_the_own_data_table_gives_each_seed_a_row_and_a_folder_of_several_seeds_
                                                             "class_histogram": [0.5, 0.5]}}
 
     rows = [row("/f/classes", 0, 6.0, 0.70, [0.4, 0.6]), row("/f/classes", 1, 8.0, 0.74, [0.45, 0.55]),
-            row("/f/flat", 0, 9.0, 0.60, [0.3, 0.7])]
+            row("/f/flat", 0, 9.0, 0.60, [0.3, 0.7]),
+            {**row("/f/classes", 0, 5.0, 0.72, [0.5, 0.5]), "judged": 10000}]
     (tmp_path / "s.json").write_text(json.dumps(rows))
     text = own_data_report.own_data_table(own_data_report.OWN_DATA_BLOCK + "s.json", str(tmp_path), str(tmp_path))
     lines = text.splitlines()
-    assert "| classes | 1 | 30m | 3,000 | float32 | 8.0 | 0.740 | 45.0% - 55.0% |" in lines
-    # The mean covers one folder's seeds only, and its share range spans all of them.
-    assert "| **mean of 2 seeds** | | | | | **7.0** | **0.720** | 40.0% - 60.0% |" in lines
+    # Rows that do not say how many samples were judged come from before the count was kept: 1,000.
+    assert "| classes | 1 | 30m | 3,000 | float32 | 1,000 | 8.0 | 0.740 | 45.0% - 55.0% |" in lines
+    assert "| classes | 0 | 30m | 3,000 | float32 | 10,000 | 5.0 | 0.720 | 50.0% - 50.0% |" in lines
+    # The mean covers one folder's seeds scored on as many samples, and its share range spans them all.
+    assert "| **mean of 2 seeds** | | | | | 1,000 | **7.0** | **0.720** | 40.0% - 60.0% |" in lines
     assert sum("mean of" in line for line in lines) == 1
     assert lines[-3].startswith("| real test images |")

@@ -11,6 +11,7 @@ import os
 
 from wgan import recipe
 from wgan.lab import class_shares, doc_blocks
+from wgan.lab.scored_samples import classifier_judged
 
 RECIPE_BLOCK = "recipe-choices"
 OWN_DATA_BLOCK = "own-data-table "
@@ -37,27 +38,29 @@ def own_data_table(name, root, doc_dir):
     rows = json.loads(doc_blocks.read_source(path))
     if not rows:
         raise ValueError(f"{path}: no scored run")
-    lines = ["| folder | seed | budget | iterations | precision | classifier FID | confident share | class shares |",
-             "|---|---:|---|---:|---|---:|---:|---|"]
+    lines = ["| folder | seed | budget | iterations | precision | samples scored | classifier FID | confident share "
+             "| class shares |", "|---|---:|---|---:|---|---:|---:|---:|---|"]
     by_folder = {}
-    for row in rows:
-        by_folder.setdefault((row["data"], row["budget"]), []).append(row)
-    for (data, budget), group in by_folder.items():
+    for row in rows:  # a mean only over rows scored on as many samples: FID's bias depends on the count
+        judged = classifier_judged(row.get("judged"), row["num"])
+        by_folder.setdefault((row["data"], row["budget"], judged), []).append(row)
+    for (data, budget, judged), group in by_folder.items():
         for row in group:
             scores = row["scores"]
             lines.append(f"| {os.path.basename(data)} | {row.get('seed', '')} | {budget or 'none'} | "
-                         f"{row['step']:,} | {row['precision']} | {scores['cfid']:.1f} | "
+                         f"{row['step']:,} | {row['precision']} | {judged:,} | {scores['cfid']:.1f} | "
                          f"{scores['confident']:.3f} | {class_shares.describe([scores['class_histogram']])} |")
         if len(group) > 1:
             cfid = sum(r["scores"]["cfid"] for r in group) / len(group)
             confident = sum(r["scores"]["confident"] for r in group) / len(group)
             shares = class_shares.describe([r["scores"]["class_histogram"] for r in group])
-            lines.append(f"| **mean of {len(group)} seeds** | | | | | **{cfid:.1f}** | **{confident:.3f}** | "
+            lines.append(f"| **mean of {len(group)} seeds** | | | | | {judged:,} | **{cfid:.1f}** | **{confident:.3f}** | "
                          f"{shares} |")
     real = rows[-1].get("real_test")
     if real:
-        lines.append(f"| real test images | | | | | {real['cfid']:.1f} | {real['confident']:.3f} | "
+        images = f"{real['images']:,}" if real.get("images") else ""
+        lines.append(f"| real test images | | | | | {images} | {real['cfid']:.1f} | {real['confident']:.3f} | "
                      f"{class_shares.describe([real.get('class_histogram')])} |")
-    lines += ["", f"Scored on {rows[-1]['num']:,} samples by the toolkit's Fashion-MNIST classifier (test accuracy "
-                  f"{rows[-1]['classifier_accuracy']:.3f})."]
+    lines += ["", f"Scored by the toolkit's Fashion-MNIST classifier (test accuracy "
+                  f"{rows[-1]['classifier_accuracy']:.3f}) against the statistics of the 60,000 training images."]
     return "\n".join(lines)

@@ -8,8 +8,10 @@ Metrics by data (names as in ``--metrics``):
   swissroll has no modes and gets ``w1`` only (see ``wgan.metrics.toy``);
 * digits, mnist, fashion_mnist: ``cfid`` (classifier FID), ``classes`` (classes with at least 2.5% of the
   samples), ``confident`` (share classified with probability >= 0.9), plus the class
-  histogram in metrics.jsonl (see ``wgan.metrics.classifier``), always on the first
-  ``IMAGE_SAMPLES`` (1,000) generated images, the count their thresholds were set with;
+  histogram in metrics.jsonl (see ``wgan.metrics.classifier``), on every one of the evaluator's
+  ``num`` samples: ``IMAGE_SAMPLES`` (1,000) in training, the count the health thresholds were
+  set with, and what ``--num`` or a study asks for otherwise (until 2026-12-07 they were always
+  on the first 1,000, whatever ``num`` said: ``wgan.lab.scored_samples``);
 * any image data, when asked for or when an extractor is configured: ``fid``, ``kid`` (and
   its spread) and, with the 2015 Inception graph, ``is`` (Inception Score, and its spread),
   from the features of a registered extractor (``wgan.metrics.extractors``); only when asked
@@ -234,20 +236,26 @@ class Evaluator:
     def _images(self, generator):
         inputs = self.generator_inputs()
         labels = models.input_labels(inputs)
-        judged = min(self.num, IMAGE_SAMPLES)
-        for_judge, for_critic = [], []
+        # The classifier judges every sample asked for (its features and logits are small; the
+        # images are not kept). The critic signal keeps float images, so it takes the first
+        # IMAGE_SAMPLES, the count of a training evaluation.
+        judged = self.num if self.judge is not None else 0
+        critic_judged = min(self.num, IMAGE_SAMPLES) if self.critic_signal is not None else 0
+        judge_features, judge_logits, for_critic = [], [], []
         moments, rows = MomentAccumulator(), []
         scores = ScoreAccumulator(self.num) if registry.PROBABILITIES in self.needs else None
         for start in range(0, self.num, GENERATE_BATCH):
             generated = visualize.generate(generator, models.input_rows(inputs, start, start + GENERATE_BATCH))
             images = float_to_uint8(generated)
-            if self.judge is not None and start < judged:
-                for_judge.append(images[:judged - start])
-            if self.critic_signal is not None and start < judged:
-                for_critic.append(generated[:judged - start])
+            if start < judged:
+                features, logits = self.judge.forward(images[:judged - start])
+                judge_features.append(features)
+                judge_logits.append(logits)
+            if start < critic_judged:
+                for_critic.append(generated[:critic_judged - start])
             if self.extractor is None:
-                if start + GENERATE_BATCH >= judged:
-                    break  # the classifier metrics have their images: generate no more
+                if start + GENERATE_BATCH >= max(judged, critic_judged):
+                    break  # the classifier and the critic have their images: generate no more
                 continue
             if scores is not None:
                 features, probabilities = self.extractor.features_and_probabilities(images)
@@ -260,7 +268,7 @@ class Evaluator:
                 rows.append(features[:room])
         scalars, extras, about = {}, {}, {}
         if self.judge is not None:
-            features, logits = self.judge.forward(np.concatenate(for_judge))
+            features, logits = np.concatenate(judge_features), np.concatenate(judge_logits)
             values, more = self.judge.score(features, logits)
             for name, value in values.items():
                 if name in self.metrics:
@@ -285,7 +293,7 @@ class Evaluator:
             for entry in self._asked(registry.CRITIC_SIGNAL):
                 scalars[entry.name] = values[entry.name]
                 about[entry.name] = {"metric": entry.name, "extractor": "critic", "comparable": False,
-                                     "n_fake": judged, "n_real": len(self.critic_signal.heldout)}
+                                     "n_fake": critic_judged, "n_real": len(self.critic_signal.heldout)}
         if self.extractor is not None:
             scalars_more, about_more = self._feature_metrics(moments, rows, scores)
             scalars.update(scalars_more)
