@@ -18,7 +18,7 @@ LeakyReLU 0.2 and dropout 0.3 after the middle two, then dropout 0.2 and a dense
 
 The toolkit side trains each ``--project`` file (default: the shipped
 ``hyperparameter/wgan-gp-fashion_mnist-lucic2018.json``) through ``wgan.gan.model.GAN`` for the same number
-of seconds. Both loops count their first call (tracing) in the budget. Both generators are
+of seconds (``wgan.lab.side_by_side``). Both loops count their first call (tracing) in the budget. Both generators are
 scored by the toolkit's Fashion-MNIST classifier (``wgan.metrics.classifier``, trained on the
 train split, accuracy measured on the test split) on ``--num`` samples; the real test split's
 own scores are the last row. Records come from the IDX files found offline
@@ -114,42 +114,6 @@ def train_keras_io(real_images, seconds, seed=0):
     return generator, steps, steps * batch  # one real batch per step
 
 
-# ----- the toolkit ---------------------------------------------------------------------------
-def train_project(hp, records_root, seconds):
-    """Train ``hp`` through ``wgan.gan.model.GAN`` for ``seconds``; returns (generator, iterations, images seen)."""
-    from wgan.data import inputs
-    from wgan.train import loop as training
-    from wgan.gan.model import GAN
-
-    training.seed_everything(hp.seed)
-    gan = GAN(hp)
-    iterator = iter(inputs.training_data(hp, records_root, seed=hp.seed).dataset)
-    steps, end = 0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        gan.train_iteration(iterator, hp.critic_steps(steps))
-        steps += 1
-    generator = gan.sampling_generator
-    generator.trainable = False
-    return generator, steps, int(gan.images_seen)
-
-
-# ----- scoring and the table -----------------------------------------------------------------
-def score(generator, hp, train_folder, test_folder, num, seed):
-    """The classifier metrics of ``num`` samples; latents follow ``hp.z_dim`` / ``hp.z_distribution``."""
-    from wgan.metrics import evaluation
-
-    evaluator = evaluation.Evaluator(hp, evaluation.CLASSIFIER_METRICS, num, seed, train_folder,
-                                     test_folder=test_folder)
-    result = evaluator(generator)
-    return {**result.scalars, "class_histogram": result.extras["class_histogram"]}, evaluator.judge.info
-
-
-def entry(name, steps, seconds, images, scores):
-    """One row of the comparison as JSON: the recipe, how far it got in ``seconds``, and its scores."""
-    return {"recipe": name, "steps": steps, "seconds": seconds, "images": images, "train_images": TRAIN_IMAGES,
-            "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")}}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=720.0, help="Training wall-clock budget per recipe.")
@@ -164,6 +128,7 @@ def main():
 
     from wgan import config
     from wgan.lab import benchmark, benchmark_report
+    from wgan.lab.side_by_side import classifier_scores, entry, train_for_seconds
     from wgan.data import inputs
     from wgan.metrics import reference
 
@@ -183,14 +148,14 @@ def main():
     print(f"keras-io recipe: {args.seconds:g} s ...", file=sys.stderr, flush=True)
     generator, steps, images = train_keras_io(real, args.seconds, args.seed)
     keras_hp = config.apply_overrides(base, [("z_dim", KERAS_IO["z_dim"]), ("z_distribution", "normal")])
-    scores, info = score(generator, keras_hp, train_folder, test_folder, args.num, args.seed)
+    scores, info = classifier_scores(generator, keras_hp, train_folder, test_folder, args.num, args.seed)
     rows.append(entry("keras-io recipe (batch 512, 3 critic steps on one batch, alpha ~ N(0, 1))", steps,
-                      args.seconds, images, scores))
+                      args.seconds, images, TRAIN_IMAGES, scores))
     for path, hp in zip(projects, hps):
         print(f"{path}: {args.seconds:g} s ...", file=sys.stderr, flush=True)
-        generator, steps, images = train_project(hp, args.records_dir, args.seconds)
-        scores, info = score(generator, hp, train_folder, test_folder, args.num, args.seed)
-        rows.append(entry(f"toolkit `{os.path.basename(path)}`", steps, args.seconds, images, scores))
+        generator, steps, images = train_for_seconds(hp, args.records_dir, args.seconds)
+        scores, info = classifier_scores(generator, hp, train_folder, test_folder, args.num, args.seed)
+        rows.append(entry(f"toolkit `{os.path.basename(path)}`", steps, args.seconds, images, TRAIN_IMAGES, scores))
     results = {"command": command, "machine": machine, "seconds": args.seconds, "num": args.num,
                "classifier": {"accuracy": info["accuracy"], "evaluated_on": info["evaluated_on"]},
                "rows": rows, "real_test": info.get("real_test")}

@@ -125,14 +125,36 @@ def test_the_recipe_table_has_every_recipe_and_the_real_test_split():
     results = {"command": "python benchmarks/keras_io_wgan_gp.py --seconds 720", "seconds": 720.0, "num": 10000,
                "machine": _results()["machine"], "classifier": {"accuracy": 0.914, "evaluated_on": "the test split"},
                "rows": [{"recipe": "keras-io recipe", "steps": 63, "seconds": 720.0, "images": 32256,
-                         "train_images": 60000, "scores": scores}],
+                         "train_images": 60000, "scores": {**scores, "judged": 10000}}],
                "real_test": {**scores, "cfid": 0.2, "images": 10000}}
+    # Results from before the judged count was kept were scored on the first 1,000 samples.
+    results["rows"][0]["scores"].pop("judged")
+    assert "scored on 1,000 samples" in benchmark_report.recipe_table(results)
+    results["rows"][0]["scores"]["judged"] = 10000
     lines = benchmark_report.recipe_table(results).splitlines()
     assert lines[:3] == ["```sh", "python benchmarks/keras_io_wgan_gp.py --seconds 720", "```"]
     assert lines[4].startswith("Same wall clock (720 s of training each), scored on 10,000 samples by the "
                                "Fashion-MNIST classifier (91.4% accuracy on the test split); AMD EPYC, 2 cores")
     assert "| keras-io recipe | 63 | 0.0875 | 0.54 | 39.04 | 0.231 | 10 | 5.0% - 15.0% |" in lines
     assert lines[-1] == "| real test split (10,000 images) |  |  |  | 0.20 | 0.231 | 10 | 5.0% - 15.0% |"
+
+
+def test_conditional_recipes_add_class_agreement_with_the_classifiers_accuracy_as_the_real_rows():
+    scores = {"cfid": 9.5, "confident": 0.6, "classes": 10, "class_histogram": [0.1] * 10}
+    results = {"command": "python benchmarks/keras_io_conditional.py", "seconds": 900.0, "num": 10000,
+               "machine": _results()["machine"], "classifier": {"accuracy": 0.914, "evaluated_on": "the test split"},
+               "rows": [{"recipe": "keras-io conditional GAN", "steps": 900, "seconds": 900.0, "images": 57600,
+                         "train_images": 60000, "scores": {**scores, "agreement": 0.7012, "icfid": 21.456}},
+                        {"recipe": "toolkit", "steps": 1800, "seconds": 900.0, "images": 230400,
+                         "train_images": 60000, "scores": {**scores, "agreement": 0.88, "icfid": 12.0}}],
+               "real_test": {**scores, "cfid": 0.2, "images": 10000}}
+    lines = benchmark_report.recipe_table(results).splitlines()
+    header = [line for line in lines if line.startswith("| recipe")][0]
+    assert "| class agreement | intra-class cFID | classifier FID |" in header
+    assert lines[lines.index(header) + 1].count("|") == header.count("|")
+    assert "| keras-io conditional GAN | 900 | 1 | 0.96 | 0.701 | 21.46 | 9.50 | 0.600 | 10 | 10.0% - 10.0% |" in lines
+    # Real test images of each class are judged right as often as the classifier is accurate.
+    assert lines[-1] == "| real test split (10,000 images) |  |  |  | 0.914 |  | 0.20 | 0.600 | 10 | 10.0% - 10.0% |"
 
 
 def test_the_capacity_table_has_each_critics_estimate_and_its_per_layer_norms():

@@ -19,6 +19,7 @@ import statistics
 import sys
 
 from wgan.lab import class_shares, doc_blocks
+from wgan.lab.scored_samples import classifier_judged
 
 
 def command_line(script):
@@ -165,27 +166,38 @@ def table(results):
     return "\n".join(lines)
 
 
-def _recipe_row(name, scores, steps=None, seconds=None, images=None, train_images=None):
+def _recipe_row(name, scores, steps=None, seconds=None, images=None, train_images=None, conditional=False,
+                ceiling=None):
     rate = f"{steps / seconds:.3g}" if steps else ""
     epochs = f"{images / train_images:.2f}" if images else ""
-    return (f"| {name} | {steps or ''} | {rate} | {epochs} | {scores['cfid']:.2f} | {scores['confident']:.3f} "
+    by_class = ""
+    if conditional:  # the real test split's agreement is the classifier's accuracy: the ceiling
+        agreement = scores.get("agreement", ceiling)
+        icfid = scores.get("icfid")
+        by_class = f"{'' if agreement is None else f'{agreement:.3f}'} | {'' if icfid is None else f'{icfid:.2f}'} | "
+    return (f"| {name} | {steps or ''} | {rate} | {epochs} | {by_class}{scores['cfid']:.2f} | {scores['confident']:.3f} "
             f"| {scores['classes']} | {class_shares.describe([scores['class_histogram']])} |")
 
 
 def recipe_table(results):
-    """Markdown for ``benchmarks/keras_io_wgan_gp.py``: each recipe trained for the same seconds, one classifier."""
+    """Markdown for ``benchmarks/keras_io_wgan_gp.py`` and ``benchmarks/keras_io_conditional.py``: each recipe
+    trained for the same seconds, one classifier; conditional rows add class agreement and intra-class cFID."""
     classifier = results["classifier"]
+    conditional = any("agreement" in row["scores"] for row in results["rows"])
+    judged = classifier_judged(results["rows"][0]["scores"].get("judged"), results["num"])
     lines = command_and_machine(results, f"Same wall clock ({results['seconds']:g} s of training each), scored "
-                                         f"on {results['num']:,} samples by the Fashion-MNIST classifier "
+                                         f"on {judged:,} samples by the Fashion-MNIST classifier "
                                          f"({classifier['accuracy']:.1%} accuracy on {classifier['evaluated_on']}); ")
-    lines += ["| recipe | generator steps | steps/s | epochs | classifier FID | confident >= 0.9 | classes >= 2.5% "
-              "| class shares (min - max) |", "|---|---|---|---|---|---|---|---|"]
+    by_class = "class agreement | intra-class cFID | " if conditional else ""
+    lines += [f"| recipe | generator steps | steps/s | epochs | {by_class}classifier FID | confident >= 0.9 "
+              "| classes >= 2.5% | class shares (min - max) |", "|---|---|---|---|" + "---|" * (4 + 2 * conditional)]
     for row in results["rows"]:
         lines.append(_recipe_row(row["recipe"], row["scores"], row["steps"], row["seconds"], row["images"],
-                                 row["train_images"]))
+                                 row["train_images"], conditional))
     real = results.get("real_test")
     if real:
-        lines.append(_recipe_row(f"real test split ({real['images']:,} images)", real))
+        lines.append(_recipe_row(f"real test split ({real['images']:,} images)", real, conditional=conditional,
+                                 ceiling=classifier["accuracy"]))
     return "\n".join(lines)
 
 
