@@ -32,6 +32,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 import numpy as np
 
+from wgan.lab import side_by_side  # noqa: E402  (no TensorFlow)
 from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
@@ -113,13 +114,8 @@ def train_keras_io(real_images, real_labels, num_classes, seconds, seed=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=900.0, help="Training wall-clock budget per recipe.")
+    side_by_side.add_arguments(parser, seconds=900.0, json_name="keras_io_conditional.json")
     parser.add_argument("--project", default=DEFAULT_PROJECT, help="The toolkit's conditional hyperparameter file.")
-    parser.add_argument("--num", type=int, default=10000, help="Generated samples scored per recipe.")
-    parser.add_argument("--records_dir", default="datasets/tfrecords")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", default="keras_io_conditional.json",
-                        help="Where to write the results (docs tables come from it: tools/readme_tables.py).")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -33,6 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 import numpy as np
 
+from wgan.lab import side_by_side  # noqa: E402  (no TensorFlow)
 from wgan.util import quiet  # noqa: E402
 
 quiet.install()  # before TensorFlow is imported: its own console lines stay hidden, as in bin/
@@ -116,13 +117,8 @@ def train_keras_io(real_images, seconds, seed=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=720.0, help="Training wall-clock budget per recipe.")
+    side_by_side.add_arguments(parser, seconds=720.0, json_name="keras_io_wgan_gp.json")
     parser.add_argument("--project", action="append", help=f"Toolkit hyperparameter file(s); default {DEFAULT_PROJECT}.")
-    parser.add_argument("--num", type=int, default=10000, help="Generated samples scored per recipe.")
-    parser.add_argument("--records_dir", default="datasets/tfrecords")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", default="keras_io_wgan_gp.json",
-                        help="Where to write the results (docs tables come from it: tools/readme_tables.py).")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

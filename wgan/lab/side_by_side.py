@@ -14,6 +14,17 @@ import time
 from wgan import config, models
 
 
+def add_arguments(parser, seconds, json_name):
+    """The flags every comparison takes: ``--seconds`` of training per recipe (default ``seconds``),
+    ``--num`` samples scored, ``--records_dir``, ``--seed`` and ``--json`` (default ``json_name``)."""
+    parser.add_argument("--seconds", type=float, default=seconds, help="Training wall-clock budget per recipe.")
+    parser.add_argument("--num", type=int, default=10000, help="Generated samples scored per recipe.")
+    parser.add_argument("--records_dir", default="datasets/tfrecords")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=json_name,
+                        help="Where to write the results (docs tables come from it: tools/readme_tables.py).")
+
+
 def machine_precision(hp):
     """``hp`` with the precision a user's ``train.py`` picks on this CPU for a shipped file
     (``wgan.recipe.precision``: float32 instead of emulated bfloat16)."""
