@@ -120,6 +120,15 @@ def precision(file_precision, gpu=False, cpu_bfloat16=None):
     return file_precision, "this CPU computes in bfloat16" if cpu_bfloat16 else "the file's (CPU flags unknown)"
 
 
+def on_this_machine(hp, gpu=False):
+    """``(hp, why)``: ``hp`` with the precision this machine runs fastest (``precision``), and the
+    reason when it differs from the file's, else ``(hp, None)`` unchanged."""
+    chosen, why = precision(hp.precision, gpu, None if gpu else bfloat16_units())
+    if chosen == hp.precision:
+        return hp, None
+    return config.apply_overrides(hp, [("precision", chosen)], source="this machine"), why
+
+
 def build(model, data, records_root, crop=None, resize=None, root=None, architecture=None, overrides=(),
           seed=None, gpu=False, cpu_bfloat16=None):
     """The ``Recipe`` for ``model`` on the image folder ``data`` (see the module docstring).

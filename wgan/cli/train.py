@@ -101,15 +101,13 @@ def machine_precision(hp, gpu):
     units; a ``--set precision=...`` or a file of the user's own (``--hparams``) is kept as given.
     """
     from wgan import recipe
-    from wgan.util.cpus import bfloat16_units
 
     if any(config.parse_override(text)[0] == "precision" for text in FLAGS.set):
         return hp
-    chosen, why = recipe.precision(hp.precision, gpu, None if gpu else bfloat16_units())
-    if chosen == hp.precision:
-        return hp
-    print(f"precision {chosen} instead of the file's {hp.precision}: {why}")
-    return config.apply_overrides(hp, [("precision", chosen)], source="this machine")
+    chosen, why = recipe.on_this_machine(hp, gpu)
+    if why:
+        print(f"precision {chosen.precision} instead of the file's {hp.precision}: {why}")
+    return chosen
 
 
 def length_from_file():

@@ -11,7 +11,7 @@ images as the agreement's ceiling.
 
 import time
 
-from wgan import config, models
+from wgan import models
 
 
 def add_arguments(parser, seconds, json_name):
@@ -27,12 +27,10 @@ def add_arguments(parser, seconds, json_name):
 
 def machine_precision(hp):
     """``hp`` with the precision a user's ``train.py`` picks on this CPU for a shipped file
-    (``wgan.recipe.precision``: float32 instead of emulated bfloat16)."""
+    (``wgan.recipe.on_this_machine``: float32 instead of emulated bfloat16)."""
     from wgan import recipe
-    from wgan.util.cpus import bfloat16_units
 
-    chosen, _ = recipe.precision(hp.precision, False, bfloat16_units())
-    return hp if chosen == hp.precision else config.apply_overrides(hp, [("precision", chosen)], source="this machine")
+    return recipe.on_this_machine(hp)[0]
 
 
 def train_for_seconds(hp, records_root, seconds):
