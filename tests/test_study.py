@@ -278,3 +278,104 @@ def test_failed_runs_are_counted_under_the_detector_that_tripped_first(tmp_path)
     assert "| failed: collapsed | failed: stalled | failed: overfit | failed: diverged | failed: no detector |" in table
     assert "| 1 | 0 | 0 | 0 | 1 |" in table and "covers 3 of 8 modes (collapsed)" in table
     assert "covers 2 of 8 modes (no detector)" in table
+
+
+def _budget_task(tmp_path, overrides=()):
+    return {"checkpoint_dir": str(tmp_path / "checkpoint"), "records_dir": "unused", "overrides": list(overrides)}
+
+
+def test_a_budget_study_run_is_timed_once_and_its_length_keys_follow_the_timed_length(tmp_path):
+    """--budget 1m: each run's train_steps come from timing it, snapshot_every and checkpoint_every
+    follow them, and the same study started again finds the run instead of timing it anew."""
+    from wgan.train import launch
+
+    hp = study.study_hparams("wgan-gp", "8gaussians", 0, None, budget="1m")
+    assert hp.budget == "1m" and hp.snapshot_every == hp.train_steps > 1000  # the file's length until timed
+    lines = []
+    planned, version = study.plan_length(hp, _budget_task(tmp_path), say=lines.append,
+                                         measure=lambda *args: (4.0, 2.0))
+    assert version is None and planned.train_steps == 13  # (60 s - 2 s) * 0.9 / 4 s
+    assert (planned.snapshot_every, planned.checkpoint_every) == (13, 13)
+    assert planned.eval_every == study.MIN_EVAL_EVERY
+    assert lines[0].startswith("budget 1 min: train_steps 13")
+    launch.train_run(str(tmp_path / "checkpoint"), planned, launch.until_step(2), progress=False)
+
+    again, version = study.plan_length(hp, _budget_task(tmp_path), say=lines.append,
+                                       measure=lambda *args: (0.5, 2.0))
+    assert (version, again.train_steps, again.snapshot_every) == (1, 13, 13)
+    # A key the study's --set gave stays as given.
+    kept, _ = study.plan_length(study.study_hparams("wgan-gp", "8gaussians", 1, None, [("eval_every", 2)], budget="1m"),
+                               _budget_task(tmp_path, [("eval_every", 2)]), say=lines.append,
+                               measure=lambda *args: (4.0, 2.0))
+    assert (kept.train_steps, kept.eval_every) == (13, 2)
+
+
+def test_a_budget_is_a_time_and_excludes_a_step_count(tmp_path):
+    with pytest.raises(ConfigError, match="--steps or --budget, not both"):
+        study.run_study("8gaussians", ["wgan"], [0], 5, str(tmp_path), budget="1m")
+    with pytest.raises(ConfigError, match="takes a time"):
+        study.run_study("8gaussians", ["wgan"], [0], None, str(tmp_path), budget="3epochs")
+    assert "budget of 30 min" in study.budget_rule(None, "30m")
+    assert not os.listdir(tmp_path)
+
+
+def test_study_runs_in_the_precision_train_py_picks_on_this_machine(monkeypatch):
+    """A bfloat16 file on a CPU without bfloat16 units trains in float32, as train.py does (emulated
+    bfloat16 ran the Fashion-MNIST file about 5x slower); a --set precision wins."""
+    from wgan import recipe
+
+    assert config.load(config.default_path("wgan-gp", "fashion_mnist")).precision == "mixed_bfloat16"
+    monkeypatch.setattr(recipe, "bfloat16_units", lambda: False)
+    assert study.study_hparams("wgan-gp", "fashion_mnist", 0, None).precision == "float32"
+    assert study.study_hparams("wgan-gp", "fashion_mnist", 0, None,
+                               [("precision", "mixed_bfloat16")]).precision == "mixed_bfloat16"
+    monkeypatch.setattr(recipe, "bfloat16_units", lambda: True)
+    assert study.study_hparams("wgan-gp", "fashion_mnist", 0, None).precision == "mixed_bfloat16"
+
+
+def _conditional_result(seed, agreement, per_class):
+    metrics = {"cfid": 5.0 + seed, "classes": 3, "confident": 0.8, "agreement": agreement, "icfid": 9.0 + seed}
+    extras = {"agreement_per_class": per_class, "icfid_per_class": [8.0 + seed, 9.0, 10.0 + seed],
+              "agreement_ceiling": 0.91, "class_histogram": [0.3, 0.3, 0.4]}
+    return {"model": "wgan-gp", "seed": seed, "step": 100, "metrics": metrics, "extras": extras,
+            "train_seconds": 60.0, "failure": None, "health": "none", "class_names": ["T-shirt", "Trouser", "Bag"]}
+
+
+def _report(results):
+    return {"source": "fashion_mnist", "models": ["wgan-gp"], "seeds": len(results), "steps": None, "budget": "30m",
+            "command": "python bin/study.py", "criterion": "c", "setup": "conditional", "jobs": 2, "date": "d",
+            "wall_seconds": 60.0, "runs": results, "summary": [], "real": None}
+
+
+def test_a_conditional_study_shows_class_agreement_overall_and_per_class():
+    results = [_conditional_result(0, 0.90, [0.8, 1.0, 0.9]), _conditional_result(1, 0.86, [0.6, 1.0, 0.98])]
+    text = study.markdown(_report(results))
+    assert "| class agreement | intra-class cFID |" in text
+    assert "0.880 ± 0.020" in text and "9.5 ± 0.5" in text  # overall, over the two seeds
+    assert "its ceiling, is 0.910" in text
+    assert "| T-shirt | 0.700 ± 0.100 | 8.5 ± 0.5 |" in text and "| Bag | 0.940 ± 0.040 | 10.5 ± 0.5 |" in text
+    assert "budget of 30 min" in text
+    # An unconditional study has neither column nor table.
+    for r in results:
+        del r["metrics"]["agreement"], r["metrics"]["icfid"]
+    assert "class agreement" not in study.markdown(_report(results))
+
+
+def test_a_worker_whose_study_died_exits_however_its_run_ended(monkeypatch):
+    """A run that fails while its study process is gone (its folder deleted under it, say) must not
+    leave the pool worker waiting for a next task forever; with the study alive the error goes back."""
+    exits = []
+
+    def broken(task):
+        raise OSError("the run folder vanished")
+
+    monkeypatch.setattr(study, "_run_one", broken)
+    monkeypatch.setattr(study.os, "_exit", exits.append)
+    monkeypatch.setattr(study, "_PARENT_PID", os.getppid())
+    with pytest.raises(OSError):
+        study.run_one({})
+    assert exits == []
+    monkeypatch.setattr(study, "_PARENT_PID", os.getppid() + 100_000)  # not this worker's parent any more
+    with pytest.raises(OSError):
+        study.run_one({})
+    assert exits == [1]

@@ -27,6 +27,9 @@ flags.DEFINE_list("models", None, "Models to compare (default: every objective w
                   "hyperparameter/<model>-<source>.json).")
 flags.DEFINE_integer("steps", None, "Generator iterations per run, the same for every model (default: each "
                      "model's own shipped train_steps).", lower_bound=1)
+flags.DEFINE_string("budget", None, "Time each run trains for (30m, 1.5h), instead of a step count: each run "
+                    "times its first iterations when it starts and fixes its train_steps from them, as train.py "
+                    "--budget does.")
 flags.DEFINE_string("setup", None, "Train each model from hyperparameter/<model>-<source>-<setup>.json instead of "
                     "<model>-<source>.json: mnist and fashion_mnist ship the paper's setup and the toolkit's own "
                     "(--setup lucic2018).")
@@ -49,7 +52,8 @@ def main(argv):
     report = study.run_study(FLAGS.source, models, list(range(FLAGS.first_seed, FLAGS.first_seed + FLAGS.seeds)),
                              FLAGS.steps, output, jobs=jobs, records_dir=FLAGS.records_dir,
                              overrides=[config.parse_override(s) for s in FLAGS.set], command=command,
-                             log=lambda line: print(line, flush=True), setup=FLAGS.setup)
+                             log=lambda line: print(line, flush=True), setup=FLAGS.setup,
+                             budget=FLAGS.budget)
     print(study.markdown(report))
     print(f"wrote {output}/study.md, study.json, study.png")
 

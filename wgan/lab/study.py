@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from wgan import config, runs
 from wgan.lab import class_shares
-from wgan.util import files
+from wgan.util import files, units
 from wgan.gan import objectives
 from wgan.errors import ConfigError, RunError
 from wgan.metrics import registry, sample_sizes
@@ -119,30 +119,93 @@ FAILURE_LABELS = {"mode_collapse": "collapsed", "stalled": "stalled", "critic_ov
                   "diverging": "diverged", "none": "no detector"}
 
 
-def study_hparams(model, source, seed, steps=None, overrides=(), setup=None):
+# A class-conditional run's scores also say whether the classes asked for were obeyed.
+_CLASS_COLUMNS = registry.names(group=registry.CLASS_AGREEMENT)
+
+
+def columns(source, results):
+    """The metric columns of a study's tables: its failure criterion's, then, when every run of it
+    is class-conditional (its metrics hold them), the class-agreement group's (``agreement``,
+    ``icfid``)."""
+    shown = CRITERIA[source].columns
+    if results and all(name in r["metrics"] for r in results for name in _CLASS_COLUMNS):
+        shown += _CLASS_COLUMNS
+    return shown
+
+
+def study_hparams(model, source, seed, steps=None, overrides=(), setup=None, budget=None):
     """The shipped hyperparameters of ``model`` on ``source`` for one study run.
 
     ``setup`` picks the file ``<model>-<source>-<setup>.json`` (``config.default_path``), for a
     source that ships two: the paper's setup and the toolkit's own (``toolkit``).
 
     The budget rule: ``steps`` gives every model the same number of generator iterations;
-    None keeps each model's own shipped ``train_steps`` (after ``overrides``), the length
-    its file was tuned for. ``snapshot_every`` becomes the run length, so the final
-    checkpoint is a snapshot (its metrics then show in ``generate_img.py --list``);
-    ``eval_every`` gives ``HEALTH_EVALUATIONS`` evaluations per run (at least
-    ``MIN_EVAL_EVERY`` iterations apart), so the health detectors can say how a run
-    failed, unless ``overrides`` say otherwise.
+    ``budget`` (``30m``) the same time instead, turned into ``train_steps`` by timing each
+    run's first iterations when it starts (``plan_length``); None for both keeps each model's
+    own shipped ``train_steps`` (after ``overrides``), the length its file was tuned for.
+    ``snapshot_every`` becomes the run length, so the final checkpoint is a snapshot (its
+    metrics then show in ``generate_img.py --list``); ``eval_every`` gives
+    ``HEALTH_EVALUATIONS`` evaluations per run (at least ``MIN_EVAL_EVERY`` iterations apart),
+    so the health detectors can say how a run failed, unless ``overrides`` say otherwise.
+    The precision is the one ``train.py`` would use on this machine (``_on_this_machine``)
+    unless ``overrides`` set it.
     """
     hp = config.resolve(model, source, seed=seed, overrides=list(overrides), setup=setup, missing_hint=None)
     steps = hp.train_steps if steps is None else steps
-    study = [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
-             ("eval_every", max(MIN_EVAL_EVERY, steps // HEALTH_EVALUATIONS))]
-    return config.resolve(model, source, seed=seed, overrides=study + list(overrides), setup=setup,
-                          missing_hint=None)
+    study = _follow_length(steps) + ([("budget", budget)] if budget else [])
+    hp = config.resolve(model, source, seed=seed, overrides=study + list(overrides), setup=setup, missing_hint=None)
+    return hp if any(key == "precision" for key, _ in overrides) else _on_this_machine(hp)
 
 
-def budget_rule(steps):
+def _on_this_machine(hp):
+    """``hp`` in the precision ``train.py`` picks here for a shipped file (``wgan.recipe.on_this_machine``):
+    float32 where the file asks for bfloat16 and the CPU would only emulate it (about 5x slower)."""
+    import tensorflow as tf
+
+    from wgan import recipe
+
+    return recipe.on_this_machine(hp, gpu=bool(tf.config.list_physical_devices("GPU")))[0]
+
+
+# The keys a study run derives from its length (``_follow_length``), besides train_steps and eval_every.
+_LENGTH_KEYS = ("snapshot_every", "checkpoint_every")
+
+
+def _follow_length(steps):
+    """The study's overrides that follow a run of ``steps`` generator iterations (``study_hparams``)."""
+    return [("train_steps", steps), ("snapshot_every", steps), ("checkpoint_every", min(steps, 500)),
+            ("eval_every", max(MIN_EVAL_EVERY, steps // HEALTH_EVALUATIONS))]
+
+
+def plan_length(hp, task, say=print, measure=None):
+    """A budget run's hyperparameters and version: ``(hp, None)`` for a new run, whose ``train_steps``
+    the timing of its first iterations here fixed (``wgan.train.budget.plan_run``), with the keys
+    that follow the length set again (``_follow_length``, except those ``task["overrides"]``
+    set), or ``(stored hp, number)`` for the run an earlier start of the same study made.
+    ``measure``: how the iterations are timed (``budget.seconds_per_iteration`` when None).
+    """
+    import dataclasses
+
+    import tensorflow as tf
+
+    from wgan.train import budget, launch
+
+    hp = launch.with_classes(hp, task["records_dir"])  # a conditional GAN is built with its classes
+    hp, version = budget.plan_run(hp, task["checkpoint_dir"], tf.distribute.get_strategy(), task["records_dir"],
+                                  measure=measure or budget.seconds_per_iteration, say=say,
+                                  follow_length=_LENGTH_KEYS)
+    if version is None:
+        given = {key for key, _ in task["overrides"]}
+        hp = dataclasses.replace(hp, **{key: value for key, value in _follow_length(hp.train_steps)
+                                        if key not in given})
+    return hp, version
+
+
+def budget_rule(steps, budget=None):
     """The study's budget rule in words."""
+    if budget:
+        return (f"every run trains for a budget of {units.parse_budget(budget).describe()}, turned into train_steps "
+                "by timing its first iterations when it starts (wgan.train.budget)")
     if steps is None:
         return "each model trains for its own shipped train_steps"
     return f"every model trains for the same {steps:,} generator iterations"
@@ -210,23 +273,34 @@ def in_turn(pool, function, tasks, jobs):
 def run_one(task):
     """Train (or finish) one study run and evaluate its final checkpoint; returns a JSON-able dict + picture.
 
-    ``task``: dict with model, seed, source, steps, overrides, setup, checkpoint_dir, records_dir.
+    ``task``: dict with model, seed, source, steps, overrides, setup, budget, checkpoint_dir, records_dir.
+
+    In a pool worker whose study process has died, however the run ended (its parent-death signal
+    stopped it, or its folder vanished while it saved), the worker exits: no one waits for a
+    result, and an idle worker would otherwise wait for its next task forever, holding memory.
     """
+    try:
+        return _run_one(task)
+    finally:
+        if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
+            os._exit(1)
+
+
+def _run_one(task):
     from wgan import generate
     from wgan.metrics import evaluation
     from wgan.train import launch
 
     hp = study_hparams(task["model"], task["source"], task["seed"], task["steps"], task["overrides"],
-                       task.get("setup"))
-    launched = launch.train_run(task["checkpoint_dir"], hp, launch.until_step(hp.train_steps),
+                       task.get("setup"), task.get("budget"))
+    version = None
+    if task.get("budget"):
+        hp, version = plan_length(hp, task, say=lambda line: print(f"{hp.model} seed {hp.seed}: {line}", flush=True))
+    launched = launch.train_run(task["checkpoint_dir"], hp, launch.until_step(hp.train_steps), version=version,
                                 records_root=task["records_dir"], progress=False)
     number, vdir, hp = launched.number, launched.vdir, launched.hp
     reached = runs.latest_step(vdir)
     if reached < hp.train_steps:
-        if _PARENT_PID is not None and os.getppid() != _PARENT_PID:
-            # The study process died and its parent-death signal stopped this run (saved): no one
-            # waits for a result, and an idle worker would wait for its next task forever.
-            os._exit(1)
         # Stopped by SIGINT/SIGTERM (it saved a checkpoint): a report built now would pass a
         # half-trained run off as finished, and a study or sweep started again would read it back.
         raise RunError(f"study run {os.path.relpath(vdir, task['checkpoint_dir'])} stopped at step {reached} of "
@@ -251,6 +325,7 @@ def run_one(task):
     if hp.data.is_toy:
         scalars["num_modes"] = len(result.extras["mode_counts"])
     return {"model": hp.model, "seed": hp.seed, "run": os.path.relpath(vdir, task["checkpoint_dir"]),
+            "precision": hp.precision, "class_names": list(hp.conditional.class_names or []),
             "health": first_trip(vdir),
             "step": restored.step, "train_seconds": timing.get("seconds"), "resumed": timing.get("resumed", False),
             "eval_seconds": time.perf_counter() - started, "metrics": scalars, "extras": result.extras,
@@ -304,14 +379,13 @@ def _mean_std(values):
 
 def summarize(results, source, models):
     """Per model: runs, successes, and mean / standard deviation of each headline metric and of the wall time."""
-    criterion = CRITERIA[source]
     rows = []
     for model in models:
         mine = [r for r in results if r["model"] == model]
         row = {"model": model, "runs": len(mine), "successes": sum(r["failure"] is None for r in mine),
                "failed_as": {label: sum(r["failure"] is not None and r.get("health", "none") == name for r in mine)
                              for name, label in FAILURE_LABELS.items()}}
-        for name in criterion.columns + ("train_seconds",):
+        for name in columns(source, results) + ("train_seconds",):
             values = [r["metrics"].get(name) if name != "train_seconds" else r["train_seconds"] for r in mine]
             row[name] = dict(zip(("mean", "std"), _mean_std(values)))
         rows.append(row)
@@ -353,25 +427,27 @@ def real_label(real):
 
 def markdown(report):
     """The study as markdown: command, criterion, the per-model table and the per-run table."""
-    columns = CRITERIA[report["source"]].columns
+    shown = columns(report["source"], report["runs"])
     # Sources scored by a classifier also give each run's class shares: the smallest and the
     # largest over the runs of a model (and of the real test split) stand in their own column.
     shares = any(class_histogram(r) for r in report["runs"])
-    headers = ([column_title(c) for c in columns] + (["class shares (smallest - largest, every run)"] if shares else [])
+    headers = ([column_title(c) for c in shown] + (["class shares (smallest - largest, every run)"] if shares else [])
                + [column_title(TIME_COLUMN)])
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
-             + (f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
+             + (f"a budget of {report['budget']} each" if report.get("budget") else
+                f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
     lines = [title, "",
              f"Command: `{report['command']}`", "",
-             f"Budget rule: {budget_rule(report['steps'])}. Failure criterion: {report['criterion']}.", "",
+             f"Budget rule: {budget_rule(report['steps'], report.get('budget'))}. Failure criterion: {report['criterion']}.", "",
              *([f"Files: `hyperparameter/<model>-{report['source']}-{report['setup']}.json`.", ""]
                if report.get("setup") else []),
              "| model | successes | iterations | " + " | ".join(headers) + " | "
              + " | ".join(f"failed: {label}" for label in FAILURE_LABELS.values()) + " |",
              "|---|---|---|" + "---|" * (len(headers) + len(FAILURE_LABELS))]
-    for row in report["summary"]:
+    # Recomputed from the runs, so that a report written before a column existed shows it too.
+    for row in summarize(report["runs"], report["source"], report["models"]):
         mine = [r for r in report["runs"] if r["model"] == row["model"]]
-        cells = [format_stat(c, row[c]) for c in columns]
+        cells = [format_stat(c, row[c]) for c in shown]
         if shares:
             cells.append(class_shares.describe(class_histogram(r) for r in mine))
         cells.append(format_stat("train_seconds", row["train_seconds"]))
@@ -381,21 +457,23 @@ def markdown(report):
                      f"{', '.join(f'{s:,}' for s in steps)} | " + " | ".join(cells + counts) + " |")
     if report.get("real"):
         real = report["real"]
-        cells = [format_value(c, real[c]) if c in real else "" for c in columns]
+        cells = [format_value(c, real[c]) if c in real else "" for c in shown]
         if shares:
             cells.append(class_shares.describe([real.get("class_histogram")]))
         lines.append(f"| {real_label(real)} | | | " + " | ".join(cells + [""]) + " |"
                      + " |" * len(FAILURE_LABELS))
     lines += ["", "Values are mean ± standard deviation over seeds. A failed run is counted under the health detector "
               "that tripped first during it (docs/health.md), or 'no detector'. Per run:", "",
-              "| model | seed | " + " | ".join(columns) + (" | class shares" if shares else "") + " | verdict | train s |",
-              "|---|---|" + "---|" * (len(columns) + shares + 2)]
+              "| model | seed | " + " | ".join(shown) + (" | class shares" if shares else "") + " | verdict | train s |",
+              "|---|---|" + "---|" * (len(shown) + shares + 2)]
     for r in report["runs"]:
-        values = [format_value(c, r["metrics"][c]) for c in columns]
+        values = [format_value(c, r["metrics"][c]) for c in shown]
         if shares:
             values.append(class_shares.describe([class_histogram(r)]))
         seconds = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "n/a"
         lines.append(f"| {r['model']} | {r['seed']} | {' | '.join(values)} | {_verdict(r)} | {seconds} |")
+    if _CLASS_COLUMNS[0] in shown:
+        lines += ["", *per_class_table(report)]
     trained = sum(r["train_seconds"] or 0 for r in report["runs"])
     # A study started again only evaluates the runs it finds complete: its own wall time is then
     # short, and the runs' recorded training time is what they cost.
@@ -403,6 +481,29 @@ def markdown(report):
              f"run(s); the runs' recorded training time adds up to {trained / 60:.1f} min")
     lines += ["", f"{total}, {report['date']}."]
     return "\n".join(lines) + "\n"
+
+
+def per_class_table(report):
+    """Markdown lines: each class's agreement and intra-class classifier FID, mean ± standard deviation
+    over the runs of each model (a conditional study's ``extras.agreement_per_class`` and
+    ``icfid_per_class``), under the classifier's accuracy on real images, their ceiling."""
+    runs_ = report["runs"]
+    count = len(runs_[0]["extras"]["agreement_per_class"])
+    names = next((r["class_names"] for r in runs_ if r.get("class_names")), [str(k) for k in range(count)])
+    ceilings = sorted({r["extras"]["agreement_ceiling"] for r in runs_})
+    lines = [f"Per class, mean ± standard deviation over seeds: class agreement (the classifier's accuracy on real "
+             f"images, its ceiling, is {', '.join(f'{c:.3f}' for c in ceilings)}) and intra-class classifier FID.", "",
+             "| class | " + " | ".join(f"{m}: agreement | {m}: intra-class cFID" for m in report["models"]) + " |",
+             "|---|" + "---|---|" * len(report["models"])]
+    for k, name in enumerate(names):
+        cells = []
+        for model in report["models"]:
+            mine = [r["extras"] for r in runs_ if r["model"] == model]
+            for key, metric in (("agreement_per_class", "agreement"), ("icfid_per_class", "icfid")):
+                mean, std = _mean_std([extras[key][k] for extras in mine])
+                cells.append(format_stat(metric, {"mean": mean, "std": std}))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _verdict(result):
@@ -446,8 +547,9 @@ def figure(results, models, seeds, path):
     plt.close(fig)
 
 
-def finished_report(output, seeds, steps, overrides=(), setup=None):
-    """``output/study.json`` when it is the report of exactly this study (seeds, steps, overrides, files), else
+def finished_report(output, seeds, steps, overrides=(), setup=None, budget=None):
+    """``output/study.json`` when it is the report of exactly this study (seeds, steps or budget, overrides,
+    files), else
     None.
 
     A report of other seeds, steps or overrides is another study: read back in its place it
@@ -461,17 +563,19 @@ def finished_report(output, seeds, steps, overrides=(), setup=None):
     with open(path, encoding="utf-8") as handle:
         report = json.load(handle)
     same = (report.get("seed_values") == list(seeds) and report.get("steps") == steps
-            and report.get("overrides") == config.override_texts(overrides) and report.get("setup") == setup)
+            and report.get("overrides") == config.override_texts(overrides) and report.get("setup") == setup
+            and report.get("budget") == budget)
     return report if same else None
 
 
 def run_study(source, models, seeds, steps, output, jobs=1, records_dir="datasets/tfrecords", overrides=(),
-              command=None, log=print, setup=None):
+              command=None, log=print, setup=None, budget=None):
     """Train ``models`` x ``seeds`` on ``source``; write the report to ``output``.
 
     ``steps``: generator iterations for every model, or None for each model's shipped
     ``train_steps`` (``budget_rule``). ``setup``: each model's ``<model>-<source>-<setup>.json``
-    instead of ``<model>-<source>.json`` (``study_hparams``).
+    instead of ``<model>-<source>.json`` (``study_hparams``). ``budget``: a time for every run
+    (``30m``) instead of a step count, fixed per run by timing (``plan_length``).
 
     Returns the report dict (also written as ``output/study.json``; ``study.md`` and
     ``study.png`` beside it). Checkpoints go to ``output/checkpoint``.
@@ -481,15 +585,23 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     unknown = [m for m in models if m not in objectives.OBJECTIVES]
     if unknown or not models:
         raise ConfigError(f"--models: {', '.join(unknown) or 'none given'}; choose from {', '.join(objectives.NAMES)}")
+    if steps is not None and budget:
+        raise ConfigError("give the study --steps or --budget, not both")
+    if budget:
+        try:
+            if units.parse_budget(budget).kind != "seconds":
+                raise ValueError(f"{budget!r} is not a time")
+        except ValueError as err:
+            raise ConfigError(f"--budget: {err}; the study takes a time (30m, 1.5h)") from None
     if (steps is not None and steps < 1) or not seeds:
         raise ConfigError(f"the study needs steps >= 1 and at least one seed (got {steps} steps, {len(seeds)} seeds)")
     for model in models:  # a bad --set or a missing file fails here, before any training
-        study_hparams(model, source, seeds[0], steps, overrides, setup)
+        study_hparams(model, source, seeds[0], steps, overrides, setup, budget)
     os.makedirs(output, exist_ok=True)
     started = time.perf_counter()
     real = _prepare(source, models[0], steps, overrides, records_dir, setup)
     tasks = [{"model": m, "seed": s, "source": source, "steps": steps, "overrides": list(overrides),
-              "setup": setup, "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
+              "setup": setup, "budget": budget, "checkpoint_dir": os.path.join(output, "checkpoint"), "records_dir": records_dir}
              for s in seeds for m in models]
     criterion = CRITERIA[source]
     results = []
@@ -498,7 +610,7 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
         result["failure"] = criterion.verdict(result["metrics"])
         results.append(result)
         log(f"[{len(results)}/{len(tasks)}] {result['model']} seed {result['seed']}: "
-            f"{_verdict(result)}  " + " ".join(f"{k}={result['metrics'][k]:.4g}" for k in criterion.columns)
+            f"{_verdict(result)}  " + " ".join(f"{k}={result['metrics'][k]:.4g}" for k in columns(source, [result]))
             + (f"  ({result['train_seconds']:.0f} s)" if result["train_seconds"] is not None else ""))
 
     if jobs <= 1:
@@ -516,7 +628,8 @@ def run_study(source, models, seeds, steps, output, jobs=1, records_dir="dataset
     results.sort(key=lambda r: (models.index(r["model"]), r["seed"]))
     figure(results, models, seeds, os.path.join(output, "study.png"))
     report = {"source": source, "models": list(models), "seeds": len(seeds), "seed_values": list(seeds),
-              "steps": steps, "overrides": config.override_texts(overrides), "setup": setup, "jobs": jobs,
+              "steps": steps, "budget": budget, "overrides": config.override_texts(overrides), "setup": setup,
+              "jobs": jobs,
               "criterion": criterion.text, "command": command or "", "date": time.strftime("%Y-%m-%d"),
               "wall_seconds": time.perf_counter() - started, "summary": summarize(results, source, models),
               "real": real,

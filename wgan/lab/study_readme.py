@@ -94,7 +94,7 @@ def table(reports):
         scored = [report for report in group if report.get("real")]
         if scored:  # once per source, from whichever of its studies scored the real data
             lines.append(f"| {source} | {study.real_label(scored[-1]['real'])} | | | {_real_headline(scored[-1])} | | |")
-    rules = "; ".join(dict.fromkeys(f"{report['source']}: {study.budget_rule(report['steps'])}" for report in reports))
+    rules = "; ".join(dict.fromkeys(f"{report['source']}: {study.budget_rule(report['steps'], report.get('budget'))}" for report in reports))
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
               "docs/study/<source>/study.md."]

@@ -152,7 +152,7 @@ def _duration(seconds):
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
+def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print, follow_length=()):
     """Fix the length of a new run of ``hp`` from its budget (``hp.budget``, ``30m``), or find the run it made.
 
     A version of the same hyperparameters
@@ -161,12 +161,14 @@ def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_ite
     ``seconds_per_iteration``), an epoch budget counted from the records, and the result is
     ``(hp with train_steps, None)``; either way one line is said (``say``) before training. A run
     too short for ``MIN_EVALUATIONS`` evaluations at the file's ``eval_every`` evaluates more often.
+    ``follow_length``: further keys the caller sets from the fixed length afterwards (the study's
+    ``snapshot_every``), left out when an earlier run is looked for.
     """
     from wgan import runs
 
     budget = parse_budget(hp.budget)
     root = runs.run_root(checkpoint_dir, hp)
-    found = runs.matching_versions(root, hp, ignore=("train_steps", "eval_every"))
+    found = runs.matching_versions(root, hp, ignore=("train_steps", "eval_every", *follow_length))
     if found:
         stored = runs.load_hparams(runs.version_dir(root, found[0]))
         say(f"budget {budget.describe()}: resuming v{found[0]}, whose budget fixed train_steps at "
