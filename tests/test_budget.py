@@ -181,3 +181,35 @@ def test_train_py_on_a_shipped_file_says_its_length_and_this_machines_precision_
     assert f"train_steps {shipped.train_steps:,} (the file's): about " in out and " on this machine (" in out
     said = f"precision {expected} instead of the file's {shipped.precision}: "
     assert (said in out) == (expected != shipped.precision)
+
+
+def test_a_files_length_too_long_for_this_machine_is_held_to_the_default_budget(tmp_path):
+    """No flag: a shipped file's train_steps that would take longer than the default budget here train
+    for that budget instead (timed once), the same command resumes that run without timing again,
+    and a file that fits keeps its own length."""
+    checkpoint_dir, lines, timed = str(tmp_path / "checkpoint"), [], []
+
+    def measure(*args):
+        timed.append(args)
+        return 0.36, 3.0
+
+    long_run = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=100_000)
+    hp, version = budget.plan_file_length(long_run, checkpoint_dir, None, "unused", "30m", measure=measure,
+                                          say=lines.append)
+    assert version is None and hp.budget == "30m" and len(timed) == 1
+    assert hp.train_steps == int((1800 - 3.0) * 0.9 / 0.36)  # what 30 minutes buy, as --budget 30m
+    assert lines[0].startswith("train_steps 100,000 (the file's): about 11.1 h on this machine")
+    assert "longer than the default budget of 30 min" in lines[0] and "--steps 100000" in lines[0]
+    assert lines[1].startswith(f"budget 30 min: train_steps {hp.train_steps:,}")
+    launch.train_run(checkpoint_dir, hp, launch.until_step(1), progress=False)
+
+    again, version = budget.plan_file_length(long_run, checkpoint_dir, None, "unused", "30m", measure=measure,
+                                             say=lines.append)
+    assert (version, again.train_steps, len(timed)) == (1, hp.train_steps, 1)
+
+    fits = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=1_000)
+    kept, version = budget.plan_file_length(fits, str(tmp_path / "other"), None, "unused", "30m", measure=measure,
+                                            say=lines.append)
+    assert (kept, version) == (fits, None)
+    assert lines[-1] == ("train_steps 1,000 (the file's): about 7 min on this machine (2.78 iterations/s measured "
+                         "over the first iterations)")

@@ -12,9 +12,10 @@ from wgan.cli.flags import define_run_flags, define_version_flag, resolve_with_r
 from wgan.errors import ConfigError
 from wgan.util import units
 
-# The length of a run the recipe chose (an image folder without a file of its own), unless a flag says
-# otherwise: a default run must never silently take hours on a CPU.
-DEFAULT_RECIPE_BUDGET = "30m"
+# The longest a run takes when no flag says how long: a run the recipe chose (an image folder without a
+# file of its own) trains for it, and a shipped file's own train_steps are held to it on a machine too slow
+# for them (wgan.train.budget.plan_file_length). A default run must never silently take hours on a CPU.
+DEFAULT_BUDGET = "30m"
 
 define_run_flags()
 flags.DEFINE_float("epoch", None, "Epochs to add (passes of the critic over the data, warm-up included).",
@@ -23,7 +24,8 @@ flags.DEFINE_integer("steps", None, "Generator iterations to add, also past trai
                      "file's train_steps, the run's total length).")
 flags.DEFINE_string("budget", None, "How long a new run may take: 30m, 1.5h, 20epochs, 500kimg. Time is measured on "
                     "this machine first and fixes train_steps (stored, so a resume is exact). Default: the file's "
-                    f"train_steps; {DEFAULT_RECIPE_BUDGET} for an image folder trained by the recipe.")
+                    f"train_steps, or {DEFAULT_BUDGET} where those would take longer on this machine; {DEFAULT_BUDGET} "
+                    "for an image folder trained by the recipe.")
 define_version_flag("Resume this version with its stored hyperparameters.")
 flags.DEFINE_multi_string("set", [], "Override a hyperparameter: --set c_optimizer.learning_rate=5e-5.")
 flags.DEFINE_integer("seed", None, "Seed for weights, noise and data order (default: the file's).")
@@ -90,7 +92,7 @@ def run_budget(recipe):
             raise ConfigError(f"--budget: {err}") from None
         return FLAGS.budget
     if recipe is not None and FLAGS.steps is None and FLAGS.epoch is None:
-        return DEFAULT_RECIPE_BUDGET
+        return DEFAULT_BUDGET
     return None
 
 
@@ -150,8 +152,9 @@ def main(argv):
         hp = config.apply_overrides(hp, [("budget", asked)], source="--budget")
         hp, version = budget.plan_run(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
     elif version is None and length_from_file():
-        # No default run may take hours silently: the file's length, timed here, is said before it starts.
-        budget.estimate(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir)
+        # No default run may take hours silently: the file's length, timed here, is said before it starts,
+        # and held to the default budget where this machine is too slow for it.
+        hp, version = budget.plan_file_length(hp, FLAGS.checkpoint_dir, strategy, FLAGS.records_dir, DEFAULT_BUDGET)
     where = "" if FLAGS.strategy == "default" else f" on {distribute.describe(strategy)}"
 
     def iterations(vdir, hp, resumed):

@@ -126,6 +126,21 @@ def estimate(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_ite
     ``ESTIMATE_MIN_STEPS`` iterations. The iterations are timed as for a budget (``measure``); returns
     the estimated seconds, or None.
     """
+    timed = _time_file_length(hp, checkpoint_dir, strategy, records_root, measure)
+    if timed is None:
+        return None
+    seconds, per_iteration, _ = timed
+    line = _file_length_line(hp, seconds, per_iteration)
+    if seconds > LONG_RUN_SECONDS:
+        line = (f"warning: {line}. --budget 30m (or 2h, 20epochs) trains for that long instead; Ctrl+C stops "
+                "the run cleanly and the same command resumes it")
+    say(line)
+    return seconds
+
+
+def _time_file_length(hp, checkpoint_dir, strategy, records_root, measure):
+    """``(seconds, seconds per iteration, seconds the timing took)`` of a new run of ``hp``'s own
+    ``train_steps`` here, or None where ``estimate`` says nothing (a run that exists, a trial)."""
     from wgan import runs
 
     if hp.train_steps < ESTIMATE_MIN_STEPS:
@@ -135,14 +150,42 @@ def estimate(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_ite
     per_iteration, spent = measure(hp, strategy, records_root)
     total = sum(_relative_cost(hp, step) for step in range(min(hp.train_steps, WALKED)))
     total += max(0, hp.train_steps - WALKED)
-    seconds = total * per_iteration / (1.0 - RESERVE)
-    line = (f"train_steps {hp.train_steps:,} (the file's): about {_duration(seconds)} on this machine "
+    return total * per_iteration / (1.0 - RESERVE), per_iteration, spent
+
+
+def _file_length_line(hp, seconds, per_iteration):
+    return (f"train_steps {hp.train_steps:,} (the file's): about {_duration(seconds)} on this machine "
             f"({1 / per_iteration:.2f} iterations/s measured over the first iterations)")
-    if seconds > LONG_RUN_SECONDS:
-        line = (f"warning: {line}. --budget 30m (or 2h, 20epochs) trains for that long instead; Ctrl+C stops "
-                "the run cleanly and the same command resumes it")
-    say(line)
-    return seconds
+
+
+def plan_file_length(hp, checkpoint_dir, strategy, records_root, cap, measure=seconds_per_iteration, say=print):
+    """A new run of a shipped file's own ``train_steps``, held to the time budget ``cap`` (``30m``) here.
+
+    The file's length is timed and said (``estimate``). When it fits in ``cap`` on this machine,
+    or the run exists already (the command resumes it), returns ``(hp, None)`` unchanged. When it
+    would take longer, the run trains for ``cap`` instead, as ``--budget`` would (``plan_run``,
+    reusing the same timing): ``(hp with budget and the train_steps that fit, None)``, or, when
+    this command started that run before, ``(its stored hp, its number)`` without timing again.
+    A default run then takes about the same time on a slow CPU as on a fast one, never hours; on
+    a machine fast enough for the file, nothing changes.
+    """
+    from wgan import config, runs
+
+    capped = config.apply_overrides(hp, [("budget", cap)], source="the default budget")
+    if runs.matching_versions(runs.run_root(checkpoint_dir, hp), capped, ignore=("train_steps", "eval_every")):
+        return plan_run(capped, checkpoint_dir, strategy, records_root, measure=measure, say=say)
+    timed = _time_file_length(hp, checkpoint_dir, strategy, records_root, measure)
+    limit = parse_budget(cap)
+    if timed is None:
+        return hp, None
+    seconds, per_iteration, spent = timed
+    if seconds <= limit.amount:
+        say(_file_length_line(hp, seconds, per_iteration))
+        return hp, None
+    say(f"{_file_length_line(hp, seconds, per_iteration)}, longer than the default budget of {limit.describe()}, "
+        f"which holds this run (--steps {hp.train_steps} trains the file's whole length, --budget another time)")
+    return plan_run(capped, checkpoint_dir, strategy, records_root, measure=lambda *args: (per_iteration, spent),
+                    say=say)
 
 
 def _duration(seconds):
