@@ -203,3 +203,15 @@ def test_the_study_table_may_live_in_a_docs_page_but_must_live_somewhere(tmp_pat
     results.write_text(f"b\n{begin}\nstale\n{end}\n")
     assert subprocess.run([sys.executable, tool, *args], capture_output=True, check=False).returncode == 0
     assert "classifier FID 9.0 ± 0.0" in results.read_text() and readme.read_text() == "a summary, no block\n"
+
+
+def test_a_conditional_studys_row_says_how_well_its_classes_were_obeyed():
+    generated = [({"cfid": 6.0, "classes": 10, "confident": 0.9, "agreement": 0.97, "icfid": 20.0}, None, "none"),
+                 ({"cfid": 8.0, "classes": 10, "confident": 0.9, "agreement": 0.99, "icfid": 22.0}, None, "none")]
+    report = dict(_report("digits", {"wgan-gp": generated}), setup="conditional")
+    row = [line for line in study_readme.table([report]).splitlines() if line.startswith("| digits | wgan-gp")][0]
+    assert "(`conditional` files)" in row
+    assert "classifier FID 7.0 ± 1.0" in row and "class agreement 0.980 ± 0.010" in row
+    assert "intra-class cFID 21.0 ± 1.0" in row
+    plain = _report("digits", {"wgan-gp": [({"cfid": 6.0, "classes": 10, "confident": 0.9}, None, "none")]})
+    assert "class agreement" not in study_readme.table([plain])

@@ -368,7 +368,7 @@ def _prepare(source, model, steps, overrides, records_dir, setup=None):
     return judge.info.get("real_test") if judge is not None else None
 
 
-def _mean_std(values):
+def mean_std(values):
     """Mean and population standard deviation (divided by N) of the values that are not None."""
     values = [v for v in values if v is not None]
     if not values:
@@ -387,7 +387,7 @@ def summarize(results, source, models):
                              for name, label in FAILURE_LABELS.items()}}
         for name in columns(source, results) + ("train_seconds",):
             values = [r["metrics"].get(name) if name != "train_seconds" else r["train_seconds"] for r in mine]
-            row[name] = dict(zip(("mean", "std"), _mean_std(values)))
+            row[name] = dict(zip(("mean", "std"), mean_std(values)))
         rows.append(row)
     return rows
 
@@ -500,7 +500,7 @@ def per_class_table(report):
         for model in report["models"]:
             mine = [r["extras"] for r in runs_ if r["model"] == model]
             for key, metric in (("agreement_per_class", "agreement"), ("icfid_per_class", "icfid")):
-                mean, std = _mean_std([extras[key][k] for extras in mine])
+                mean, std = mean_std([extras[key][k] for extras in mine])
                 cells.append(format_stat(metric, {"mean": mean, "std": std}))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines

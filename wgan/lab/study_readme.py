@@ -23,15 +23,19 @@ STUDY_MD = "study-md "
 
 # The headline metrics of a row, in order, for each kind of source.
 _HEADLINE = {"modes": "modes {} of {num_modes}", "hq": "high-quality share {}", "w1": "W1 {}",
-             "cfid": "classifier FID {}", "confident": "confident share {}"}
+             "cfid": "classifier FID {}", "confident": "confident share {}",
+             "agreement": "class agreement {}", "icfid": "intra-class cFID {}"}
 
 
 def _headline(report, row):
-    columns = [c for c in study.CRITERIA[report["source"]].columns if c in _HEADLINE]
-    num_modes = {r["metrics"].get("num_modes") for r in report["runs"] if r["model"] == row["model"]}
+    mine = [r for r in report["runs"] if r["model"] == row["model"]]
+    columns = [c for c in study.columns(report["source"], mine) if c in _HEADLINE]
+    num_modes = {r["metrics"].get("num_modes") for r in mine}
     parts = []
+    stats = {name: dict(zip(("mean", "std"), study.mean_std([r["metrics"].get(name) for r in mine])))
+             for name in columns}  # from the runs: a report written before a column existed has it too
     for name in columns:
-        cell = study.format_stat(name, row[name])
+        cell = study.format_stat(name, stats[name])
         parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
     span = class_shares.share_range(study.class_histogram(r) for r in report["runs"] if r["model"] == row["model"])
     if span:
