@@ -215,3 +215,12 @@ def test_a_conditional_studys_row_says_how_well_its_classes_were_obeyed():
     assert "intra-class cFID 21.0 ± 1.0" in row
     plain = _report("digits", {"wgan-gp": [({"cfid": 6.0, "classes": 10, "confident": 0.9}, None, "none")]})
     assert "class agreement" not in study_readme.table([plain])
+
+
+def test_the_readmes_best_row_per_source_leaves_conditional_studies_out():
+    """A generator told the class is not ranked against unconditional ones, however low its classifier FID."""
+    plain = _report("digits", {"wgan-gp": [({"cfid": 7.4, "classes": 10, "confident": 0.9}, None, "none")]})
+    told = dict(_report("digits", {"wgan-gp": [({"cfid": 4.5, "classes": 10, "confident": 0.98, "agreement": 0.99,
+                                                  "icfid": 12.0}, None, "none")]}), setup="conditional")
+    best = study_readme.summary([plain, told])
+    assert "classifier FID 7.4" in best and "conditional" not in best

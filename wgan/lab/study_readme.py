@@ -118,14 +118,23 @@ def _rank(report, row):
 
 
 def summary(reports):
-    """Markdown: one row per source, its best (model, files) by ``_rank``, with the headline metrics."""
+    """Markdown: one row per source, its best (model, files) by ``_rank``, with the headline metrics.
+
+    Class-conditional studies stay out: their generators are told the class, so their scores do
+    not rank against unconditional ones (the full table shows them with their class agreement)."""
     lines = ["| data | model | runs passing | score (mean ± std over seeds) |", "|---|---|---|---|"]
-    for source, group in itertools.groupby(reports, key=lambda report: report["source"]):
+    unconditional = [report for report in reports if not _conditional(report)]
+    for source, group in itertools.groupby(unconditional, key=lambda report: report["source"]):
         rows = _latest_rows(list(group))
         (model, setup), (report, row, _) = min(rows.items(), key=lambda item: _rank(item[1][0], item[1][1]))
         label = f"{model} (`{setup}` files)" if setup else model
         lines.append(f"| {source} | {label} | {row['successes']}/{row['runs']} | {_headline(report, row)} |")
     return "\n".join(lines)
+
+
+def _conditional(report):
+    """Whether a study's runs are class-conditional (their scores include the class-agreement metrics)."""
+    return "agreement" in study.columns(report["source"], report["runs"])
 
 
 def _latest_rows(group):
