@@ -354,7 +354,7 @@ def test_a_conditional_study_shows_class_agreement_overall_and_per_class():
     assert "0.880 ± 0.020" in text and "9.5 ± 0.5" in text  # overall, over the two seeds
     assert "its ceiling, is 0.910" in text
     assert "| T-shirt | 0.700 ± 0.100 | 8.5 ± 0.5 |" in text and "| Bag | 0.940 ± 0.040 | 10.5 ± 0.5 |" in text
-    assert "budget of 30 min" in text
+    assert "budget of 30 min" in text and "a budget of 30 min each" in text.splitlines()[0]
     # An unconditional study has neither column nor table.
     for r in results:
         del r["metrics"]["agreement"], r["metrics"]["icfid"]

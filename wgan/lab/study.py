@@ -434,7 +434,7 @@ def markdown(report):
     headers = ([column_title(c) for c in shown] + (["class shares (smallest - largest, every run)"] if shares else [])
                + [column_title(TIME_COLUMN)])
     title = (f"### Stability study: {report['source']}, {report['seeds']} seeds x {len(report['models'])} models, "
-             + (f"a budget of {report['budget']} each" if report.get("budget") else
+             + (f"a budget of {units.parse_budget(report['budget']).describe()} each" if report.get("budget") else
                 f"{report['steps']:,} generator iterations each" if report["steps"] else "shipped lengths"))
     lines = [title, "",
              f"Command: `{report['command']}`", "",
