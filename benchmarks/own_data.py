@@ -22,6 +22,10 @@ each seed in ``<out>/seed-<S>`` as its checkpoint folder), and appends one row p
 
     python benchmarks/own_data.py study --data owndata/fashion_mnist-2000-classes --seeds 0,1,2,3,4 \\
         --budget 30m --out study/own_data-classes --json docs/benchmarks/own_data_study.json
+
+``--data`` may also name a source (``fashion_mnist``), and ``--budget default`` gives ``train.py``
+no length flag at all: the command a user types first, ``train.py -m wgan-gp --data
+fashion_mnist --seed S``, whatever length its default gives on this machine.
 """
 
 import argparse
@@ -32,6 +36,10 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
+
+
+# ``study --budget default``: train.py gets no length flag (its default: the file's length, or 30 minutes).
+DEFAULT_LENGTH = "default"
 
 
 def _safe(name):
@@ -111,12 +119,14 @@ def score_run(vdir, num, seed, records_root, checkpoint=None):
                 "judged": result.about["cfid"]["n_fake"]}, info
 
 
-def score_row(vdir, num, seed, records_root, checkpoint=None):
-    """The JSON row ``score`` prints and appends for the run in ``vdir``."""
+def score_row(vdir, num, seed, records_root, checkpoint=None, asked=None):
+    """The JSON row ``score`` prints and appends for the run in ``vdir``; ``asked``: the ``--budget``
+    the study gave train.py (``default``: none)."""
     hp, scores, info = score_run(vdir, num, seed, records_root, checkpoint)
     with open(os.path.join(vdir, "metrics.jsonl"), encoding="utf-8") as f:
         last = [json.loads(line) for line in f][-1]
     return {"run": vdir, "data": hp.data.name, "model": hp.model, "seed": hp.seed, "budget": hp.budget,
+            "asked": asked,
             "train_steps": hp.train_steps, "step": last["step"], "checkpoint": checkpoint,
             "precision": hp.precision, "num": num, "judged": scores["judged"],
             "scores": {k: scores[k] for k in ("cfid", "confident", "classes", "class_histogram")},
@@ -146,16 +156,17 @@ def run_study(args):
     from wgan import runs
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    data = os.path.abspath(args.data)
+    data = os.path.abspath(args.data) if os.path.isdir(args.data) else args.data  # a folder, or a source's name
     done = {(row.get("model"), row.get("seed")) for row in read_rows(args.json)
-            if row["data"] == data and row["budget"] == args.budget}
+            if row["data"] == data and row.get("asked", row["budget"]) == args.budget}
+    length = [] if args.budget == DEFAULT_LENGTH else ["--budget", args.budget]
     for seed in args.seeds:
         if (args.model, seed) in done:
             print(f"seed {seed}: scored already in {args.json}")
             continue
         checkpoints = os.path.join(args.out, f"seed-{seed}")
         command = [sys.executable, os.path.join(repo, "bin", "train.py"), "-m", args.model, "--data", data,
-                   "--budget", args.budget, "--seed", str(seed), "--checkpoint_dir", checkpoints,
+                   *length, "--seed", str(seed), "--checkpoint_dir", checkpoints,
                    "--records_dir", args.records_dir, "--noprogress"]
         print("$", " ".join(command), flush=True)
         subprocess.run(command, check=True)
@@ -164,7 +175,7 @@ def run_study(args):
                     for number in runs.list_versions(root)]
         if len(versions) != 1:
             raise SystemExit(f"{checkpoints}: expected one run version, found {versions or 'none'}")
-        row = score_row(versions[0], args.num, 0, args.records_dir)
+        row = score_row(versions[0], args.num, 0, args.records_dir, asked=args.budget)
         print(json.dumps({k: row[k] for k in ("seed", "step", "scores")}), flush=True)
         append_row(args.json, row)
 
@@ -189,10 +200,10 @@ def main():
     score.add_argument("--json", default=None, help="append the row to this JSON file")
     score.add_argument("--checkpoint", default=None, help="a -v text such as 1.best or 1.4 (default: the newest)")
     study = sub.add_parser("study", help="train and score several seeds, one at a time, as a user would")
-    study.add_argument("--data", required=True, help="the built folder")
+    study.add_argument("--data", required=True, help="the built folder, or a source (fashion_mnist)")
     study.add_argument("-m", "--model", default="wgan-gp")
     study.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], default=[0, 1, 2, 3, 4])
-    study.add_argument("--budget", default="30m")
+    study.add_argument("--budget", default="30m", help=f"train.py's --budget; {DEFAULT_LENGTH}: no length flag")
     study.add_argument("--out", required=True, help="one checkpoint folder per seed goes here")
     study.add_argument("--num", type=int, default=10000)
     study.add_argument("--records_dir", default="datasets/tfrecords")
