@@ -95,32 +95,28 @@ def test_an_interrupted_budget_run_resumed_is_the_uninterrupted_run(tmp_path):
     assert logged(resumed.vdir) == logged(whole.vdir)
 
 
-def test_a_files_own_length_is_timed_and_said_before_a_new_run_and_hours_are_a_warning(tmp_path):
+def test_a_files_own_length_is_timed_and_said_before_a_new_run_only(tmp_path):
     checkpoint_dir, lines, timed = str(tmp_path / "checkpoint"), [], []
 
     def measure(*args):
         timed.append(args)
-        return 0.36, 3.0
+        return 0.09, 1.0
 
-    long_run = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=100_000)
-    assert budget.estimate(long_run, checkpoint_dir, None, "unused", measure=measure, say=lines.append) == \
-        pytest.approx(100_000 * 0.36 / 0.9)
-    assert lines[-1].startswith("warning: train_steps 100,000 (the file's): about 11.1 h on this machine "
-                                "(2.78 iterations/s measured")
-    assert "--budget 30m" in lines[-1]
     short = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=500)
-    budget.estimate(short, checkpoint_dir, None, "unused", measure=lambda *args: (0.09, 1.0), say=lines.append)
-    assert lines[-1] == ("train_steps 500 (the file's): about 50 s on this machine (11.11 iterations/s measured "
-                         "over the first iterations)")
+    assert budget.plan_file_length(short, checkpoint_dir, None, "unused", "30m", measure=measure,
+                                   say=lines.append) == (short, None)
+    assert lines == ["train_steps 500 (the file's): about 50 s on this machine (11.11 iterations/s measured over the "
+                     "first iterations)"]
     # A run that exists is resumed by the command: nothing is timed and nothing said.
     launch.train_run(checkpoint_dir, short, launch.until_step(1), progress=False)
-    said = len(lines)
-    assert budget.estimate(short, checkpoint_dir, None, "unused", measure=measure, say=lines.append) is None
-    assert len(lines) == said and len(timed) == 1
+    assert budget.plan_file_length(short, checkpoint_dir, None, "unused", "30m", measure=measure,
+                                   say=lines.append) == (short, None)
+    assert len(lines) == 1 and len(timed) == 1
     # A trial of a few iterations is not timed: the timing would cost about as much as the run.
     trial = tiny_hparams("wgan-gp", "8gaussians", n_critic=1, train_steps=budget.ESTIMATE_MIN_STEPS - 1)
-    assert budget.estimate(trial, str(tmp_path / "other"), None, "unused", measure=measure, say=lines.append) is None
-    assert len(lines) == said and len(timed) == 1
+    assert budget.plan_file_length(trial, str(tmp_path / "other"), None, "unused", "30m", measure=measure,
+                                   say=lines.append) == (trial, None)
+    assert len(lines) == 1 and len(timed) == 1
 
 
 def test_a_budget_too_short_for_the_files_evaluations_evaluates_more_often_and_a_rerun_still_resumes(tmp_path):

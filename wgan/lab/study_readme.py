@@ -32,10 +32,10 @@ def _headline(report, row):
     columns = [c for c in study.columns(report["source"], mine) if c in _HEADLINE]
     num_modes = {r["metrics"].get("num_modes") for r in mine}
     parts = []
-    stats = {name: dict(zip(("mean", "std"), study.mean_std([r["metrics"].get(name) for r in mine])))
-             for name in columns}  # from the runs: a report written before a column existed has it too
     for name in columns:
-        cell = study.format_stat(name, stats[name])
+        # The summary row's, or from the runs for a column added after the report was written.
+        stat = row.get(name) or dict(zip(("mean", "std"), study.mean_std([r["metrics"].get(name) for r in mine])))
+        cell = study.format_stat(name, stat)
         parts.append(_HEADLINE[name].format(cell, num_modes=max(num_modes - {None}, default="?")))
     span = class_shares.share_range(study.class_histogram(r) for r in report["runs"] if r["model"] == row["model"])
     if span:

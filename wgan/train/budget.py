@@ -111,36 +111,16 @@ def describe(hp, budget, steps, per_iteration=None, spent=0.0):
 # the detectors need several (a slow machine's 30 minutes may be fewer iterations than one eval_every).
 MIN_EVALUATIONS = 4
 
-# A run longer than this on this machine gets its estimate as a warning, with the budget that would cap it.
-LONG_RUN_SECONDS = 2 * 3600
-# Shorter runs are not timed: the timing traces a network of its own and runs 8 to 33 iterations, seconds
-# that are a large share of such a run, which would need over a minute per iteration to last two hours. Its
-# progress line shows its length. Every shipped file trains for thousands of iterations.
+# A file's run shorter than this is not timed: the timing traces a network of its own and runs 8 to 33
+# iterations, seconds that are a large share of such a run, which would need over 18 s an iteration to
+# outlast a 30-minute budget. Its progress line shows its length. Every shipped file trains for thousands.
 ESTIMATE_MIN_STEPS = 100
-
-
-def estimate(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print):
-    """Say how long a new run of ``hp``'s own ``train_steps`` (a shipped file's length) takes on this machine.
-
-    Nothing is said for a run that exists already (the command resumes it), nor for one of fewer than
-    ``ESTIMATE_MIN_STEPS`` iterations. The iterations are timed as for a budget (``measure``); returns
-    the estimated seconds, or None.
-    """
-    timed = _time_file_length(hp, checkpoint_dir, strategy, records_root, measure)
-    if timed is None:
-        return None
-    seconds, per_iteration, _ = timed
-    line = _file_length_line(hp, seconds, per_iteration)
-    if seconds > LONG_RUN_SECONDS:
-        line = (f"warning: {line}. --budget 30m (or 2h, 20epochs) trains for that long instead; Ctrl+C stops "
-                "the run cleanly and the same command resumes it")
-    say(line)
-    return seconds
 
 
 def _time_file_length(hp, checkpoint_dir, strategy, records_root, measure):
     """``(seconds, seconds per iteration, seconds the timing took)`` of a new run of ``hp``'s own
-    ``train_steps`` here, or None where ``estimate`` says nothing (a run that exists, a trial)."""
+    ``train_steps`` here (timed by ``measure``, ``RESERVE`` included), or None for a run that exists
+    already (the command resumes it) or one of fewer than ``ESTIMATE_MIN_STEPS`` iterations."""
     from wgan import runs
 
     if hp.train_steps < ESTIMATE_MIN_STEPS:
@@ -154,6 +134,7 @@ def _time_file_length(hp, checkpoint_dir, strategy, records_root, measure):
 
 
 def _file_length_line(hp, seconds, per_iteration):
+    """``train_steps 6,500 (the file's): about 1.7 h on this machine (1.21 iterations/s ...)``."""
     return (f"train_steps {hp.train_steps:,} (the file's): about {_duration(seconds)} on this machine "
             f"({1 / per_iteration:.2f} iterations/s measured over the first iterations)")
 
@@ -161,8 +142,9 @@ def _file_length_line(hp, seconds, per_iteration):
 def plan_file_length(hp, checkpoint_dir, strategy, records_root, cap, measure=seconds_per_iteration, say=print):
     """A new run of a shipped file's own ``train_steps``, held to the time budget ``cap`` (``30m``) here.
 
-    The file's length is timed and said (``estimate``). When it fits in ``cap`` on this machine,
-    or the run exists already (the command resumes it), returns ``(hp, None)`` unchanged. When it
+    The file's length is timed (``_time_file_length``) and said in one line before the run. When it
+    fits in ``cap`` on this machine, or the run exists already (the command resumes it), or it is a
+    trial of fewer than ``ESTIMATE_MIN_STEPS`` iterations, returns ``(hp, None)`` unchanged. When it
     would take longer, the run trains for ``cap`` instead, as ``--budget`` would (``plan_run``,
     reusing the same timing): ``(hp with budget and the train_steps that fit, None)``, or, when
     this command started that run before, ``(its stored hp, its number)`` without timing again.
@@ -175,10 +157,10 @@ def plan_file_length(hp, checkpoint_dir, strategy, records_root, cap, measure=se
     if runs.matching_versions(runs.run_root(checkpoint_dir, hp), capped, ignore=("train_steps", "eval_every")):
         return plan_run(capped, checkpoint_dir, strategy, records_root, measure=measure, say=say)
     timed = _time_file_length(hp, checkpoint_dir, strategy, records_root, measure)
-    limit = parse_budget(cap)
     if timed is None:
         return hp, None
     seconds, per_iteration, spent = timed
+    limit = parse_budget(cap)
     if seconds <= limit.amount:
         say(_file_length_line(hp, seconds, per_iteration))
         return hp, None

@@ -21,8 +21,8 @@ def available_cpus():
 BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def bfloat16_units(cpuinfo="/proc/cpuinfo"):
-    """True when this CPU computes in bfloat16 natively, False when it does not, None where unknown
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The feature flags of this x86 CPU (``avx2``, ``avx512f``, ...) as a set, or None where unknown
     (no /proc/cpuinfo, or a processor other than x86, whose flags are not read here)."""
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as f:
@@ -30,6 +30,13 @@ def bfloat16_units(cpuinfo="/proc/cpuinfo"):
     except OSError:
         return None
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), None)
+    return None if flags is None else set(flags)
+
+
+def bfloat16_units(cpuinfo="/proc/cpuinfo"):
+    """True when this CPU computes in bfloat16 natively, False when it does not, None where unknown
+    (``cpu_flags``)."""
+    flags = cpu_flags(cpuinfo)
     if flags is None:
         return None
     return any(flag in flags for flag in BFLOAT16_FLAGS)
