@@ -151,10 +151,10 @@ def plan_file_length(hp, checkpoint_dir, strategy, records_root, cap, measure=se
     A default run then takes about the same time on a slow CPU as on a fast one, never hours; on
     a machine fast enough for the file, nothing changes.
     """
-    from wgan import config, runs
+    from wgan import config
 
     capped = config.apply_overrides(hp, [("budget", cap)], source="the default budget")
-    if runs.matching_versions(runs.run_root(checkpoint_dir, hp), capped, ignore=("train_steps", "eval_every")):
+    if budget_runs(capped, checkpoint_dir):
         return plan_run(capped, checkpoint_dir, strategy, records_root, measure=measure, say=say)
     timed = _time_file_length(hp, checkpoint_dir, strategy, records_root, measure)
     if timed is None:
@@ -177,6 +177,16 @@ def _duration(seconds):
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
+def budget_runs(hp, checkpoint_dir, follow_length=()):
+    """The versions (newest first) an earlier start of the same budget run made: stored hyperparameters
+    equal to ``hp``'s except in what the budget fixed (``train_steps``, ``eval_every``) and in the
+    caller's ``follow_length`` keys."""
+    from wgan import runs
+
+    return runs.matching_versions(runs.run_root(checkpoint_dir, hp), hp,
+                                  ignore=("train_steps", "eval_every", *follow_length))
+
+
 def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_iteration, say=print, follow_length=()):
     """Fix the length of a new run of ``hp`` from its budget (``hp.budget``, ``30m``), or find the run it made.
 
@@ -193,7 +203,7 @@ def plan_run(hp, checkpoint_dir, strategy, records_root, measure=seconds_per_ite
 
     budget = parse_budget(hp.budget)
     root = runs.run_root(checkpoint_dir, hp)
-    found = runs.matching_versions(root, hp, ignore=("train_steps", "eval_every", *follow_length))
+    found = budget_runs(hp, checkpoint_dir, follow_length)
     if found:
         stored = runs.load_hparams(runs.version_dir(root, found[0]))
         say(f"budget {budget.describe()}: resuming v{found[0]}, whose budget fixed train_steps at "
