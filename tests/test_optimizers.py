@@ -123,3 +123,52 @@ def test_linear_decay_horizon_is_the_run_length():
     assert float(optimizers.scheduled_learning_rate(cfg, tf.constant(300), 200)) == 0.0
     explicit = _cfg(name="adam", learning_rate=1e-4, decay="linear", decay_steps=400)
     assert float(optimizers.scheduled_learning_rate(explicit, tf.constant(100), 200)) == pytest.approx(7.5e-5)
+
+
+def varying_beta_2_adam(grads, w0, lr, b1, betas_2, eps):
+    """TensorFlow 1's Adam update with a new b2 at each step and the bias correction of the current b2 to
+    the power t: PyTorch's Adam when the training loop sets its betas every iteration (R3GAN's code)."""
+    w, m, v, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
+    for t, (g, b2) in enumerate(zip(grads, betas_2), start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        w = w - lr_t * m / (np.sqrt(v) + eps)
+        out.append(w.copy())
+    return np.array(out)
+
+
+def test_beta_2_follows_a_cosine_from_beta_2_to_beta_2_end_over_the_decay_horizon():
+    cfg = _cfg(name="adam", beta_2=0.9, beta_2_end=0.99)
+    values = [float(optimizers.scheduled_beta_2(cfg, tf.constant(step), 200)) for step in (0, 100, 200, 300)]
+    assert values == pytest.approx([0.9, 0.945, 0.99, 0.99], abs=1e-6)
+    assert float(optimizers.scheduled_beta_2(_cfg(name="adam", beta_2=0.9, beta_2_end=0.99, decay_steps=400),
+                                             tf.constant(200), 200)) == pytest.approx(0.945, abs=1e-6)
+    assert float(optimizers.scheduled_beta_2(_cfg(name="adam", beta_2=0.9), tf.constant(100), 200)) == \
+        pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-2])
+def test_a_scheduled_beta_2_updates_as_written_out_with_the_beta_2_of_each_step(scale):
+    cfg = _cfg(name="adam", learning_rate=1e-3, beta_1=0.5, beta_2=0.9, beta_2_end=0.99)
+    grads, w0 = _gradients(scale), np.zeros(4)
+    betas_2 = [0.9, 0.93, 0.96, 0.98, 0.99]
+    opt = optimizers.make_optimizer(cfg)
+    var = tf.Variable(w0.astype(np.float32))
+    opt.build([var])
+    got = []
+    for g, b2 in zip(grads, betas_2):
+        opt.beta_2_now.assign(b2)
+        opt.apply_gradients([(tf.constant(g, tf.float32), var)])
+        got.append(var.numpy().astype(np.float64))
+    want = varying_beta_2_adam(grads, w0, 1e-3, 0.5, betas_2, cfg.epsilon)
+    assert _relative_update_error(np.array(got), want, w0) < 1e-3
+    # The constant-beta_2 reference differs once beta_2 has moved: the test sees the schedule.
+    assert _relative_update_error(np.array(got), tf1_adam(grads, w0, 1e-3, 0.5, 0.9, cfg.epsilon), w0) > 1e-2
+
+
+def test_only_a_scheduled_adam_has_a_beta_2_variable_and_only_adam_takes_beta_2_end():
+    assert optimizers.make_optimizer(_cfg(name="adam")).beta_2_now is None  # Keras' checkpoint layout
+    with pytest.raises(config.ConfigError, match="key 'c_optimizer.beta_2_end' is set, but 'c_optimizer.name' is "
+                                                 "'rmsprop': only Adam has a beta_2"):
+        config.from_dict({"c_optimizer": {"name": "rmsprop", "beta_2_end": 0.99}})

@@ -281,3 +281,40 @@ def test_folder_source_without_records_prints_the_build_command(tmp_path):
 
 def test_hyperparameters_are_plain_json():
     json.dumps(tiny_hp("wgan-gp").to_dict())
+
+
+def test_a_scheduled_adam_beta_2_is_set_before_every_iteration_inside_the_one_trace():
+    adam = {"name": "adam", "beta_2": 0.9, "beta_2_end": 0.99}
+    hp = tiny_hparams("rpgan", c_optimizer=adam, g_optimizer=adam, train_steps=4)
+    gan = GAN(hp)
+    iterator = real_iterator(hp, None)
+    seen = []
+    for _ in range(3):
+        gan.train_iteration(iterator, hp.n_critic)
+        seen.append((float(gan.c_opt.beta_2_now), float(gan.g_opt.beta_2_now)))
+    # Iterations 0, 1, 2 of 4: 0.9 + 0.09 * (1 - cos(pi * step / 4)) / 2
+    want = [0.9 + 0.09 * (1 - np.cos(np.pi * step / 4)) / 2 for step in range(3)]
+    assert [c for c, _ in seen] == pytest.approx(want, abs=1e-6) and [g for _, g in seen] == pytest.approx(want, abs=1e-6)
+    assert gan.trace_count == 1
+
+
+def test_a_run_with_a_scheduled_beta_2_resumes_bit_for_bit(tmp_path):
+    from wgan.train import launch
+
+    adam = {"name": "adam", "beta_2": 0.9, "beta_2_end": 0.99}
+    hp = tiny_hparams("rpgan", c_optimizer=adam, g_optimizer=adam, log_every=1, checkpoint_every=100,
+                      snapshot_every=100)
+    whole = launch.train_run(str(tmp_path / "whole"), hp, launch.until_step(4), progress=False, deterministic=True)
+    _, vdir, stored, lock, _ = runs.open_run(str(tmp_path / "parts"), hp)
+    lock.release()
+    loop.seed_everything(stored.seed, deterministic=True)
+    assert loop.train(stored, vdir, 4, progress=False, stop_at_step=2)["step"] == 2
+    resumed = launch.train_run(str(tmp_path / "parts"), runs.load_hparams(vdir), launch.until_step(4), version=1,
+                               progress=False, deterministic=True)
+    assert resumed.resumed and resumed.result["step"] == 4
+
+    def logged(run_dir):
+        return [{k: v for k, v in row.items() if k != "images_per_sec"}
+                for row in runs.read_jsonl(os.path.join(run_dir, runs.METRICS_FILE))]
+
+    assert logged(resumed.vdir) == logged(whole.vdir)

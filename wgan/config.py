@@ -74,6 +74,10 @@ class OptimizerConfig:
     decay_steps: Optional[int] = _field(None, "Linear decay: generator iterations until the rate reaches zero; "
                                         "null: the run's length, train_steps.", minimum=1)
 
+    beta_2_end: Optional[float] = _field(None, "Adam: beta_2 moves from beta_2 to this value along a cosine over "
+                                         "the decay horizon (decay_steps, else train_steps), as R3GAN ramps it from "
+                                         "0.9 to 0.99; null: beta_2 throughout.", minimum=0.0, maximum=1.0)
+
     def decay_horizon(self, train_steps):
         """Generator iterations over which the linear decay reaches zero: ``decay_steps``, else ``train_steps``."""
         return self.decay_steps or train_steps
@@ -390,6 +394,11 @@ def _check_consistency(hp, source):
                           f"generator batch; 1 keeps all)")
     if hp.data.is_toy != (hp.data.channels == 0):
         raise ConfigError(f"{where}key 'data.channels' must be 0 exactly when 'data.resize' is null (toy 2-D data)")
+    for key in ("c_optimizer", "g_optimizer"):
+        optimizer = getattr(hp, key)
+        if optimizer.beta_2_end is not None and optimizer.name != "adam":
+            raise ConfigError(f"{where}key '{key}.beta_2_end' is set, but '{key}.name' is {optimizer.name!r}: only "
+                              "Adam has a beta_2")
     augment.check(hp, where)
     _check_conditional(hp, where)
     if hp.budget is not None:

@@ -251,17 +251,6 @@ def _spectral_norm(critic, iterations):
     return spectral_norm.wrap(critic, iterations)
 
 
-def cosine_weight(start, end, step, horizon):
-    """``end + (start - end) * (1 + cos(pi * min(step / horizon, 1))) / 2``: float32 scalar falling
-    from ``start`` at step 0 to ``end`` at ``horizon`` and staying there (R3GAN's schedule)."""
-    import math
-
-    import tensorflow as tf
-
-    progress = tf.minimum(tf.cast(step, tf.float32) / float(horizon), 1.0)
-    return end + (start - end) * 0.5 * (1.0 + tf.cos(math.pi * progress))
-
-
 # ----- WGAN weight clipping -------------------------------------------------------------
 def clip_weights(variables, clip_value):
     """Clip every variable in place to [-clip_value, clip_value]; returns None.
@@ -358,6 +347,8 @@ class Constraint:
         end = None if self.schedule_end is None else getattr(hp, self.schedule_end)
         if end is None:
             return tf.constant(self.value(hp), tf.float32)
+        from wgan.gan.schedules import cosine_weight  # lazy: this module loads without TensorFlow
+
         return cosine_weight(self.value(hp), end, step, hp.train_steps)
 
     def loss_term(self, critic, real, fake, alpha, loss_scale=None, update=None, every=1, labels=None):

@@ -46,7 +46,7 @@ import tensorflow as tf
 from wgan import models
 from wgan.gan import augment, constraints, distribute, losses, objectives
 from wgan.models import prior
-from wgan.gan.optimizers import all_reduce_gradients, make_optimizer, scheduled_learning_rate
+from wgan.gan.optimizers import all_reduce_gradients, apply_schedules, make_optimizer
 
 # Fixed latent vectors per run: a 4 x 16 image grid, or enough points for a toy scatter plot.
 NUM_FIXED_IMAGES = 64
@@ -532,10 +532,8 @@ class GAN(tf.Module):
         """``n_critic`` critic updates then ``g_steps`` generator updates; returns float32 scalars
         {name: value} with the keys of ``metric_names``."""
         hp = self.hp
-        c_lr = scheduled_learning_rate(hp.c_optimizer, self.step, hp.train_steps)
-        g_lr = scheduled_learning_rate(hp.g_optimizer, self.step, hp.train_steps)
-        self.c_opt.learning_rate.assign(c_lr)
-        self.g_opt.learning_rate.assign(g_lr)
+        c_lr = apply_schedules(self.c_opt, hp.c_optimizer, self.step, hp.train_steps)
+        g_lr = apply_schedules(self.g_opt, hp.g_optimizer, self.step, hp.train_steps)
 
         def critic_update(update, metrics):
             seeds = self.rng.make_seeds(2)  # int64 [2, 2]: z and alpha

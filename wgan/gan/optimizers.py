@@ -22,6 +22,11 @@ written out in ``tests/test_optimizers.py``, for gradients from 1e-8 to 1e-1):
   PyTorch's ``Adam`` adds epsilon after the bias correction instead
   (``m_hat / (sqrt(v_hat) + epsilon)``), which is the same update with epsilon scaled by
   sqrt(1 - b2^t); the two agree to 1e-3 for gradients above about 1e-4 (the test shows where).
+  With ``beta_2_end`` set, b2 follows a cosine from ``beta_2`` to ``beta_2_end`` over the
+  decay horizon, set before every generator iteration (R3GAN ramps it from 0.9 to 0.99). The
+  bias correction then uses the current b2 to the power t, as PyTorch's ``Adam`` does when a
+  training loop sets its betas each iteration (R3GAN's code), not the product of the b2 used
+  so far; the two differ only while 1 - b2^t is far from 1, in the first tens of updates.
 * ``sgd``: Keras' ``SGD`` (``w <- w - lr * g``, momentum as in PyTorch for constant lr).
 
 The GAN sums each update's gradients over the replicas of a ``tf.distribute`` strategy
@@ -33,6 +38,8 @@ already summed: Keras' own per-update all-reduce is turned off (``_Presummed``).
 
 import keras
 import tensorflow as tf
+
+from wgan.gan import schedules
 
 # The Keras 3 TensorFlow-backend hook that sums gradients over replicas inside
 # apply_gradients. Checked on import: were it renamed, the override below would silently
@@ -51,7 +58,35 @@ class _Presummed:
 
 
 class Adam(_Presummed, keras.optimizers.Adam):
-    """``keras.optimizers.Adam`` taking pre-summed gradients."""
+    """``keras.optimizers.Adam`` taking pre-summed gradients.
+
+    ``scheduled_beta_2``: beta_2 is the float32 variable ``beta_2_now`` (set by ``apply_schedules``
+    before each generator iteration) instead of a constant; the update is Keras' otherwise
+    (``amsgrad`` is not supported with it). Without it the variable does not exist, so the
+    checkpoints of runs with a constant beta_2 keep Keras' layout.
+    """
+
+    def __init__(self, *args, scheduled_beta_2=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.beta_2_now = None
+        if scheduled_beta_2:
+            if self.amsgrad:
+                raise ValueError("wgan.gan.optimizers.Adam: a scheduled beta_2 does not support amsgrad")
+            self.beta_2_now = tf.Variable(self.beta_2, trainable=False, dtype=tf.float32, name="beta_2_now")
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.beta_2_now is None:
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        lr, gradient = tf.cast(learning_rate, dtype), tf.cast(gradient, dtype)
+        t = tf.cast(self.iterations + 1, dtype)
+        beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2_now, dtype)
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        alpha = lr * tf.sqrt(1.0 - tf.pow(beta_2, t)) / (1.0 - tf.pow(beta_1, t))
+        self.assign_add(m, (gradient - m) * (1.0 - beta_1))
+        self.assign_add(v, (tf.square(gradient) - v) * (1.0 - beta_2))
+        self.assign_sub(variable, m * alpha / (tf.sqrt(v) + self.epsilon))
 
 
 class RMSprop(_Presummed, keras.optimizers.RMSprop):
@@ -102,7 +137,8 @@ def make_optimizer(cfg, precision="float32"):
     and need no scaling; float16's 5-bit exponent does.
     """
     if cfg.name == "adam":
-        opt = Adam(cfg.learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2, epsilon=cfg.epsilon)
+        opt = Adam(cfg.learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2, epsilon=cfg.epsilon,
+                   scheduled_beta_2=cfg.beta_2_end is not None)
     elif cfg.name == "rmsprop":
         opt = RMSprop(cfg.learning_rate, rho=cfg.rho, momentum=cfg.momentum, epsilon=cfg.epsilon)
     else:
@@ -111,6 +147,25 @@ def make_optimizer(cfg, precision="float32"):
         # The wrapper hands the unscaled gradients to ``opt``, which does not sum them again.
         opt = keras.optimizers.LossScaleOptimizer(opt)
     return opt
+
+
+def scheduled_beta_2(cfg, iteration, train_steps):
+    """Adam's beta_2 (float32 scalar) at generator iteration ``iteration`` (int tensor): ``cfg.beta_2``, or with
+    ``cfg.beta_2_end`` a cosine from it to ``beta_2_end`` over the decay horizon (``decay_steps``, else the run)."""
+    if cfg.beta_2_end is None:
+        return tf.constant(cfg.beta_2, tf.float32)
+    return schedules.cosine_weight(cfg.beta_2, cfg.beta_2_end, iteration, cfg.decay_horizon(train_steps))
+
+
+def apply_schedules(opt, cfg, iteration, train_steps):
+    """Set ``opt``'s learning rate (and a scheduled Adam's beta_2) for generator iteration ``iteration``;
+    returns the learning rate (float32 scalar). ``opt`` may be wrapped in a ``LossScaleOptimizer``."""
+    rate = scheduled_learning_rate(cfg, iteration, train_steps)
+    opt.learning_rate.assign(rate)
+    inner = getattr(opt, "inner_optimizer", opt)
+    if getattr(inner, "beta_2_now", None) is not None:
+        inner.beta_2_now.assign(scheduled_beta_2(cfg, iteration, train_steps))
+    return rate
 
 
 def scheduled_learning_rate(cfg, iteration, train_steps):
