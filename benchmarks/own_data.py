@@ -26,6 +26,16 @@ each seed in ``<out>/seed-<S>`` as its checkpoint folder), and appends one row p
 ``--data`` may also name a source (``fashion_mnist``), and ``--budget default`` gives ``train.py``
 no length flag at all: the command a user types first, ``train.py -m wgan-gp --data
 fashion_mnist --seed S``, whatever length its default gives on this machine.
+
+``judges`` asks whether a run's own judge picks the snapshots the classifier would: it scores
+every snapshot of a run on a flat folder with the Fashion-MNIST classifier (classifier FID,
+confident share) and with the judges the run had in training (``swd`` against the folder's
+records, recomputed exactly as in training; ``w_heldout`` as logged), and writes their rank
+correlations and the snapshot each would keep (docs/own-data.md, ``judges-table PATH``):
+
+    python bin/train.py -m wgan-gp --data owndata/fashion_mnist-2000-flat --budget 15m --set snapshot_every=200
+    python benchmarks/own_data.py judges --run checkpoint/wgan-gp-fashion_mnist-2000-flat-r28/v1 \
+        --json docs/benchmarks/own_data_judges.json
 """
 
 import argparse
@@ -133,6 +143,45 @@ def score_row(vdir, num, seed, records_root, checkpoint=None, asked=None):
             "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
 
 
+def judge_snapshots(vdir, num, records_root):
+    """Every snapshot of the run in ``vdir`` scored by the Fashion-MNIST classifier (``num`` samples) and by
+    ``swd`` against the run's own records (as in training: ``swd.SAMPLES`` samples, the evaluator's seed 0),
+    beside the values its training logged; with the rank correlations and each judge's pick."""
+    from scipy import stats
+
+    from wgan import generate, runs
+    from wgan.data import inputs
+    from wgan.metrics import evaluation, swd
+
+    hp = runs.load_hparams(vdir)
+    patches = evaluation.Evaluator(hp, ("swd",), swd.SAMPLES, 0, inputs.records_folder(hp, records_root))
+    logged = {row["step"]: row for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))
+              if any(key.startswith("eval/") for key in row)}
+    rows = []
+    for index, snapshot in enumerate(runs.list_snapshots(vdir)):
+        checkpoint = f"{runs.version_number(vdir)}.{index}"
+        _, scores, info = score_run(vdir, num, 0, records_root, checkpoint)
+        restored = generate.find_checkpoint(os.path.dirname(os.path.abspath(vdir)), checkpoint)
+        patch = patches(generate.load_generator(restored))
+        seen = logged.get(snapshot["step"], {})
+        rows.append({"snapshot": index, "step": snapshot["step"], "cfid": scores["cfid"],
+                     "confident": scores["confident"], "swd": patch.scalars["swd"],
+                     "swd_levels": patch.extras["swd_levels"], "swd_logged": seen.get("eval/swd"),
+                     "w_heldout_logged": seen.get("eval/w_heldout")})
+        print(json.dumps({k: rows[-1][k] for k in ("step", "cfid", "confident", "swd", "w_heldout_logged")}),
+              flush=True)
+    cfid = [row["cfid"] for row in rows]
+    judged = {"swd": [row["swd"] for row in rows]}
+    if all(row["w_heldout_logged"] is not None for row in rows):
+        judged["w_heldout"] = [row["w_heldout_logged"] for row in rows]
+    agreement = {name: float(stats.spearmanr(values, cfid).statistic) for name, values in judged.items()}
+    picks = {name: rows[int(np.argmin(values))]["step"] for name, values in {"cfid": cfid, **judged}.items()}
+    return {"run": vdir, "data": hp.data.name, "model": hp.model, "seed": hp.seed, "train_steps": hp.train_steps,
+            "precision": hp.precision, "num": num, "swd_samples": swd.SAMPLES,
+            "reference_images": patches.patch_reference.count, "classifier_accuracy": info["accuracy"],
+            "snapshots": rows, "spearman_with_cfid": agreement, "picked_step": picks}
+
+
 def append_row(path, row):
     """Append ``row`` to the JSON list at ``path`` (created if missing), atomically."""
     from wgan.util import files
@@ -199,6 +248,11 @@ def main():
     score.add_argument("--records_dir", default="datasets/tfrecords")
     score.add_argument("--json", default=None, help="append the row to this JSON file")
     score.add_argument("--checkpoint", default=None, help="a -v text such as 1.best or 1.4 (default: the newest)")
+    judges = sub.add_parser("judges", help="score every snapshot of a run by the classifier and by the run's judges")
+    judges.add_argument("--run", required=True, help="the run's version folder, checkpoint/<run>/v<N>")
+    judges.add_argument("--num", type=int, default=5000)
+    judges.add_argument("--records_dir", default="datasets/tfrecords")
+    judges.add_argument("--json", default=None, help="append the result to this JSON file")
     study = sub.add_parser("study", help="train and score several seeds, one at a time, as a user would")
     study.add_argument("--data", required=True, help="the built folder, or a source (fashion_mnist)")
     study.add_argument("-m", "--model", default="wgan-gp")
@@ -220,6 +274,12 @@ def main():
         return
     if args.command == "study":
         run_study(args)
+        return
+    if args.command == "judges":
+        result = judge_snapshots(args.run, args.num, args.records_dir)
+        print(json.dumps({k: result[k] for k in ("spearman_with_cfid", "picked_step")}))
+        if args.json:
+            append_row(args.json, result)
         return
     row = score_row(args.run, args.num, args.seed, args.records_dir, args.checkpoint)
     print(json.dumps(row, indent=1))

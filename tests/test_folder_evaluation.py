@@ -1,5 +1,6 @@
 """A user's folder with class subfolders is judged like digits: a classifier trained once on its labels,
-classifier FID during training, a best snapshot; an unlabelled folder says it has no signal."""
+classifier FID during training, a best snapshot; an unlabelled folder is judged by patch statistics
+against its own images (swd, which the best snapshot follows) and by its critic on held-out images."""
 
 import json
 import os
@@ -65,11 +66,12 @@ def test_an_unlabelled_folder_gets_no_classifier(tmp_path):
     hp = recipe.build("wgan-gp", str(folder), records_root).hp
     assert not classifier.judges(hp, records_root)
     assert evaluation.default_metrics(hp, False, records_root=records_root) == ()
-    assert "else the run's own critic on the held-out images" in recipe.describe(recipe.build("wgan-gp", str(folder),
+    assert "else patch statistics against the folder's own images (swd; the best snapshot" in recipe.describe(recipe.build("wgan-gp", str(folder),
                                                                                                records_root))
 
 
-def test_classes_the_classifier_cannot_learn_leave_the_run_unjudged_not_stopped(tmp_path, monkeypatch, caplog):
+def test_classes_the_classifier_cannot_learn_leave_the_run_to_patch_statistics_not_stopped(tmp_path, monkeypatch,
+                                                                                              caplog):
     monkeypatch.setattr(classifier, "FOLDER_MIN_UPDATES", 20)
     records_root = str(tmp_path / "records")
     rng = np.random.default_rng(2)
@@ -80,7 +82,7 @@ def test_classes_the_classifier_cannot_learn_leave_the_run_unjudged_not_stopped(
     build_records(str(tmp_path / "noise"), None, None, records_root, workers=1, progress=False, heldout_per_mille=0)
     hp = recipe.build("wgan-gp", str(tmp_path / "noise"), records_root, overrides=[("eval_every", 2)]).hp
     assert classifier.judges(hp, records_root)
-    assert evaluation.for_training(hp, records_root) is None
+    assert evaluation.for_training(hp, records_root).metrics == ("swd",)  # no held-out images: no critic signal
     assert "its class metrics would not be trustworthy; the classifier's metrics are off" in caplog.text
 
 
@@ -96,7 +98,8 @@ def _flat_folder(root, count=40, side=16):
     return str(root)
 
 
-def test_an_unlabelled_folder_is_judged_by_its_critic_on_held_out_images_and_says_it_keeps_no_best(tmp_path, caplog):
+def test_an_unlabelled_folder_is_judged_by_patch_statistics_and_its_critic_and_keeps_the_best_by_swd(tmp_path,
+                                                                                                       caplog):
     records_root = str(tmp_path / "records")
     folder = _flat_folder(tmp_path / "bars")
     build_records(folder, None, None, records_root, workers=1, progress=False, heldout_per_mille=250)
@@ -106,11 +109,14 @@ def test_an_unlabelled_folder_is_judged_by_its_critic_on_held_out_images_and_say
     caplog.set_level("INFO")
     launched = launch.train_run(str(tmp_path / "checkpoint"), hp, launch.until_step(4), records_root=records_root,
                                 progress=False)
-    assert "judged by w_heldout, spread every 2 steps (the run's own critic on " in caplog.text
-    assert "held-out images: no class subfolders for a classifier and no Inception graph" in caplog.text
-    assert "no best snapshot: the critic of each step is another judge, so use the newest checkpoint" in caplog.text
+    assert ("judged by swd, w_heldout, spread every 2 steps (patch statistics against 34 training images and the "
+            "run's own critic on 6 held-out images: no class subfolders for a classifier and no Inception graph"
+            in caplog.text)
+    assert "the best snapshot follows swd" in caplog.text
     evaluations = [row for row in runs.read_jsonl(os.path.join(launched.vdir, runs.METRICS_FILE))
                    if "eval/w_heldout" in row]
     assert [row["step"] for row in evaluations] == [2, 4]
-    assert all(row["eval/spread"] > 0 for row in evaluations)
-    assert runs.read_best(launched.vdir) is None
+    assert all(row["eval/spread"] > 0 and row["eval/swd"] > 0 and len(row["eval/swd_levels"]) == 2
+               for row in evaluations)
+    best = runs.read_best(launched.vdir)
+    assert best["metric"] == "swd" and best["value"] == min(row["eval/swd"] for row in evaluations)

@@ -73,3 +73,23 @@ def test_the_own_data_table_gives_each_seed_a_row_and_a_folder_of_several_seeds_
     assert "| **mean of 2 seeds** | | | | | 1,000 | **7.0** | **0.720** | 40.0% - 60.0% |" in lines
     assert sum("mean of" in line for line in lines) == 1
     assert lines[-3].startswith("| real test images |")
+
+
+def test_the_judges_table_bolds_each_judges_pick_and_gives_its_rank_correlation(tmp_path):
+    def snapshot(step, cfid, swd, w_heldout):
+        return {"snapshot": step // 100, "step": step, "cfid": cfid, "confident": 0.5, "swd": swd,
+                "swd_levels": [swd, swd], "swd_logged": swd, "w_heldout_logged": w_heldout}
+
+    result = {"data": "/f/fashion_mnist-2000-flat", "seed": 0, "train_steps": 300, "precision": "float32",
+              "num": 5000, "swd_samples": 1000, "reference_images": 1920, "classifier_accuracy": 0.914,
+              "snapshots": [snapshot(100, 40.0, 90.0, 0.2), snapshot(200, 20.0, 60.0, 0.5),
+                            snapshot(300, 10.0, 70.0, 0.9)],
+              "spearman_with_cfid": {"swd": 0.5, "w_heldout": -1.0}, "picked_step": {"cfid": 300, "swd": 200,
+                                                                                      "w_heldout": 100}}
+    (tmp_path / "j.json").write_text(json.dumps([result]))
+    text = own_data_report.judges_table(own_data_report.JUDGES_BLOCK + "j.json", str(tmp_path), str(tmp_path))
+    lines = text.splitlines()
+    assert "| 100 | 40.0 | 0.500 | 90.0 | **0.200** |" in lines
+    assert "| 200 | 20.0 | 0.500 | **60.0** | 0.500 |" in lines
+    assert "| 300 | **10.0** | 0.500 | 70.0 | 0.900 |" in lines
+    assert "over the 3 snapshots: swd +0.50, w_heldout -1.00." in text

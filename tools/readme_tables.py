@@ -22,7 +22,7 @@ Blocks (``wgan/lab/doc_blocks.py``):
   ``benchmarks/bench_classifier.py --json PATH``; ``variants-table PATH`` from
   ``benchmarks/bench_variants.py --json PATH``; ``speed-summary PATH,PATH`` (README.md: WGAN-GP it/s per network) from ``bin/benchmark.py --json PATH``;
   ``own-data-table PATH`` from ``benchmarks/own_data.py score
-  --json PATH``; ``recipe-choices`` from the recipe's own table (``wgan.recipe.BASES``);
+  --json PATH``; ``judges-table PATH`` from ``benchmarks/own_data.py judges --json PATH``; ``recipe-choices`` from the recipe's own table (``wgan.recipe.BASES``);
   ``sweep-summary GLOB`` from the sweep tables ``benchmarks/sweep.py`` wrote, copied to
   docs/sweeps/ (``wgan/lab/sweep_report.py``); ``study-md PATH`` shows a committed study.md whole.
   PATH and GLOB are relative to the folder of README.md (the repository root).
@@ -55,6 +55,7 @@ RENDERERS = {
     benchmark_report.SPEED_SUMMARY: benchmark_report.speed_summary,
     own_data_report.RECIPE_BLOCK: own_data_report.recipe_table,
     own_data_report.OWN_DATA_BLOCK: own_data_report.own_data_table,
+    own_data_report.JUDGES_BLOCK: own_data_report.judges_table,
 }
 
 

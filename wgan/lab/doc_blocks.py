@@ -6,7 +6,7 @@ from its source, and ``--check`` fails when one is stale, so no table is edited 
 
 A block's NAME says what fills it: ``study-table`` (docs/results.md's table over every study),
 ``study-summary`` (README.md: each source's best row), ``speed-summary PATHS``, ``recipe-choices``,
-``own-data-table PATH``,
+``own-data-table PATH``, ``judges-table PATH``,
 ``benchmark-table PATH``, ``recipe-table PATH``, ``capacity-table PATH``, ``data-table PATH`` or
 ``faults-table PATH`` (one JSON of a benchmark, PATH relative to the repository root;
 ``benchmark_report.BLOCKS``),

@@ -3,7 +3,9 @@
 * ``recipe-choices``: one row per row of ``wgan.recipe.BASES`` (image sides, the shipped file a
   folder starts from, and why), so docs/own-data.md says what the code does;
 * ``own-data-table PATH``: the runs ``benchmarks/own_data.py score --json PATH`` scored, one row
-  each, beside the real test split's own scores.
+  each, beside the real test split's own scores;
+* ``judges-table PATH``: every snapshot of the runs ``benchmarks/own_data.py judges --json PATH``
+  scored, by the classifier and by the run's own judges, with their rank correlations and picks.
 """
 
 import json
@@ -15,6 +17,7 @@ from wgan.lab.scored_samples import classifier_judged
 
 RECIPE_BLOCK = "recipe-choices"
 OWN_DATA_BLOCK = "own-data-table "
+JUDGES_BLOCK = "judges-table "
 
 
 def recipe_table(name, root, doc_dir):
@@ -64,3 +67,37 @@ def own_data_table(name, root, doc_dir):
     lines += ["", f"Scored by the toolkit's Fashion-MNIST classifier (test accuracy "
                   f"{rows[-1]['classifier_accuracy']:.3f}) against the statistics of the 60,000 training images."]
     return "\n".join(lines)
+
+
+def judges_table(name, root, doc_dir):
+    """Markdown: per run of the JSON at the block's PATH, each snapshot's classifier scores beside its
+    ``swd`` and logged ``w_heldout`` (each judge's pick in bold), then the rank correlations."""
+    path = os.path.join(root, name[len(JUDGES_BLOCK):])
+    results = json.loads(doc_blocks.read_source(path))
+    if not results:
+        raise ValueError(f"{path}: no judged run")
+    parts = []
+    for result in results:
+        picked = result["picked_step"]
+        rows = result["snapshots"]
+
+        def cell(row, key, judge, digits):
+            value = row[key]
+            if value is None:
+                return ""
+            text = f"{value:.{digits}f}"
+            return f"**{text}**" if picked.get(judge) == row["step"] else text
+
+        lines = [f"{os.path.basename(result['data'])}, seed {result['seed']}, {result['train_steps']:,} iterations "
+                 f"({result['precision']}):", "",
+                 "| step | classifier FID | confident share | swd | w_heldout (logged) |", "|---:|---:|---:|---:|---:|"]
+        for row in rows:
+            lines.append(f"| {row['step']:,} | {cell(row, 'cfid', 'cfid', 1)} | {row['confident']:.3f} | "
+                         f"{cell(row, 'swd', 'swd', 1)} | {cell(row, 'w_heldout_logged', 'w_heldout', 3)} |")
+        correlation = ", ".join(f"{judge} {value:+.2f}" for judge, value in result["spearman_with_cfid"].items())
+        lines += ["", f"Spearman rank correlation with classifier FID over the {len(rows)} snapshots: {correlation}. "
+                      f"Classifier FID on {result['num']:,} samples (classifier accuracy "
+                      f"{result['classifier_accuracy']:.3f}); swd on {result['swd_samples']:,} samples against "
+                      f"{result['reference_images']:,} training images; the lowest of each column in bold."]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)

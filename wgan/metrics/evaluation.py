@@ -22,9 +22,13 @@ Metrics by data (names as in ``--metrics``):
   in metrics.jsonl (see ``wgan.metrics.class_agreement``). Every sample of such a run is
   generated for a label drawn at the training set's class frequencies (``prior.labels``), so
   ``cfid``, ``classes`` and ``confident`` judge the mixture the training data has;
-* image data that none of those can judge, during training: ``w_heldout`` (the run's critic
-  on held-out images against samples) and ``spread`` (``wgan.metrics.critic_signal``), on
-  the first ``IMAGE_SAMPLES`` generated images.
+* any image data, when asked for: ``swd``, the sliced Wasserstein distance between 7x7 patches
+  of generated and real images at each level of a Laplacian pyramid (``wgan.metrics.swd``);
+  it needs no weights, so it judges, during training, the image data that none of the above
+  can (a folder without classes on a machine without Inception), and the best snapshot follows it;
+* image data that neither a classifier nor an extractor can judge, during training, also:
+  ``w_heldout`` (the run's critic on held-out images against samples) and ``spread``
+  (``wgan.metrics.critic_signal``), on the first ``IMAGE_SAMPLES`` generated images.
 
 Every name, group, direction and need comes from the registry (``wgan.metrics.registry``);
 this module gathers what the asked metrics need and calls their computations.
@@ -60,7 +64,7 @@ from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample, uint8_to_float
 from wgan.data import sources
 from wgan.errors import ConfigError, DataError
-from wgan.metrics import class_agreement, classifier, critic_signal, extractors, reference, registry, toy
+from wgan.metrics import class_agreement, classifier, critic_signal, extractors, reference, registry, swd, toy
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
 from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
@@ -170,6 +174,7 @@ class Evaluator:
                 raise ConfigError(f"the {entry.title} needs at least {entry.min_samples} samples{why}, got {num}")
         self.needs = registry.needs_of(self.metrics)
         self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
+        self.patch_reference = None
         self.real_classes = None
         self.reference_stats, self.reference_split = reference_stats, reference_split
         self.critic_signal = critic_signal
@@ -180,6 +185,9 @@ class Evaluator:
             self.real_points = toy_sample(hp.data.name, num, np.random.default_rng(seed + 1))
         if registry.LABELS in self.needs:
             self.judge = classifier.ClassifierJudge(records_folder, test_folder=test_folder)
+        if registry.REAL_IMAGES in self.needs:
+            real = reference.read_images(records_folder, limit=swd.REFERENCE_IMAGES)
+            self.patch_reference = swd.PatchReference(real, seed)
         if registry.CLASS_LABELS in self.needs:
             if not models.takes_labels(hp):
                 asked = ", ".join(n for n in self.metrics if registry.CLASS_LABELS in registry.get(n).needs)
@@ -241,7 +249,9 @@ class Evaluator:
         # IMAGE_SAMPLES, the count of a training evaluation.
         judged = self.num if self.judge is not None else 0
         critic_judged = min(self.num, IMAGE_SAMPLES) if self.critic_signal is not None else 0
-        judge_features, judge_logits, for_critic = [], [], []
+        # More generated images than the reference has would be subsampled away (swd.sliced_wasserstein).
+        patch_judged = min(self.num, self.patch_reference.count) if self.patch_reference is not None else 0
+        judge_features, judge_logits, for_critic, for_patches = [], [], [], []
         moments, rows = MomentAccumulator(), []
         scores = ScoreAccumulator(self.num) if registry.PROBABILITIES in self.needs else None
         for start in range(0, self.num, GENERATE_BATCH):
@@ -253,9 +263,11 @@ class Evaluator:
                 judge_logits.append(logits)
             if start < critic_judged:
                 for_critic.append(generated[:critic_judged - start])
+            if start < patch_judged:
+                for_patches.append(images[:patch_judged - start])
             if self.extractor is None:
-                if start + GENERATE_BATCH >= max(judged, critic_judged):
-                    break  # the classifier and the critic have their images: generate no more
+                if start + GENERATE_BATCH >= max(judged, critic_judged, patch_judged):
+                    break  # the classifier, the critic and the patches have their images: generate no more
                 continue
             if scores is not None:
                 features, probabilities = self.extractor.features_and_probabilities(images)
@@ -294,6 +306,12 @@ class Evaluator:
                 scalars[entry.name] = values[entry.name]
                 about[entry.name] = {"metric": entry.name, "extractor": "critic", "comparable": False,
                                      "n_fake": critic_judged, "n_real": len(self.critic_signal.heldout)}
+        for entry in self._asked(registry.PIXEL):
+            value, per_level = entry.computation()(self.patch_reference, np.concatenate(for_patches))
+            scalars[entry.name] = value
+            extras[f"{entry.name}_levels"] = per_level
+            about[entry.name] = {"metric": entry.name, "extractor": "pixel patches", "comparable": False,
+                                 "n_fake": patch_judged, "n_real": self.patch_reference.count}
         if self.extractor is not None:
             scalars_more, about_more = self._feature_metrics(moments, rows, scores)
             scalars.update(scalars_more)
@@ -392,8 +410,9 @@ def for_training(hp, records_root, critic=None):
     extractor is available without a download (``extractors.configured_extractor``): the
     2015 Inception graph in ``$WGAN_INCEPTION_GRAPH`` or the cache, else Keras' InceptionV3
     weights in ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache. Without either it is judged by
-    ``critic`` (the run's critic, a Keras model) on the records' held-out images
-    (``wgan.metrics.critic_signal``). One line says what judges the run.
+    ``swd`` against its training images (the best snapshot follows it) and by ``critic`` (the
+    run's critic, a Keras model) on the records' held-out images (``wgan.metrics.critic_signal``).
+    One line says what judges the run.
     """
     if not hp.eval_every:
         return None
@@ -411,13 +430,13 @@ def for_training(hp, records_root, critic=None):
         # A user's classes may not be learnable by the small classifier: the critic judges instead.
         logging.warning("%s; the classifier's metrics are off", err)
         evaluator = None
-    if evaluator is None and critic is not None and not hp.data.is_toy:
-        evaluator = _critic_evaluator(hp, records_root, critic)
+    if evaluator is None and not hp.data.is_toy:
+        evaluator = _own_images_evaluator(hp, records_root, critic)
     if evaluator is None:
         logging.info("eval_every=%d: no metric for %s without the Inception graph (set $%s to %s) or Keras' "
-                     "InceptionV3 weights ($%s), no class subfolders for a classifier of its own, and no held-out "
-                     "images for the critic; skipping evaluation", hp.eval_every, hp.data.name,
-                     "WGAN_INCEPTION_GRAPH", "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
+                     "InceptionV3 weights ($%s), no class subfolders for a classifier of its own, images too small "
+                     "for patch statistics and no held-out images for the critic; skipping evaluation", hp.eval_every,
+                     hp.data.name, "WGAN_INCEPTION_GRAPH", "classify_image_graph_def.pb", extractors.WEIGHTS_ENV)
     else:
         primary = registry.primary_metric(evaluator.metrics)
         best = (f"the best snapshot follows {primary}" if primary else
@@ -427,11 +446,32 @@ def for_training(hp, records_root, critic=None):
     return evaluator
 
 
-def _critic_evaluator(hp, records_root, critic):
-    """An evaluator of the critic group's metrics on the records' held-out images, or None without them."""
+def _own_images_evaluator(hp, records_root, critic):
+    """The evaluator of image data that neither a classifier nor an extractor judges, or None when nothing can.
+
+    ``swd`` (the pixel group) against the training records, when their images are at least a patch
+    wide; the critic group's metrics with ``critic`` on the records' held-out images, when there are some.
+    """
+    try:
+        records_folder = inputs.records_folder(hp, records_root, build_missing=False)
+    except DataError as err:  # a training run has built them; a bare check may not have
+        logging.warning("no evaluation: %s", err)
+        return None
+    metrics = registry.names(group=registry.PIXEL) if hp.data.resize >= swd.PATCH else ()
+    signal = _critic_signal(hp, records_root, critic) if critic is not None else None
+    if signal is not None:
+        metrics += tuple(n for n in registry.metrics_for(registry.IMAGE_DATA, critic=True)
+                         if registry.get(n).group == registry.CRITIC_SIGNAL)
+    if not metrics:
+        return None
+    return Evaluator(hp, metrics, IMAGE_SAMPLES, records_folder=records_folder, critic_signal=signal)
+
+
+def _critic_signal(hp, records_root, critic):
+    """A ``critic_signal.CriticSignal`` of ``critic`` on the records' held-out images, or None without them."""
     folder, why = inputs.heldout_records(hp, records_root)
     if folder is None:
-        logging.warning("no critic signal either: %s", why)
+        logging.warning("no critic signal: %s", why)
         return None
     heldout_labels = None
     if models.takes_labels(hp):  # a conditional critic scores real images with their own labels
@@ -441,11 +481,7 @@ def _critic_evaluator(hp, records_root, critic):
         heldout = reference.read_images(folder, limit=critic_signal.MAX_HELDOUT)
     if len(heldout) < 2:
         return None
-    metrics = registry.metrics_for(registry.IMAGE_DATA, critic=True)
-    metrics = tuple(n for n in metrics if registry.get(n).group == registry.CRITIC_SIGNAL)
-    signal = critic_signal.CriticSignal(critic, uint8_to_float(heldout), heldout_labels)
-    return Evaluator(hp, metrics, IMAGE_SAMPLES, records_folder=inputs.records_folder(hp, records_root),
-                     critic_signal=signal)
+    return critic_signal.CriticSignal(critic, uint8_to_float(heldout), heldout_labels)
 
 
 def _judge_of(evaluator):
@@ -457,9 +493,14 @@ def _judge_of(evaluator):
                 f"{info['evaluated_on']}")
     if evaluator.extractor is not None:
         return f"{evaluator.extractor.label} features"
-    if evaluator.critic_signal is not None:
-        return (f"the run's own critic on {len(evaluator.critic_signal.heldout):,} held-out images: no class "
-                "subfolders for a classifier and no Inception graph on this machine")
+    if evaluator.patch_reference is not None or evaluator.critic_signal is not None:
+        judges = []
+        if evaluator.patch_reference is not None:
+            judges.append(f"patch statistics against {evaluator.patch_reference.count:,} training images")
+        if evaluator.critic_signal is not None:
+            judges.append(f"the run's own critic on {len(evaluator.critic_signal.heldout):,} held-out images")
+        return (f"{' and '.join(judges)}: no class subfolders for a classifier and no Inception graph on this "
+                "machine")
     return "the toy metrics"
 
 

@@ -21,7 +21,8 @@ class-conditional runs (``wgan.metrics.class_agreement``), which their entries n
 
 Primary metrics, in order (the first one present in an evaluation is the primary one):
 ``fid`` (images scored with a feature extractor, under its plain name), ``cfid`` (labelled
-images: digits, mnist, fashion_mnist, class folders), ``w1`` (toy points). Stored names
+images: digits, mnist, fashion_mnist, class folders), ``w1`` (toy points), ``swd`` (images
+nothing else judges: a folder without classes on a machine without Inception). Stored names
 match by their base metric, so a series such as ``fid_inception2015_n1k_r10k`` is a run's
 primary ``fid``. The critic group (``wgan.metrics.critic_signal``) is never primary: each
 evaluation's critic is another one, so its values do not rank a run's snapshots (measured in
@@ -41,7 +42,8 @@ CLASSIFIER = "classifier"  # labelled images, by the source's own classifier (co
 FEATURE = "feature"  # any images, in the features of an extractor (wgan.metrics.extractors)
 CRITIC_SIGNAL = "critic"  # any images with held-out ones, by the run's own critic (training only)
 CLASS_AGREEMENT = "class agreement"  # a class-conditional run on labelled images, by the classifier (together)
-GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL, CLASS_AGREEMENT)
+PIXEL = "pixel"  # any images, against the records' real images in pixel patches (no weights: wgan.metrics.swd)
+GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL, CLASS_AGREEMENT, PIXEL)
 
 # What a metric needs (``Metric.needs``).
 POINTS = "points"  # generated toy points
@@ -55,13 +57,14 @@ ROWS = "rows"  # generated feature rows and the reference's kept real rows (refe
 PROBABILITIES = "probabilities"  # an extractor that also gives class probabilities (the 2015 graph)
 CRITIC = "critic"  # the run's critic and held-out real images (a training run's evaluator has both)
 CLASS_LABELS = "class labels"  # a class-conditional generator: samples generated for known labels
+REAL_IMAGES = "real images"  # the records' own images (any image data)
 
 # Data kinds (``metrics_for``), and what each offers before the labels and the extractor are known.
 TOY_POINTS = "toy points"  # a toy set without modes (swissroll)
 TOY_WITH_MODES = "toy points with modes"
 IMAGE_DATA = "images"
 DATA_KINDS = {TOY_POINTS: frozenset({POINTS, REAL_POINTS}), TOY_WITH_MODES: frozenset({POINTS, REAL_POINTS, MODES}),
-              IMAGE_DATA: frozenset({IMAGES, EXTRACTOR, MOMENTS, ROWS})}
+              IMAGE_DATA: frozenset({IMAGES, EXTRACTOR, MOMENTS, ROWS, REAL_IMAGES})}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +211,10 @@ register(Metric("w_heldout", CRITIC_SIGNAL, False, frozenset({IMAGES, CRITIC}), 
 register(Metric("spread", CRITIC_SIGNAL, True, frozenset({IMAGES, CRITIC}), "pixel spread ratio",
                 compute="wgan.metrics.critic_signal:CriticSignal",
                 about="the samples' pixel variance over the held-out images' (1: as varied)"))
+register(Metric("swd", PIXEL, False, frozenset({IMAGES, REAL_IMAGES}), "patch SWD", digits=1, primary=4,
+                by_default=False, compute="wgan.metrics.swd:PatchReference.distance",
+                about="sliced Wasserstein distance of 7x7 patches at each Laplacian level against the records' "
+                      "images (x1,000)"))
 
 
 # ----- look-ups ---------------------------------------------------------------------------
@@ -313,7 +320,7 @@ def base_metric(name):
 
 # ----- the best snapshot --------------------------------------------------------------------
 def primary_metrics():
-    """The primary metrics, first first (``fid``, ``cfid``, ``w1``)."""
+    """The primary metrics, first first (``fid``, ``cfid``, ``w1``, ``swd``)."""
     return tuple(m.name for m in sorted((m for m in _REGISTRY.values() if m.primary is not None),
                                         key=lambda m: m.primary))
 
