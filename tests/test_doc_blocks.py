@@ -176,6 +176,19 @@ def test_the_capacity_table_has_each_critics_estimate_and_its_per_layer_norms():
     assert "2 x 128 ReLU critic, swissroll, 2,000 updates" in benchmark_report.capacity_table(results)
 
 
+def test_the_surfaces_table_has_each_pair_with_its_score_gap_and_slopes():
+    rows = [{"source": "8gaussians", "label": "WGAN, weight clipping", "score_gap": 0.0123, "grad_real": 0.0051,
+             "grad_fake": 0.0049},
+            {"source": "8gaussians", "label": "NS-GAN, R1", "score_gap": 2.5, "grad_real": 0.021, "grad_fake": 1.75}]
+    results = {"command": "python benchmarks/value_surfaces.py", "machine": _results()["machine"], "steps": 2000,
+               "gamma": 1.0, "rows": rows}
+    lines = benchmark_report.surfaces_table(results).splitlines()
+    assert lines[:3] == ["```sh", "python benchmarks/value_surfaces.py", "```"]
+    assert "trained for 2,000 updates" in lines[4] and "R1 and R2 at γ = 1;" in lines[4]
+    assert "| 8gaussians | WGAN, weight clipping | 0.012 | 0.005 | 0.005 |" in lines
+    assert lines[-1] == "| 8gaussians | NS-GAN, R1 | 2.500 | 0.021 | 1.750 |"
+
+
 def test_the_data_table_has_each_compression_with_build_read_and_size():
     rows = [{"compression": "none", "build_1": 1403.2, "build_all": 2005.0, "read": 35600.4, "megabytes": 24.64},
             {"compression": "gzip", "build_1": 1058.0, "build_all": 1511.0, "read": 11400.0, "megabytes": 19.92}]

@@ -13,7 +13,8 @@ Blocks (``wgan/lab/doc_blocks.py``):
   ``--output study/<folder>``, that folder's name: where a study wrote does not change it.
 - ``benchmark-table PATH``, anywhere: from the JSON that ``bin/benchmark.py --json PATH``
   wrote; ``recipe-table PATH`` from ``benchmarks/keras_io_wgan_gp.py --json PATH``;
-  ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``; ``data-table PATH``
+  ``capacity-table PATH`` from ``benchmarks/critic_capacity.py --json PATH``; ``surfaces-table PATH`` from
+  ``benchmarks/value_surfaces.py --json PATH``; ``data-table PATH``
   from ``benchmarks/bench_data.py --json PATH``; ``faults-table PATH`` from
   ``tools/inject_faults.py --json PATH``; ``resume-table PATH`` from ``benchmarks/bench_resume.py --json PATH``;
   ``yardstick-table PATH`` from ``benchmarks/yardsticks.py --json PATH``; ``health-cost-table PATH`` from

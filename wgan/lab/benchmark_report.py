@@ -222,6 +222,20 @@ def capacity_table(results):
     return "\n".join(lines)
 
 
+def surfaces_table(results):
+    """Markdown for ``benchmarks/value_surfaces.py``: per toy set and pair, the critic's score gap and the mean
+    norm of its input gradient at real and at fake points."""
+    lines = command_and_machine(results, f"Critics (3 x 512 ReLU MLP) trained for {results['steps']:,} updates "
+                                         "against a fixed \"generator\" (real data + N(0, 1)), R1 and R2 at "
+                                         f"γ = {results['gamma']:g}; ")
+    lines += ["| data | loss, constraint | score gap E[D(real)] - E[D(fake)] | mean ‖∇D‖ at real | "
+              "mean ‖∇D‖ at fake |", "|---|---|---:|---:|---:|"]
+    for row in results["rows"]:
+        lines.append(f"| {row['source']} | {row['label']} | {row['score_gap']:.3f} | {row['grad_real']:.3f} | "
+                     f"{row['grad_fake']:.3f} |")
+    return "\n".join(lines)
+
+
 def data_table(results):
     """Markdown for ``benchmarks/bench_data.py``: build and read speed and size of the records, per compression."""
     workers = results["workers"]
@@ -371,6 +385,7 @@ def classifier_table(results):
 BLOCKS = {"benchmark-table ": (table, ("machine", "models", "matmul")),
           "recipe-table ": (recipe_table, ("machine", "rows", "classifier")),
           "capacity-table ": (capacity_table, ("machine", "surfaces", "deep")),
+          "surfaces-table ": (surfaces_table, ("machine", "rows", "steps", "gamma")),
           "data-table ": (data_table, ("machine", "rows", "workers")),
           "faults-table ": (faults_table, ("machine", "rows", "failures")),
           "resume-table ": (resume_table, ("machine", "rows", "repeats")),
