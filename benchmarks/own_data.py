@@ -144,32 +144,43 @@ def score_row(vdir, num, seed, records_root, checkpoint=None, asked=None):
 
 
 def judge_snapshots(vdir, num, records_root):
-    """Every snapshot of the run in ``vdir`` scored by the Fashion-MNIST classifier (``num`` samples) and by
-    ``swd`` against the run's own records (as in training: ``swd.SAMPLES`` samples, the evaluator's seed 0),
-    beside the values its training logged; with the rank correlations and each judge's pick."""
+    """Every snapshot of the run in ``vdir``, its best checkpoint and its newest (where their steps are not
+    snapshots') scored by the Fashion-MNIST classifier (``num`` samples) and by ``swd`` against the run's own
+    records (as in training: ``swd.SAMPLES`` samples, the evaluator's seed 0), beside the values its training
+    logged; with the rank correlations and each judge's pick."""
     from scipy import stats
 
     from wgan import generate, runs
     from wgan.data import inputs
+    from wgan.errors import RunError
     from wgan.metrics import evaluation, swd
 
     hp = runs.load_hparams(vdir)
     patches = evaluation.Evaluator(hp, ("swd",), swd.SAMPLES, 0, inputs.records_folder(hp, records_root))
     logged = {row["step"]: row for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))
               if any(key.startswith("eval/") for key in row)}
-    rows = []
-    for index, snapshot in enumerate(runs.list_snapshots(vdir)):
-        checkpoint = f"{runs.version_number(vdir)}.{index}"
+    root, number = os.path.dirname(os.path.abspath(vdir)), runs.version_number(vdir)
+    checkpoints = {f"{number}.{index}": f"snapshot {index}" for index in range(len(runs.list_snapshots(vdir)))}
+    checkpoints.update({f"{number}.best": "best", f"{number}": "newest"})
+    rows, steps = [], set()
+    for checkpoint, which in checkpoints.items():
+        try:
+            restored = generate.find_checkpoint(root, checkpoint)
+        except RunError:  # no best checkpoint: the run had no evaluation
+            continue
+        if restored.step in steps:
+            continue
+        steps.add(restored.step)
         _, scores, info = score_run(vdir, num, 0, records_root, checkpoint)
-        restored = generate.find_checkpoint(os.path.dirname(os.path.abspath(vdir)), checkpoint)
         patch = patches(generate.load_generator(restored))
-        seen = logged.get(snapshot["step"], {})
-        rows.append({"snapshot": index, "step": snapshot["step"], "cfid": scores["cfid"],
+        seen = logged.get(restored.step, {})
+        rows.append({"checkpoint": which, "step": restored.step, "cfid": scores["cfid"],
                      "confident": scores["confident"], "swd": patch.scalars["swd"],
                      "swd_levels": patch.extras["swd_levels"], "swd_logged": seen.get("eval/swd"),
                      "w_heldout_logged": seen.get("eval/w_heldout")})
         print(json.dumps({k: rows[-1][k] for k in ("step", "cfid", "confident", "swd", "w_heldout_logged")}),
               flush=True)
+    rows.sort(key=lambda row: row["step"])
     cfid = [row["cfid"] for row in rows]
     judged = {"swd": [row["swd"] for row in rows]}
     if all(row["w_heldout_logged"] is not None for row in rows):

@@ -1,6 +1,6 @@
 """A user's folder with class subfolders is judged like digits: a classifier trained once on its labels,
 classifier FID during training, a best snapshot; an unlabelled folder is judged by patch statistics
-against its own images (swd, which the best snapshot follows) and by its critic on held-out images."""
+against its own images (swd) and by its critic on held-out images, and keeps no best snapshot."""
 
 import json
 import os
@@ -66,7 +66,7 @@ def test_an_unlabelled_folder_gets_no_classifier(tmp_path):
     hp = recipe.build("wgan-gp", str(folder), records_root).hp
     assert not classifier.judges(hp, records_root)
     assert evaluation.default_metrics(hp, False, records_root=records_root) == ()
-    assert "else patch statistics against the folder's own images (swd; the best snapshot" in recipe.describe(recipe.build("wgan-gp", str(folder),
+    assert "else patch statistics against the folder's own images (swd) and the run's own" in recipe.describe(recipe.build("wgan-gp", str(folder),
                                                                                                records_root))
 
 
@@ -98,8 +98,8 @@ def _flat_folder(root, count=40, side=16):
     return str(root)
 
 
-def test_an_unlabelled_folder_is_judged_by_patch_statistics_and_its_critic_and_keeps_the_best_by_swd(tmp_path,
-                                                                                                       caplog):
+def test_an_unlabelled_folder_is_judged_by_patch_statistics_and_its_critic_and_says_it_keeps_no_best(tmp_path,
+                                                                                                         caplog):
     records_root = str(tmp_path / "records")
     folder = _flat_folder(tmp_path / "bars")
     build_records(folder, None, None, records_root, workers=1, progress=False, heldout_per_mille=250)
@@ -112,11 +112,10 @@ def test_an_unlabelled_folder_is_judged_by_patch_statistics_and_its_critic_and_k
     assert ("judged by swd, w_heldout, spread every 2 steps (patch statistics against 34 training images and the "
             "run's own critic on 6 held-out images: no class subfolders for a classifier and no Inception graph"
             in caplog.text)
-    assert "the best snapshot follows swd" in caplog.text
+    assert "no best snapshot: these do not rank a run's late checkpoints" in caplog.text
     evaluations = [row for row in runs.read_jsonl(os.path.join(launched.vdir, runs.METRICS_FILE))
                    if "eval/w_heldout" in row]
     assert [row["step"] for row in evaluations] == [2, 4]
     assert all(row["eval/spread"] > 0 and row["eval/swd"] > 0 and len(row["eval/swd_levels"]) == 2
                for row in evaluations)
-    best = runs.read_best(launched.vdir)
-    assert best["metric"] == "swd" and best["value"] == min(row["eval/swd"] for row in evaluations)
+    assert runs.read_best(launched.vdir) is None

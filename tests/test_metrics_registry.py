@@ -101,7 +101,7 @@ def test_directions_and_primary_metrics_are_those_of_before_the_registry():
     before = {"modes": True, "hq": True, "w1": False, "cfid": False, "classes": True, "confident": True,
               "fid": False, "kid": False, "is": True}
     assert {name: registry.get(name).higher_is_better for name in before} == before
-    assert registry.primary_metrics() == ("fid", "cfid", "w1", "swd")
+    assert registry.primary_metrics() == ("fid", "cfid", "w1")
     assert registry.primary_metric({"modes": 8, "hq": 0.9, "w1": 0.1}) == "w1"
     assert registry.primary_metric({"cfid": 9.0, "classes": 10, "confident": 0.8}) == "cfid"
     assert registry.primary_metric({"fid": 30.0, "cfid": 9.0}) == "fid"

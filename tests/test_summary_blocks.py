@@ -77,7 +77,7 @@ def test_the_own_data_table_gives_each_seed_a_row_and_a_folder_of_several_seeds_
 
 def test_the_judges_table_bolds_each_judges_pick_and_gives_its_rank_correlation(tmp_path):
     def snapshot(step, cfid, swd, w_heldout):
-        return {"snapshot": step // 100, "step": step, "cfid": cfid, "confident": 0.5, "swd": swd,
+        return {"checkpoint": f"snapshot {step // 100}", "step": step, "cfid": cfid, "confident": 0.5, "swd": swd,
                 "swd_levels": [swd, swd], "swd_logged": swd, "w_heldout_logged": w_heldout}
 
     result = {"data": "/f/fashion_mnist-2000-flat", "seed": 0, "train_steps": 300, "precision": "float32",
@@ -89,7 +89,7 @@ def test_the_judges_table_bolds_each_judges_pick_and_gives_its_rank_correlation(
     (tmp_path / "j.json").write_text(json.dumps([result]))
     text = own_data_report.judges_table(own_data_report.JUDGES_BLOCK + "j.json", str(tmp_path), str(tmp_path))
     lines = text.splitlines()
-    assert "| 100 | 40.0 | 0.500 | 90.0 | **0.200** |" in lines
-    assert "| 200 | 20.0 | 0.500 | **60.0** | 0.500 |" in lines
-    assert "| 300 | **10.0** | 0.500 | 70.0 | 0.900 |" in lines
-    assert "over the 3 snapshots: swd +0.50, w_heldout -1.00." in text
+    assert "| 100 | snapshot 1 | 40.0 | 0.500 | 90.0 | **0.200** |" in lines
+    assert "| 200 | snapshot 2 | 20.0 | 0.500 | **60.0** | 0.500 |" in lines
+    assert "| 300 | snapshot 3 | **10.0** | 0.500 | 70.0 | 0.900 |" in lines
+    assert "over the 3 checkpoints: swd +0.50, w_heldout -1.00." in text

@@ -90,14 +90,16 @@ def judges_table(name, root, doc_dir):
 
         lines = [f"{os.path.basename(result['data'])}, seed {result['seed']}, {result['train_steps']:,} iterations "
                  f"({result['precision']}):", "",
-                 "| step | classifier FID | confident share | swd | w_heldout (logged) |", "|---:|---:|---:|---:|---:|"]
+                 "| step | checkpoint | classifier FID | confident share | swd | w_heldout (logged) |",
+                 "|---:|---|---:|---:|---:|---:|"]
         for row in rows:
-            lines.append(f"| {row['step']:,} | {cell(row, 'cfid', 'cfid', 1)} | {row['confident']:.3f} | "
+            lines.append(f"| {row['step']:,} | {row['checkpoint']} | {cell(row, 'cfid', 'cfid', 1)} | "
+                         f"{row['confident']:.3f} | "
                          f"{cell(row, 'swd', 'swd', 1)} | {cell(row, 'w_heldout_logged', 'w_heldout', 3)} |")
         correlation = ", ".join(f"{judge} {value:+.2f}" for judge, value in result["spearman_with_cfid"].items())
-        lines += ["", f"Spearman rank correlation with classifier FID over the {len(rows)} snapshots: {correlation}. "
+        lines += ["", f"Spearman rank correlation with classifier FID over the {len(rows)} checkpoints: {correlation}. "
                       f"Classifier FID on {result['num']:,} samples (classifier accuracy "
                       f"{result['classifier_accuracy']:.3f}); swd on {result['swd_samples']:,} samples against "
-                      f"{result['reference_images']:,} training images; the lowest of each column in bold."]
+                      f"{result['reference_images']:,} training images; the lowest of each column in bold (w_heldout is logged only at evaluation steps)."]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

@@ -24,8 +24,9 @@ Metrics by data (names as in ``--metrics``):
   ``cfid``, ``classes`` and ``confident`` judge the mixture the training data has;
 * any image data, when asked for: ``swd``, the sliced Wasserstein distance between 7x7 patches
   of generated and real images at each level of a Laplacian pyramid (``wgan.metrics.swd``);
-  it needs no weights, so it judges, during training, the image data that none of the above
-  can (a folder without classes on a machine without Inception), and the best snapshot follows it;
+  it needs no weights, so it draws, during training, the progress of image data that none of
+  the above can judge (a folder without classes on a machine without Inception); it is not
+  primary (no best snapshot follows it: ``wgan.metrics.swd``);
 * image data that neither a classifier nor an extractor can judge, during training, also:
   ``w_heldout`` (the run's critic on held-out images against samples) and ``spread``
   (``wgan.metrics.critic_signal``), on the first ``IMAGE_SAMPLES`` generated images.
@@ -410,7 +411,7 @@ def for_training(hp, records_root, critic=None):
     extractor is available without a download (``extractors.configured_extractor``): the
     2015 Inception graph in ``$WGAN_INCEPTION_GRAPH`` or the cache, else Keras' InceptionV3
     weights in ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache. Without either it is judged by
-    ``swd`` against its training images (the best snapshot follows it) and by ``critic`` (the
+    ``swd`` against its training images (no best snapshot: see ``wgan.metrics.swd``) and by ``critic`` (the
     run's critic, a Keras model) on the records' held-out images (``wgan.metrics.critic_signal``).
     One line says what judges the run.
     """
@@ -440,7 +441,8 @@ def for_training(hp, records_root, critic=None):
     else:
         primary = registry.primary_metric(evaluator.metrics)
         best = (f"the best snapshot follows {primary}" if primary else
-                "no best snapshot: the critic of each step is another judge, so use the newest checkpoint")
+                "no best snapshot: these do not rank a run's late checkpoints (docs/own-data.md), so use the newest "
+                "checkpoint")
         logging.info("judged by %s every %d steps (%s; %s)", ", ".join(evaluator.metrics), hp.eval_every,
                      _judge_of(evaluator), best)
     return evaluator

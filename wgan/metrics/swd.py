@@ -21,11 +21,14 @@ This module follows that description (not its code) at the sizes of this toolkit
   (the paper's unit); ``swd`` is the mean over levels.
 
 Every evaluation of a run uses the same patch positions and directions (fixed by its seed) and
-the same real patches, so values at different steps differ only by the generator and do rank a
-run's snapshots (``swd`` is a primary metric after ``fid`` and ``cfid``). It is a pixel
-statistic, not a learned one: use it to rank the snapshots of one run, not to compare with
-published numbers. How well it tracked the classifier's verdict on Fashion-MNIST is in
-docs/own-data.md.
+the same real patches, so values at different steps differ only by the generator. It is a pixel
+statistic, not a learned one, and not comparable with published numbers. On 2,000 Fashion-MNIST
+images as a flat folder (docs/own-data.md) it fell with the classifier FID through a run (rank
+correlation 0.88 over 9 checkpoints, 1.0 over the 7 evenly spaced snapshots), but among the last
+checkpoints its differences were within its noise (real images against other real images score
+about 13): the lowest in-training value came at a checkpoint with classifier FID 14.0, while the
+newest scored 9.7. So it is not a primary metric: it draws a run's progress where nothing
+else can, and no best snapshot follows it.
 """
 
 import numpy as np
