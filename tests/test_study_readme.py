@@ -224,3 +224,16 @@ def test_the_readmes_best_row_per_source_leaves_conditional_studies_out():
                                                   "icfid": 12.0}, None, "none")]}), setup="conditional")
     best = study_readme.summary([plain, told])
     assert "classifier FID 7.4" in best and "conditional" not in best
+
+
+def test_a_study_with_another_budget_rule_names_its_setup_in_the_rule_line():
+    generated = {"cfid": 9.0, "classes": 10, "confident": 0.6}
+    plain = _report("fashion_mnist", {"wgan-gp": [(generated, None, "none")]})
+    timed = dict(_report("fashion_mnist", {"wgan-gp": [(dict(generated, agreement=0.9, icfid=5.0), None, "none")]}),
+                 setup="conditional", budget="30m")
+    same = dict(_report("fashion_mnist", {"dcgan": [(generated, None, "none")]}), setup="lucic2018")
+    line = [line for line in study_readme.table([plain, timed, same]).splitlines()
+            if line.startswith("Budget rule")][0]
+    assert ("fashion_mnist: each model trains for its own shipped train_steps; fashion_mnist conditional: every run "
+            "trains for a budget of 30 min") in line
+    assert line.count("fashion_mnist: each model trains") == 1 and "lucic2018" not in line

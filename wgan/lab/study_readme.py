@@ -98,7 +98,15 @@ def table(reports):
         scored = [report for report in group if report.get("real")]
         if scored:  # once per source, from whichever of its studies scored the real data
             lines.append(f"| {source} | {study.real_label(scored[-1]['real'])} | | | {_real_headline(scored[-1])} | | |")
-    rules = "; ".join(dict.fromkeys(f"{report['source']}: {study.budget_rule(report['steps'], report.get('budget'))}" for report in reports))
+    # One clause per source and rule; a study whose rule differs from its source's first names its setup.
+    first_rule, clauses = {}, []
+    for report in reports:
+        rule = study.budget_rule(report["steps"], report.get("budget"))
+        first_rule.setdefault(report["source"], rule)
+        setup = report.get("setup")
+        label = report["source"] if rule == first_rule[report["source"]] or not setup else f"{report['source']} {setup}"
+        clauses.append(f"{label}: {rule}")
+    rules = "; ".join(dict.fromkeys(clauses))
     dates = sorted({report["date"] for report in reports})
     lines += ["", f"Budget rule, {rules}. Measured {', '.join(dates)}; per-run tables and figures: "
               "docs/study/<source>/study.md."]
