@@ -554,7 +554,8 @@ def test_training_uses_the_graph_only_when_it_is_here(graph_file, tmp_path, monk
     build_cifar_like(str(tmp_path), seed=0)
     hp = config.from_dict({**tiny_image_hp().to_dict(), "eval_every": 5})
     monkeypatch.setattr(extractors, "configured_inception_weights", lambda: None)
-    assert evaluation.for_training(hp, str(tmp_path)) is None  # no graph, no Keras weights: nothing downloads
+    # No graph, no Keras weights: nothing downloads; only the patch statistics, which need no weights.
+    assert evaluation.for_training(hp, str(tmp_path)).metrics == ("swd",)
     monkeypatch.setenv(inception2015.GRAPH_ENV, graph_file[0])
     evaluator = evaluation.for_training(hp, str(tmp_path))
     assert evaluator.metrics == ("fid", "kid", "is") and evaluator.num == 1000

@@ -7,13 +7,15 @@ without a break to step 6, logged at steps 5 and 6. Resuming the stored folder m
 those metrics to the last bit: module moves must not change checkpoint keys, the stored
 hyperparameters' meaning or the RNG state.
 
-oneDNN picks its kernels by the processor's vector width, and its AVX-512 and AVX2 kernels
-round a few sums differently (a few float32 ulps), so the earlier version's metrics are stored
-for each: ``expected-steps-5-6.json`` from a CPU with AVX-512 (the uninterrupted run), and
-``expected-steps-5-6-avx2.json`` from one without, where commit 7cf6947 resumed this folder's
-step-4 checkpoint to step 6 (``bin/train.py -m wgan-gp --data 8gaussians -v 1 --steps 2
---deterministic``). A test against the other processor's numbers would fail on arithmetic,
-not on the toolkit.
+oneDNN picks its kernels by the processor's instruction sets, and its kernels for AVX-512 with
+AMX, AVX-512 without it and AVX2 round a few sums differently (a few float32 ulps), so the
+earlier version's metrics are stored for each kind of machine this project has run on:
+``expected-steps-5-6.json`` from an Intel Xeon with AMX (the uninterrupted run),
+``expected-steps-5-6-avx512-no-amx.json`` from an AMD EPYC with AVX-512 and bfloat16 units but
+no AMX, and ``expected-steps-5-6-avx2.json`` from an EPYC without AVX-512; on the last two,
+commit 7cf6947 resumed this folder's step-4 checkpoint to step 6 (``bin/train.py -m wgan-gp
+--data 8gaussians -v 1 --steps 2 --deterministic --checkpoint_dir COPY``). A test against another
+processor's numbers would fail on arithmetic, not on the toolkit.
 """
 
 import json
@@ -27,6 +29,13 @@ from wgan.util import cpus
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "run-before-restructuring")
 
 
+def expected_file(flags):
+    """The expected metrics of a machine with CPU ``flags``: by AMX, else AVX-512, else AVX2 kernels."""
+    if "amx_tile" in flags:
+        return "expected-steps-5-6.json"
+    return "expected-steps-5-6-avx512-no-amx.json" if "avx512f" in flags else "expected-steps-5-6-avx2.json"
+
+
 def test_a_run_saved_before_the_restructuring_resumes_bit_for_bit(tmp_path):
     checkpoint_dir = str(tmp_path / "checkpoint")
     shutil.copytree(os.path.join(FIXTURE, "wgan-gp-8gaussians"), os.path.join(checkpoint_dir, "wgan-gp-8gaussians"))
@@ -38,9 +47,7 @@ def test_a_run_saved_before_the_restructuring_resumes_bit_for_bit(tmp_path):
                                 deterministic=True)
 
     assert (launched.number, launched.resumed, launched.iterations) == (1, True, 2)
-    avx512 = "avx512f" in (cpus.cpu_flags() or ())
-    with open(os.path.join(FIXTURE, "expected-steps-5-6.json" if avx512 else "expected-steps-5-6-avx2.json"),
-              encoding="utf-8") as f:
+    with open(os.path.join(FIXTURE, expected_file(cpus.cpu_flags() or ())), encoding="utf-8") as f:
         expected = json.load(f)
     logged = [json.loads(line) for line in open(os.path.join(vdir, "metrics.jsonl"), encoding="utf-8")]
     # Every metric the earlier version logged, to the last bit; later versions may log more.
