@@ -49,7 +49,7 @@ def main():
 
     command = benchmark_report.command_line("benchmarks/value_surfaces.py")
     machine = benchmark.machine_info()
-    fig, axes = plt.subplots(len(sources), len(pairs), figsize=(2.3 * len(pairs), 2.5 * len(sources)), squeeze=False)
+    fig, axes = plt.subplots(len(sources), len(pairs), figsize=(2.3 * len(pairs), 2.6 * len(sources)), squeeze=False)
     axis = np.linspace(-capacity.EXTENT, capacity.EXTENT, capacity.GRID)
     rng = np.random.default_rng(0)
     rows = []
@@ -65,7 +65,9 @@ def main():
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_aspect("equal")
-            ax.set_title(f"{source}\n{pair.label}", fontsize=8)
+            ax.set_title(pair.label, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(source, fontsize=8)
             rows.append({"source": source, "pair": key, "label": pair.label, "objective": pair.objective,
                          "constraint": pair.constraint, "score_gap": fit.wasserstein, "grad_real": fit.grad_real,
                          "grad_fake": fit.grad_fake})
