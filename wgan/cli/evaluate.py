@@ -75,6 +75,13 @@ flags.DEFINE_bool("json", False, "Print one JSON object instead of lines.")
 FLAGS = flags.FLAGS
 
 
+def _shown(value):
+    """An extra of an evaluation as printed: lists of numbers (class histograms, per-level swd) at 4 digits."""
+    if isinstance(value, (list, tuple)) and all(isinstance(v, float) for v in value):
+        return "[" + ", ".join(f"{v:.4g}" for v in value) + "]"
+    return value
+
+
 def _comparability(label):
     return ("comparable with published numbers" if extractors.extractor_entry(label).comparable
             else "NOT comparable with published numbers")
@@ -160,7 +167,7 @@ def main(argv):
         for name, value in scalars.items():
             print(f"  {name:<{width}} {value:.6g}")
         for name, value in result.extras.items():
-            print(f"  {name:<{width}} {value}")
+            print(f"  {name:<{width}} {_shown(value)}")
         if FLAGS.export_stats:
             print(f"generated-image statistics written to {path}")
     if real and not FLAGS.json:
