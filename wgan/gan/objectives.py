@@ -131,12 +131,6 @@ def of_run(hp):
     return dataclasses.replace(objective, constraint=hp.constraint)
 
 
-def with_constraint(constraint):
-    """The first entry (in registry order) whose default constraint is ``constraint`` (a registry name)."""
-    constraints.get(constraint)
-    return next(o for o in _ENTRIES if o.constraint == constraint)
-
-
 def summary():
     """``"dcgan, wgan (weight clipping) or wgan-gp (gradient penalty)"``: the names for one-line help texts."""
     parts = [f"{o.name} ({o.constraint_entry.label})" if o.constraint_entry.acts else o.name for o in _ENTRIES]
