@@ -43,9 +43,14 @@ def torch_rmsprop(grads, w0, lr, alpha, eps, momentum=0.0):
 
 
 def tf1_adam(grads, w0, lr, b1, b2, eps):
-    """tf.train.AdamOptimizer (TensorFlow 1, the WGAN-GP reference code's optimizer)."""
+    """tf.train.AdamOptimizer (TensorFlow 1, the WGAN-GP reference code's optimizer).
+
+    ``b2``: a constant, or one value per step: then the bias correction takes the current b2 to the
+    power t, which is PyTorch's Adam when the training loop sets its betas every iteration (R3GAN's code).
+    """
     w, m, v, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
-    for t, g in enumerate(grads, start=1):
+    betas_2 = b2 if np.ndim(b2) else [b2] * len(grads)
+    for t, (g, b2) in enumerate(zip(grads, betas_2), start=1):
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
@@ -125,19 +130,6 @@ def test_linear_decay_horizon_is_the_run_length():
     assert float(optimizers.scheduled_learning_rate(explicit, tf.constant(100), 200)) == pytest.approx(7.5e-5)
 
 
-def varying_beta_2_adam(grads, w0, lr, b1, betas_2, eps):
-    """TensorFlow 1's Adam update with a new b2 at each step and the bias correction of the current b2 to
-    the power t: PyTorch's Adam when the training loop sets its betas every iteration (R3GAN's code)."""
-    w, m, v, out = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), []
-    for t, (g, b2) in enumerate(zip(grads, betas_2), start=1):
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        w = w - lr_t * m / (np.sqrt(v) + eps)
-        out.append(w.copy())
-    return np.array(out)
-
-
 def test_beta_2_follows_a_cosine_from_beta_2_to_beta_2_end_over_the_decay_horizon():
     cfg = _cfg(name="adam", beta_2=0.9, beta_2_end=0.99)
     values = [float(optimizers.scheduled_beta_2(cfg, tf.constant(step), 200)) for step in (0, 100, 200, 300)]
@@ -161,7 +153,7 @@ def test_a_scheduled_beta_2_updates_as_written_out_with_the_beta_2_of_each_step(
         opt.beta_2_now.assign(b2)
         opt.apply_gradients([(tf.constant(g, tf.float32), var)])
         got.append(var.numpy().astype(np.float64))
-    want = varying_beta_2_adam(grads, w0, 1e-3, 0.5, betas_2, cfg.epsilon)
+    want = tf1_adam(grads, w0, 1e-3, 0.5, betas_2, cfg.epsilon)
     assert _relative_update_error(np.array(got), want, w0) < 1e-3
     # The constant-beta_2 reference differs once beta_2 has moved: the test sees the schedule.
     assert _relative_update_error(np.array(got), tf1_adam(grads, w0, 1e-3, 0.5, 0.9, cfg.epsilon), w0) > 1e-2
