@@ -67,6 +67,15 @@ def tiny_hparams(model="wgan-gp", data_name="8gaussians", **values):
     return config.from_dict(merged(base, values))
 
 
+def logged_metrics(vdir):
+    """The rows of a run's metrics.jsonl without the wall-clock ``images_per_sec``: what two runs that
+    must agree bit for bit (straight and resumed, K = 1 and K = 8) log alike."""
+    from wgan import runs
+
+    return [{k: v for k, v in row.items() if k != "images_per_sec"}
+            for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))]
+
+
 def generated_mnist(count, seed=0):
     """``(images uint8 [count, 28, 28], labels int [count])``: random pixels, labels i % 10."""
     images = (np.random.default_rng(seed).random((count, 28, 28)) * 255).astype(np.uint8)

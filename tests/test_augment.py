@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import tiny_hparams
+from conftest import logged_metrics, tiny_hparams
 
 from wgan import config, runs
 from wgan.errors import ConfigError
@@ -288,17 +288,13 @@ def test_a_resumed_adaptive_run_logs_what_the_uninterrupted_run_logged(tmp_path,
         return launch.train_run(str(tmp_path / folder), hp, launch.until_step(step), records_root=digits_root,
                                 progress=False, deterministic=True)
 
-    def logged(vdir):
-        return [{k: v for k, v in row.items() if k != "images_per_sec"}
-                for row in runs.read_jsonl(f"{vdir}/{runs.METRICS_FILE}")]
-
     whole = train("whole", 6)
     train("parts", 3)
     second = train("parts", 6)
     assert second.resumed
-    expected = logged(whole.vdir)
+    expected = logged_metrics(whole.vdir)
     assert len({row["augment/p"] for row in expected}) > 1  # p moved
-    assert logged(second.vdir) == expected
+    assert logged_metrics(second.vdir) == expected
 
 
 def test_augmentation_does_not_leak_the_orientation_into_the_samples():

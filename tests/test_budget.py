@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import tiny_hparams
+from conftest import logged_metrics, tiny_hparams
 from wgan import config, runs
 from wgan.train import budget, launch
 from wgan.util.units import Budget, parse_budget
@@ -85,14 +85,8 @@ def test_an_interrupted_budget_run_resumed_is_the_uninterrupted_run(tmp_path):
     stored, version = _plan(tiny_hparams("wgan-gp", "8gaussians", n_critic=1, seed=5), broken, [], seconds=0.1)
     resumed = launch.train_run(broken, stored, launch.until_step(stored.train_steps), version=version,
                                progress=False, deterministic=True)
-
-    def logged(vdir):
-        with open(os.path.join(vdir, runs.METRICS_FILE), encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f]
-        return [{k: v for k, v in row.items() if k != "images_per_sec"} for row in rows]
-
     assert resumed.result["step"] == whole.result["step"] == 10
-    assert logged(resumed.vdir) == logged(whole.vdir)
+    assert logged_metrics(resumed.vdir) == logged_metrics(whole.vdir)
 
 
 def test_a_files_own_length_is_timed_and_said_before_a_new_run_only(tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import generated_mnist, tiny_hparams
+from conftest import generated_mnist, logged_metrics, tiny_hparams
 from wgan import config, data, models, runs
 from wgan.errors import ConfigError
 from wgan.gan import constraints, objectives
@@ -200,11 +200,6 @@ def test_generated_labels_follow_the_class_frequencies_and_the_seed():
     np.testing.assert_allclose(np.bincount(drawn, minlength=3) / 4000, CLASSES["class_frequencies"], atol=0.03)
 
 
-def logged(vdir):
-    return [{k: v for k, v in row.items() if k != "images_per_sec"}
-            for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))]
-
-
 def test_a_conditional_run_takes_its_classes_from_the_records_and_resumes_bit_for_bit(tmp_path, records_root):
     hp = tiny_hparams("wgan-gp", "mnist", conditional={"enabled": True}, log_every=1, checkpoint_every=100,
                       snapshot_every=100)
@@ -223,7 +218,7 @@ def test_a_conditional_run_takes_its_classes_from_the_records_and_resumes_bit_fo
     resumed = launch.train_run(str(tmp_path / "parts"), runs.load_hparams(vdir), launch.until_step(4), version=1,
                                records_root=records_root, progress=False, deterministic=True)
     assert resumed.resumed and resumed.result["step"] == 4
-    assert logged(resumed.vdir) == logged(whole.vdir)
+    assert logged_metrics(resumed.vdir) == logged_metrics(whole.vdir)
 
 
 def test_a_run_without_labels_stops_with_one_line_and_leaves_no_run_folder(tmp_path):

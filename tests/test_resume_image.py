@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import tiny_hparams
-from wgan import data, runs
+from conftest import logged_metrics, tiny_hparams
+from wgan import data
 from wgan.train import launch
 
 IMAGES, BATCH, N_CRITIC = 40, 8, 2  # 5 batches an epoch, 2 of them an iteration
@@ -42,12 +42,6 @@ def train(checkpoint_dir, step, records_root):
                             progress=False, deterministic=True)
 
 
-def logged(vdir):
-    """The rows of metrics.jsonl without the wall-clock ``images_per_sec``."""
-    return [{k: v for k, v in row.items() if k != "images_per_sec"}
-            for row in runs.read_jsonl(f"{vdir}/{runs.METRICS_FILE}")]
-
-
 def variables(prefix):
     """{name: value} of every variable in a checkpoint but its save counter (how often it was saved)
     and the serialized object graph (whose Keras names count the optimizers built in the process)."""
@@ -69,10 +63,10 @@ def test_an_image_run_stopped_mid_epoch_resumes_bit_for_bit(tmp_path, digits_roo
     assert (second.resumed, second.iterations, second.vdir) == (True, END - STOP, first.vdir)
     assert whole.result["epoch"] == second.result["epoch"] == END * N_CRITIC * BATCH / IMAGES  # a boundary crossed
 
-    expected = logged(whole.vdir)
+    expected = logged_metrics(whole.vdir)
     assert [row["step"] for row in expected] == list(range(1, END + 1))
     assert [row["epoch"] for row in expected] == [round(s * N_CRITIC * BATCH / IMAGES, 4) for s in range(1, END + 1)]
-    assert logged(second.vdir) == expected  # every metric of every step, to the last bit
+    assert logged_metrics(second.vdir) == expected  # every metric of every step, to the last bit
     resumed, uninterrupted = variables(second.result["checkpoint"]), variables(whole.result["checkpoint"])
     assert sorted(resumed) == sorted(uninterrupted) and len(resumed) > 10
     different = [name for name in resumed if not np.array_equal(resumed[name], uninterrupted[name])]

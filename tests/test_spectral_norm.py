@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import tiny_hparams
-from wgan import runs
+from conftest import logged_metrics, tiny_hparams
 from wgan.gan import spectral_norm
 from wgan.gan.model import GAN
 from wgan.train import launch, summaries
@@ -104,11 +103,6 @@ def _train(checkpoint_dir, hp, step):
     return launch.train_run(str(checkpoint_dir), hp, launch.until_step(step), progress=False, deterministic=True)
 
 
-def _logged(vdir):
-    return [{k: v for k, v in row.items() if k != "images_per_sec"}
-            for row in runs.read_jsonl(f"{vdir}/{runs.METRICS_FILE}")]
-
-
 @pytest.mark.parametrize("model, values", [
     ("wgan", {"constraint": "spectral_norm"}),  # the power-iteration vectors in the checkpoint
     ("rpgan", {"constraint_every": 2}),  # the generator's real batches and the lazy rhythm
@@ -119,9 +113,9 @@ def test_a_resumed_run_is_bit_identical(tmp_path, model, values):
     _train(tmp_path / "parts", hp, 2)
     second = _train(tmp_path / "parts", hp, 4)
     assert second.resumed
-    expected = _logged(whole.vdir)
+    expected = logged_metrics(whole.vdir)
     assert [row["step"] for row in expected] == [1, 2, 3, 4]
-    assert _logged(second.vdir) == expected
+    assert logged_metrics(second.vdir) == expected
 
 
 def test_batch_norm_statistics_inside_the_wrapper_are_updated_as_without_it():

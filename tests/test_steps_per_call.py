@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import tiny_hparams
+from conftest import logged_metrics, tiny_hparams
 
 from wgan import config, runs
 from wgan.data import inputs
@@ -29,11 +29,6 @@ def toy_hp(**values):
     base = {"n_critic": 1, "seed": 4, "log_every": 5, "checkpoint_every": 100, "snapshot_every": 100,
             "g_optimizer": DECAY, "c_optimizer": DECAY, "train_steps": 40, **WARMUP}
     return tiny_hparams("wgan-gp", "8gaussians", **{**base, **values})
-
-
-def logged(vdir):
-    return [{k: v for k, v in row.items() if k != "images_per_sec"}
-            for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))]
 
 
 def test_steps_per_call_is_validated():
@@ -79,8 +74,8 @@ def test_k8_logs_the_losses_of_k1_bit_for_bit_and_resumes_inside_a_block(tmp_pat
     hp = toy_hp()
     one = _train(tmp_path, "k1", hp, 20)
     eight = _train(tmp_path, "k8", hp, 20, steps_per_call=8)
-    assert [r["step"] for r in logged(one.vdir)] == [5, 10, 15, 20]
-    assert logged(eight.vdir) == logged(one.vdir)
+    assert [r["step"] for r in logged_metrics(one.vdir)] == [5, 10, 15, 20]
+    assert logged_metrics(eight.vdir) == logged_metrics(one.vdir)
     # A run of 20 interrupted at step 6, inside the block 5-10 that K = 8 would run, then resumed to 20.
     _, vdir, stored, lock, _ = runs.open_run(str(tmp_path / "resumed"), config.apply_overrides(hp, [("steps_per_call",
                                                                                                   8)]))
@@ -91,7 +86,8 @@ def test_k8_logs_the_losses_of_k1_bit_for_bit_and_resumes_inside_a_block(tmp_pat
     resumed = launch.train_run(str(tmp_path / "resumed"), runs.load_hparams(vdir), launch.until_step(20),
                                version=1, progress=False, deterministic=True)
     assert resumed.resumed and resumed.result["step"] == 20
-    assert [r for r in logged(resumed.vdir) if r["step"] > 6] == [r for r in logged(one.vdir) if r["step"] > 6]
+    assert ([r for r in logged_metrics(resumed.vdir) if r["step"] > 6]
+            == [r for r in logged_metrics(one.vdir) if r["step"] > 6])
 
 
 def test_a_nan_in_the_fifth_iteration_of_a_block_names_that_step_and_saves_nothing_after(tmp_path, records_root,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import merged, tiny_hparams
+from conftest import logged_metrics, merged, tiny_hparams
 from wgan import config, models, runs
 from wgan.data import inputs
 from wgan.gan import objectives
@@ -312,9 +312,4 @@ def test_a_run_with_a_scheduled_beta_2_resumes_bit_for_bit(tmp_path):
     resumed = launch.train_run(str(tmp_path / "parts"), runs.load_hparams(vdir), launch.until_step(4), version=1,
                                progress=False, deterministic=True)
     assert resumed.resumed and resumed.result["step"] == 4
-
-    def logged(run_dir):
-        return [{k: v for k, v in row.items() if k != "images_per_sec"}
-                for row in runs.read_jsonl(os.path.join(run_dir, runs.METRICS_FILE))]
-
-    assert logged(resumed.vdir) == logged(whole.vdir)
+    assert logged_metrics(resumed.vdir) == logged_metrics(whole.vdir)
