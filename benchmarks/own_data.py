@@ -107,22 +107,31 @@ def write_emoji(out, side, count=None, font="/usr/share/fonts/truetype/noto/Noto
     return folder
 
 
-def score_run(vdir, num, seed, records_root, checkpoint=None):
-    """Classifier scores of the run in ``vdir`` (its sampling generator; ``checkpoint``: a ``-v`` text such
-    as ``1.best``, default its newest checkpoint) against Fashion-MNIST's full splits."""
-    from wgan import config, generate, runs
+def fashion_evaluator(hp, num, seed, records_root):
+    """The evaluator of the Fashion-MNIST classifier's metrics for a run of ``hp`` (a folder of Fashion-MNIST
+    images) on ``num`` samples, against Fashion-MNIST's full splits."""
+    from wgan import config
     from wgan.data import inputs
     from wgan.metrics import evaluation
 
-    hp = runs.load_hparams(vdir)
     reference = config.apply_overrides(hp, [("data.name", "fashion_mnist"), ("data.crop", None),
                                             ("data.resize", 28), ("data.channels", 1)])
     train_folder = inputs.records_folder(reference, records_root)
     test_folder = inputs.test_records_folder(reference, records_root)
+    return evaluation.Evaluator(reference, evaluation.CLASSIFIER_METRICS, num, seed, train_folder,
+                                test_folder=test_folder)
+
+
+def score_run(vdir, num, seed, records_root, checkpoint=None, evaluator=None):
+    """Classifier scores of the run in ``vdir`` (its sampling generator; ``checkpoint``: a ``-v`` text such
+    as ``1.best``, default its newest checkpoint) against Fashion-MNIST's full splits; ``evaluator``: one
+    ``fashion_evaluator`` made before for the run, to score several of its checkpoints."""
+    from wgan import generate, runs
+
+    hp = runs.load_hparams(vdir)
     restored = generate.find_checkpoint(os.path.dirname(os.path.abspath(vdir)),
                                         checkpoint or str(runs.version_number(vdir)))
-    evaluator = evaluation.Evaluator(reference, evaluation.CLASSIFIER_METRICS, num, seed, train_folder,
-                                     test_folder=test_folder)
+    evaluator = evaluator or fashion_evaluator(hp, num, seed, records_root)
     result = evaluator(generate.load_generator(restored))
     info = evaluator.judge.info
     return hp, {**result.scalars, "class_histogram": result.extras["class_histogram"],
@@ -157,6 +166,7 @@ def judge_snapshots(vdir, num, records_root):
 
     hp = runs.load_hparams(vdir)
     patches = evaluation.Evaluator(hp, ("swd",), swd.SAMPLES, 0, inputs.records_folder(hp, records_root))
+    classifier = fashion_evaluator(hp, num, 0, records_root)
     logged = {row["step"]: row for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))
               if any(key.startswith("eval/") for key in row)}
     root, number = os.path.dirname(os.path.abspath(vdir)), runs.version_number(vdir)
@@ -171,7 +181,7 @@ def judge_snapshots(vdir, num, records_root):
         if restored.step in steps:
             continue
         steps.add(restored.step)
-        _, scores, info = score_run(vdir, num, 0, records_root, checkpoint)
+        _, scores, info = score_run(vdir, num, 0, records_root, checkpoint, evaluator=classifier)
         patch = patches(generate.load_generator(restored))
         seen = logged.get(restored.step, {})
         rows.append({"checkpoint": which, "step": restored.step, "cfid": scores["cfid"],
