@@ -152,20 +152,27 @@ def score_row(vdir, num, seed, records_root, checkpoint=None, asked=None):
             "classifier_accuracy": info["accuracy"], "real_test": info.get("real_test")}
 
 
-def judge_snapshots(vdir, num, records_root):
+def judge_snapshots(vdir, num, records_root, features=()):
     """Every snapshot of the run in ``vdir``, its best checkpoint and its newest (where their steps are not
     snapshots') scored by the Fashion-MNIST classifier (``num`` samples) and by ``swd`` against the run's own
     records (as in training: ``swd.SAMPLES`` samples, the evaluator's seed 0), beside the values its training
-    logged; with the rank correlations and each judge's pick."""
+    logged; with the rank correlations and each judge's pick. ``features``: names of
+    ``wgan.metrics.folder_features.RECIPES`` (or ``random``) whose FID against the run's records, on the
+    samples of a training evaluation, is a candidate judge too (``fid_<name>``)."""
     from scipy import stats
 
     from wgan import generate, runs
     from wgan.data import inputs
     from wgan.errors import RunError
-    from wgan.metrics import evaluation, swd
+    from wgan.metrics import evaluation, extractors, folder_features, sample_sizes, swd
 
     hp = runs.load_hparams(vdir)
-    patches = evaluation.Evaluator(hp, ("swd",), swd.SAMPLES, 0, inputs.records_folder(hp, records_root))
+    records = inputs.records_folder(hp, records_root)
+    patches = evaluation.Evaluator(hp, ("swd",), swd.SAMPLES, 0, records)
+    learned = {name: evaluation.Evaluator(hp, ("fid",), sample_sizes.IMAGE_SAMPLES, 0, records, reference_images=None,
+                                          extractor=(extractors.RandomFeatures() if name == "random" else
+                                                     folder_features.FolderFeatures(records, name)))
+               for name in features}
     classifier = fashion_evaluator(hp, num, 0, records_root)
     logged = {row["step"]: row for row in runs.read_jsonl(os.path.join(vdir, runs.METRICS_FILE))
               if any(key.startswith("eval/") for key in row)}
@@ -182,17 +189,20 @@ def judge_snapshots(vdir, num, records_root):
             continue
         steps.add(restored.step)
         _, scores, info = score_run(vdir, num, 0, records_root, checkpoint, evaluator=classifier)
-        patch = patches(generate.load_generator(restored))
+        generator = generate.load_generator(restored)
+        patch = patches(generator)
         seen = logged.get(restored.step, {})
         rows.append({"checkpoint": which, "step": restored.step, "cfid": scores["cfid"],
                      "confident": scores["confident"], "swd": patch.scalars["swd"],
                      "swd_levels": patch.extras["swd_levels"], "swd_logged": seen.get("eval/swd"),
-                     "w_heldout_logged": seen.get("eval/w_heldout")})
-        print(json.dumps({k: rows[-1][k] for k in ("step", "cfid", "confident", "swd", "w_heldout_logged")}),
-              flush=True)
+                     "w_heldout_logged": seen.get("eval/w_heldout"),
+                     **{f"fid_{name}": next(iter(judge(generator).scalars.values())) for name, judge in learned.items()}})
+        print(json.dumps({k: rows[-1][k] for k in ("step", "cfid", "confident", "swd", "w_heldout_logged",
+                                                   *(f"fid_{name}" for name in learned))}), flush=True)
     rows.sort(key=lambda row: row["step"])
     cfid = [row["cfid"] for row in rows]
-    judged = {"swd": [row["swd"] for row in rows]}
+    judged = {"swd": [row["swd"] for row in rows], **{f"fid_{name}": [row[f"fid_{name}"] for row in rows]
+                                                      for name in features}}
     if all(row["w_heldout_logged"] is not None for row in rows):
         judged["w_heldout"] = [row["w_heldout_logged"] for row in rows]
     agreement = {name: float(stats.spearmanr(values, cfid).statistic) for name, values in judged.items()}
@@ -274,6 +284,9 @@ def main():
     judges.add_argument("--num", type=int, default=5000)
     judges.add_argument("--records_dir", default="datasets/tfrecords")
     judges.add_argument("--json", default=None, help="append the result to this JSON file")
+    judges.add_argument("--features", type=lambda text: [n for n in text.split(",") if n], default=[],
+                        help="candidate judges: FID in these learned features (rotation, clusters, contrastive) "
+                             "or random ones (random), comma-separated")
     study = sub.add_parser("study", help="train and score several seeds, one at a time, as a user would")
     study.add_argument("--data", required=True, help="the built folder, or a source (fashion_mnist)")
     study.add_argument("-m", "--model", default="wgan-gp")
@@ -297,7 +310,7 @@ def main():
         run_study(args)
         return
     if args.command == "judges":
-        result = judge_snapshots(args.run, args.num, args.records_dir)
+        result = judge_snapshots(args.run, args.num, args.records_dir, args.features)
         print(json.dumps({k: result[k] for k in ("spearman_with_cfid", "picked_step")}))
         if args.json:
             append_row(args.json, result)

@@ -1,6 +1,7 @@
 """A user's folder with class subfolders is judged like digits: a classifier trained once on its labels,
-classifier FID during training, a best snapshot; an unlabelled folder is judged by patch statistics
-against its own images (swd) and by its critic on held-out images, and keeps no best snapshot."""
+classifier FID during training, a best snapshot; an unlabelled folder too small for learned features
+(tests/test_folder_features.py) is judged by patch statistics against its own images (swd) and by its
+critic on held-out images, and keeps no best snapshot."""
 
 import json
 import os
@@ -66,8 +67,9 @@ def test_an_unlabelled_folder_gets_no_classifier(tmp_path):
     hp = recipe.build("wgan-gp", str(folder), records_root).hp
     assert not classifier.judges(hp, records_root)
     assert evaluation.default_metrics(hp, False, records_root=records_root) == ()
-    assert "else patch statistics against the folder's own images (swd) and the run's own" in recipe.describe(recipe.build("wgan-gp", str(folder),
-                                                                                               records_root))
+    assert ("else the FID in features a network learns once from the folder's own images (ffid; the best snapshot "
+            "follows it), patch statistics against them (swd)") in recipe.describe(recipe.build("wgan-gp", str(folder),
+                                                                                                records_root))
 
 
 def test_classes_the_classifier_cannot_learn_leave_the_run_to_patch_statistics_not_stopped(tmp_path, monkeypatch,
@@ -112,6 +114,7 @@ def test_an_unlabelled_folder_is_judged_by_patch_statistics_and_its_critic_and_s
     assert ("judged by swd, w_heldout, spread every 2 steps (patch statistics against 34 training images and the "
             "run's own critic on 6 held-out images: no class subfolders for a classifier and no Inception graph"
             in caplog.text)
+    assert "holds 34 images; features learned from them need at least 256; no learned-feature FID" in caplog.text
     assert "no best snapshot: these do not rank a run's late checkpoints" in caplog.text
     evaluations = [row for row in runs.read_jsonl(os.path.join(launched.vdir, runs.METRICS_FILE))
                    if "eval/w_heldout" in row]

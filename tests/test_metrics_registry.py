@@ -101,7 +101,7 @@ def test_directions_and_primary_metrics_are_those_of_before_the_registry():
     before = {"modes": True, "hq": True, "w1": False, "cfid": False, "classes": True, "confident": True,
               "fid": False, "kid": False, "is": True}
     assert {name: registry.get(name).higher_is_better for name in before} == before
-    assert registry.primary_metrics() == ("fid", "cfid", "w1")
+    assert registry.primary_metrics() == ("fid", "cfid", "ffid", "w1")  # ffid: unlabelled folders, since 2026-12-08
     assert registry.primary_metric({"modes": 8, "hq": 0.9, "w1": 0.1}) == "w1"
     assert registry.primary_metric({"cfid": 9.0, "classes": 10, "confident": 0.8}) == "cfid"
     assert registry.primary_metric({"fid": 30.0, "cfid": 9.0}) == "fid"
@@ -119,7 +119,8 @@ def test_data_kinds_get_the_metrics_of_before_plus_precision_and_recall_on_reque
     assert registry.metrics_for(registry.TOY_POINTS, asked=True) == ("w1",)
     assert registry.metrics_for(registry.IMAGE_DATA, labelled=True) == ("cfid", "classes", "confident", "fid", "kid")
     assert registry.metrics_for(registry.IMAGE_DATA, probabilities=True) == ("fid", "kid", "is")
-    assert registry.metrics_for(registry.IMAGE_DATA, asked=True) == ("fid", "kid", "precision", "recall", "swd")
+    assert registry.metrics_for(registry.IMAGE_DATA, asked=True) == ("fid", "kid", "precision", "recall", "swd",
+                                                                     "ffid")
     with pytest.raises(ValueError, match="data kind 'audio'"):
         registry.metrics_for("audio")
 
@@ -161,7 +162,7 @@ def test_evaluation_accepts_precision_and_recall_where_fid_and_kid_are_accepted(
     digits = tiny_hparams("wgan-gp", "digits")
     assert evaluation.parse_metrics("precision, recall", digits, "random") == ("precision", "recall")
     assert "precision" not in evaluation.default_metrics(digits, extractor_configured=True)
-    assert evaluation.available_metrics(digits, asked=True)[-3:] == ("precision", "recall", "swd")
+    assert evaluation.available_metrics(digits, asked=True)[-4:] == ("precision", "recall", "swd", "ffid")
     with pytest.raises(ConfigError, match="precision cannot be computed for 8gaussians; choose from modes, hq, w1$"):
         evaluation.parse_metrics("precision", tiny_hparams("wgan-gp", "8gaussians"))
 
@@ -209,5 +210,5 @@ def test_evaluate_help_lists_precision_and_recall():
                           text=True, env=ENV, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     text = " ".join(proc.stdout.split())
-    assert "confident, agreement, icfid, fid, kid, is, precision, recall, swd." in text
+    assert "confident, agreement, icfid, fid, kid, is, precision, recall, swd, ffid." in text
     assert "fid,kid,is for images without" in text

@@ -93,3 +93,20 @@ def test_the_judges_table_bolds_each_judges_pick_and_gives_its_rank_correlation(
     assert "| 200 | snapshot 2 | 20.0 | 0.500 | **60.0** | 0.500 |" in lines
     assert "| 300 | snapshot 3 | **10.0** | 0.500 | 70.0 | 0.900 |" in lines
     assert "over the 3 checkpoints: swd +0.50, w_heldout -1.00." in text
+
+
+def test_the_judges_table_gives_each_candidate_feature_fid_a_column_of_its_own(tmp_path):
+    rows = [{"checkpoint": f"snapshot {i}", "step": step, "cfid": cfid, "confident": 0.5, "swd": 10.0 + i,
+             "w_heldout_logged": None, "fid_rotation": rotation, "fid_random": random}
+            for i, (step, cfid, rotation, random) in enumerate([(100, 30.0, 9.0, 0.02), (200, 10.0, 3.0, 0.01)])]
+    result = {"data": "/f/flat", "seed": 1, "train_steps": 6500, "precision": "float32", "num": 5000,
+              "swd_samples": 1000, "reference_images": 1897, "classifier_accuracy": 0.914, "snapshots": rows,
+              "spearman_with_cfid": {"swd": -1.0, "fid_rotation": 1.0, "fid_random": 1.0},
+              "picked_step": {"cfid": 200, "swd": 100, "fid_rotation": 200, "fid_random": 200}}
+    (tmp_path / "j.json").write_text(json.dumps([result]))
+    lines = own_data_report.judges_table(own_data_report.JUDGES_BLOCK + "j.json", str(tmp_path),
+                                         str(tmp_path)).splitlines()
+    assert ("| step | checkpoint | classifier FID | confident share | swd | FID in rotation features | "
+            "FID in random features | w_heldout (logged) |") in lines
+    assert "| 200 | snapshot 1 | **10.0** | 0.500 | 11.0 | **3.000** | **0.010** |  |" in lines
+    assert lines[0] == "flat, seed 1, the first 200 of its 6,500 iterations (float32):"  # --steps 200 of the file's

@@ -191,8 +191,9 @@ def _judged_by(manifest):
         return ("classifier FID, confident share and class shares, by a classifier trained once on the folder's "
                 "labels; the best snapshot follows the classifier FID")
     return ("FID/KID in Inception features when the 2015 graph or Keras' InceptionV3 weights are on this machine, "
-            "else patch statistics against the folder's own images (swd) and the run's own critic on the held-out "
-            "images (held-out W, pixel spread); no best snapshot")
+            "else the FID in features a network learns once from the folder's own images (ffid; the best snapshot "
+            "follows it), patch statistics against them (swd) and the run's own critic on the held-out images "
+            "(held-out W, pixel spread)")
 
 
 def describe(recipe):

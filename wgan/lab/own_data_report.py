@@ -69,9 +69,21 @@ def own_data_table(name, root, doc_dir):
     return "\n".join(lines)
 
 
+# A judge's column: its key in a snapshot row, its header and its digits.
+_JUDGE_COLUMNS = {"swd": ("swd", "swd", 1), "w_heldout": ("w_heldout_logged", "w_heldout (logged)", 3)}
+
+
+def _judge_column(judge):
+    """(row key, header, digits) of ``judge``: ``swd``, ``w_heldout``, or ``fid_<features>`` (a candidate of
+    ``benchmarks/own_data.py judges --features``)."""
+    if judge in _JUDGE_COLUMNS:
+        return _JUDGE_COLUMNS[judge]
+    return judge, f"FID in {judge[len('fid_'):]} features", 3
+
+
 def judges_table(name, root, doc_dir):
-    """Markdown: per run of the JSON at the block's PATH, each snapshot's classifier scores beside its
-    ``swd`` and logged ``w_heldout`` (each judge's pick in bold), then the rank correlations."""
+    """Markdown: per run of the JSON at the block's PATH, each snapshot's classifier scores beside every
+    judge's value (each judge's pick in bold), then the rank correlations."""
     path = os.path.join(root, name[len(JUDGES_BLOCK):])
     results = json.loads(doc_blocks.read_source(path))
     if not results:
@@ -80,26 +92,34 @@ def judges_table(name, root, doc_dir):
     for result in results:
         picked = result["picked_step"]
         rows = result["snapshots"]
+        judges = list(result["spearman_with_cfid"])
+        if "w_heldout" not in judges:  # logged at evaluation steps only: shown, not ranked
+            judges.append("w_heldout")
+        columns = [_judge_column(judge) + (judge,) for judge in judges]
 
         def cell(row, key, judge, digits):
-            value = row[key]
+            value = row.get(key)
             if value is None:
                 return ""
             text = f"{value:.{digits}f}"
             return f"**{text}**" if picked.get(judge) == row["step"] else text
 
-        lines = [f"{os.path.basename(result['data'])}, seed {result['seed']}, {result['train_steps']:,} iterations "
-                 f"({result['precision']}):", "",
-                 "| step | checkpoint | classifier FID | confident share | swd | w_heldout (logged) |",
-                 "|---:|---|---:|---:|---:|---:|"]
+        last = max(row["step"] for row in rows)
+        length = (f"{last:,} iterations" if last >= result["train_steps"] else
+                  f"the first {last:,} of its {result['train_steps']:,} iterations")
+        lines = [f"{os.path.basename(result['data'])}, seed {result['seed']}, {length} ({result['precision']}):", "",
+                 "| step | checkpoint | classifier FID | confident share | "
+                 + " | ".join(header for _, header, _, _ in columns) + " |",
+                 "|---:|---|---:|---:|" + "---:|" * len(columns)]
         for row in rows:
             lines.append(f"| {row['step']:,} | {row['checkpoint']} | {cell(row, 'cfid', 'cfid', 1)} | "
                          f"{row['confident']:.3f} | "
-                         f"{cell(row, 'swd', 'swd', 1)} | {cell(row, 'w_heldout_logged', 'w_heldout', 3)} |")
+                         + " | ".join(cell(row, key, judge, digits) for key, _, digits, judge in columns) + " |")
         correlation = ", ".join(f"{judge} {value:+.2f}" for judge, value in result["spearman_with_cfid"].items())
         lines += ["", f"Spearman rank correlation with classifier FID over the {len(rows)} checkpoints: {correlation}. "
                       f"Classifier FID on {result['num']:,} samples (classifier accuracy "
-                      f"{result['classifier_accuracy']:.3f}); swd on {result['swd_samples']:,} samples against "
-                      f"{result['reference_images']:,} training images; the lowest of each column in bold (w_heldout is logged only at evaluation steps)."]
+                      f"{result['classifier_accuracy']:.3f}); the other judges on {result['swd_samples']:,} samples "
+                      f"against the {result['reference_images']:,} training images; the lowest of each column in bold "
+                      "(w_heldout is logged only at evaluation steps)."]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

@@ -159,7 +159,8 @@ def build_classifier(shape, num_classes, seed=0, stages=_DIGIT_STAGES):
     return keras.Model(inputs, logits, name="classifier")
 
 
-def _split(count, seed):
+def split(count, seed):
+    """(indices to fit on, a seeded ``HELD_OUT`` share of ``range(count)`` held out)."""
     order = np.random.default_rng(seed).permutation(count)
     held = round(HELD_OUT * count)
     return order[held:], order[:held]
@@ -194,7 +195,7 @@ def train_classifier(folder, seed=0, test_folder=None, spec=None):
     manifest, x, labels = _labelled(folder)
     num_classes = int(manifest.get("num_classes") or labels.max() + 1)
     if test_folder is None:
-        train, held = _split(len(x), seed)
+        train, held = split(len(x), seed)
         x_train, y_train, x_test, y_test = x[train], labels[train], x[held], labels[held]
         evaluated_on = f"{HELD_OUT:.0%} of the training records, held out"
     else:
@@ -230,8 +231,9 @@ def predict_logits(model, x, batch_size=512):
     return np.concatenate([model(x[i:i + batch_size], training=False).numpy() for i in range(0, len(x), batch_size)])
 
 
-def _write_atomic(path, write):
-    with atomic_path(path, keep_extension=True) as temp:  # Keras insists on the .keras extension
+def write_atomic(path, write):
+    """``write(temp)`` then rename to ``path`` (which keeps its extension: Keras insists on .keras)."""
+    with atomic_path(path, keep_extension=True) as temp:
         write(temp)
 
 
@@ -244,7 +246,7 @@ def _write_info(folder, info):
         with open(temp, "w", encoding="utf-8") as handle:
             json.dump(info, handle, indent=2)
 
-    _write_atomic(_info_path(folder), write)
+    write_atomic(_info_path(folder), write)
 
 
 def load_or_train(folder, seed=0, test_folder=None):
@@ -267,7 +269,7 @@ def load_or_train(folder, seed=0, test_folder=None):
     model, info = train_classifier(folder, seed, test_folder)
     logging.info("classifier accuracy %.2f%% on %d images (%s)", 100 * info["accuracy"], info["held_out"],
                  info["evaluated_on"])
-    _write_atomic(path, model.save)
+    write_atomic(path, model.save)
     _write_info(folder, info)  # last: a model without its info is retrained
     return model, info
 

@@ -28,6 +28,10 @@ Metrics by data (names as in ``--metrics``):
   the above can judge (a folder without classes on a machine without Inception); it is not
   primary (no best snapshot follows it: ``wgan.metrics.swd``);
 * image data that neither a classifier nor an extractor can judge, during training, also:
+  ``ffid``, the FID in the features of a small network that learned the rotations of the
+  records' own images, fitted once and cached beside them (``wgan.metrics.folder_features``; any
+  image data when asked for): it ranks a run's snapshots as the classifier FID does where a
+  classifier exists to check it, so it is primary there and the best snapshot follows it;
   ``w_heldout`` (the run's critic on held-out images against samples) and ``spread``
   (``wgan.metrics.critic_signal``), on the first ``IMAGE_SAMPLES`` generated images.
 
@@ -65,7 +69,8 @@ from wgan.data import inputs
 from wgan.data import float_to_uint8, toy_sample, uint8_to_float
 from wgan.data import sources
 from wgan.errors import ConfigError, DataError
-from wgan.metrics import class_agreement, classifier, critic_signal, extractors, reference, registry, swd, toy
+from wgan.metrics import (class_agreement, classifier, critic_signal, extractors, folder_features, reference, registry,
+                          swd, toy)
 from wgan.metrics.frechet import MomentAccumulator, frechet_distance
 from wgan.metrics.inception_score import ScoreAccumulator
 from wgan.metrics.sample_sizes import FINAL_IMAGES, IMAGE_SAMPLES, REFERENCE_IMAGES, TOY_SAMPLES
@@ -175,7 +180,7 @@ class Evaluator:
                 raise ConfigError(f"the {entry.title} needs at least {entry.min_samples} samples{why}, got {num}")
         self.needs = registry.needs_of(self.metrics)
         self.judge = self.reference = self.extractor = self.imported = self.generated_stats = None
-        self.patch_reference = None
+        self.patch_reference = self.learned = None
         self.real_classes = None
         self.reference_stats, self.reference_split = reference_stats, reference_split
         self.critic_signal = critic_signal
@@ -189,6 +194,8 @@ class Evaluator:
         if registry.REAL_IMAGES in self.needs:
             real = reference.read_images(records_folder, limit=swd.REFERENCE_IMAGES)
             self.patch_reference = swd.PatchReference(real, seed)
+        if registry.LEARNED_FEATURES in self.needs:
+            self.learned = folder_features.LearnedJudge(records_folder)
         if registry.CLASS_LABELS in self.needs:
             if not models.takes_labels(hp):
                 asked = ", ".join(n for n in self.metrics if registry.CLASS_LABELS in registry.get(n).needs)
@@ -252,8 +259,9 @@ class Evaluator:
         critic_judged = min(self.num, IMAGE_SAMPLES) if self.critic_signal is not None else 0
         # More generated images than the reference has would be subsampled away (swd.sliced_wasserstein).
         patch_judged = min(self.num, self.patch_reference.count) if self.patch_reference is not None else 0
+        learned_judged = self.num if self.learned is not None else 0
         judge_features, judge_logits, for_critic, for_patches = [], [], [], []
-        moments, rows = MomentAccumulator(), []
+        moments, rows, learned_moments = MomentAccumulator(), [], MomentAccumulator()
         scores = ScoreAccumulator(self.num) if registry.PROBABILITIES in self.needs else None
         for start in range(0, self.num, GENERATE_BATCH):
             generated = visualize.generate(generator, models.input_rows(inputs, start, start + GENERATE_BATCH))
@@ -266,9 +274,11 @@ class Evaluator:
                 for_critic.append(generated[:critic_judged - start])
             if start < patch_judged:
                 for_patches.append(images[:patch_judged - start])
+            if start < learned_judged:
+                learned_moments.add(self.learned.extractor(images[:learned_judged - start]))
             if self.extractor is None:
-                if start + GENERATE_BATCH >= max(judged, critic_judged, patch_judged):
-                    break  # the classifier, the critic and the patches have their images: generate no more
+                if start + GENERATE_BATCH >= max(judged, critic_judged, patch_judged, learned_judged):
+                    break  # the classifier, the critic, the patches, the learned features have their images
                 continue
             if scores is not None:
                 features, probabilities = self.extractor.features_and_probabilities(images)
@@ -313,6 +323,10 @@ class Evaluator:
             extras[f"{entry.name}_levels"] = per_level
             about[entry.name] = {"metric": entry.name, "extractor": "pixel patches", "comparable": False,
                                  "n_fake": patch_judged, "n_real": self.patch_reference.count}
+        for entry in self._asked(registry.LEARNED):
+            scalars[entry.name] = entry.computation()(self.learned, learned_moments.result())
+            about[entry.name] = {"metric": entry.name, "extractor": self.learned.extractor.name, "comparable": False,
+                                 "n_fake": learned_judged, "n_real": self.learned.reference.count}
         if self.extractor is not None:
             scalars_more, about_more = self._feature_metrics(moments, rows, scores)
             scalars.update(scalars_more)
@@ -411,8 +425,9 @@ def for_training(hp, records_root, critic=None):
     extractor is available without a download (``extractors.configured_extractor``): the
     2015 Inception graph in ``$WGAN_INCEPTION_GRAPH`` or the cache, else Keras' InceptionV3
     weights in ``$WGAN_INCEPTION_WEIGHTS`` or Keras' cache. Without either it is judged by
-    ``swd`` against its training images (no best snapshot: see ``wgan.metrics.swd``) and by ``critic`` (the
-    run's critic, a Keras model) on the records' held-out images (``wgan.metrics.critic_signal``).
+    ``ffid`` in features learned from its own images (the best snapshot follows it), ``swd``
+    against its training images, and ``critic`` (the run's critic, a Keras model) on the
+    records' held-out images (``wgan.metrics.critic_signal``): ``_own_images_evaluator``.
     One line says what judges the run.
     """
     if not hp.eval_every:
@@ -451,8 +466,10 @@ def for_training(hp, records_root, critic=None):
 def _own_images_evaluator(hp, records_root, critic):
     """The evaluator of image data that neither a classifier nor an extractor judges, or None when nothing can.
 
-    ``swd`` (the pixel group) against the training records, when their images are at least a patch
-    wide; the critic group's metrics with ``critic`` on the records' held-out images, when there are some.
+    ``ffid`` in features learned from the training records, when there are ``folder_features.MIN_IMAGES``
+    and the network learns their rotations (else one warning says why not); ``swd`` (the pixel group)
+    against the training records, when their images are at least a patch wide; the critic group's
+    metrics with ``critic`` on the records' held-out images, when there are some.
     """
     try:
         records_folder = inputs.records_folder(hp, records_root, build_missing=False)
@@ -464,6 +481,11 @@ def _own_images_evaluator(hp, records_root, critic):
     if signal is not None:
         metrics += tuple(n for n in registry.metrics_for(registry.IMAGE_DATA, critic=True)
                          if registry.get(n).group == registry.CRITIC_SIGNAL)
+    learned = registry.names(group=registry.LEARNED)
+    try:
+        return Evaluator(hp, learned + metrics, IMAGE_SAMPLES, records_folder=records_folder, critic_signal=signal)
+    except DataError as err:  # too few images, or no up and down to learn: judged without it
+        logging.warning("%s; no learned-feature FID, so no best snapshot", err)
     if not metrics:
         return None
     return Evaluator(hp, metrics, IMAGE_SAMPLES, records_folder=records_folder, critic_signal=signal)
@@ -495,14 +517,18 @@ def _judge_of(evaluator):
                 f"{info['evaluated_on']}")
     if evaluator.extractor is not None:
         return f"{evaluator.extractor.label} features"
-    if evaluator.patch_reference is not None or evaluator.critic_signal is not None:
+    if evaluator.learned is not None or evaluator.patch_reference is not None or evaluator.critic_signal is not None:
         judges = []
+        if evaluator.learned is not None:
+            info = evaluator.learned.info
+            judges.append(f"features a network learned from the training images (it names {info['accuracy']:.0%} of "
+                          "held-out rotations right)")
         if evaluator.patch_reference is not None:
             judges.append(f"patch statistics against {evaluator.patch_reference.count:,} training images")
         if evaluator.critic_signal is not None:
             judges.append(f"the run's own critic on {len(evaluator.critic_signal.heldout):,} held-out images")
-        return (f"{' and '.join(judges)}: no class subfolders for a classifier and no Inception graph on this "
-                "machine")
+        return (f"{', '.join(judges[:-1])}{' and ' if len(judges) > 1 else ''}{judges[-1]}: no class subfolders "
+                "for a classifier and no Inception graph on this machine")
     return "the toy metrics"
 
 

@@ -21,7 +21,9 @@ class-conditional runs (``wgan.metrics.class_agreement``), which their entries n
 
 Primary metrics, in order (the first one present in an evaluation is the primary one):
 ``fid`` (images scored with a feature extractor, under its plain name), ``cfid`` (labelled
-images: digits, mnist, fashion_mnist, class folders), ``w1`` (toy points). The pixel group's
+images: digits, mnist, fashion_mnist, class folders), ``ffid`` (the FID in features learned from
+an unlabelled folder's own images, where neither of those is at hand: ``wgan.metrics.folder_features``),
+``w1`` (toy points). The pixel group's
 ``swd`` is not primary either: it tracks a run's progress, but among its late checkpoints its
 differences are within its noise (measured in docs/own-data.md). Stored names
 match by their base metric, so a series such as ``fid_inception2015_n1k_r10k`` is a run's
@@ -44,7 +46,8 @@ FEATURE = "feature"  # any images, in the features of an extractor (wgan.metrics
 CRITIC_SIGNAL = "critic"  # any images with held-out ones, by the run's own critic (training only)
 CLASS_AGREEMENT = "class agreement"  # a class-conditional run on labelled images, by the classifier (together)
 PIXEL = "pixel"  # any images, against the records' real images in pixel patches (no weights: wgan.metrics.swd)
-GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL, CLASS_AGREEMENT, PIXEL)
+LEARNED = "learned"  # any images, in features a small network learned from the records' own images
+GROUPS = (TOY_MODES, TOY_DISTANCE, CLASSIFIER, FEATURE, CRITIC_SIGNAL, CLASS_AGREEMENT, PIXEL, LEARNED)
 
 # What a metric needs (``Metric.needs``).
 POINTS = "points"  # generated toy points
@@ -59,13 +62,14 @@ PROBABILITIES = "probabilities"  # an extractor that also gives class probabilit
 CRITIC = "critic"  # the run's critic and held-out real images (a training run's evaluator has both)
 CLASS_LABELS = "class labels"  # a class-conditional generator: samples generated for known labels
 REAL_IMAGES = "real images"  # the records' own images (any image data)
+LEARNED_FEATURES = "learned features"  # a network fitted once on the records' own images (wgan.metrics.folder_features)
 
 # Data kinds (``metrics_for``), and what each offers before the labels and the extractor are known.
 TOY_POINTS = "toy points"  # a toy set without modes (swissroll)
 TOY_WITH_MODES = "toy points with modes"
 IMAGE_DATA = "images"
 DATA_KINDS = {TOY_POINTS: frozenset({POINTS, REAL_POINTS}), TOY_WITH_MODES: frozenset({POINTS, REAL_POINTS, MODES}),
-              IMAGE_DATA: frozenset({IMAGES, EXTRACTOR, MOMENTS, ROWS, REAL_IMAGES})}
+              IMAGE_DATA: frozenset({IMAGES, EXTRACTOR, MOMENTS, ROWS, REAL_IMAGES, LEARNED_FEATURES})}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +180,7 @@ register(Metric("modes", TOY_MODES, True, frozenset({POINTS, MODES}), "modes cov
                 covers="modes", compute="wgan.metrics.toy:mode_metrics", about="modes covered"))
 register(Metric("hq", TOY_MODES, True, frozenset({POINTS, MODES}), "high-quality share", quality_of="modes",
                 compute="wgan.metrics.toy:mode_metrics", about="share of points within 3 std of a mode"))
-register(Metric("w1", TOY_DISTANCE, False, frozenset({POINTS, REAL_POINTS}), "W1 to real", primary=3,
+register(Metric("w1", TOY_DISTANCE, False, frozenset({POINTS, REAL_POINTS}), "W1 to real", primary=4,
                 compute="wgan.metrics.toy:wasserstein1", about="exact Wasserstein-1 to real points"))
 register(Metric("cfid", CLASSIFIER, False, frozenset({IMAGES, LABELS}), "classifier FID", digits=1, primary=2,
                 compute="wgan.metrics.classifier:ClassifierJudge.evaluate", about="FID in classifier features"))
@@ -216,6 +220,9 @@ register(Metric("swd", PIXEL, False, frozenset({IMAGES, REAL_IMAGES}), "patch SW
                 by_default=False, compute="wgan.metrics.swd:PatchReference.distance",
                 about="sliced Wasserstein distance of 7x7 patches at each Laplacian level against the records' "
                       "images (x1,000)"))
+register(Metric("ffid", LEARNED, False, frozenset({IMAGES, LEARNED_FEATURES}), "learned-feature FID", digits=2,
+                primary=3, by_default=False, compute="wgan.metrics.folder_features:LearnedJudge.distance",
+                about="FID in the features of a network that learned the rotations of the records' own images"))
 
 
 # ----- look-ups ---------------------------------------------------------------------------
@@ -321,7 +328,7 @@ def base_metric(name):
 
 # ----- the best snapshot --------------------------------------------------------------------
 def primary_metrics():
-    """The primary metrics, first first (``fid``, ``cfid``, ``w1``)."""
+    """The primary metrics, first first (``fid``, ``cfid``, ``ffid``, ``w1``)."""
     return tuple(m.name for m in sorted((m for m in _REGISTRY.values() if m.primary is not None),
                                         key=lambda m: m.primary))
 

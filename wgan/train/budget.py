@@ -24,7 +24,8 @@ from wgan.util.units import parse_budget
 
 # Share of a time budget left for what is not an iteration: evaluations every eval_every steps,
 # sample grids, checkpoints and snapshots. An allowance, not a measurement: a run whose first
-# evaluation trains its classifier (a labelled folder's first run) spends more there.
+# evaluation trains its classifier (a labelled folder's first run) or learns its rotation features (an
+# unlabelled one's, wgan.metrics.folder_features) spends more there.
 RESERVE = 0.10
 # Iterations timed after the untimed first ones (tracing, oneDNN's first-call kernels), and a cap
 # on the seconds the timing may take, whichever comes first (at least MIN_TIMED iterations).
