@@ -203,3 +203,24 @@ def test_a_files_length_too_long_for_this_machine_is_held_to_the_default_budget(
     assert (kept, version) == (fits, None)
     assert lines[-1] == ("train_steps 1,000 (the file's): about 7 min on this machine (2.78 iterations/s measured "
                          "over the first iterations)")
+
+
+def test_what_the_first_evaluation_trains_is_trained_before_the_timing_and_counted_as_spent(monkeypatch):
+    from wgan.metrics import evaluation
+
+    now, order = [0.0], []
+
+    def prepare(hp, records_root):
+        order.append("prepare")
+        now[0] += 60.0  # a minute of classifier or rotation-network training
+
+    def timed(hp, strategy, records_root, clock):
+        order.append("time")
+        return 0.05, 5.0
+
+    monkeypatch.setattr(evaluation, "prepare_for_training", prepare)
+    monkeypatch.setattr(budget, "seconds_per_iteration", timed)
+    assert budget.measure_run(tiny_hparams("wgan-gp"), None, "unused", clock=lambda: now[0]) == (0.05, 65.0)
+    assert order == ["prepare", "time"]  # the timing runs on a machine no longer busy training it
+    # 10 minutes: (600 - 65) * 0.9 / 0.05 iterations.
+    assert budget.steps_for(tiny_hparams("wgan-gp"), Budget("seconds", 600), 0.05, 65.0) == 9630

@@ -154,3 +154,25 @@ def test_a_flat_folder_whose_network_cannot_learn_is_judged_without_it_and_says_
     assert evaluation.for_training(hp, records_root).metrics == ("swd",)
     assert "these images have no up and down for it to learn" in caplog.text
     assert "no learned-feature FID, so no best snapshot" in caplog.text
+
+
+def test_preparing_a_flat_folders_training_fits_and_caches_the_network_its_evaluator_then_loads(tmp_path, quick,
+                                                                                                 monkeypatch):
+    records_root, folder = _records(tmp_path)
+    hp = recipe.build("wgan-gp", str(tmp_path / "flat"), records_root, overrides=[("eval_every", 2)]).hp
+    evaluation.prepare_for_training(hp, records_root)
+    assert os.path.isfile(folder_features.model_path(folder, "rotation"))
+    monkeypatch.setitem(folder_features.RECIPES, "rotation", dataclasses.replace(
+        folder_features.RECIPES["rotation"], fit=lambda *args: pytest.fail("fitted twice")))
+    assert evaluation.for_training(hp, records_root).learned is not None
+    (tmp_path / "small").mkdir()
+    small_root, _ = _records(tmp_path / "small", count=40)  # too few images: nothing to prepare, nothing raised
+    evaluation.prepare_for_training(recipe.build("wgan-gp", str(tmp_path / "small" / "flat"), small_root).hp,
+                                    small_root)
+
+
+def test_tf_rot90_turns_as_np_rot90_does():
+    # Training turns images with tf.image.rot90, the held-out accuracy with np.rot90: one direction.
+    image = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
+    for k in range(4):
+        assert np.array_equal(tf.image.rot90(image, k).numpy(), np.rot90(image, k, axes=(0, 1)))

@@ -182,7 +182,7 @@ def plan_length(hp, task, say=print, measure=None):
     the timing of its first iterations here fixed (``wgan.train.budget.plan_run``), with the keys
     that follow the length set again (``_follow_length``, except those ``task["overrides"]``
     set), or ``(stored hp, number)`` for the run an earlier start of the same study made.
-    ``measure``: how the iterations are timed (``budget.seconds_per_iteration`` when None).
+    ``measure``: how the iterations are timed (``budget.measure_run`` when None).
     """
     import dataclasses
 
@@ -192,7 +192,7 @@ def plan_length(hp, task, say=print, measure=None):
 
     hp = launch.with_classes(hp, task["records_dir"])  # a conditional GAN is built with its classes
     hp, version = budget.plan_run(hp, task["checkpoint_dir"], tf.distribute.get_strategy(), task["records_dir"],
-                                  measure=measure or budget.seconds_per_iteration, say=say,
+                                  measure=measure or budget.measure_run, say=say,
                                   follow_length=_LENGTH_KEYS)
     if version is None:
         given = {key for key, _ in task["overrides"]}

@@ -463,6 +463,24 @@ def for_training(hp, records_root, critic=None):
     return evaluator
 
 
+def prepare_for_training(hp, records_root):
+    """Train and cache now what the first training evaluation of ``hp`` would (the classifier of labelled
+    records and its statistics, or an unlabelled folder's learned features and theirs), so that a time
+    budget planned after this counts it. Nothing for toy data, a run without evaluation, or where an
+    Inception extractor judges. Errors are left to the run's own evaluator, which says them once.
+    """
+    if not hp.eval_every or hp.data.is_toy or extractors.configured_extractor() is not None:
+        return
+    try:
+        if classifier.judges(hp, records_root):
+            make_evaluator(hp, records_root, metrics=default_metrics(hp, extractor_configured=False,
+                                                                     records_root=records_root))
+        else:
+            folder_features.LearnedJudge(inputs.records_folder(hp, records_root, build_missing=False))
+    except DataError:
+        pass
+
+
 def _own_images_evaluator(hp, records_root, critic):
     """The evaluator of image data that neither a classifier nor an extractor judges, or None when nothing can.
 

@@ -32,7 +32,6 @@ rebuild trains a new one). Distances are comparable only within one records fold
 
 import dataclasses
 import json
-import math
 import os
 
 import numpy as np
@@ -44,6 +43,7 @@ from wgan.data import uint8_to_float
 from wgan.errors import ConfigError, DataError
 from wgan.metrics import classifier, reference
 from wgan.metrics.frechet import frechet_distance
+from wgan.metrics.sample_sizes import REFERENCE_IMAGES
 from wgan.util.files import short_digest
 
 CLUSTERS = 16
@@ -52,6 +52,8 @@ TEMPERATURE = 0.5
 MIN_ROTATION_ACCURACY = 0.5
 # FID's covariance of 128-d features needs clearly more images than dimensions.
 MIN_IMAGES = 256
+# The network learns from the first this many images (memory: 10,000 64x64 colour ones are 0.5 GB as floats).
+MAX_IMAGES = 10_000
 FEATURES = classifier.FEATURES_LAYER
 
 
@@ -79,19 +81,20 @@ def _stages(side):
     return classifier.folder_spec(side, 2).stages
 
 
-def _fit_labels(x, labels, num_classes, seed, updates, batch_size=64):
-    """The classifier network fitted to ``labels`` [N] for ``updates`` Adam updates (cosine-decayed)."""
+def _fit(model, batches, updates):
+    """Fit ``model`` (logits) to ``batches`` of (images, int labels) for ``updates`` Adam updates, the rate
+    cosine-decayed from 1e-3 to 0."""
     import keras
 
-    model = classifier.build_classifier(x.shape[1:], num_classes, seed, _stages(x.shape[1]))
-    epochs = max(1, math.ceil(updates * batch_size / len(x)))
-    rate = keras.optimizers.schedules.CosineDecay(1e-3, epochs * math.ceil(len(x) / batch_size))
-    model.compile(optimizer=keras.optimizers.Adam(rate),
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, updates)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    dataset = (tf.data.Dataset.from_tensor_slices((x, labels.astype(np.int32)))
-               .shuffle(len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size))
-    model.fit(dataset, epochs=epochs, verbose=0, shuffle=False)
+    model.fit(batches.take(updates), epochs=1, verbose=0, shuffle=False)  # the batches come shuffled, seeded
     return model
+
+
+def _shuffled(x, seed):
+    """The images ``x`` in a seeded order, reshuffled every pass, forever."""
+    return tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat()
 
 
 def _rotated(x):
@@ -100,10 +103,16 @@ def _rotated(x):
     return np.concatenate(turns), np.repeat(np.arange(4), len(x))
 
 
-def fit_rotation(x, seed, updates):
+def fit_rotation(x, seed, updates, batch_size=64):
+    """The classifier network taught which rotation (a seeded random one of four per image and pass; ``np.rot90``'s
+    direction) each image of ``x`` [N, S, S, C] was turned by. The turns are made per batch, so memory holds
+    ``x`` once."""
     if x.shape[1] != x.shape[2]:
         raise DataError(f"rotation features need square images, not {x.shape[1]}x{x.shape[2]}")
-    return _fit_labels(*_rotated(x), 4, seed, updates)
+    turns = tf.data.Dataset.random(seed=seed).map(lambda r: tf.cast(r % 4, tf.int32))
+    batches = (tf.data.Dataset.zip((_shuffled(x, seed), turns))
+               .map(lambda image, k: (tf.image.rot90(image, k), k)).batch(batch_size))
+    return _fit(classifier.build_classifier(x.shape[1:], 4, seed, _stages(x.shape[1])), batches, updates)
 
 
 def rotation_accuracy(model, x):
@@ -120,8 +129,11 @@ def cluster_labels(x, seed, clusters=CLUSTERS):
     return KMeans(clusters, n_init=4, random_state=seed).fit_predict(small.reshape(len(x), -1))
 
 
-def fit_clusters(x, seed, updates):
-    return _fit_labels(x, cluster_labels(x, seed), CLUSTERS, seed, updates)
+def fit_clusters(x, seed, updates, batch_size=64):
+    labels = tf.data.Dataset.from_tensor_slices(cluster_labels(x, seed).astype(np.int32))
+    pairs = tf.data.Dataset.zip((tf.data.Dataset.from_tensor_slices(x), labels))
+    batches = pairs.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat().batch(batch_size)
+    return _fit(classifier.build_classifier(x.shape[1:], CLUSTERS, seed, _stages(x.shape[1])), batches, updates)
 
 
 def _views(batch, seed):
@@ -241,7 +253,7 @@ def load_or_fit(folder, name=DEFAULT_RECIPE, seed=0):
         if info.get("records") == digest:
             model = keras.models.load_model(path, compile=False)
     if model is None:
-        x = uint8_to_float(reference.read_images(folder))
+        x = uint8_to_float(reference.read_images(folder, limit=MAX_IMAGES))
         logging.info("learning %s features of %s once (%s; cached as %s)", name, folder, chosen.about, path)
         info = {"recipe": name, "updates": chosen.updates, "records": digest, "images": len(x), "seed": seed}
         if chosen.accuracy is not None:
@@ -286,12 +298,13 @@ class FolderFeatures:
 
 
 class LearnedJudge:
-    """``ffid``: generated images against a records folder in its learned features (fitted on first use)."""
+    """``ffid``: generated images against (the first ``REFERENCE_IMAGES`` of) a records folder in its learned
+    features (fitted on first use)."""
 
     def __init__(self, folder, name=DEFAULT_RECIPE, seed=0):
         self.extractor = FolderFeatures(folder, name, seed)
         self.info = self.extractor.info
-        self.reference = reference.reference_stats(folder, self.extractor)
+        self.reference = reference.reference_stats(folder, self.extractor, REFERENCE_IMAGES)
 
     def distance(self, moments):
         """The Fréchet distance (>= 0) of generated features' ``(mu [128], sigma [128, 128])`` to the records'."""
