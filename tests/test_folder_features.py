@@ -80,8 +80,8 @@ def test_the_rotation_network_learns_an_up_and_down_and_is_cached_beside_the_rec
 
 def test_images_without_an_up_and_down_are_refused_with_the_reason(tmp_path, quick):
     _, folder = _records(tmp_path, upright=False)
-    with pytest.raises(DataError, match=r"named \d+% of 54 held-out images right, below 50%: these images have no "
-                                        "up and down"):
+    with pytest.raises(DataError, match=r"named \d+% of the rotations of 54 held-out images right, below 50%: these "
+                                        "images have no up and down"):
         folder_features.load_or_fit(folder)
 
 

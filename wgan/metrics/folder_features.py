@@ -216,12 +216,14 @@ DEFAULT_RECIPE = "rotation"
 
 
 def recipe(name):
+    """The ``Recipe`` called ``name``; ConfigError listing the names otherwise."""
     if name not in RECIPES:
         raise ConfigError(f"unknown learned features {name!r}; choose {', '.join(RECIPES)}")
     return RECIPES[name]
 
 
 def model_path(folder, name):
+    """``<folder>/features_<name>_r<side>.keras``."""
     side = manifest_io.read_manifest(folder)["height"]
     return os.path.join(folder, f"features_{name}_r{side}.keras")
 
@@ -265,7 +267,7 @@ def load_or_fit(folder, name=DEFAULT_RECIPE, seed=0):
         classifier.write_atomic(path, model.save)
         classifier.write_atomic(info_path, lambda temp: _write_json(temp, info))  # last: a model without it is refitted
     if info.get("accuracy", 1.0) < chosen.min_accuracy:
-        raise DataError(f"the {name} network learned from {folder} named {info['accuracy']:.0%} of "
+        raise DataError(f"the {name} network learned from {folder} named {info['accuracy']:.0%} of the rotations of "
                         f"{info['held_out']} held-out images right, below {chosen.min_accuracy:.0%}: these images "
                         "have no up and down for it to learn, so its features would judge nothing")
     return model, info
