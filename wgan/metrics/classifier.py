@@ -231,10 +231,18 @@ def predict_logits(model, x, batch_size=512):
     return np.concatenate([model(x[i:i + batch_size], training=False).numpy() for i in range(0, len(x), batch_size)])
 
 
-def write_atomic(path, write):
+def _write_atomic(path, write):
     """``write(temp)`` then rename to ``path`` (which keeps its extension: Keras insists on .keras)."""
     with atomic_path(path, keep_extension=True) as temp:
         write(temp)
+
+
+def _write_json(path, value):
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(value, handle, indent=2)
+
+    _write_atomic(path, write)
 
 
 def _info_path(folder):
@@ -242,11 +250,25 @@ def _info_path(folder):
 
 
 def _write_info(folder, info):
-    def write(temp):
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(info, handle, indent=2)
+    _write_json(_info_path(folder), info)
 
-    write_atomic(_info_path(folder), write)
+
+def read_cached(path, info_path, fresh):
+    """``(model, info)`` of a judge network cached as ``path`` (.keras) beside its ``info_path`` JSON, when both
+    exist and ``fresh(info)`` holds (the records it was trained on are the ones there now); else None."""
+    import keras
+
+    if not (os.path.isfile(path) and os.path.isfile(info_path)):
+        return None
+    with open(info_path, encoding="utf-8") as handle:
+        info = json.load(handle)
+    return (keras.models.load_model(path, compile=False), info) if fresh(info) else None
+
+
+def write_cached(path, info_path, model, info):
+    """Cache a judge network and its info, each atomically; the info last, so a model without it is trained again."""
+    _write_atomic(path, model.save)
+    _write_json(info_path, info)
 
 
 def load_or_train(folder, seed=0, test_folder=None):
@@ -255,22 +277,17 @@ def load_or_train(folder, seed=0, test_folder=None):
     The cache is stale when the records were rebuilt, or when a test split is given now
     and the cached classifier was measured on other (or no) test records.
     """
-    import keras
-
     path, info_path = classifier_path(folder), _info_path(folder)
-    if os.path.isfile(path) and os.path.isfile(info_path):
-        with open(info_path, encoding="utf-8") as handle:
-            info = json.load(handle)
-        test_digest = reference.records_digest(test_folder) if test_folder else None
-        if info.get("records") == reference.records_digest(folder) and (
-                test_folder is None or info.get("test_records") == test_digest):
-            return keras.models.load_model(path, compile=False), info
+    test_digest = reference.records_digest(test_folder) if test_folder else None
+    cached = read_cached(path, info_path, lambda info: info.get("records") == reference.records_digest(folder) and (
+        test_folder is None or info.get("test_records") == test_digest))
+    if cached is not None:
+        return cached
     logging.info("training the classifier for %s once (cached as %s)", folder, path)
     model, info = train_classifier(folder, seed, test_folder)
     logging.info("classifier accuracy %.2f%% on %d images (%s)", 100 * info["accuracy"], info["held_out"],
                  info["evaluated_on"])
-    write_atomic(path, model.save)
-    _write_info(folder, info)  # last: a model without its info is retrained
+    write_cached(path, info_path, model, info)
     return model, info
 
 

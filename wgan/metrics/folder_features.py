@@ -31,7 +31,6 @@ rebuild trains a new one). Distances are comparable only within one records fold
 """
 
 import dataclasses
-import json
 import os
 
 import numpy as np
@@ -240,21 +239,16 @@ def load_or_fit(folder, name=DEFAULT_RECIPE, seed=0):
     images and measured on that share (``info["accuracy"]``). Raises DataError when the folder has
     fewer than ``MIN_IMAGES`` images, or the accuracy is below the recipe's bar (also when cached).
     """
-    import keras
-
     chosen = recipe(name)
     path, info_path = model_path(folder, name), _info_path(folder, name)
     count = manifest_io.read_manifest(folder)["count"]
     if count < MIN_IMAGES:
         raise DataError(f"{folder} holds {count} images; features learned from them need at least {MIN_IMAGES}")
     digest = reference.records_digest(folder)
-    model = info = None
-    if os.path.isfile(path) and os.path.isfile(info_path):
-        with open(info_path, encoding="utf-8") as handle:
-            info = json.load(handle)
-        if info.get("records") == digest:
-            model = keras.models.load_model(path, compile=False)
-    if model is None:
+    cached = classifier.read_cached(path, info_path, lambda info: info.get("records") == digest)
+    if cached is not None:
+        model, info = cached
+    else:
         x = uint8_to_float(reference.read_images(folder, limit=MAX_IMAGES))
         logging.info("learning %s features of %s once (%s; cached as %s)", name, folder, chosen.about, path)
         info = {"recipe": name, "updates": chosen.updates, "records": digest, "images": len(x), "seed": seed}
@@ -264,18 +258,12 @@ def load_or_fit(folder, name=DEFAULT_RECIPE, seed=0):
             info.update(accuracy=chosen.accuracy(model, x[held]), held_out=len(held))
         else:
             model = chosen.fit(x, seed, chosen.updates)
-        classifier.write_atomic(path, model.save)
-        classifier.write_atomic(info_path, lambda temp: _write_json(temp, info))  # last: a model without it is refitted
+        classifier.write_cached(path, info_path, model, info)
     if info.get("accuracy", 1.0) < chosen.min_accuracy:
         raise DataError(f"the {name} network learned from {folder} named {info['accuracy']:.0%} of the rotations of "
                         f"{info['held_out']} held-out images right, below {chosen.min_accuracy:.0%}: these images "
                         "have no up and down for it to learn, so its features would judge nothing")
     return model, info
-
-
-def _write_json(path, value):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=2)
 
 
 class FolderFeatures:
